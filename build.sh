@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# One entry point for a fresh Debian 12 machine (run as root):
+#   ./build.sh demo   install dependencies, build, run the demo
+#   ./build.sh test   install dependencies, build, run the whole test suite
+#   ./build.sh build  install dependencies and build only
+# Every step is idempotent: packages already present are not reinstalled and
+# the build is incremental.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+BUILD_DIR=${MOZAIEK_BUILD_DIR:-build}
+JOBS=${MOZAIEK_JOBS:-$(nproc)}
+
+PACKAGES=(
+  build-essential cmake ninja-build pkg-config git
+  librdkafka-dev librocksdb-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
+  libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  openjdk-17-jre-headless maven prometheus curl python3
+)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # A JDK/JRE installed outside Debian's packages serves as well.
+  if command -v java >/dev/null 2>&1; then
+    missing=("${missing[@]/openjdk-17-jre-headless/}")
+  fi
+  if command -v mvn >/dev/null 2>&1; then
+    missing=("${missing[@]/maven/}")
+  fi
+  local todo=()
+  for p in "${missing[@]}"; do [[ -n "$p" ]] && todo+=("$p"); done
+  if ((${#todo[@]} > 0)); then
+    echo "installing: ${todo[*]}"
+    local sudo=""
+    [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${todo[@]}"
+  fi
+}
+
+build() {
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+case "${1:-}" in
+  demo)
+    install_packages
+    build
+    shift
+    exec "$BUILD_DIR/mozaiek" demo "$@"
+    ;;
+  test)
+    install_packages
+    # The real Apache Kafka broker for the integration tests, from Maven Central.
+    tests/integration/kafka/kafka-broker.sh fetch
+    build
+    cd "$BUILD_DIR"
+    exec ctest --output-on-failure --timeout 900 -j 1
+    ;;
+  build)
+    install_packages
+    build
+    ;;
+  *)
+    echo "usage: $0 demo [demo options] | test | build" >&2
+    exit 2
+    ;;
+esac

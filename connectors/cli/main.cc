@@ -1,0 +1,32 @@
+// mozaiek: real-time convergence of soft signals of human trafficking.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+
+#include "connectors/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "mozaiek - streams partner signals from Kafka, scores convergence per person,\n"
+      "vehicle and location, and raises explainable alerts."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "mozaiek 0.1.0");
+  mozaiek::cli::Runner run;
+  mozaiek::cli::add_run_command(app, run);
+  mozaiek::cli::add_demo_command(app, run);
+  mozaiek::cli::add_replay_command(app, run);
+  mozaiek::cli::add_check_config_command(app, run);
+  mozaiek::cli::add_generate_command(app, run);
+  mozaiek::cli::add_bench_command(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  try {
+    return run ? run() : 2;
+  } catch (const std::exception& e) {
+    spdlog::critical("fatal: {}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+#include "connectors/local_pipeline.h"
+
+namespace mozaiek {
+
+LocalPipeline::LocalPipeline(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
+                             const Clock& clock, StateStoreFactory& stores, RecordSink* alerts,
+                             RecordSink* dlq, std::string dlq_topic, std::string alerts_topic)
+    : clock_(clock),
+      alerts_(alerts),
+      dlq_(dlq),
+      dlq_topic_(std::move(dlq_topic)),
+      alerts_topic_(std::move(alerts_topic)),
+      intake_(config, pseudonymiser, clock, "signals.", *this),
+      convergence_(config, stores, clock, *this) {
+  convergence_.assign(Partition{0});
+}
+
+void LocalPipeline::on_routed(const RoutedSignal& routed) {
+  convergence_.process(Partition{0}, routed);
+}
+
+void LocalPipeline::on_rejected(const Rejection& rejection, const RecordView& record) {
+  if (dlq_ == nullptr) return;
+  dlq_json_.clear();
+  write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset),
+                   record.value, clock_.now(), dlq_json_);
+  Status s = dlq_->produce(dlq_topic_, record.key, dlq_json_);
+  if (!s && sink_status_) sink_status_ = s;
+}
+
+void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
+  ++alerts_raised_;
+  if (alerts_ == nullptr) return;
+  Status s = alerts_->produce(alerts_topic_, alert.alert_id, json);
+  if (!s && sink_status_) sink_status_ = s;
+}
+
+Status LocalPipeline::finish() {
+  Status s = convergence_.flush();
+  if (!s) return s;
+  if (alerts_ != nullptr) {
+    s = alerts_->flush(seconds(30));
+    if (!s) return s;
+  }
+  if (dlq_ != nullptr) {
+    s = dlq_->flush(seconds(30));
+    if (!s) return s;
+  }
+  return sink_status_;
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,58 @@
+// LocalPipeline: intake -> routing -> convergence in one thread, no broker.
+// Used by `mozaiek replay` (NDJSON files) and by the in-process benchmark.
+// The same operators run in the service; only the transport differs.
+//
+// Lifecycle: construct, feed records with process(), call finish() to flush
+// state and sinks. Not thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "operators/dlq_record.h"
+#include "operators/pipeline/convergence_stage.h"
+#include "operators/pipeline/intake_stage.h"
+#include "operators/pseudonymiser.h"
+#include "stream/io.h"
+#include "stream/state_store.h"
+
+namespace mozaiek {
+
+class LocalPipeline final : private IntakeOutput, private AlertOutput {
+ public:
+  // alerts and dlq may be null (counted only). stores owns the state.
+  LocalPipeline(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
+                const Clock& clock, StateStoreFactory& stores, RecordSink* alerts,
+                RecordSink* dlq, std::string dlq_topic = "mozaiek.dlq",
+                std::string alerts_topic = "mozaiek.alerts");
+  LocalPipeline(const LocalPipeline&) = delete;
+  LocalPipeline& operator=(const LocalPipeline&) = delete;
+
+  void process(const RecordView& record) { intake_.process(record); }
+  // Flushes operator state and both sinks.
+  [[nodiscard]] Status finish();
+  // First error writing to a sink, if any (checked by the driver per batch).
+  const Status& sink_status() const { return sink_status_; }
+
+  IntakeStage& intake() { return intake_; }
+  ConvergenceStage& convergence() { return convergence_; }
+  std::uint64_t alerts_raised() const { return alerts_raised_; }
+
+ private:
+  void on_routed(const RoutedSignal& routed) override;
+  void on_rejected(const Rejection& rejection, const RecordView& record) override;
+  void on_alert(const Alert& alert, std::string_view json) override;
+
+  const Clock& clock_;
+  RecordSink* alerts_;
+  RecordSink* dlq_;
+  std::string dlq_topic_;
+  std::string alerts_topic_;
+  IntakeStage intake_;
+  ConvergenceStage convergence_;
+  Status sink_status_ = Status::ok();
+  std::string dlq_json_;
+  std::uint64_t alerts_raised_ = 0;
+};
+
+}  // namespace mozaiek

@@ -1,0 +1,365 @@
+#include "connectors/service.h"
+
+#include <prometheus/registry.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include "connectors/alert_feed.h"
+#include "connectors/embedded_cluster.h"
+#include "connectors/http_server.h"
+#include "connectors/kafka_admin.h"
+#include "connectors/kafka_sink.h"
+#include "connectors/kafka_source.h"
+#include "connectors/metrics_bridge.h"
+#include "operators/dlq_record.h"
+#include "operators/pipeline/convergence_stage.h"
+#include "operators/pipeline/intake_stage.h"
+#include "operators/routed_codec.h"
+#include "operators/subject_router.h"
+#include "stream/pipeline_metrics.h"
+#include "stream/rocksdb_state.h"
+
+namespace mozaiek {
+namespace {
+
+constexpr std::size_t kBatchRecords = 20000;
+constexpr Millis kPollTimeout{100};
+constexpr Millis kFlushTimeout = seconds(60);
+constexpr auto kLagInterval = std::chrono::seconds(5);
+constexpr auto kExpiryInterval = std::chrono::seconds(30);
+
+std::string escape_regex(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (std::string_view(".^$|()[]{}*+?\\").find(c) != std::string_view::npos) out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+// Intake outputs: routed signals to the internal topic, rejections to the DLQ.
+class KafkaIntakeOutput final : public IntakeOutput {
+ public:
+  KafkaIntakeOutput(const Settings& settings, RecordSink& sink, const Clock& clock)
+      : settings_(settings), sink_(sink), clock_(clock) {}
+  void on_routed(const RoutedSignal& r) override {
+    encode_routed(r, settings_.operators, value_);
+    routing_key(r.subject_type, r.subject_key, key_);
+    note(sink_.produce(settings_.topics.subjects, key_, value_));
+  }
+  void on_rejected(const Rejection& rejection, const RecordView& record) override {
+    value_.clear();
+    write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset),
+                     record.value, clock_.now(), value_);
+    note(sink_.produce(settings_.topics.dlq, record.key, value_));
+  }
+  Status take_status() {
+    Status s = status_;
+    status_ = Status::ok();
+    return s;
+  }
+
+ private:
+  void note(Status s) {
+    if (!s && status_) status_ = std::move(s);
+  }
+  const Settings& settings_;
+  RecordSink& sink_;
+  const Clock& clock_;
+  std::string key_;
+  std::string value_;
+  Status status_ = Status::ok();
+};
+
+class KafkaAlertOutput final : public AlertOutput {
+ public:
+  KafkaAlertOutput(const Settings& settings, RecordSink& sink, AlertFeed& feed, bool print,
+                   PipelineMetrics& metrics)
+      : settings_(settings), sink_(sink), feed_(feed), print_(print), metrics_(metrics) {}
+  void on_alert(const Alert& alert, std::string_view json) override {
+    Status s = sink_.produce(settings_.topics.alerts, alert.alert_id, json);
+    if (!s && status_) status_ = std::move(s);
+    feed_.publish(std::string(json));
+    metrics_.record_alert(alert.rule, to_string(alert.subject_type), alert.level);
+    if (print_) {
+      std::printf("ALERT %s %s %s:%.12s score=%.2f sources=%zu level=%d delay=%.0fs\n",
+                  alert.alert_id.c_str(), alert.rule.c_str(),
+                  std::string(to_string(alert.subject_type)).c_str(), alert.subject_key.c_str(),
+                  alert.score, alert.sources.size(), alert.level, alert.detection_delay_seconds);
+      std::fflush(stdout);
+    }
+  }
+  Status take_status() {
+    Status s = status_;
+    status_ = Status::ok();
+    return s;
+  }
+
+ private:
+  const Settings& settings_;
+  RecordSink& sink_;
+  AlertFeed& feed_;
+  bool print_;
+  PipelineMetrics& metrics_;
+  Status status_ = Status::ok();
+};
+
+}  // namespace
+
+struct Service::Impl {
+  Settings settings;
+  ServiceOptions options;
+  SystemClock clock;
+  std::string key;
+  std::unique_ptr<Pseudonymiser> pseudonymiser;
+  std::unique_ptr<EmbeddedCluster> cluster;
+  KafkaSettings kafka;
+  std::unique_ptr<RocksStateDb> db;
+  std::unique_ptr<StateStoreFactory> stores;
+  prometheus::Registry registry;
+  std::unique_ptr<PipelineMetrics> metrics;
+  AlertFeed feed{1000};
+  std::unique_ptr<HttpServer> http;
+
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<Status> failure;
+  int loops_running = 0;
+  std::thread intake_thread;
+  std::thread convergence_thread;
+
+  void fail(Status s) {
+    std::lock_guard lock(mu);
+    if (!failure) failure = std::move(s);
+    stopping = true;
+    cv.notify_all();
+  }
+  void loop_done() {
+    std::lock_guard lock(mu);
+    --loops_running;
+    cv.notify_all();
+  }
+
+  void run_intake();
+  void run_convergence();
+};
+
+Service::Service(Settings settings, ServiceOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->settings = std::move(settings);
+  impl_->options = options;
+}
+
+Service::~Service() { stop(); }
+
+Status Service::start() {
+  Impl& m = *impl_;
+  if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
+  m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
+
+  m.kafka.brokers = m.settings.brokers;
+  m.kafka.partitions = m.settings.partitions;
+  m.kafka.replication_factor = m.settings.replication_factor;
+  m.kafka.properties = m.settings.kafka_properties;
+  std::vector<std::string> topics;
+  for (const auto& src : m.settings.operators.sources) {
+    topics.push_back(m.settings.topics.signals_prefix + src.name);
+  }
+  for (const auto* t : {&m.settings.topics.chain_events, &m.settings.topics.alerts,
+                        &m.settings.topics.alert_actions, &m.settings.topics.dlq,
+                        &m.settings.topics.audit, &m.settings.topics.subjects}) {
+    topics.push_back(*t);
+  }
+  if (m.settings.brokers == "embedded") {
+    Status s = Status::ok();
+    m.cluster = EmbeddedCluster::start(1, s);
+    if (!m.cluster) return Status::error("embedded Kafka cluster: " + s.message());
+    m.kafka.brokers = m.cluster->bootstrap_servers();
+    for (const auto& t : topics) {
+      if (Status c = m.cluster->create_topic(t, m.settings.partitions, 1); !c) return c;
+    }
+    spdlog::info("embedded Kafka cluster at {}", m.kafka.brokers);
+  } else {
+    if (Status s = ensure_topics(m.kafka, topics, seconds(30)); !s) return s;
+  }
+
+  Status s = Status::ok();
+  m.db = RocksStateDb::open(m.settings.state_dir, s);
+  if (!m.db) return Status::error("state directory " + m.settings.state_dir + ": " + s.message());
+  m.stores = m.db->factory();
+
+  m.metrics = std::make_unique<PipelineMetrics>(m.registry, m.settings.operators);
+  m.metrics->record_restart();
+  if (m.options.serve_http) {
+    m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
+    if (Status h = m.http->start(); !h) return h;
+    spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts)",
+                 m.http->address());
+  }
+
+  m.loops_running = 2;
+  m.intake_thread = std::thread([&m] { m.run_intake(); });
+  m.convergence_thread = std::thread([&m] { m.run_convergence(); });
+  if (m.http) m.http->set_ready(true);
+  return Status::ok();
+}
+
+void Service::Impl::run_intake() {
+  Status s = Status::ok();
+  auto sink = KafkaSink::create(kafka, s);
+  std::unique_ptr<KafkaSource> source;
+  if (sink) {
+    source = KafkaSource::create(kafka, settings.group_id + ".intake",
+                                 {"^" + escape_regex(settings.topics.signals_prefix) + ".*"}, s);
+  }
+  if (!sink || !source) {
+    fail(Status::error("intake: " + s.message()));
+    loop_done();
+    return;
+  }
+  KafkaIntakeOutput output(settings, *sink, clock);
+  IntakeStage stage(settings.operators, *pseudonymiser, clock, settings.topics.signals_prefix,
+                    output);
+  RecordBatch batch;
+  auto last_lag = std::chrono::steady_clock::now();
+  while (!stopping) {
+    if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
+      fail(Status::error("intake consumer: " + p.message()));
+      break;
+    }
+    if (!batch.records.empty()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const auto& r : batch.records) stage.process(r);
+      Status out = output.take_status();
+      if (out) out = sink->flush(kFlushTimeout);
+      if (!out) {
+        // Nothing is committed: the batch is redelivered after the restart.
+        fail(Status::error("intake producer: " + out.message()));
+        break;
+      }
+      if (Status c = source->commit(); !c) spdlog::warn("intake commit: {}", c.message());
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
+                                     batch.records.size());
+      publish_stage_counters(stage.counters(), Stage::intake, *metrics);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_lag > kLagInterval) {
+      last_lag = now;
+      for (const auto& lag : source->lag()) {
+        metrics->set_consumer_lag("intake", lag.topic, lag.partition, lag.lag);
+      }
+      metrics->set_watermark(stage.watermarks(), clock.now());
+    }
+  }
+  (void)sink->flush(kFlushTimeout);
+  loop_done();
+}
+
+void Service::Impl::run_convergence() {
+  Status s = Status::ok();
+  auto sink = KafkaSink::create(kafka, s);
+  std::unique_ptr<KafkaSource> source;
+  if (sink) source = KafkaSource::create(kafka, settings.group_id + ".convergence",
+                                         {settings.topics.subjects}, s);
+  if (!sink || !source) {
+    fail(Status::error("convergence: " + s.message()));
+    loop_done();
+    return;
+  }
+  KafkaAlertOutput output(settings, *sink, feed, options.print_alerts, *metrics);
+  ConvergenceStage stage(settings.operators, *stores, clock, output);
+  source->set_rebalance_listener(
+      [&stage](const std::vector<std::pair<std::string, int>>& assigned,
+               const std::vector<std::pair<std::string, int>>& revoked) {
+        for (const auto& [topic, p] : revoked) {
+          if (Status r = stage.revoke(Partition{p}); !r) {
+            spdlog::error("revoking partition {}: {}", p, r.message());
+          }
+        }
+        for (const auto& [topic, p] : assigned) stage.assign(Partition{p});
+      });
+  RecordBatch batch;
+  RoutedSignal routed;
+  std::uint64_t undecodable = 0;
+  auto last_lag = std::chrono::steady_clock::now();
+  auto last_expiry = last_lag;
+  while (!stopping) {
+    if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
+      fail(Status::error("convergence consumer: " + p.message()));
+      break;
+    }
+    if (!batch.records.empty()) {
+      const auto t0 = std::chrono::steady_clock::now();
+      for (const auto& r : batch.records) {
+        if (!decode_routed(r.value, settings.operators, routed)) {
+          // Written by an intake with a different catalogue: counted, logged once per batch.
+          ++undecodable;
+          continue;
+        }
+        stage.process(r.partition, routed);
+      }
+      if (undecodable > 0) {
+        spdlog::warn("convergence: {} internal records could not be decoded", undecodable);
+        metrics->record_task_error("convergence", undecodable);
+        undecodable = 0;
+      }
+      Status out = output.take_status();
+      if (out) out = sink->flush(kFlushTimeout);
+      if (out) out = stage.flush();
+      if (!out) {
+        fail(Status::error("convergence: " + out.message()));
+        break;
+      }
+      if (Status c = source->commit(); !c) spdlog::warn("convergence commit: {}", c.message());
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
+                                     batch.records.size());
+      publish_stage_counters(stage.counters(), Stage::convergence, *metrics);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_lag > kLagInterval) {
+      last_lag = now;
+      for (const auto& lag : source->lag()) {
+        metrics->set_consumer_lag("convergence", lag.topic, lag.partition, lag.lag);
+      }
+      metrics->set_state_entries("convergence", stage.state_entries());
+    }
+    if (now - last_expiry > kExpiryInterval) {
+      last_expiry = now;
+      if (stage.expire() > 0) {
+        if (Status f = stage.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
+      }
+    }
+  }
+  if (Status f = stage.flush(); !f) spdlog::error("final state flush: {}", f.message());
+  (void)sink->flush(kFlushTimeout);
+  loop_done();
+}
+
+void Service::stop() {
+  Impl& m = *impl_;
+  m.stopping = true;
+  m.cv.notify_all();
+  if (m.intake_thread.joinable()) m.intake_thread.join();
+  if (m.convergence_thread.joinable()) m.convergence_thread.join();
+  if (m.http) {
+    m.http->set_ready(false);
+    m.http->stop();
+  }
+}
+
+Status Service::wait() {
+  Impl& m = *impl_;
+  std::unique_lock lock(m.mu);
+  m.cv.wait(lock, [&m] { return m.stopping.load() || m.failure.has_value(); });
+  return m.failure ? *m.failure : Status::ok();
+}
+
+std::string Service::bootstrap_servers() const { return impl_->kafka.brokers; }
+std::string Service::http_address() const { return impl_->http ? impl_->http->address() : ""; }
+
+}  // namespace mozaiek

@@ -1,0 +1,179 @@
+// The domain model shared by all operators: the indicator catalogue, source
+// policies, convergence rules, signals after intake, and alerts.
+//
+// These are plain values. Operators hold them as immutable definitions; the
+// per-key state lives in the operators' own .cc files.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "stream/hash.h"
+#include "stream/time.h"
+
+namespace mozaiek {
+
+enum class SubjectType : std::uint8_t { person = 0, vehicle = 1, location = 2 };
+inline constexpr std::size_t kSubjectTypeCount = 3;
+std::string_view to_string(SubjectType t);
+std::optional<SubjectType> subject_type_from(std::string_view s);
+
+enum class Strength : std::uint8_t { soft = 0, concrete = 1 };
+std::string_view to_string(Strength s);
+std::optional<Strength> strength_from(std::string_view s);
+
+// Exploitation forms as a bit set.
+enum Form : std::uint8_t { kFormSexual = 1, kFormLabour = 2, kFormCriminal = 4, kFormOrgan = 8 };
+std::optional<std::uint8_t> form_from(std::string_view s);
+
+using IndicatorId = std::uint16_t;
+using SourceId = std::uint16_t;
+
+struct Indicator {
+  std::string code;
+  Strength strength = Strength::soft;
+  double weight = 1.0;
+  std::uint8_t subjects_mask = 0;  // bit (1 << SubjectType)
+  std::uint8_t forms = 0;
+};
+
+// The configured indicator catalogue; ids are positions in declaration order.
+class Catalogue {
+ public:
+  IndicatorId add(Indicator ind);
+  std::optional<IndicatorId> find(std::string_view code) const;
+  const Indicator& at(IndicatorId id) const { return indicators_[id]; }
+  std::size_t size() const { return indicators_.size(); }
+  const std::vector<Indicator>& all() const { return indicators_; }
+
+ private:
+  std::vector<Indicator> indicators_;
+  StringMap<IndicatorId> by_code_;
+};
+
+// What one partner organisation may send and how its signals are treated.
+struct SourcePolicy {
+  std::string name;                   // "coa"; the topic is <signals_prefix><name>
+  Millis allowed_lateness = days(30);  // later than this behind the watermark -> too_late
+  bool consent_default = true;        // when a signal omits `consent`
+  // Indicators this source may correlate at person level; empty = all.
+  std::vector<IndicatorId> person_level;
+  Millis idle_timeout = hours(1);  // silent longer than this -> ignored by the watermark
+};
+
+// Convergence rule for one subject type.
+struct ConvergenceRule {
+  std::string name;  // "person_convergence"
+  SubjectType subject_type = SubjectType::person;
+  Millis window = days(90);
+  Millis half_life = days(30);
+  double threshold = 6.0;
+  int min_sources = 2;
+  bool concrete_alone = false;  // one concrete signal may alert without min_sources
+  Millis cooldown = days(14);
+  double escalation_step = 3.0;
+  std::size_t max_contributions = 64;  // bound per key
+};
+
+// Everything operators need from the configuration.
+struct OperatorConfig {
+  Catalogue catalogue;
+  std::vector<SourcePolicy> sources;
+  std::array<ConvergenceRule, kSubjectTypeCount> rules;
+  Millis retention = days(180);
+  std::vector<std::string> age_groups{"minor", "adult", "unknown"};
+  std::vector<std::string> nationality_regions{"africa",  "asia",          "europe", "north_america",
+                                               "oceania", "latin_america", "unknown"};
+  std::vector<std::string> locations;  // configured location ids (metric label set)
+  std::size_t max_subjects_per_signal = 16;
+  std::size_t max_field_bytes = 256;  // any string field longer -> field_too_large
+
+  std::optional<SourceId> find_source(std::string_view name) const;
+  const ConvergenceRule& rule_for(SubjectType t) const {
+    return rules[static_cast<std::size_t>(t)];
+  }
+};
+
+// One subject named by a signal, after normalisation and pseudonymisation.
+// key: person -> 64 hex chars HMAC-SHA256 pseudonym; vehicle -> "NL-AB123C"
+// (country, dash, plate without separators, upper case; "XX" when unknown);
+// location -> configured/normalised location id (lower case).
+struct SubjectRef {
+  SubjectType type = SubjectType::person;
+  std::string key;
+  std::uint8_t age_group = 0;  // index into OperatorConfig::age_groups
+  std::uint8_t region = 0;     // index into OperatorConfig::nationality_regions
+};
+
+// A validated signal. Reused across records by the intake operator, so the
+// strings keep their capacity; only the first subject_count subjects are valid.
+struct Signal {
+  std::string signal_id;
+  SourceId source = 0;
+  IndicatorId indicator = 0;
+  Strength strength = Strength::soft;
+  std::uint8_t forms = 0;
+  bool consent = true;
+  bool person_level = true;  // consent and source policy allow person-level correlation
+  EventTime observed_at{};
+  EventTime reported_at{};
+  std::vector<SubjectRef> subjects;
+  std::size_t subject_count = 0;
+};
+
+// One signal as seen by one subject: the unit the convergence operator
+// consumes, and what crosses the internal repartition topic.
+struct RoutedSignal {
+  SubjectType subject_type = SubjectType::person;
+  std::string subject_key;
+  std::string signal_id;
+  SourceId source = 0;
+  IndicatorId indicator = 0;
+  Strength strength = Strength::soft;
+  EventTime observed_at{};
+  EventTime reported_at{};
+  EventTime watermark = kMinEventTime;  // intake's watermark when routed
+  // The other subjects of the same signal (for linking).
+  std::vector<std::pair<SubjectType, std::string>> co_subjects;
+};
+
+struct Contribution {
+  std::string signal_id;
+  SourceId source = 0;
+  IndicatorId indicator = 0;
+  EventTime observed_at{};
+  EventTime reported_at{};
+  double weight = 0;
+  double decayed_weight = 0;
+};
+
+struct LinkedEntity {
+  SubjectType type = SubjectType::person;
+  std::string key;
+  std::string rule;
+  std::vector<std::string> via;  // signal ids
+};
+
+struct Alert {
+  std::string alert_id;
+  std::string rule;
+  SubjectType subject_type = SubjectType::person;
+  std::string subject_key;
+  double score = 0;
+  std::vector<std::string> sources;  // distinct organisation names, sorted
+  EventTime first_seen{};
+  EventTime last_seen{};
+  ProcTime raised_at{};
+  double detection_delay_seconds = 0;
+  int level = 0;                      // 0 first alert of an episode, +1 per escalation
+  std::string status = "new";         // "new" | "escalated"
+  std::vector<Contribution> contributions;
+  std::vector<LinkedEntity> linked;
+};
+
+}  // namespace mozaiek

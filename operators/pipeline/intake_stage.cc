@@ -1,0 +1,87 @@
+#include "operators/pipeline/intake_stage.h"
+
+#include "operators/subject_router.h"
+
+namespace mozaiek {
+namespace {
+
+std::vector<Millis> idle_timeouts(const OperatorConfig& config) {
+  std::vector<Millis> out;
+  out.reserve(config.sources.size());
+  for (const auto& s : config.sources) out.push_back(s.idle_timeout);
+  return out;
+}
+
+}  // namespace
+
+IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
+                         const Clock& clock, std::string_view signals_prefix,
+                         IntakeOutput& output)
+    : config_(config),
+      clock_(clock),
+      signals_prefix_(signals_prefix),
+      output_(output),
+      intake_(config, pseudonymiser),
+      watermarks_(idle_timeouts(config)),
+      counters_(config.sources.size()) {}
+
+std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic,
+                                                     bool& unknown_topic) const {
+  unknown_topic = false;
+  if (topic.empty()) return std::nullopt;  // files: the signal names its source
+  if (topic.size() <= signals_prefix_.size() ||
+      topic.substr(0, signals_prefix_.size()) != signals_prefix_) {
+    unknown_topic = true;
+    return std::nullopt;
+  }
+  auto id = config_.find_source(topic.substr(signals_prefix_.size()));
+  if (!id) unknown_topic = true;
+  return id;
+}
+
+void IntakeStage::reject(const Rejection& r, std::size_t source_slot, const RecordView& record) {
+  ++counters_.dlq[source_slot][static_cast<std::size_t>(r.reason)];
+  output_.on_rejected(r, record);
+}
+
+void IntakeStage::process(const RecordView& record) {
+  bool unknown_topic = false;
+  const auto topic_source = source_of_topic(record.topic, unknown_topic);
+  const std::size_t topic_slot = topic_source ? *topic_source : counters_.other_source();
+  if (unknown_topic) {
+    ++counters_.in[topic_slot];
+    scratch_rejection_.reason = DlqReason::unknown_topic;
+    scratch_rejection_.detail = "topic";
+    reject(scratch_rejection_, topic_slot, record);
+    return;
+  }
+  auto rejection = intake_.parse(record.value, topic_source, signal_);
+  if (rejection) {
+    ++counters_.in[topic_slot];
+    reject(*rejection, topic_slot, record);
+    return;
+  }
+  const std::size_t slot = signal_.source;
+  ++counters_.in[slot];
+
+  const ProcTime now = clock_.now();
+  const EventTime now_event = event_time_from_ms(to_ms(now));
+  if (signal_.observed_at > now_event + kMaxClockSkew) {
+    reject(Rejection{DlqReason::bad_timestamp, "observed_at"}, slot, record);
+    return;
+  }
+  const Watermark wm = watermarks_.current(now);
+  const auto& policy = config_.sources[signal_.source];
+  if (wm.known() && signal_.observed_at < wm.time - policy.allowed_lateness) {
+    reject(Rejection{DlqReason::too_late, "observed_at"}, slot, record);
+    return;
+  }
+  watermarks_.observe(signal_.source, signal_.observed_at, now);
+
+  const std::size_t n = route_signal(signal_, watermarks_.current(now).time, routed_);
+  for (std::size_t i = 0; i < n; ++i) output_.on_routed(routed_[i]);
+  counters_.routed += n;
+  ++counters_.processed[slot];
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,65 @@
+// Plain per-batch counters kept by the stages on the hot path. The task loop
+// hands them to the metrics probe after each batch and resets them, so no
+// prometheus call happens per record.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "operators/dlq_reason.h"
+#include "operators/model.h"
+
+namespace mozaiek {
+
+struct StageCounters {
+  // Indexed by SourceId; the extra last slot counts records whose source is unknown.
+  std::vector<std::uint64_t> in;
+  std::vector<std::uint64_t> processed;
+  std::vector<std::array<std::uint64_t, static_cast<std::size_t>(DlqReason::kCount)>> dlq;
+  std::uint64_t duplicates = 0;
+  std::uint64_t routed = 0;
+  std::uint64_t alerts = 0;
+
+  explicit StageCounters(std::size_t sources)
+      : in(sources + 1, 0), processed(sources + 1, 0), dlq(sources + 1) {
+    for (auto& row : dlq) row.fill(0);
+  }
+  std::size_t other_source() const { return in.size() - 1; }
+
+  void reset() {
+    std::fill(in.begin(), in.end(), 0);
+    std::fill(processed.begin(), processed.end(), 0);
+    for (auto& row : dlq) row.fill(0);
+    duplicates = routed = alerts = 0;
+  }
+
+  void add(const StageCounters& o) {
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      in[i] += o.in[i];
+      processed[i] += o.processed[i];
+      for (std::size_t r = 0; r < dlq[i].size(); ++r) dlq[i][r] += o.dlq[i][r];
+    }
+    duplicates += o.duplicates;
+    routed += o.routed;
+    alerts += o.alerts;
+  }
+
+  std::uint64_t total_in() const { return sum(in); }
+  std::uint64_t total_processed() const { return sum(processed); }
+  std::uint64_t total_dlq() const {
+    std::uint64_t n = 0;
+    for (const auto& row : dlq)
+      for (auto v : row) n += v;
+    return n;
+  }
+
+ private:
+  static std::uint64_t sum(const std::vector<std::uint64_t>& v) {
+    std::uint64_t n = 0;
+    for (auto x : v) n += x;
+    return n;
+  }
+};
+
+}  // namespace mozaiek

@@ -1,14 +1,24 @@
-// Moves the stages' plain per-batch counters into the Prometheus probe and
-// resets them. Called by task loops after each batch, never per record.
+// Glue between the stages' plain counters and the Prometheus probe. Task
+// loops call these after each batch (or every few seconds), never per record.
 #pragma once
 
+#include "connectors/settings.h"
 #include "operators/pipeline/stage_counters.h"
 #include "stream/pipeline_metrics.h"
+#include "stream/watermark_tracker.h"
 
 namespace mozaiek {
 
 enum class Stage { intake, convergence };
 
+// The bounded label sets of a deployment: configured sources, DLQ reasons,
+// rules, consumer groups and their topics, state stores.
+PipelineLabelSets pipeline_label_sets(const Settings& settings);
+
+// Adds the batch's counts to the probe and resets the counters.
 void publish_stage_counters(StageCounters& counters, Stage stage, PipelineMetrics& metrics);
+
+// Watermark delay (wall clock minus watermark), silence and idleness per source.
+void publish_watermarks(const WatermarkTracker& watermarks, ProcTime now, PipelineMetrics& metrics);
 
 }  // namespace mozaiek

@@ -124,6 +124,8 @@ struct Service::Impl {
   AlertFeed feed{1000};
   std::unique_ptr<HttpServer> http;
 
+  std::atomic<std::uint64_t> intake_in{0}, intake_dlq{0}, routed{0}, convergence_in{0},
+      alerts{0};
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable cv;
@@ -191,7 +193,7 @@ Status Service::start() {
   if (!m.db) return Status::error("state directory " + m.settings.state_dir + ": " + s.message());
   m.stores = m.db->factory();
 
-  m.metrics = std::make_unique<PipelineMetrics>(m.registry, m.settings.operators);
+  m.metrics = std::make_unique<PipelineMetrics>(m.registry, pipeline_label_sets(m.settings));
   m.metrics->record_restart();
   if (m.options.serve_http) {
     m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
@@ -244,15 +246,18 @@ void Service::Impl::run_intake() {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
                                      batch.records.size());
+      intake_in += stage.counters().total_in();
+      intake_dlq += stage.counters().total_dlq();
+      routed += stage.counters().routed;
       publish_stage_counters(stage.counters(), Stage::intake, *metrics);
     }
     auto now = std::chrono::steady_clock::now();
     if (now - last_lag > kLagInterval) {
       last_lag = now;
       for (const auto& lag : source->lag()) {
-        metrics->set_consumer_lag("intake", lag.topic, lag.partition, lag.lag);
+        if (lag.lag) metrics->set_consumer_lag("intake", lag.topic, lag.partition, *lag.lag);
       }
-      metrics->set_watermark(stage.watermarks(), clock.now());
+      publish_watermarks(stage.watermarks(), clock.now(), *metrics);
     }
   }
   (void)sink->flush(kFlushTimeout);
@@ -318,13 +323,15 @@ void Service::Impl::run_convergence() {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
                                      batch.records.size());
+      convergence_in += stage.counters().total_in();
+      alerts += stage.counters().alerts;
       publish_stage_counters(stage.counters(), Stage::convergence, *metrics);
     }
     auto now = std::chrono::steady_clock::now();
     if (now - last_lag > kLagInterval) {
       last_lag = now;
       for (const auto& lag : source->lag()) {
-        metrics->set_consumer_lag("convergence", lag.topic, lag.partition, lag.lag);
+        if (lag.lag) metrics->set_consumer_lag("convergence", lag.topic, lag.partition, *lag.lag);
       }
       metrics->set_state_entries("convergence", stage.state_entries());
     }
@@ -357,6 +364,11 @@ Status Service::wait() {
   std::unique_lock lock(m.mu);
   m.cv.wait(lock, [&m] { return m.stopping.load() || m.failure.has_value(); });
   return m.failure ? *m.failure : Status::ok();
+}
+
+Service::Progress Service::progress() const {
+  return Progress{impl_->intake_in.load(), impl_->intake_dlq.load(), impl_->routed.load(),
+                  impl_->convergence_in.load(), impl_->alerts.load()};
 }
 
 std::string Service::bootstrap_servers() const { return impl_->kafka.brokers; }

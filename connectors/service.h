@@ -44,6 +44,16 @@ class Service {
   std::string bootstrap_servers() const;
   std::string http_address() const;
 
+  // Totals since start, updated per batch (for the benchmark and tests).
+  struct Progress {
+    std::uint64_t intake_in = 0;       // records consumed from signals.*
+    std::uint64_t intake_dlq = 0;      // of which dead-lettered
+    std::uint64_t routed = 0;          // per-subject records written to the internal topic
+    std::uint64_t convergence_in = 0;  // per-subject records scored
+    std::uint64_t alerts = 0;
+  };
+  Progress progress() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -50,7 +50,7 @@ std::string format_ms(std::int64_t ms) {
   int y;
   unsigned m, d;
   civil_from_days(day, y, m, d);
-  char buf[40];
+  char buf[96];
   if (frac != 0) {
     std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, m, d, sod / 3600,
                   sod / 60 % 60, sod % 60, frac);

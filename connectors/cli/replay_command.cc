@@ -89,7 +89,7 @@ int replay(const ReplayOptions& o) {
   // no source turns idle halfway because the replay happened to be slow.
   ManualClock clock(SystemClock().now());
   prometheus::Registry registry;
-  PipelineMetrics metrics(registry, settings.operators);
+  PipelineMetrics metrics(registry, pipeline_label_sets(settings));
   LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, alerts.get(),
                          dlq.get(), settings.topics.dlq, settings.topics.alerts);
 
@@ -127,7 +127,7 @@ int replay(const ReplayOptions& o) {
     return 1;
   }
   metrics.set_state_entries("convergence", pipeline.convergence().state_entries());
-  metrics.set_watermark(pipeline.intake().watermarks(), clock.now());
+  publish_watermarks(pipeline.intake().watermarks(), clock.now(), metrics);
   if (!o.metrics_out.empty()) {
     std::ofstream out(o.metrics_out, std::ios::binary | std::ios::trunc);
     out << prometheus::TextSerializer().Serialize(registry.Collect());

@@ -1,0 +1,245 @@
+// `mozaiek bench`: throughput of intake + routing + convergence with RocksDB
+// state, in process (per core) and end to end through the embedded Kafka
+// cluster, with signal-to-alert latency percentiles. A benchmark, not a test.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <unordered_map>
+
+#include "connectors/cli/commands.h"
+#include "connectors/kafka_sink.h"
+#include "connectors/kafka_source.h"
+#include "connectors/local_pipeline.h"
+#include "connectors/service.h"
+#include "connectors/settings.h"
+#include "connectors/synthetic_traffic.h"
+#include "operators/alert_json.h"
+#include "stream/rocksdb_state.h"
+
+namespace mozaiek::cli {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string config;
+  std::size_t signals = 1'000'000;
+  std::size_t e2e_signals = 1'000'000;
+  int rounds = 3;
+  std::string mode = "all";  // inprocess | e2e | all
+  std::string work_dir = "/tmp";
+};
+
+TrafficOptions traffic_for(const Settings& settings, std::size_t n, std::uint64_t seed) {
+  TrafficOptions t;
+  t.seed = seed;
+  t.signals = n;
+  t.malformed_share = 0.0;
+  t.span = days(365);
+  for (const auto& src : settings.operators.sources) t.sources.push_back(src.name);
+  t.locations = settings.operators.locations;
+  for (const auto& ind : settings.operators.catalogue.all()) t.indicators.push_back(ind.code);
+  return t;
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::string& key) {
+  Pseudonymiser pseudonymiser(key);
+  std::printf("in-process: generating %zu synthetic signals...\n", o.signals);
+  auto records = generate_records(traffic_for(settings, o.signals, 7), settings.operators.catalogue,
+                                   o.signals);
+  std::size_t bytes = 0;
+  for (const auto& r : records) bytes += r.value.size();
+  std::printf("in-process: %zu records, %.1f MB, RocksDB state, 1 thread\n", records.size(),
+              static_cast<double>(bytes) / 1e6);
+  std::vector<double> rates;
+  for (int round = 0; round < o.rounds; ++round) {
+    const std::string dir = o.work_dir + "/mozaiek-bench-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(round);
+    Status s = Status::ok();
+    auto db = RocksStateDb::open(dir, s);
+    if (!db) {
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      return 1;
+    }
+    auto stores = db->factory();
+    ManualClock clock(SystemClock().now());
+    LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, nullptr, nullptr);
+    RecordView view;
+    const auto t0 = SteadyClock::now();
+    std::size_t since_flush = 0;
+    for (const auto& r : records) {
+      view.topic = r.topic;
+      view.key = r.key;
+      view.value = r.value;
+      pipeline.process(view);
+      // The service flushes state once per consumed batch; do the same here.
+      if (++since_flush == 20000) {
+        since_flush = 0;
+        if (Status f = pipeline.convergence().flush(); !f) {
+          std::fprintf(stderr, "error: %s\n", f.message().c_str());
+          return 1;
+        }
+      }
+    }
+    if (Status f = pipeline.finish(); !f) {
+      std::fprintf(stderr, "error: %s\n", f.message().c_str());
+      return 1;
+    }
+    const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    const auto& c = pipeline.intake().counters();
+    const double rate = static_cast<double>(records.size()) / secs;
+    rates.push_back(rate);
+    std::printf(
+        "in-process round %d: %.0f signals/s (%.2f s; %llu routed subjects, %llu alerts, %llu "
+        "dlq)\n",
+        round + 1, rate, secs, static_cast<unsigned long long>(c.routed),
+        static_cast<unsigned long long>(pipeline.alerts_raised()),
+        static_cast<unsigned long long>(c.total_dlq()));
+    db.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::printf("in-process median: %.0f signals/s per core\n", percentile(rates, 0.5));
+  return 0;
+}
+
+int bench_e2e(const BenchOptions& o, Settings settings) {
+  settings.brokers = "embedded";
+  settings.state_dir = o.work_dir + "/mozaiek-bench-e2e-" + std::to_string(::getpid());
+  settings.http_listen = "127.0.0.1:0";
+  std::printf("end-to-end: generating %zu synthetic signals...\n", o.e2e_signals);
+  auto records = generate_records(traffic_for(settings, o.e2e_signals, 11),
+                                  settings.operators.catalogue, o.e2e_signals);
+  Service service(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = false});
+  if (Status s = service.start(); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  KafkaSettings kafka;
+  kafka.brokers = service.bootstrap_servers();
+  Status s = Status::ok();
+  auto sink = KafkaSink::create(kafka, s);
+  auto alerts = sink ? KafkaSource::create(kafka, "mozaiek-bench-alerts", {settings.topics.alerts}, s)
+                     : nullptr;
+  if (!sink || !alerts) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  // Produce time of every signal, to measure signal-to-alert latency.
+  std::unordered_map<std::string, SteadyClock::time_point> produced_at;
+  produced_at.reserve(records.size());
+  std::vector<double> latencies_ms;
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::thread alert_reader([&] {
+    RecordBatch batch;
+    Alert alert;
+    while (!done) {
+      if (!alerts->poll(batch, 1000, Millis{50})) break;
+      const auto now = SteadyClock::now();
+      std::lock_guard lock(mu);
+      for (const auto& r : batch.records) {
+        if (!read_alert_json(r.value, alert)) continue;
+        SteadyClock::time_point last{};
+        for (const auto& c : alert.contributions) {
+          auto it = produced_at.find(c.signal_id);
+          if (it != produced_at.end()) last = std::max(last, it->second);
+        }
+        if (last != SteadyClock::time_point{}) {
+          latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+        }
+      }
+    }
+  });
+  std::printf("end-to-end: producing %zu records to the embedded cluster (2 stages, %d partitions)\n",
+              records.size(), settings.partitions);
+  const auto t0 = SteadyClock::now();
+  for (const auto& r : records) {
+    {
+      std::lock_guard lock(mu);
+      produced_at[r.key] = SteadyClock::now();
+    }
+    if (Status p = sink->produce(r.topic, r.key, r.value); !p) {
+      std::fprintf(stderr, "error: %s\n", p.message().c_str());
+      return 1;
+    }
+  }
+  (void)sink->flush(seconds(120));
+  // Wait until the convergence stage has scored every routed record.
+  const auto deadline = SteadyClock::now() + std::chrono::minutes(10);
+  Service::Progress p;
+  while (SteadyClock::now() < deadline) {
+    p = service.progress();
+    if (p.intake_in >= records.size() && p.convergence_in >= p.routed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  done = true;
+  alert_reader.join();
+  service.stop();
+  std::error_code ec;
+  std::filesystem::remove_all(settings.state_dir, ec);
+  std::printf(
+      "end-to-end: %llu signals in %.2f s = %.0f signals/s (%llu routed subject records, %llu "
+      "alerts)\n",
+      static_cast<unsigned long long>(p.intake_in), secs, static_cast<double>(p.intake_in) / secs,
+      static_cast<unsigned long long>(p.routed), static_cast<unsigned long long>(p.alerts));
+  std::lock_guard lock(mu);
+  std::printf("end-to-end: signal-to-alert latency over %zu alerts: p50 %.1f ms, p99 %.1f ms\n",
+              latencies_ms.size(), percentile(latencies_ms, 0.5), percentile(latencies_ms, 0.99));
+  return 0;
+}
+
+int bench(const BenchOptions& o) {
+  spdlog::set_level(spdlog::level::warn);
+  Settings settings;
+  std::vector<std::string> errors;
+  if (!load_settings(o.config, settings, errors)) {
+    for (const auto& e : errors) std::fprintf(stderr, "config error: %s\n", e.c_str());
+    return 2;
+  }
+  std::string key;
+  if (Status s = load_pseudonym_key(settings, true, key); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 2;
+  }
+  std::printf("machine: %u hardware threads\n", std::thread::hardware_concurrency());
+  int rc = 0;
+  if (o.mode == "all" || o.mode == "inprocess") rc |= bench_inprocess(o, settings, key);
+  if (o.mode == "all" || o.mode == "e2e") rc |= bench_e2e(o, settings);
+  return rc;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Runner& run) {
+  auto o = std::make_shared<BenchOptions>();
+  o->config = default_config_path();
+  auto* cmd = app.add_subcommand(
+      "bench", "Measure signals/s in process (per core) and end to end through embedded Kafka.");
+  cmd->add_option("--config", o->config, "Config file")->capture_default_str();
+  cmd->add_option("--signals", o->signals, "Signals for the in-process run")->capture_default_str();
+  cmd->add_option("--e2e-signals", o->e2e_signals, "Signals for the end-to-end run")
+      ->capture_default_str();
+  cmd->add_option("--rounds", o->rounds, "In-process rounds")->capture_default_str();
+  cmd->add_option("--mode", o->mode, "inprocess | e2e | all")
+      ->check(CLI::IsMember({"inprocess", "e2e", "all"}))
+      ->capture_default_str();
+  cmd->add_option("--work-dir", o->work_dir, "Where temporary RocksDB state goes")
+      ->capture_default_str();
+  cmd->callback([o, &run] { run = [o] { return bench(*o); }; });
+}
+
+}  // namespace mozaiek::cli

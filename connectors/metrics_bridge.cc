@@ -1,0 +1,54 @@
+#include "connectors/metrics_bridge.h"
+
+namespace mozaiek {
+
+PipelineLabelSets pipeline_label_sets(const Settings& settings) {
+  PipelineLabelSets labels;
+  for (const auto& s : settings.operators.sources) labels.sources.push_back(s.name);
+  for (std::size_t r = 0; r < static_cast<std::size_t>(DlqReason::kCount); ++r) {
+    labels.dlq_reasons.emplace_back(to_string(static_cast<DlqReason>(r)));
+  }
+  for (const auto& rule : settings.operators.rules) labels.rules.push_back(rule.name);
+  ConsumerGroupLabels intake{"intake", {}};
+  for (const auto& s : settings.operators.sources) {
+    intake.topics.push_back(settings.topics.signals_prefix + s.name);
+  }
+  labels.consumer_groups.push_back(std::move(intake));
+  labels.consumer_groups.push_back(ConsumerGroupLabels{"convergence", {settings.topics.subjects}});
+  labels.partitions = settings.partitions;
+  labels.stores = {"convergence"};
+  return labels;
+}
+
+void publish_stage_counters(StageCounters& c, Stage stage, PipelineMetrics& metrics) {
+  // Records are counted in/processed/dlq once, at intake; the convergence
+  // stage reports what only it knows (duplicates).
+  if (stage == Stage::intake) {
+    const std::size_t known = c.in.size() - 1;
+    for (std::size_t i = 0; i < c.in.size(); ++i) {
+      const std::size_t slot = i < known ? i : metrics.unknown_source();
+      if (c.in[i] != 0) metrics.record_in(slot, c.in[i]);
+      if (c.processed[i] != 0) metrics.record_processed(slot, c.processed[i]);
+      for (std::size_t r = 0; r < c.dlq[i].size(); ++r) {
+        if (c.dlq[i][r] != 0) metrics.record_dlq(slot, r, c.dlq[i][r]);
+      }
+    }
+  } else {
+    if (c.duplicates != 0) metrics.record_duplicate(c.duplicates);
+  }
+  c.reset();
+}
+
+void publish_watermarks(const WatermarkTracker& watermarks, ProcTime now,
+                        PipelineMetrics& metrics) {
+  const EventTime now_event = event_time_from_ms(to_ms(now));
+  for (std::size_t s = 0; s < watermarks.sources(); ++s) {
+    const Watermark wm = watermarks.source_watermark(s);
+    if (wm.known()) metrics.set_watermark_delay(s, to_seconds(now_event - wm.time));
+    const Millis silence = watermarks.silence(s, now);
+    if (silence != Millis::max()) metrics.set_source_silence(s, to_seconds(silence));
+    metrics.set_source_idle(s, watermarks.is_idle(s, now));
+  }
+}
+
+}  // namespace mozaiek

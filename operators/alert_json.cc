@@ -1,0 +1,154 @@
+#include "operators/alert_json.h"
+
+#include <simdjson.h>
+
+#include "stream/json_writer.h"
+
+namespace mozaiek {
+namespace {
+
+constexpr int kScoreDecimals = 3;
+constexpr int kWeightDecimals = 4;
+constexpr int kSecondsDecimals = 3;  // milliseconds
+
+std::string_view source_name(const OperatorConfig& config, SourceId id) {
+  return id < config.sources.size() ? std::string_view(config.sources[id].name) : "unknown";
+}
+
+std::string_view indicator_code(const OperatorConfig& config, IndicatorId id) {
+  return id < config.catalogue.size() ? std::string_view(config.catalogue.at(id).code)
+                                      : "unknown";
+}
+
+bool read_time(simdjson::dom::element e, std::string_view field, EventTime& out) {
+  std::string_view text;
+  if (e[field].get(text)) return false;
+  auto t = parse_rfc3339(text);
+  if (!t) return false;
+  out = *t;
+  return true;
+}
+
+bool read_subject(simdjson::dom::element e, SubjectType& type, std::string& key) {
+  std::string_view type_text, key_text;
+  if (e["type"].get(type_text) || e["key"].get(key_text)) return false;
+  auto t = subject_type_from(type_text);
+  if (!t) return false;
+  type = *t;
+  key.assign(key_text);
+  return true;
+}
+
+}  // namespace
+
+void write_alert_json(const Alert& a, const OperatorConfig& config, std::string& out) {
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("schema").string(kAlertSchema);
+  w.key("alert_id").string(a.alert_id);
+  w.key("rule").string(a.rule);
+  w.key("subject").begin_object();
+  w.key("type").string(to_string(a.subject_type));
+  w.key("key").string(a.subject_key);
+  w.end_object();
+  w.key("score").number(a.score, kScoreDecimals);
+  w.key("sources").begin_array();
+  for (const auto& s : a.sources) w.string(s);
+  w.end_array();
+  w.key("first_seen").string(format_rfc3339(a.first_seen));
+  w.key("last_seen").string(format_rfc3339(a.last_seen));
+  w.key("raised_at").string(format_rfc3339(a.raised_at));
+  w.key("detection_delay_seconds").number(a.detection_delay_seconds, kSecondsDecimals);
+  w.key("contributions").begin_array();
+  for (const auto& c : a.contributions) {
+    w.begin_object();
+    w.key("signal_id").string(c.signal_id);
+    w.key("source").string(source_name(config, c.source));
+    w.key("indicator").string(indicator_code(config, c.indicator));
+    w.key("observed_at").string(format_rfc3339(c.observed_at));
+    w.key("weight").number(c.weight, kWeightDecimals);
+    w.key("decayed_weight").number(c.decayed_weight, kWeightDecimals);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("linked").begin_array();
+  for (const auto& l : a.linked) {
+    w.begin_object();
+    w.key("type").string(to_string(l.type));
+    w.key("key").string(l.key);
+    w.key("rule").string(l.rule);
+    w.key("via").begin_array();
+    for (const auto& id : l.via) w.string(id);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("status").string(a.status);
+  w.key("level").integer(a.level);
+  w.end_object();
+}
+
+bool read_alert_json(std::string_view json, Alert& out) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::dom::element doc;
+  if (parser.parse(padded).get(doc)) return false;
+
+  std::string_view schema, text;
+  if (doc["schema"].get(schema) || schema != kAlertSchema) return false;
+  out = Alert{};
+  if (doc["alert_id"].get(text)) return false;
+  out.alert_id.assign(text);
+  if (doc["rule"].get(text)) return false;
+  out.rule.assign(text);
+  simdjson::dom::element subject;
+  if (doc["subject"].get(subject) || !read_subject(subject, out.subject_type, out.subject_key)) {
+    return false;
+  }
+  if (doc["score"].get(out.score)) return false;
+
+  simdjson::dom::array array;
+  if (doc["sources"].get(array)) return false;
+  for (auto item : array) {
+    if (item.get(text)) return false;
+    out.sources.emplace_back(text);
+  }
+  // Optional for readers: times and the delay.
+  read_time(doc, "first_seen", out.first_seen);
+  read_time(doc, "last_seen", out.last_seen);
+  EventTime raised{};
+  if (read_time(doc, "raised_at", raised)) out.raised_at = ProcTime{raised.time_since_epoch()};
+  double delay = 0;
+  if (!doc["detection_delay_seconds"].get(delay)) out.detection_delay_seconds = delay;
+
+  if (doc["contributions"].get(array)) return false;
+  for (auto item : array) {
+    Contribution& c = out.contributions.emplace_back();
+    if (item["signal_id"].get(text)) return false;
+    c.signal_id.assign(text);
+    read_time(item, "observed_at", c.observed_at);
+    double v = 0;
+    if (!item["weight"].get(v)) c.weight = v;
+    if (!item["decayed_weight"].get(v)) c.decayed_weight = v;
+  }
+  if (!doc["linked"].get(array)) {
+    for (auto item : array) {
+      LinkedEntity& l = out.linked.emplace_back();
+      if (!read_subject(item, l.type, l.key)) return false;
+      if (!item["rule"].get(text)) l.rule.assign(text);
+      simdjson::dom::array via;
+      if (!item["via"].get(via)) {
+        for (auto id : via) {
+          if (!id.get(text)) l.via.emplace_back(text);
+        }
+      }
+    }
+  }
+  if (!doc["status"].get(text)) out.status.assign(text);
+  std::int64_t level = 0;
+  if (doc["level"].get(level)) return false;
+  out.level = static_cast<int>(level);
+  return true;
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,525 @@
+#include "operators/config_loader.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <set>
+
+namespace mozaiek {
+namespace {
+
+using config::add_error;
+using config::join_path;
+using config::Section;
+
+// Bounds that keep metric label sets and per-record work small.
+constexpr std::size_t kMaxIndicators = 1024;
+constexpr std::size_t kMaxSources = 256;
+constexpr std::size_t kMaxLabelValues = 255;  // indices are stored in a uint8_t
+constexpr std::size_t kMaxLocations = 1000;
+
+std::string check_location_id(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > 128) return "must be at most 128 characters";
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == ':' || c == '-';
+    if (!ok) return "'" + s + "' is not a normalised location id (lower case a-z 0-9 . _ : -)";
+  }
+  return "";
+}
+
+// Reports repeated entries of a list at their own index.
+void check_unique(const std::vector<std::string>& items, const YAML::Node& node,
+                  const std::string& path, std::vector<std::string>& errors) {
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (!seen.insert(items[i]).second) {
+      add_error(errors, config::index_path(path, i), "duplicate entry '" + items[i] + "'",
+                node[i]);
+    }
+  }
+}
+
+// Iterates a map of named entries (sources, indicators), checking the names.
+template <class F>
+void for_each_named(const YAML::Node& node, const std::string& path, std::size_t max,
+                    const char* what, std::vector<std::string>& errors, F&& f) {
+  if (!node.IsMap()) {
+    add_error(errors, path, std::string("must be a map of ") + what + " names", node);
+    return;
+  }
+  if (node.size() == 0) add_error(errors, path, std::string("must name at least one ") + what, node);
+  if (node.size() > max) {
+    add_error(errors, path, "at most " + std::to_string(max) + " entries are allowed", node);
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : node) {
+    if (!kv.first.IsScalar()) {
+      add_error(errors, path, "keys must be plain names", kv.first);
+      continue;
+    }
+    const std::string name = kv.first.Scalar();
+    const std::string entry_path = join_path(path, name);
+    if (!seen.insert(name).second) {
+      add_error(errors, entry_path, std::string("duplicate ") + what + " name", kv.first);
+      continue;
+    }
+    if (std::string msg = config::check_identifier(name); !msg.empty()) {
+      add_error(errors, entry_path, msg, kv.first);
+      continue;
+    }
+    f(name, kv.second, entry_path);
+  }
+}
+
+// ---- catalogue ----------------------------------------------------------
+
+struct CatalogueDraft {
+  std::string catalogue_file;
+  int version = 1;
+  bool has_indicators = false;
+  Catalogue catalogue;
+  std::vector<std::string> age_groups = OperatorConfig{}.age_groups;
+  std::vector<std::string> nationality_regions = OperatorConfig{}.nationality_regions;
+};
+
+Section<Indicator> indicator_section() {
+  Section<Indicator> s("catalogue.indicators.<code>",
+                       "One indicator: what a partner observed. The map key is the code partners "
+                       "put in a signal's `indicator` field (a-z, 0-9, '_').");
+  s.custom({"strength", "string", "", "soft", "one of: soft, concrete",
+            "Strength used when a signal does not say. Concrete signals may alert alone where "
+            "the rule has `concrete_alone`."},
+           [](const YAML::Node& v, const std::string& path, Indicator& out,
+              std::vector<std::string>& errors) {
+             auto str = config::read_string(v, path, errors);
+             if (!str) return;
+             if (auto st = strength_from(*str)) {
+               out.strength = *st;
+             } else {
+               add_error(errors, path,
+                         "'" + *str + "' is not one of: soft concrete" +
+                             config::did_you_mean(*str, {"soft", "concrete"}),
+                         v);
+             }
+           });
+  s.number("weight", &Indicator::weight, config::greater_than(0),
+           "Score contribution of one signal before decay.")
+      .required();
+  s.custom({"subjects", "list of strings", "", "", "non-empty; person, vehicle, location",
+            "Subject types the indicator is about; a signal's subjects of other types do not "
+            "score on it."},
+           [](const YAML::Node& v, const std::string& path, Indicator& out,
+              std::vector<std::string>& errors) {
+             const std::vector<std::string> types{"person", "vehicle", "location"};
+             auto list = config::read_string_list(v, path, errors);
+             if (!list) return;
+             if (list->empty()) add_error(errors, path, "must name at least one subject type", v);
+             std::uint8_t mask = 0;
+             for (std::size_t i = 0; i < list->size(); ++i) {
+               if (auto t = subject_type_from((*list)[i])) {
+                 mask |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(*t));
+               } else {
+                 add_error(errors, config::index_path(path, i),
+                           "'" + (*list)[i] + "' is not a subject type (person, vehicle, location)" +
+                               config::did_you_mean((*list)[i], types),
+                           v[i]);
+               }
+             }
+             out.subjects_mask = mask;
+           })
+      .required();
+  s.custom({"forms", "list of strings", "", "[]", "sexual, labour, criminal, organ",
+            "Suspected exploitation forms."},
+           [](const YAML::Node& v, const std::string& path, Indicator& out,
+              std::vector<std::string>& errors) {
+             const std::vector<std::string> forms{"sexual", "labour", "criminal", "organ"};
+             auto list = config::read_string_list(v, path, errors);
+             if (!list) return;
+             std::uint8_t bits = 0;
+             for (std::size_t i = 0; i < list->size(); ++i) {
+               if (auto f = form_from((*list)[i])) {
+                 bits |= *f;
+               } else {
+                 add_error(errors, config::index_path(path, i),
+                           "'" + (*list)[i] + "' is not an exploitation form" +
+                               config::did_you_mean((*list)[i], forms),
+                           v[i]);
+               }
+             }
+             out.forms = bits;
+           });
+  return s;
+}
+
+void parse_indicators(const YAML::Node& v, const std::string& path, CatalogueDraft& d,
+                      std::vector<std::string>& errors) {
+  const auto section = indicator_section();
+  d.has_indicators = true;
+  for_each_named(v, path, kMaxIndicators, "indicator", errors,
+                 [&](const std::string& code, const YAML::Node& body, const std::string& p) {
+                   Indicator ind;
+                   ind.code = code;
+                   if (section.parse(body, p, ind, errors)) d.catalogue.add(std::move(ind));
+                 });
+}
+
+config::TextCheck label_check() { return config::check_identifier; }
+
+// The catalogue map, inline in the config or as a file of its own (then
+// without `catalogue_file`).
+Section<CatalogueDraft> catalogue_section(bool inline_in_config) {
+  Section<CatalogueDraft> s(
+      "catalogue",
+      "The indicator catalogue: the codes partners may send, with their weights. Give it "
+      "inline (`indicators`) or in a separate file (`catalogue_file`).");
+  if (inline_in_config) {
+    s.text("catalogue_file", &CatalogueDraft::catalogue_file,
+           "A file holding the catalogue instead of the inline `indicators`: either a catalogue "
+           "file (`indicators`, `age_groups`, `nationality_regions` at the top) or another "
+           "mozaiek config whose `catalogue` is used. Relative to this config file.",
+           config::check_not_empty);
+  }
+  s.integer("version", &CatalogueDraft::version, config::between(1, 1),
+            "Catalogue format version.");
+  s.custom({"indicators", "map", "", "", "1 to 1024 entries",
+            "Indicator code -> {strength, weight, subjects, forms}; see "
+            "`catalogue.indicators.<code>`."},
+           parse_indicators);
+  s.list("age_groups", &CatalogueDraft::age_groups,
+         "Age groups partners may send; the only age values used in metrics.", label_check(),
+         "unique identifiers");
+  s.list("nationality_regions", &CatalogueDraft::nationality_regions,
+         "World regions of nationality (CoMensha grouping); metrics never show nationalities.",
+         label_check(), "unique identifiers");
+  return s;
+}
+
+void check_label_list(const std::vector<std::string>& items, const YAML::Node& node,
+                      const std::string& path, std::vector<std::string>& errors) {
+  if (!node) return;
+  if (items.empty()) add_error(errors, path, "must name at least one value", node);
+  if (items.size() > kMaxLabelValues) {
+    add_error(errors, path, "at most " + std::to_string(kMaxLabelValues) + " values are allowed",
+              node);
+  }
+  check_unique(items, node, path, errors);
+}
+
+// Loads `catalogue.catalogue_file`; errors inside it are prefixed with the
+// key and the file name.
+void load_catalogue_file(const std::string& file, const std::string& base_dir,
+                         CatalogueDraft& d, std::vector<std::string>& errors) {
+  namespace fs = std::filesystem;
+  const std::string key = "catalogue.catalogue_file";
+  fs::path p(file);
+  if (p.is_relative() && !base_dir.empty()) p = fs::path(base_dir) / p;
+  YAML::Node loaded;
+  try {
+    loaded = YAML::LoadFile(p.string());
+  } catch (const YAML::BadFile&) {
+    add_error(errors, key, "cannot read '" + p.string() + "'");
+    return;
+  } catch (const YAML::ParserException& e) {
+    errors.push_back(key + ": " + file + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return;
+  }
+  // A full mozaiek config lends its catalogue section. (Const lookups: a
+  // non-const operator[] on a yaml-cpp node inserts the key.)
+  const YAML::Node& doc = loaded;
+  const bool full_config = doc.IsMap() && doc["catalogue"];
+  const YAML::Node root = full_config ? doc["catalogue"] : doc;
+  const std::string prefix = full_config ? "catalogue" : "";
+  std::vector<std::string> file_errors;
+  catalogue_section(false).parse(root, prefix, d, file_errors);
+  if (!d.has_indicators && file_errors.empty()) {
+    add_error(file_errors, join_path(prefix, "indicators"), "required", root);
+  }
+  if (root.IsMap()) {
+    check_label_list(d.age_groups, root["age_groups"], join_path(prefix, "age_groups"),
+                     file_errors);
+    check_label_list(d.nationality_regions, root["nationality_regions"],
+                     join_path(prefix, "nationality_regions"), file_errors);
+  }
+  for (auto& e : file_errors) errors.push_back(key + ": " + file + ": " + e);
+}
+
+void load_catalogue(const YAML::Node& node, const std::string& base_dir, OperatorConfig& cfg,
+                    std::vector<std::string>& errors) {
+  if (!node) {
+    add_error(errors, "catalogue",
+              "required: give the indicators inline (catalogue.indicators) or in a file "
+              "(catalogue.catalogue_file)");
+    return;
+  }
+  CatalogueDraft inline_draft;
+  catalogue_section(true).parse(node, "catalogue", inline_draft, errors);
+  if (!node.IsMap()) return;
+  CatalogueDraft result;
+  if (!inline_draft.catalogue_file.empty()) {
+    if (inline_draft.has_indicators) {
+      add_error(errors, "catalogue.catalogue_file",
+                "give either catalogue.indicators or catalogue.catalogue_file, not both",
+                node["catalogue_file"]);
+      return;
+    }
+    load_catalogue_file(inline_draft.catalogue_file, base_dir, result, errors);
+  } else if (!inline_draft.has_indicators) {
+    add_error(errors, "catalogue.indicators",
+              "required (or name a file in catalogue.catalogue_file)", node);
+    return;
+  } else {
+    result.catalogue = std::move(inline_draft.catalogue);
+  }
+  // Inline label lists apply on top of a catalogue file.
+  if (node["age_groups"]) {
+    result.age_groups = inline_draft.age_groups;
+    check_label_list(result.age_groups, node["age_groups"], "catalogue.age_groups", errors);
+  }
+  if (node["nationality_regions"]) {
+    result.nationality_regions = inline_draft.nationality_regions;
+    check_label_list(result.nationality_regions, node["nationality_regions"],
+                     "catalogue.nationality_regions", errors);
+  }
+  cfg.catalogue = std::move(result.catalogue);
+  cfg.age_groups = std::move(result.age_groups);
+  cfg.nationality_regions = std::move(result.nationality_regions);
+}
+
+// ---- sources ------------------------------------------------------------
+
+// `catalogue` resolves person_level_indicators; null when the catalogue did
+// not load (then the names are not checked, to avoid a cascade of errors).
+Section<SourcePolicy> source_section(const Catalogue* catalogue) {
+  Section<SourcePolicy> s("sources.<name>",
+                          "One partner organisation. The map key is the source name: signals "
+                          "arrive on topic `<kafka.topics.signals_prefix><name>` and must carry "
+                          "it in `source`.");
+  s.days("allowed_lateness_days", &SourcePolicy::allowed_lateness, config::at_least(0),
+         "How far behind the event-time watermark a signal may arrive and still score (as if it "
+         "had arrived on time). Later signals go to the DLQ as `too_late`. Set it above the "
+         "source's reporting rhythm (COA sends two-weekly batches).");
+  s.flag("consent_default", &SourcePolicy::consent_default,
+         "Consent assumed when a signal omits `consent`. Signals without consent count in "
+         "aggregate metrics only, never at person level.");
+  s.custom({"person_level_indicators", "list of strings", "", "all indicators",
+            "non-empty; catalogue codes",
+            "Indicators this source may correlate at person level (its legal basis). Omit the "
+            "key to allow all."},
+           [catalogue](const YAML::Node& v, const std::string& path, SourcePolicy& out,
+                       std::vector<std::string>& errors) {
+             auto list = config::read_string_list(v, path, errors);
+             if (!list) return;
+             if (list->empty()) {
+               add_error(errors, path,
+                         "must name at least one indicator; omit the key to allow all", v);
+               return;
+             }
+             check_unique(*list, v, path, errors);
+             if (catalogue == nullptr) return;
+             std::vector<std::string> codes;
+             for (const auto& ind : catalogue->all()) codes.push_back(ind.code);
+             out.person_level.clear();
+             for (std::size_t i = 0; i < list->size(); ++i) {
+               if (auto id = catalogue->find((*list)[i])) {
+                 out.person_level.push_back(*id);
+               } else {
+                 add_error(errors, config::index_path(path, i),
+                           "unknown indicator '" + (*list)[i] + "'" +
+                               config::did_you_mean((*list)[i], codes),
+                           v[i]);
+               }
+             }
+           });
+  s.seconds("idle_timeout_seconds", &SourcePolicy::idle_timeout, config::greater_than(0),
+            "Wall-clock silence after which the source no longer holds back the global "
+            "watermark.");
+  return s;
+}
+
+void load_sources(const YAML::Node& node, OperatorConfig& cfg, bool catalogue_ok,
+                  std::vector<std::string>& errors) {
+  if (!node) {
+    add_error(errors, "sources", "required: at least one partner organisation");
+    return;
+  }
+  const auto section = source_section(catalogue_ok ? &cfg.catalogue : nullptr);
+  for_each_named(node, "sources", kMaxSources, "source", errors,
+                 [&](const std::string& name, const YAML::Node& body, const std::string& p) {
+                   SourcePolicy policy;
+                   policy.name = name;
+                   if (section.parse(body, p, policy, errors)) cfg.sources.push_back(policy);
+                 });
+}
+
+// ---- rules --------------------------------------------------------------
+
+std::string default_rule_name(SubjectType t) { return std::string(to_string(t)) + "_convergence"; }
+
+Section<ConvergenceRule> rule_section() {
+  ConvergenceRule prototype;
+  prototype.name = "<subject type>_convergence";
+  Section<ConvergenceRule> s(
+      "rules.<subject type>",
+      "Convergence rule per subject type (`person`, `vehicle`, `location`). Score at event time "
+      "T: sum of weight * 0.5^((T - t) / half-life) over the signals in (T - window, T]. An "
+      "alert when score >= threshold and at least `min_sources` organisations contributed (or "
+      "one concrete signal, with `concrete_alone`).",
+      prototype);
+  s.text("name", &ConvergenceRule::name,
+         "Rule name in alerts, alert ids and metric labels. Changing it changes alert ids.",
+         config::check_identifier);
+  s.days("window_days", &ConvergenceRule::window, config::greater_than(0),
+         "Sliding event-time window of contributing signals.");
+  s.days("half_life_days", &ConvergenceRule::half_life, config::greater_than(0),
+         "Age at which a signal counts for half its weight.");
+  s.number("threshold", &ConvergenceRule::threshold, config::greater_than(0),
+           "Score at which an alert is raised.");
+  s.integer("min_sources", &ConvergenceRule::min_sources, config::between(1, 64),
+            "Distinct organisations needed for an alert (0+0+0=1: pieces from several "
+            "partners). At most the number of configured sources.");
+  s.flag("concrete_alone", &ConvergenceRule::concrete_alone,
+         "A concrete signal may raise an alert without `min_sources`.");
+  s.days("cooldown_days", &ConvergenceRule::cooldown, config::at_least(0),
+         "Event-time quiet period after an alert; within it only an escalation is raised.");
+  s.number("escalation_step", &ConvergenceRule::escalation_step, config::greater_than(0),
+           "Score rise over the last alert that re-raises it as an escalation during the "
+           "cooldown.");
+  s.integer("max_contributions", &ConvergenceRule::max_contributions, config::between(1, 10000),
+            "Contributions kept per subject (the oldest are dropped): bounds state and work "
+            "per signal.");
+  return s;
+}
+
+void load_rules(const YAML::Node& node, OperatorConfig& cfg, std::vector<std::string>& errors) {
+  for (std::size_t i = 0; i < kSubjectTypeCount; ++i) {
+    cfg.rules[i] = ConvergenceRule{};
+    cfg.rules[i].subject_type = static_cast<SubjectType>(i);
+    cfg.rules[i].name = default_rule_name(cfg.rules[i].subject_type);
+  }
+  if (!node || node.IsNull()) return;
+  if (!node.IsMap()) {
+    add_error(errors, "rules", "must be a map of subject type to rule", node);
+    return;
+  }
+  config::check_keys(node, "rules", {"person", "vehicle", "location"}, errors);
+  const auto section = rule_section();
+  std::map<std::string, std::string> names;  // rule name -> path of its first use
+  for (std::size_t i = 0; i < kSubjectTypeCount; ++i) {
+    const std::string type(to_string(static_cast<SubjectType>(i)));
+    const std::string path = "rules." + type;
+    const YAML::Node body = node[type];
+    if (body) section.parse(body, path, cfg.rules[i], errors);
+    const ConvergenceRule& r = cfg.rules[i];
+    const std::string name_path = path + ".name";
+    if (auto [it, fresh] = names.emplace(r.name, name_path); !fresh) {
+      add_error(errors, name_path, "duplicate rule name '" + r.name + "' (also " + it->second + ")",
+                body ? body["name"] : YAML::Node());
+    }
+    if (!cfg.sources.empty() && static_cast<std::size_t>(r.min_sources) > cfg.sources.size()) {
+      add_error(errors, path + ".min_sources",
+                "must be <= the number of configured sources (" +
+                    std::to_string(cfg.sources.size()) + ")",
+                body ? body["min_sources"] : YAML::Node());
+    }
+  }
+}
+
+// ---- privacy, limits, metrics -------------------------------------------
+
+Section<OperatorConfig> privacy_section() {
+  Section<OperatorConfig> s("privacy",
+                            "Data minimisation. Person identifiers are pseudonymised at intake; "
+                            "raw identifiers never reach state, topics, logs or metrics.");
+  s.days("retention_days", &OperatorConfig::retention, config::greater_than(0),
+         "State of a subject expires this long after its last signal (event time). At least "
+         "the longest rule window.");
+  s.handled_elsewhere("pseudonym_key_file");
+  return s;
+}
+
+Section<OperatorConfig> limits_section() {
+  Section<OperatorConfig> s("limits",
+                            "Bounds on one signal; a signal beyond them goes to the DLQ.");
+  s.integer("max_subjects_per_signal", &OperatorConfig::max_subjects_per_signal,
+            config::between(1, 1024), "Subjects one signal may name.");
+  s.integer("max_field_bytes", &OperatorConfig::max_field_bytes, config::between(16, 1 << 20),
+            "Longest string field; longer -> DLQ reason `field_too_large`.", "bytes");
+  return s;
+}
+
+Section<OperatorConfig> metrics_section() {
+  Section<OperatorConfig> s("metrics",
+                            "Metric label sets. Labels are bounded and never personal; values "
+                            "outside these sets are reported as `other`.");
+  s.list("locations", &OperatorConfig::locations,
+         "Location ids (reception centres, sites) that get their own metric label.",
+         check_location_id, "unique normalised location ids, at most 1000");
+  return s;
+}
+
+void check_cross_section(const YAML::Node& root, OperatorConfig& cfg,
+                         std::vector<std::string>& errors) {
+  Millis longest{0};
+  for (const auto& r : cfg.rules) longest = std::max(longest, r.window);
+  if (cfg.retention < longest) {
+    const YAML::Node at = root["privacy"] && root["privacy"].IsMap()
+                              ? root["privacy"]["retention_days"]
+                              : YAML::Node();
+    add_error(errors, "privacy.retention_days",
+              "must be >= the longest rule window (" +
+                  config::format_number(static_cast<double>(longest.count()) / 86'400'000.0) +
+                  " days), or state expires before it stops scoring",
+              at);
+  }
+  const YAML::Node metrics = root["metrics"];
+  if (metrics && metrics.IsMap() && metrics["locations"]) {
+    if (cfg.locations.size() > kMaxLocations) {
+      add_error(errors, "metrics.locations",
+                "at most " + std::to_string(kMaxLocations) + " locations are allowed",
+                metrics["locations"]);
+    }
+    check_unique(cfg.locations, metrics["locations"], "metrics.locations", errors);
+  }
+}
+
+}  // namespace
+
+const std::vector<std::string>& operator_config_sections() {
+  static const std::vector<std::string> sections{"catalogue", "sources", "rules",
+                                                 "privacy",   "limits",  "metrics"};
+  return sections;
+}
+
+bool load_operator_config(const YAML::Node& root, OperatorConfig& out,
+                          std::vector<std::string>& errors, const std::string& base_dir) {
+  const std::size_t before = errors.size();
+  if (!root.IsMap()) {
+    add_error(errors, "(top level)", "must be a map of sections", root);
+    return false;
+  }
+  OperatorConfig cfg;
+  load_catalogue(root["catalogue"], base_dir, cfg, errors);
+  const bool catalogue_ok = errors.size() == before && cfg.catalogue.size() > 0;
+  load_sources(root["sources"], cfg, catalogue_ok, errors);
+  load_rules(root["rules"], cfg, errors);
+  privacy_section().parse(root["privacy"], "privacy", cfg, errors);
+  limits_section().parse(root["limits"], "limits", cfg, errors);
+  metrics_section().parse(root["metrics"], "metrics", cfg, errors);
+  check_cross_section(root, cfg, errors);
+  if (errors.size() != before) return false;
+  out = std::move(cfg);
+  return true;
+}
+
+std::vector<config::SectionDoc> operator_config_reference() {
+  return {catalogue_section(true).doc(), indicator_section().doc(),
+          source_section(nullptr).doc(), rule_section().doc(),
+          privacy_section().doc(),        limits_section().doc(),
+          metrics_section().doc()};
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,18 @@
+// Deterministic alert ids: the same subject, rule, episode and level give the
+// same id on every replay, so a re-raised alert after a crash deduplicates
+// downstream (the alerts topic is keyed by it).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "operators/convergence/subject_state.h"
+#include "operators/model.h"
+
+namespace mozaiek::convergence {
+
+// First 32 hex digits of SHA-256("<rule>|<type>|<key>|<episode start ms>|<level>").
+AlertIdText make_alert_id(std::string_view rule, SubjectType type, std::string_view key,
+                          std::int64_t episode_start_ms, int level);
+
+}  // namespace mozaiek::convergence

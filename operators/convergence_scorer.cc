@@ -1,0 +1,512 @@
+#include "operators/convergence_scorer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "operators/convergence/alert_id.h"
+#include "operators/convergence/subject_codec.h"
+#include "operators/convergence/subject_state.h"
+
+namespace mozaiek {
+
+using convergence::Entry;
+using convergence::Range;
+using convergence::RuleParams;
+using convergence::Subject;
+
+namespace {
+
+// Scores are sums of exp2() terms; a threshold met exactly in decimal must
+// not be missed by a rounding error in the last bit.
+bool reaches(double score, double target) {
+  return score + 1e-9 * std::max(1.0, std::fabs(target)) >= target;
+}
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+// Sort order of entries: (observed_ms, signal_id, source).
+bool entry_before(const Entry& e, std::int64_t observed_ms, std::string_view signal_id,
+                  SourceId source) {
+  if (e.observed_ms != observed_ms) return e.observed_ms < observed_ms;
+  const int c = std::string_view(e.signal_id).compare(signal_id);
+  if (c != 0) return c < 0;
+  return e.source < source;
+}
+
+// "person:<key>" -> person.
+std::optional<SubjectType> type_of_key(std::string_view key) {
+  const auto colon = key.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  return subject_type_from(key.substr(0, colon));
+}
+
+enum class Expiry { unchanged, changed, remove };
+
+// Drops what can no longer matter at watermark wm; says whether the subject
+// as a whole can go.
+Expiry expire_subject(Subject& s, std::int64_t wm, const RuleParams& p) {
+  bool changed = false;
+  const std::int64_t horizon = wm - p.keep_ms;
+  auto stale = std::partition_point(s.entries.begin(), s.entries.end(),
+                                    [horizon](const Entry& e) { return e.observed_ms <= horizon; });
+  if (stale != s.entries.begin()) {
+    s.entries.erase(s.entries.begin(), stale);
+    changed = true;
+  }
+  if (s.alerted && s.last_alert_ms <= wm - p.retention_ms) {
+    s.alerted = false;  // retention also bounds the alert history
+    s.alert_ids.clear();
+    changed = true;
+  }
+  if (s.entries.empty() && (!s.alerted || wm >= s.last_alert_ms + p.cooldown_ms)) {
+    return Expiry::remove;
+  }
+  return changed ? Expiry::changed : Expiry::unchanged;
+}
+
+}  // namespace
+
+// The per-partition state: decoded subjects cached over the store. Keys are
+// "<type>:<key>", as on the internal topic. Changed subjects are listed in
+// `dirty` and written to the store on flush, or before being evicted.
+struct ConvergenceScorer::SubjectCache {
+  using Slot = StringMap<Subject>::value_type;
+
+  SubjectCache(StateStore& s, const OperatorConfig& config, std::size_t max_cached_subjects)
+      : store(s),
+        codec(config),
+        max_cached(std::max<std::size_t>(1, max_cached_subjects)),
+        source_stamp(config.sources.size(), 0) {}
+
+  void make_key(SubjectType type, std::string_view key_part) {
+    key.clear();
+    key.append(to_string(type));
+    key.push_back(':');
+    key.append(key_part);
+  }
+
+  void mark_dirty(Slot& slot) {
+    if (slot.second.dirty) return;
+    slot.second.dirty = true;
+    dirty.push_back(&slot);
+  }
+
+  void write_dirty() {
+    for (Slot* slot : dirty) {
+      codec.encode(slot->second, value);
+      store.put(slot->first, value);
+      slot->second.dirty = false;
+    }
+    dirty.clear();
+  }
+
+  void forget_dirty(Slot& slot) {
+    if (!slot.second.dirty) return;
+    dirty.erase(std::find(dirty.begin(), dirty.end(), &slot));
+    slot.second.dirty = false;
+  }
+
+  // Reads `key` from the store into s; false if absent or unreadable.
+  bool read(const RuleParams& p, Subject& s) {
+    if (!store.get(key, value)) return false;
+    if (codec.decode(value, p, s)) return true;
+    // Unreadable state is replaced rather than failing the partition forever.
+    // No key in the log: keys are pseudonyms of persons.
+    ++undecodable;
+    spdlog::warn("convergence: replacing an undecodable state entry ({} so far)", undecodable);
+    return false;
+  }
+
+  // The subject for `key`, from the cache, the store, or new.
+  Slot& load(const RuleParams& p) {
+    ++tick;
+    if (auto it = cache.find(key); it != cache.end()) {
+      it->second.last_used = tick;
+      return *it;
+    }
+    if (cache.size() >= max_cached) evict();
+    auto it = cache.try_emplace(key).first;
+    read(p, it->second);
+    it->second.last_used = tick;
+    return *it;
+  }
+
+  // Drops the least recently used eighth of the cache, after writing every
+  // changed subject to the store (so nothing is lost and `dirty` holds no
+  // pointer to an evicted slot).
+  void evict() {
+    write_dirty();
+    ticks.clear();
+    for (const auto& [k, s] : cache) ticks.push_back(s.last_used);
+    if (ticks.empty()) return;
+    const std::size_t drop = std::max<std::size_t>(1, ticks.size() / 8);
+    std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(drop - 1),
+                     ticks.end());
+    const std::uint64_t cutoff = ticks[drop - 1];
+    for (auto it = cache.begin(); it != cache.end();) {
+      it = it->second.last_used <= cutoff ? cache.erase(it) : std::next(it);
+    }
+  }
+
+  // Distinct sources among the entries in r (stamping, no allocation).
+  int distinct_sources(const Subject& s, Range r) {
+    if (++stamp_generation == 0) {
+      std::fill(source_stamp.begin(), source_stamp.end(), 0);
+      stamp_generation = 1;
+    }
+    int n = 0;
+    for (std::size_t i = r.lo; i < r.hi; ++i) {
+      auto& stamp = source_stamp[s.entries[i].source];
+      if (stamp != stamp_generation) {
+        stamp = stamp_generation;
+        ++n;
+      }
+    }
+    return n;
+  }
+
+  StateStore& store;
+  convergence::SubjectCodec codec;
+  StringMap<Subject> cache;
+  std::vector<Slot*> dirty;  // node pointers: stable across rehashing
+  std::size_t max_cached;
+  std::uint64_t tick = 0;
+  std::uint64_t undecodable = 0;
+  std::string key;    // scratch: "<type>:<key>" of the current subject
+  std::string value;  // scratch: encoded subject
+  std::vector<std::uint32_t> source_stamp;
+  std::uint32_t stamp_generation = 0;
+  std::vector<std::uint64_t> ticks;  // scratch for eviction
+  Subject scratch;                   // uncached subjects during inspect/expire
+};
+
+ConvergenceScorer::ConvergenceScorer(const OperatorConfig& config) : config_(config) {
+  Millis max_lateness{0};
+  for (const auto& source : config.sources) {
+    max_lateness = std::max(max_lateness, source.allowed_lateness);
+  }
+  for (std::size_t i = 0; i < kSubjectTypeCount; ++i) {
+    params_[i] = std::make_unique<RuleParams>(
+        RuleParams::from(config.rules[i], max_lateness, config.retention));
+  }
+}
+
+ConvergenceScorer::~ConvergenceScorer() = default;
+
+ConvergenceScorer::State::State(std::unique_ptr<SubjectCache> cache)
+    : cache_(std::move(cache)) {}
+
+ConvergenceScorer::State::~State() = default;
+
+std::unique_ptr<ConvergenceScorer::State> ConvergenceScorer::make_state(
+    StateStore& store, std::size_t max_cached_subjects) const {
+  return std::unique_ptr<State>(
+      new State(std::make_unique<SubjectCache>(store, config_, max_cached_subjects)));
+}
+
+std::size_t ConvergenceScorer::cached_subjects(const State& state) const {
+  return state.cache_->cache.size();
+}
+
+ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedSignal& sig,
+                                                     ProcTime now,
+                                                     std::vector<Alert>& alerts) const {
+  SubjectCache& st = *state.cache_;
+  using Kind = Result::Kind;
+  const auto type_index = static_cast<std::size_t>(sig.subject_type);
+  if (type_index >= kSubjectTypeCount || sig.subject_key.empty() ||
+      sig.source >= config_.sources.size() || sig.indicator >= config_.catalogue.size()) {
+    return {Kind::ignored, 0};
+  }
+  const ConvergenceRule& rule = config_.rules[type_index];
+  const RuleParams& p = *params_[type_index];
+  const std::int64_t t = to_ms(sig.observed_at);
+  // Contributions at or before the horizon can never be in a window again:
+  // every signal still accepted is at most the allowed lateness behind the
+  // watermark the intake stage stamped on this one.
+  const std::int64_t horizon = sig.watermark > kMinEventTime
+                                   ? to_ms(sig.watermark) - p.keep_ms
+                                   : std::numeric_limits<std::int64_t>::min();
+  if (t <= horizon) return {Kind::ignored, 0};
+
+  st.make_key(sig.subject_type, sig.subject_key);
+  SubjectCache::Slot& slot = st.load(p);
+  Subject& s = slot.second;
+  for (const Entry& e : s.entries) {
+    if (e.source == sig.source && e.signal_id == sig.signal_id) return {Kind::duplicate, 0};
+  }
+
+  // Add the contribution in sort order.
+  auto stale = std::partition_point(s.entries.begin(), s.entries.end(),
+                                    [horizon](const Entry& e) { return e.observed_ms <= horizon; });
+  s.entries.erase(s.entries.begin(), stale);
+  convergence::maybe_rebase(s, t, p);
+  auto pos = std::partition_point(s.entries.begin(), s.entries.end(), [&](const Entry& e) {
+    return entry_before(e, t, sig.signal_id, sig.source);
+  });
+  std::size_t idx = static_cast<std::size_t>(pos - s.entries.begin());
+  {
+    Entry& e = *s.entries.emplace(pos);
+    e.signal_id.assign(sig.signal_id);
+    e.observed_ms = t;
+    e.reported_ms = to_ms(sig.reported_at);
+    e.source = sig.source;
+    e.indicator = sig.indicator;
+    e.strength = sig.strength;
+    e.weight = config_.catalogue.at(sig.indicator).weight;
+    e.scaled = convergence::scaled_weight(e.weight, t, s.anchor_ms, p);
+  }
+  st.mark_dirty(slot);
+
+  // Over the bound: drop the weakest contribution at the newest time (those
+  // already out of its window first, then the oldest among equals).
+  if (s.entries.size() > std::max<std::size_t>(1, rule.max_contributions)) {
+    const std::int64_t out_of_window = s.entries.back().observed_ms - p.window_ms;
+    std::size_t victim = 0;
+    double weakest = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < s.entries.size(); ++i) {
+      const double w = s.entries[i].observed_ms <= out_of_window ? 0.0 : s.entries[i].scaled;
+      if (w < weakest) {
+        weakest = w;
+        victim = i;
+      }
+    }
+    s.entries.erase(s.entries.begin() + static_cast<std::ptrdiff_t>(victim));
+    if (victim == idx) {
+      const std::int64_t newest = s.entries.back().observed_ms;
+      return {Kind::scored, convergence::score_at(s, convergence::window_at(s, newest, p),
+                                                  newest, p)};
+    }
+    if (victim < idx) --idx;
+  }
+
+  // Evaluate at every contribution time from the new one on, so a late
+  // signal counts as if it had arrived on time; keep the highest crossing.
+  double max_score = 0;
+  double best = 0;
+  std::int64_t best_t = 0;
+  Range best_range;
+  bool crossing = false;
+  for (std::size_t j = idx; j < s.entries.size();) {
+    const std::int64_t at = s.entries[j].observed_ms;
+    const Range r = convergence::window_at(s, at, p);
+    const double score = convergence::score_at(s, r, at, p);
+    max_score = std::max(max_score, score);
+    if (reaches(score, rule.threshold) && (!crossing || score > best)) {
+      bool sources_ok = false;
+      if (rule.concrete_alone) {
+        for (std::size_t i = r.lo; i < r.hi && !sources_ok; ++i) {
+          sources_ok = s.entries[i].strength == Strength::concrete;
+        }
+      }
+      if (!sources_ok) sources_ok = st.distinct_sources(s, r) >= rule.min_sources;
+      if (sources_ok) {
+        crossing = true;
+        best = score;
+        best_t = at;
+        best_range = r;
+      }
+    }
+    j = r.hi;  // the next distinct time
+  }
+  if (!crossing) return {Kind::scored, max_score};
+
+  // Cooldown and escalation, in event time.
+  const bool in_cooldown = s.alerted && best_t < s.last_alert_ms + p.cooldown_ms &&
+                           best_t > s.last_alert_ms - p.cooldown_ms;
+  int level = 0;
+  std::int64_t episode_start = best_t;
+  if (!in_cooldown) {
+    // A new episode. One completed long before the current episode (very late
+    // data) is reported but does not move the bookkeeping back.
+    if (!s.alerted || best_t >= s.last_alert_ms) {
+      s.alerted = true;
+      s.level = 0;
+      s.episode_start_ms = best_t;
+      s.last_alert_ms = best_t;
+      s.last_alert_score = best;
+    }
+  } else if (reaches(best, s.last_alert_score + rule.escalation_step)) {
+    level = ++s.level;
+    episode_start = s.episode_start_ms;
+    s.last_alert_score = best;
+    s.last_alert_ms = std::max(s.last_alert_ms, best_t);
+  } else {
+    return {Kind::scored, max_score};
+  }
+  const convergence::AlertIdText id =
+      convergence::make_alert_id(rule.name, sig.subject_type, sig.subject_key, episode_start, level);
+  convergence::remember_alert_id(s, id);
+
+  Alert& a = alerts.emplace_back();
+  a.alert_id.assign(id.data(), id.size());
+  a.rule = rule.name;
+  a.subject_type = sig.subject_type;
+  a.subject_key = sig.subject_key;
+  a.score = round3(best);
+  a.first_seen = event_time_from_ms(s.entries[best_range.lo].observed_ms);
+  a.last_seen = event_time_from_ms(s.entries[best_range.hi - 1].observed_ms);
+  a.raised_at = now;
+  a.level = level;
+  a.status = level == 0 ? "new" : "escalated";
+  std::int64_t max_reported = std::numeric_limits<std::int64_t>::min();
+  a.contributions.reserve(best_range.hi - best_range.lo);
+  for (std::size_t i = best_range.lo; i < best_range.hi; ++i) {
+    const Entry& e = s.entries[i];
+    max_reported = std::max(max_reported, e.reported_ms);
+    Contribution& c = a.contributions.emplace_back();
+    c.signal_id = e.signal_id;
+    c.source = e.source;
+    c.indicator = e.indicator;
+    c.observed_at = event_time_from_ms(e.observed_ms);
+    c.reported_at = event_time_from_ms(e.reported_ms);
+    c.weight = e.weight;
+    c.decayed_weight = convergence::decayed_weight(e, best_t, p);
+    const std::string& name = config_.sources[e.source].name;
+    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
+      a.sources.push_back(name);
+    }
+  }
+  std::sort(a.sources.begin(), a.sources.end());
+  const std::int64_t delay_ms = max_reported - to_ms(a.last_seen);
+  a.detection_delay_seconds = delay_ms > 0 ? static_cast<double>(delay_ms) / 1000.0 : 0.0;
+  return {Kind::alerted, max_score};
+}
+
+Status ConvergenceScorer::flush(State& state) const {
+  SubjectCache& st = *state.cache_;
+  st.write_dirty();
+  return st.store.flush();
+}
+
+void ConvergenceScorer::erase(State& state, SubjectType type, std::string_view key) const {
+  SubjectCache& st = *state.cache_;
+  st.make_key(type, key);
+  if (auto it = st.cache.find(st.key); it != st.cache.end()) {
+    st.forget_dirty(*it);
+    st.cache.erase(it);
+  }
+  st.store.erase(st.key);
+}
+
+std::size_t ConvergenceScorer::expire(State& state, EventTime watermark) const {
+  SubjectCache& st = *state.cache_;
+  if (watermark <= kMinEventTime) return 0;
+  const std::int64_t wm = to_ms(watermark);
+  std::size_t removed = 0;
+  // The store must hold every subject the scan below could see, and `dirty`
+  // must be empty before cache slots are erased.
+  st.write_dirty();
+  for (auto it = st.cache.begin(); it != st.cache.end();) {
+    const auto type = type_of_key(it->first);
+    if (!type) {
+      ++it;
+      continue;
+    }
+    switch (expire_subject(it->second, wm, *params_[static_cast<std::size_t>(*type)])) {
+      case Expiry::remove:
+        st.store.erase(it->first);
+        it = st.cache.erase(it);
+        ++removed;
+        continue;
+      case Expiry::changed: st.mark_dirty(*it); break;
+      case Expiry::unchanged: break;
+    }
+    ++it;
+  }
+
+  // Subjects not in the cache: the fixed header says whether decoding is needed.
+  struct Update {
+    std::string key;
+    std::string value;
+    bool erase;
+  };
+  std::vector<Update> updates;
+  st.store.scan("", [&](std::string_view key, std::string_view value) {
+    if (st.cache.find(key) != st.cache.end()) return true;
+    const auto type = type_of_key(key);
+    convergence::SubjectHeader header;
+    if (!type || !convergence::SubjectCodec::read_header(value, header)) {
+      updates.push_back({std::string(key), {}, true});  // not ours or unreadable
+      return true;
+    }
+    const RuleParams& p = *params_[static_cast<std::size_t>(*type)];
+    const bool no_entries = header.min_observed_ms == std::numeric_limits<std::int64_t>::max();
+    const bool never_alerted = header.last_alert_ms == std::numeric_limits<std::int64_t>::min();
+    if (!no_entries && header.min_observed_ms > wm - p.keep_ms &&
+        (never_alerted || header.last_alert_ms > wm - p.retention_ms)) {
+      return true;  // nothing in it has expired yet
+    }
+    if (!st.codec.decode(value, p, st.scratch)) {
+      updates.push_back({std::string(key), {}, true});
+      return true;
+    }
+    switch (expire_subject(st.scratch, wm, p)) {
+      case Expiry::remove: updates.push_back({std::string(key), {}, true}); break;
+      case Expiry::changed: {
+        Update& u = updates.emplace_back(Update{std::string(key), {}, false});
+        st.codec.encode(st.scratch, u.value);
+        break;
+      }
+      case Expiry::unchanged: break;
+    }
+    return true;
+  });
+  for (const auto& u : updates) {
+    if (u.erase) {
+      st.store.erase(u.key);
+      ++removed;
+    } else {
+      st.store.put(u.key, u.value);
+    }
+  }
+  return removed;
+}
+
+std::optional<ConvergenceScorer::SubjectView> ConvergenceScorer::inspect(State& state,
+                                                                          SubjectType type,
+                                                                          std::string_view key,
+                                                                          EventTime at) const {
+  SubjectCache& st = *state.cache_;
+  const auto type_index = static_cast<std::size_t>(type);
+  if (type_index >= kSubjectTypeCount) return std::nullopt;
+  const RuleParams& p = *params_[type_index];
+  st.make_key(type, key);
+  const Subject* s = nullptr;
+  if (auto it = st.cache.find(st.key); it != st.cache.end()) {
+    s = &it->second;
+  } else if (st.read(p, st.scratch)) {
+    s = &st.scratch;
+  } else {
+    return std::nullopt;
+  }
+
+  SubjectView view;
+  view.type = type;
+  view.key = std::string(key);
+  const std::int64_t t = to_ms(at);
+  const Range r = convergence::window_at(*s, t, p);
+  view.score = convergence::score_at(*s, r, t, p);
+  for (std::size_t i = r.lo; i < r.hi; ++i) {
+    const Entry& e = s->entries[i];
+    Contribution& c = view.contributions.emplace_back();
+    c.signal_id = e.signal_id;
+    c.source = e.source;
+    c.indicator = e.indicator;
+    c.observed_at = event_time_from_ms(e.observed_ms);
+    c.reported_at = event_time_from_ms(e.reported_ms);
+    c.weight = e.weight;
+    c.decayed_weight = convergence::decayed_weight(e, t, p);
+  }
+  for (const auto& id : s->alert_ids) view.alert_ids.emplace_back(id.data(), id.size());
+  if (s->alerted) {
+    view.level = s->level;
+    view.last_alert_at = event_time_from_ms(s->last_alert_ms);
+  }
+  return view;
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,310 @@
+#include "stream/rocksdb_state.h"
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <utility>
+
+#include "stream/hash.h"
+
+namespace mozaiek {
+namespace {
+
+rocksdb::Slice slice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view view(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+Status from_rocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::ok();
+  return Status::error(std::string(what) + ": " + s.ToString());
+}
+
+rocksdb::CompressionType pick_compression() {
+  // LZ4 is cheap enough for the write path; fall back when the library lacks it.
+  const auto supported = rocksdb::GetSupportedCompressions();
+  if (std::find(supported.begin(), supported.end(), rocksdb::kLZ4Compression) != supported.end()) {
+    return rocksdb::kLZ4Compression;
+  }
+  return rocksdb::kNoCompression;
+}
+
+}  // namespace
+
+// One column family seen through a write buffer. The buffer holds the latest
+// pending value (or erasure) per key, so repeated writes to a hot key between
+// two flushes cost one RocksDB write.
+class RocksStateDb::Store final : public StateStore {
+ public:
+  Store(RocksStateDb& owner, std::string name, rocksdb::ColumnFamilyHandle* cf)
+      : owner_(owner), name_(std::move(name)), cf_(cf) {
+    write_options_.sync = owner.options_.sync_writes;
+  }
+  ~Store() override { owner_.release(name_); }
+
+  bool get(std::string_view key, std::string& value) override {
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      if (it->second.erased) return false;
+      value.assign(it->second.value);
+      return true;
+    }
+    pinned_.Reset();
+    rocksdb::Status s = owner_.db_->Get(read_options_, cf_, slice(key), &pinned_);
+    if (s.IsNotFound()) return false;
+    if (!s.ok()) {
+      // Reported by the next flush(), before any offset is committed.
+      if (error_.is_ok()) error_ = from_rocks(s, "reading state store " + name_);
+      return false;
+    }
+    value.assign(pinned_.data(), pinned_.size());
+    pinned_.Reset();
+    return true;
+  }
+
+  void put(std::string_view key, std::string_view value) override {
+    auto it = pending_.find(key);
+    if (it == pending_.end()) it = pending_.emplace(std::string(key), Pending{}).first;
+    it->second.value.assign(value);
+    it->second.erased = false;
+  }
+
+  void erase(std::string_view key) override {
+    auto it = pending_.find(key);
+    if (it == pending_.end()) it = pending_.emplace(std::string(key), Pending{}).first;
+    it->second.value.clear();
+    it->second.erased = true;
+  }
+
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    // Pending writes with the prefix, in key order, merged with the database.
+    std::vector<std::pair<std::string_view, const Pending*>> pending;
+    for (const auto& [k, p] : pending_) {
+      if (std::string_view(k).substr(0, prefix.size()) == prefix) pending.emplace_back(k, &p);
+    }
+    std::sort(pending.begin(), pending.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto next_pending = pending.begin();
+
+    std::unique_ptr<rocksdb::Iterator> it(owner_.db_->NewIterator(read_options_, cf_));
+    it->Seek(slice(prefix));
+    bool go_on = true;
+    while (go_on) {
+      const bool db_valid = it->Valid() && view(it->key()).substr(0, prefix.size()) == prefix;
+      const bool pending_valid = next_pending != pending.end();
+      if (!db_valid && !pending_valid) break;
+      if (pending_valid && (!db_valid || next_pending->first <= view(it->key()))) {
+        if (db_valid && next_pending->first == view(it->key())) it->Next();  // shadowed
+        const Pending& p = *next_pending->second;
+        if (!p.erased) go_on = visit(next_pending->first, p.value);
+        ++next_pending;
+      } else {
+        go_on = visit(view(it->key()), view(it->value()));
+        it->Next();
+      }
+    }
+    if (!it->status().ok() && error_.is_ok()) {
+      error_ = from_rocks(it->status(), "scanning state store " + name_);
+    }
+  }
+
+  Status flush() override {
+    if (!error_.is_ok()) return std::exchange(error_, Status::ok());
+    if (pending_.empty()) return Status::ok();
+    batch_.Clear();
+    for (const auto& [key, p] : pending_) {
+      rocksdb::Status s = p.erased ? batch_.Delete(cf_, slice(key))
+                                   : batch_.Put(cf_, slice(key), slice(p.value));
+      if (!s.ok()) return from_rocks(s, "batching writes to state store " + name_);
+    }
+    rocksdb::Status s = owner_.db_->Write(write_options_, &batch_);
+    if (!s.ok()) return from_rocks(s, "writing state store " + name_);
+    pending_.clear();
+    batch_.Clear();
+    return Status::ok();
+  }
+
+  std::size_t approximate_entries() override {
+    std::uint64_t n = 0;
+    if (!owner_.db_->GetIntProperty(cf_, "rocksdb.estimate-num-keys", &n)) n = 0;
+    return static_cast<std::size_t>(n) + pending_.size();
+  }
+
+ private:
+  struct Pending {
+    std::string value;
+    bool erased = false;
+  };
+
+  RocksStateDb& owner_;
+  std::string name_;
+  rocksdb::ColumnFamilyHandle* cf_;
+  rocksdb::ReadOptions read_options_;
+  rocksdb::WriteOptions write_options_;
+  StringMap<Pending> pending_;
+  rocksdb::WriteBatch batch_;
+  rocksdb::PinnableSlice pinned_;
+  Status error_ = Status::ok();
+};
+
+namespace {
+
+// Stands in for a store whose column family could not be created: keeps
+// writes in memory so processing continues, and fails every flush so the
+// task never commits offsets for state it could not persist.
+class FailedStore final : public StateStore {
+ public:
+  explicit FailedStore(Status error)
+      : memory_(make_memory_store()), error_(std::move(error)) {}
+  bool get(std::string_view key, std::string& value) override { return memory_->get(key, value); }
+  void put(std::string_view key, std::string_view value) override { memory_->put(key, value); }
+  void erase(std::string_view key) override { memory_->erase(key); }
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    memory_->scan(prefix, visit);
+  }
+  Status flush() override { return Status::error(error_.message()); }
+  std::size_t approximate_entries() override { return memory_->approximate_entries(); }
+
+ private:
+  std::unique_ptr<StateStore> memory_;
+  Status error_;
+};
+
+class RocksFactory final : public StateStoreFactory {
+ public:
+  explicit RocksFactory(RocksStateDb& db) : db_(db) {}
+  std::unique_ptr<StateStore> open(std::string_view name) override { return db_.store(name); }
+
+ private:
+  RocksStateDb& db_;
+};
+
+}  // namespace
+
+RocksStateDb::RocksStateDb(std::string dir, RocksStateOptions options)
+    : dir_(std::move(dir)), options_(options) {}
+
+RocksStateDb::~RocksStateDb() {
+  if (!db_) return;
+  // Errors while closing cannot be handled by anyone any more: waived.
+  for (auto& [name, family] : families_) {
+    db_->DestroyColumnFamilyHandle(family.handle).PermitUncheckedError();
+  }
+  db_->Close().PermitUncheckedError();
+}
+
+std::unique_ptr<RocksStateDb> RocksStateDb::open(const std::string& dir, Status& status,
+                                                 RocksStateOptions options) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    status = Status::error("creating state directory " + dir + ": " + ec.message());
+    return nullptr;
+  }
+  std::unique_ptr<RocksStateDb> db(new RocksStateDb(dir, options));
+
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  db->cf_options_ = std::make_unique<rocksdb::ColumnFamilyOptions>();
+  auto& cf = *db->cf_options_;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.compression = pick_compression();
+  cf.write_buffer_size = options.write_buffer_bytes;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 3;
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+
+  std::vector<std::string> names;
+  rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
+  if (!listed.ok()) {
+    // A fresh directory has no database yet; Open below reports real problems.
+    listed.PermitUncheckedError();
+    names = {rocksdb::kDefaultColumnFamilyName};
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const auto& n : names) descriptors.emplace_back(n, cf);
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, dir, descriptors, &handles, &raw);
+  if (!s.ok()) {
+    status = from_rocks(s, "opening state directory " + dir);
+    return nullptr;
+  }
+  db->db_.reset(raw);
+  for (std::size_t i = 0; i < handles.size(); ++i) {
+    db->families_.emplace(names[i], Family{handles[i], 0});
+  }
+  status = Status::ok();
+  return db;
+}
+
+Status RocksStateDb::store(std::string_view name, std::unique_ptr<StateStore>& out) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) {
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    rocksdb::Status s = db_->CreateColumnFamily(*cf_options_, std::string(name), &handle);
+    if (!s.ok()) return from_rocks(s, "creating state store " + std::string(name));
+    it = families_.emplace(std::string(name), Family{handle, 0}).first;
+  }
+  ++it->second.open_stores;
+  out = std::make_unique<Store>(*this, it->first, it->second.handle);
+  return Status::ok();
+}
+
+std::unique_ptr<StateStore> RocksStateDb::store(std::string_view name) {
+  std::unique_ptr<StateStore> out;
+  Status s = store(name, out);
+  if (!s) return std::make_unique<FailedStore>(std::move(s));
+  return out;
+}
+
+void RocksStateDb::release(std::string_view name) {
+  std::lock_guard lock(mu_);
+  if (auto it = families_.find(name); it != families_.end()) --it->second.open_stores;
+}
+
+Status RocksStateDb::drop_store(std::string_view name) {
+  std::lock_guard lock(mu_);
+  auto it = families_.find(name);
+  if (it == families_.end()) return Status::ok();
+  if (name == rocksdb::kDefaultColumnFamilyName) {
+    return Status::error("the default state store cannot be dropped");
+  }
+  if (it->second.open_stores > 0) {
+    return Status::error("state store " + std::string(name) + " is still open");
+  }
+  rocksdb::Status s = db_->DropColumnFamily(it->second.handle);
+  if (!s.ok()) return from_rocks(s, "dropping state store " + std::string(name));
+  s = db_->DestroyColumnFamilyHandle(it->second.handle);
+  families_.erase(it);
+  return from_rocks(s, "releasing state store " + std::string(name));
+}
+
+std::vector<std::string> RocksStateDb::store_names() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& [name, family] : families_) {
+    if (name != rocksdb::kDefaultColumnFamilyName) out.push_back(name);
+  }
+  return out;
+}
+
+std::unique_ptr<StateStoreFactory> RocksStateDb::factory() {
+  return std::make_unique<RocksFactory>(*this);
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,117 @@
+#include "tests/support/pipeline_harness.h"
+
+#include <gtest/gtest.h>
+
+#include "connectors/kafka_sink.h"
+#include "connectors/kafka_source.h"
+#include "operators/alert_json.h"
+#include "operators/pseudonymiser.h"
+#include "operators/subject_normaliser.h"
+
+namespace mozaiek::test {
+
+Settings shipped_settings() {
+  Settings settings;
+  std::vector<std::string> errors;
+  const std::string path = std::string(MOZAIEK_SOURCE_DIR) + "/config/mozaiek.yaml";
+  EXPECT_TRUE(load_settings(path, settings, errors))
+      << (errors.empty() ? std::string("?") : errors.front());
+  return settings;
+}
+
+Traffic make_traffic(const Settings& settings, std::size_t signals, std::uint64_t seed) {
+  TrafficOptions options;
+  options.seed = seed;
+  options.signals = signals;
+  for (const auto& s : settings.operators.sources) options.sources.push_back(s.name);
+  options.locations = settings.operators.locations;
+  SyntheticTraffic gen(options, settings.operators.catalogue);
+  Traffic t;
+  OutRecord r;
+  while (gen.next(r)) t.records.push_back(r);
+  t.planted = gen.planted();
+  t.malformed = gen.malformed();
+  return t;
+}
+
+std::string planted_subject(const PlantedCase& c, const std::string& pseudonym_key) {
+  if (c.subject_type == "person") {
+    const auto colon = c.raw_subject.find(':');
+    Pseudonymiser p(pseudonym_key);
+    std::string hex;
+    p.pseudonymise(c.raw_subject.substr(0, colon),
+                   normalise_person_id(c.raw_subject.substr(colon + 1)), hex);
+    return "person:" + hex;
+  }
+  std::string key;
+  if (c.subject_type == "vehicle") {
+    EXPECT_TRUE(normalise_vehicle_key(c.raw_subject, c.country, key)) << c.name;
+    return "vehicle:" + key;
+  }
+  EXPECT_TRUE(normalise_location_id(c.raw_subject, key)) << c.name;
+  return "location:" + key;
+}
+
+std::string subject_of(const Alert& a) {
+  return std::string(to_string(a.subject_type)) + ":" + a.subject_key;
+}
+
+AlertCollector::AlertCollector(const KafkaSettings& kafka, const std::string& topic,
+                               const std::string& group) {
+  Status s = Status::ok();
+  source_ = KafkaSource::create(kafka, group, {topic}, s);
+  EXPECT_TRUE(source_ != nullptr) << s.message();
+}
+
+bool AlertCollector::collect_until(const std::function<bool(const std::vector<Alert>&)>& pred,
+                                   std::chrono::seconds deadline) {
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  RecordBatch batch;
+  while (!pred(alerts_)) {
+    if (std::chrono::steady_clock::now() > end || !source_) return false;
+    if (!source_->poll(batch, 1000, Millis{100})) return false;
+    for (const auto& r : batch.records) {
+      Alert a;
+      if (read_alert_json(r.value, a)) {
+        alerts_.push_back(std::move(a));
+      } else {
+        ++unreadable_;
+      }
+    }
+  }
+  return true;
+}
+
+std::size_t count_records(const KafkaSettings& kafka, const std::string& topic,
+                          const std::string& group, std::size_t expected,
+                          std::chrono::seconds deadline) {
+  Status s = Status::ok();
+  auto source = KafkaSource::create(kafka, group, {topic}, s);
+  EXPECT_TRUE(source != nullptr) << s.message();
+  if (!source) return 0;
+  std::size_t n = 0;
+  const auto end = std::chrono::steady_clock::now() + deadline;
+  RecordBatch batch;
+  while (n < expected && std::chrono::steady_clock::now() < end) {
+    if (!source->poll(batch, 1000, Millis{100})) break;
+    n += batch.records.size();
+  }
+  return n;
+}
+
+void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& records,
+                 const std::string& signals_prefix) {
+  Status s = Status::ok();
+  auto sink = KafkaSink::create(kafka, s);
+  ASSERT_TRUE(sink != nullptr) << s.message();
+  std::string topic;
+  for (const auto& r : records) {
+    topic = signals_prefix;
+    topic.append(r.topic.substr(r.topic.find('.') + 1));
+    ASSERT_TRUE(sink->produce(topic, r.key, r.value).is_ok());
+  }
+  Status f = sink->flush(seconds(60));
+  ASSERT_TRUE(f.is_ok()) << f.message();
+}
+
+}  // namespace mozaiek::test

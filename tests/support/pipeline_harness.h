@@ -1,0 +1,57 @@
+// Shared helpers for tests that run the whole pipeline: the shipped settings,
+// synthetic traffic with its planted cases, the subject key a planted case
+// must alert under, and a collector of alerts from a Kafka topic.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka_settings.h"
+#include "connectors/settings.h"
+#include "connectors/synthetic_traffic.h"
+#include "operators/model.h"
+
+namespace mozaiek::test {
+
+// config/mozaiek.yaml of the source tree; fails the calling test if it does not load.
+Settings shipped_settings();
+
+// Synthetic traffic (noise + the planted cases) for the configured sources.
+struct Traffic {
+  std::vector<OutRecord> records;
+  std::vector<PlantedCase> planted;
+  std::size_t malformed = 0;
+};
+Traffic make_traffic(const Settings& settings, std::size_t signals, std::uint64_t seed);
+
+// The "<type>:<key>" an alert on this planted case carries (persons pseudonymised with key).
+std::string planted_subject(const PlantedCase& c, const std::string& pseudonym_key);
+std::string subject_of(const Alert& a);
+
+// Reads alert v1 records from a topic (own consumer group) until told to stop.
+class AlertCollector {
+ public:
+  AlertCollector(const KafkaSettings& kafka, const std::string& topic, const std::string& group);
+  // Polls until pred(alerts so far) holds or the deadline passes; returns pred's last value.
+  bool collect_until(const std::function<bool(const std::vector<Alert>&)>& pred,
+                     std::chrono::seconds deadline);
+  const std::vector<Alert>& alerts() const { return alerts_; }
+  std::size_t unreadable() const { return unreadable_; }
+
+ private:
+  std::unique_ptr<RecordSource> source_;
+  std::vector<Alert> alerts_;
+  std::size_t unreadable_ = 0;
+};
+
+// Counts records on a topic (e.g. the DLQ) until `expected` are seen or the deadline passes.
+std::size_t count_records(const KafkaSettings& kafka, const std::string& topic,
+                          const std::string& group, std::size_t expected,
+                          std::chrono::seconds deadline);
+
+// Produces records, renaming "signals." topics to prefix + source.
+void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& records,
+                 const std::string& signals_prefix);
+
+}  // namespace mozaiek::test

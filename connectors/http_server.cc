@@ -18,6 +18,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cerrno>
@@ -210,6 +211,12 @@ HttpServer::HttpServer(std::string listen, prometheus::Registry& registry, Alert
     : impl_(std::make_unique<Impl>(std::move(listen), registry, alerts)) {
   Impl& m = *impl_;
   m.server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
+  // httplib's default sets SO_REUSEPORT, which lets a second process bind
+  // the same port silently; SO_REUSEADDR alone still allows a quick restart.
+  m.server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   // Short idle keep-alive so stop() does not wait long on idle scrapers.
   m.server.set_keep_alive_timeout(2);
   m.server.set_exception_handler(

@@ -146,6 +146,10 @@ class KafkaSink::Impl {
       ++self->counters_.delivered;
       return;
     }
+    if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+      ++self->counters_.delivery_failures;  // dropped by our destructor; already logged
+      return;
+    }
     if (self->counters_.delivery_failures++ == 0) {
       // Topic and partition only: keys and values may be personal data.
       self->first_failure_ = std::string(rd_kafka_topic_name(m->rkt)) + " [" +

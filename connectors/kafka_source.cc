@@ -90,7 +90,8 @@ class KafkaSource::Impl {
     batch.records.clear();
     batch.end_of_input = false;
     if (!fatal_.empty()) return Status::error(fatal_);
-    if (max_records == 0) return Status::ok();
+    // 0 would return without serving rebalances: a silent stall, so refuse it.
+    if (max_records == 0) return Status::error("KafkaSource::poll: max_records must be positive");
 
     buffer_.resize(max_records);
     ssize_t n = rd_kafka_consume_batch_queue(queue_.get(), 0, buffer_.data(), max_records);

@@ -29,8 +29,9 @@ std::string check_listen(const std::string& s) {
   const std::size_t colon = s.rfind(':');
   if (colon == std::string::npos) return "'" + s + "' must be host:port";
   const std::string port = s.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) > 65535) {
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      port.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(port) > 65535) {
     return "'" + s + "' must end in a port from 0 to 65535";
   }
   return "";
@@ -64,10 +65,14 @@ std::string check_kafka_name(const std::string& s) {
   return "";
 }
 
+constexpr const char* kKafkaName = "a-z A-Z 0-9 . _ -, at most 249";
+
 // librdkafka properties mozaiek sets itself; a value here would be
 // overridden silently or would break the commit protocol.
 std::string managed_property(const std::string& key) {
-  if (key == "bootstrap.servers" || key == "metadata.broker.list") return "set kafka.brokers instead";
+  if (key == "bootstrap.servers" || key == "metadata.broker.list") {
+    return "set kafka.brokers instead";
+  }
   if (key == "group.id") return "set kafka.group_id instead";
   if (key == "client.id") return "set by mozaiek per client";
   if (key == "enable.auto.commit" || key == "enable.auto.offset.store") {
@@ -141,21 +146,22 @@ Section<KafkaTopics> topics_section() {
   s.text("signals_prefix", &KafkaTopics::signals_prefix,
          "Partner signal topics are <prefix><source name>; intake subscribes to all topics "
          "with this prefix.",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   s.text("chain_events", &KafkaTopics::chain_events, "Chain events (meldingen, MOB) from partners.",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   s.text("alerts", &KafkaTopics::alerts, "Alerts raised by mozaiek (keyed by alert id).",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   s.text("alert_actions", &KafkaTopics::alert_actions,
-         "Acknowledge / dismiss / escalate actions from console users.", check_kafka_name);
+         "Acknowledge / dismiss / escalate actions from console users.", check_kafka_name,
+         kKafkaName);
   s.text("dlq", &KafkaTopics::dlq,
          "Dead-letter topic: rejected records with reason and source topic/partition/offset.",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   s.text("audit", &KafkaTopics::audit, "Who looked at which entity, when and why.",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   s.text("subjects", &KafkaTopics::subjects,
          "Internal repartition topic: one record per signal subject, keyed by subject.",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   return s;
 }
 
@@ -167,13 +173,13 @@ Section<Settings> service_section() {
          check_listen, "host:port");
   s.text("state_dir", &Settings::state_dir,
          "RocksDB state directory (scores, contributions, links). Keep it on local disk.",
-         config::check_not_empty);
+         config::check_not_empty, "non-empty path");
   s.choice("log_level", &Settings::log_level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Log level.");
   s.list("debug", &Settings::debug,
          "Subsystems to trace at debug level regardless of log_level (e.g. kafka, intake, "
          "convergence, state, http).",
-         config::check_identifier);
+         config::check_identifier, "a-z 0-9 _ -");
   return s;
 }
 
@@ -186,7 +192,7 @@ Section<Settings> kafka_section() {
   s.text("group_id", &Settings::group_id,
          "Consumer group prefix; the stages consume as <group_id>.intake and "
          "<group_id>.convergence.",
-         check_kafka_name);
+         check_kafka_name, kKafkaName);
   s.integer("partitions", &Settings::partitions, config::between(1, 1024),
             "Partitions of topics mozaiek creates; also the partition labels of consumer lag.");
   s.integer("replication_factor", &Settings::replication_factor, config::between(1, 16),

@@ -651,6 +651,15 @@ CaseSubject location_subject(std::string_view id, const char* kind) {
   return s;
 }
 
+// Numbers from 5000 up: noise addresses stay below, so a case's address is its own.
+std::string planted_address(std::uint64_t h) {
+  std::string id = "addr-";
+  id += kMunicipalities[h % std::size(kMunicipalities)];
+  id += '-';
+  append_uint(id, 5000 + (h >> 8) % 4000, 0);
+  return id;
+}
+
 std::string person_raw_id(const PersonAttrs& a) {
   std::string s(a.scheme);
   s += ':';
@@ -737,8 +746,7 @@ void SyntheticTraffic::Impl::plan_cases() {
   const std::string& c = reception[0];
   const PersonAttrs r1{"v-number", mix(h ^ 4), "adult", "ER"};
   const PersonAttrs r2{"v-number", mix(h ^ 5), "adult", "SY"};
-  std::string workplace = "addr-" + std::string(kMunicipalities[mix(h ^ 6) % 24]) + "-";
-  append_uint(workplace, 5000 + mix(h ^ 7) % 4000, 0);
+  const std::string workplace = planted_address(mix(h ^ 6));
   cases.push_back({"pickup_van", "vehicle", van, "PL", {}});
   add(1, "coa", "pickup_van", at(20, 6, 45),
       {vehicle_subject(van, "PL"), location_subject(a, "reception"),
@@ -761,8 +769,7 @@ void SyntheticTraffic::Impl::plan_cases() {
 
   // (3) The address hot-spot: an overcrowded address where workers sleep and
   // the same Romanian plate keeps coming back.
-  std::string address = "addr-" + std::string(kMunicipalities[mix(h ^ 8) % 24]) + "-";
-  append_uint(address, 5000 + mix(h ^ 9) % 4000, 0);
+  const std::string address = planted_address(mix(h ^ 8));
   const std::string ro_plate = plate_for("RO", mix(h ^ 10));
   const PersonAttrs w1{"passport", mix(h ^ 11), "adult", "RO"};
   const PersonAttrs w2{"passport", mix(h ^ 12), "adult", "BG"};
@@ -934,7 +941,7 @@ std::uint64_t SyntheticTraffic::Impl::render_subjects(const PlannedRecord& r, Rn
     } else {
       const std::uint64_t a = mix(options.seed ^ rng.below(address_pool));
       out += "addr-";
-      out += kMunicipalities[a % 24];
+      out += kMunicipalities[a % std::size(kMunicipalities)];
       out += '-';
       append_uint(out, 1 + (a >> 8) % 4999, 0);
       const bool work = code == "underpaid_work" || code == "no_contract" ||

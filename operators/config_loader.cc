@@ -49,7 +49,9 @@ void for_each_named(const YAML::Node& node, const std::string& path, std::size_t
     add_error(errors, path, std::string("must be a map of ") + what + " names", node);
     return;
   }
-  if (node.size() == 0) add_error(errors, path, std::string("must name at least one ") + what, node);
+  if (node.size() == 0) {
+    add_error(errors, path, std::string("must name at least one ") + what, node);
+  }
   if (node.size() > max) {
     add_error(errors, path, "at most " + std::to_string(max) + " entries are allowed", node);
     return;
@@ -123,7 +125,8 @@ Section<Indicator> indicator_section() {
                  mask |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(*t));
                } else {
                  add_error(errors, config::index_path(path, i),
-                           "'" + (*list)[i] + "' is not a subject type (person, vehicle, location)" +
+                           "'" + (*list)[i] +
+                               "' is not a subject type (person, vehicle, location)" +
                                config::did_you_mean((*list)[i], types),
                            v[i]);
                }
@@ -349,6 +352,10 @@ void load_sources(const YAML::Node& node, OperatorConfig& cfg, bool catalogue_ok
   const auto section = source_section(catalogue_ok ? &cfg.catalogue : nullptr);
   for_each_named(node, "sources", kMaxSources, "source", errors,
                  [&](const std::string& name, const YAML::Node& body, const std::string& p) {
+                   if (name == "unknown" || name == "other") {
+                     add_error(errors, p, "'" + name + "' is reserved for metric labels", body);
+                     return;
+                   }
                    SourcePolicy policy;
                    policy.name = name;
                    if (section.parse(body, p, policy, errors)) cfg.sources.push_back(policy);
@@ -366,12 +373,12 @@ Section<ConvergenceRule> rule_section() {
       "rules.<subject type>",
       "Convergence rule per subject type (`person`, `vehicle`, `location`). Score at event time "
       "T: sum of weight * 0.5^((T - t) / half-life) over the signals in (T - window, T]. An "
-      "alert when score >= threshold and at least `min_sources` organisations contributed (or "
-      "one concrete signal, with `concrete_alone`).",
+      "alert when score >= threshold and at least `min_sources` organisations contributed (or, "
+      "with `concrete_alone`, a concrete signal is among the contributions).",
       prototype);
   s.text("name", &ConvergenceRule::name,
          "Rule name in alerts, alert ids and metric labels. Changing it changes alert ids.",
-         config::check_identifier);
+         config::check_identifier, "a-z 0-9 _ -");
   s.days("window_days", &ConvergenceRule::window, config::greater_than(0),
          "Sliding event-time window of contributing signals.");
   s.days("half_life_days", &ConvergenceRule::half_life, config::greater_than(0),
@@ -382,7 +389,8 @@ Section<ConvergenceRule> rule_section() {
             "Distinct organisations needed for an alert (0+0+0=1: pieces from several "
             "partners). At most the number of configured sources.");
   s.flag("concrete_alone", &ConvergenceRule::concrete_alone,
-         "A concrete signal may raise an alert without `min_sources`.");
+         "With a concrete contribution, `min_sources` does not apply (the score must still reach "
+         "the threshold).");
   s.days("cooldown_days", &ConvergenceRule::cooldown, config::at_least(0),
          "Event-time quiet period after an alert; within it only an escalation is raised.");
   s.number("escalation_step", &ConvergenceRule::escalation_step, config::greater_than(0),

@@ -9,6 +9,7 @@
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/subject_codec.h"
 #include "operators/convergence/subject_state.h"
+#include "stream/string_table.h"
 
 namespace mozaiek {
 
@@ -16,6 +17,9 @@ using convergence::Entry;
 using convergence::Range;
 using convergence::RuleParams;
 using convergence::Subject;
+
+using SubjectTable = StringTable<Subject>;
+using SubjectNode = SubjectTable::Node;
 
 namespace {
 
@@ -73,8 +77,6 @@ Expiry expire_subject(Subject& s, std::int64_t wm, const RuleParams& p) {
 // "<type>:<key>", as on the internal topic. Changed subjects are listed in
 // `dirty` and written to the store on flush, or before being evicted.
 struct ConvergenceScorer::SubjectCache {
-  using Slot = StringMap<Subject>::value_type;
-
   SubjectCache(StateStore& s, const OperatorConfig& config, std::size_t max_cached_subjects)
       : store(s),
         codec(config),
@@ -88,25 +90,25 @@ struct ConvergenceScorer::SubjectCache {
     key.append(key_part);
   }
 
-  void mark_dirty(Slot& slot) {
-    if (slot.second.dirty) return;
-    slot.second.dirty = true;
-    dirty.push_back(&slot);
+  void mark_dirty(SubjectNode& node) {
+    if (node.value.dirty) return;
+    node.value.dirty = true;
+    dirty.push_back(&node);
   }
 
   void write_dirty() {
-    for (Slot* slot : dirty) {
-      codec.encode(slot->second, value);
-      store.put(slot->first, value);
-      slot->second.dirty = false;
+    for (SubjectNode* node : dirty) {
+      codec.encode(node->value, value);
+      store.put(node->key, value);
+      node->value.dirty = false;
     }
     dirty.clear();
   }
 
-  void forget_dirty(Slot& slot) {
-    if (!slot.second.dirty) return;
-    dirty.erase(std::find(dirty.begin(), dirty.end(), &slot));
-    slot.second.dirty = false;
+  void forget_dirty(SubjectNode& node) {
+    if (!node.value.dirty) return;
+    dirty.erase(std::find(dirty.begin(), dirty.end(), &node));
+    node.value.dirty = false;
   }
 
   // Reads `key` from the store into s; false if absent or unreadable.
@@ -121,34 +123,37 @@ struct ConvergenceScorer::SubjectCache {
   }
 
   // The subject for `key`, from the cache, the store, or new.
-  Slot& load(const RuleParams& p) {
+  SubjectNode& load(const RuleParams& p) {
     ++tick;
-    if (auto it = cache.find(key); it != cache.end()) {
-      it->second.last_used = tick;
-      return *it;
+    const std::uint64_t h = SubjectTable::hash(key);
+    if (SubjectNode* node = cache.find(key, h)) {
+      node->value.last_used = tick;
+      return *node;
     }
     if (cache.size() >= max_cached) evict();
-    auto it = cache.try_emplace(key).first;
-    read(p, it->second);
-    it->second.last_used = tick;
-    return *it;
+    SubjectNode& node = cache.insert(key, h);
+    read(p, node.value);
+    node.value.last_used = tick;
+    return node;
   }
 
   // Drops the least recently used eighth of the cache, after writing every
   // changed subject to the store (so nothing is lost and `dirty` holds no
-  // pointer to an evicted slot).
+  // pointer to an evicted node).
   void evict() {
     write_dirty();
     ticks.clear();
-    for (const auto& [k, s] : cache) ticks.push_back(s.last_used);
+    cache.for_each([&](const SubjectNode& n) { ticks.push_back(n.value.last_used); });
     if (ticks.empty()) return;
     const std::size_t drop = std::max<std::size_t>(1, ticks.size() / 8);
     std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(drop - 1),
                      ticks.end());
     const std::uint64_t cutoff = ticks[drop - 1];
-    for (auto it = cache.begin(); it != cache.end();) {
-      it = it->second.last_used <= cutoff ? cache.erase(it) : std::next(it);
-    }
+    doomed.clear();
+    cache.for_each([&](SubjectNode& n) {
+      if (n.value.last_used <= cutoff) doomed.push_back(&n);
+    });
+    for (SubjectNode* n : doomed) cache.erase(n);
   }
 
   // Distinct sources among the entries in r (stamping, no allocation).
@@ -170,8 +175,8 @@ struct ConvergenceScorer::SubjectCache {
 
   StateStore& store;
   convergence::SubjectCodec codec;
-  StringMap<Subject> cache;
-  std::vector<Slot*> dirty;  // node pointers: stable across rehashing
+  SubjectTable cache;
+  std::vector<SubjectNode*> dirty;  // changed since written to the store
   std::size_t max_cached;
   std::uint64_t tick = 0;
   std::uint64_t undecodable = 0;
@@ -179,7 +184,8 @@ struct ConvergenceScorer::SubjectCache {
   std::string value;  // scratch: encoded subject
   std::vector<std::uint32_t> source_stamp;
   std::uint32_t stamp_generation = 0;
-  std::vector<std::uint64_t> ticks;  // scratch for eviction
+  std::vector<std::uint64_t> ticks;     // scratch for eviction
+  std::vector<SubjectNode*> doomed;     // scratch for eviction and expiry
   Subject scratch;                   // uncached subjects during inspect/expire
 };
 
@@ -233,8 +239,8 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
   if (t <= horizon) return {Kind::ignored, 0};
 
   st.make_key(sig.subject_type, sig.subject_key);
-  SubjectCache::Slot& slot = st.load(p);
-  Subject& s = slot.second;
+  SubjectNode& node = st.load(p);
+  Subject& s = node.value;
   for (const Entry& e : s.entries) {
     if (e.source == sig.source && e.signal_id == sig.signal_id) return {Kind::duplicate, 0};
   }
@@ -259,7 +265,7 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
     e.weight = config_.catalogue.at(sig.indicator).weight;
     e.scaled = convergence::scaled_weight(e.weight, t, s.anchor_ms, p);
   }
-  st.mark_dirty(slot);
+  st.mark_dirty(node);
 
   // Over the bound: drop the weakest contribution at the newest time (those
   // already out of its window first, then the oldest among equals).
@@ -385,9 +391,9 @@ Status ConvergenceScorer::flush(State& state) const {
 void ConvergenceScorer::erase(State& state, SubjectType type, std::string_view key) const {
   SubjectCache& st = *state.cache_;
   st.make_key(type, key);
-  if (auto it = st.cache.find(st.key); it != st.cache.end()) {
-    st.forget_dirty(*it);
-    st.cache.erase(it);
+  if (SubjectNode* node = st.cache.find(st.key)) {
+    st.forget_dirty(*node);
+    st.cache.erase(node);
   }
   st.store.erase(st.key);
 }
@@ -400,22 +406,20 @@ std::size_t ConvergenceScorer::expire(State& state, EventTime watermark) const {
   // The store must hold every subject the scan below could see, and `dirty`
   // must be empty before cache slots are erased.
   st.write_dirty();
-  for (auto it = st.cache.begin(); it != st.cache.end();) {
-    const auto type = type_of_key(it->first);
-    if (!type) {
-      ++it;
-      continue;
-    }
-    switch (expire_subject(it->second, wm, *params_[static_cast<std::size_t>(*type)])) {
-      case Expiry::remove:
-        st.store.erase(it->first);
-        it = st.cache.erase(it);
-        ++removed;
-        continue;
-      case Expiry::changed: st.mark_dirty(*it); break;
+  st.doomed.clear();
+  st.cache.for_each([&](SubjectNode& node) {
+    const auto type = type_of_key(node.key);
+    if (!type) return;
+    switch (expire_subject(node.value, wm, *params_[static_cast<std::size_t>(*type)])) {
+      case Expiry::remove: st.doomed.push_back(&node); break;
+      case Expiry::changed: st.mark_dirty(node); break;
       case Expiry::unchanged: break;
     }
-    ++it;
+  });
+  for (SubjectNode* node : st.doomed) {
+    st.store.erase(node->key);
+    st.cache.erase(node);
+    ++removed;
   }
 
   // Subjects not in the cache: the fixed header says whether decoding is needed.
@@ -426,7 +430,7 @@ std::size_t ConvergenceScorer::expire(State& state, EventTime watermark) const {
   };
   std::vector<Update> updates;
   st.store.scan("", [&](std::string_view key, std::string_view value) {
-    if (st.cache.find(key) != st.cache.end()) return true;
+    if (st.cache.find(key)) return true;
     const auto type = type_of_key(key);
     convergence::SubjectHeader header;
     if (!type || !convergence::SubjectCodec::read_header(value, header)) {
@@ -476,8 +480,8 @@ std::optional<ConvergenceScorer::SubjectView> ConvergenceScorer::inspect(State& 
   const RuleParams& p = *params_[type_index];
   st.make_key(type, key);
   const Subject* s = nullptr;
-  if (auto it = st.cache.find(st.key); it != st.cache.end()) {
-    s = &it->second;
+  if (const SubjectNode* node = st.cache.find(st.key)) {
+    s = &node->value;
   } else if (st.read(p, st.scratch)) {
     s = &st.scratch;
   } else {

@@ -1,12 +1,12 @@
 #include "operators/signal_intake.h"
 
-#include <simdjson.h>
 
 #include <algorithm>
 #include <array>
 #include <bitset>
 #include <cstring>
 
+#include "operators/json_wellformed.h"
 #include "operators/nationality_regions.h"
 #include "operators/subject_normaliser.h"
 
@@ -14,10 +14,7 @@ namespace mozaiek {
 namespace {
 
 namespace od = simdjson::ondemand;
-
-// Values we ignore are still checked for well-formedness, recursively; deeper
-// nesting than this is rejected rather than risking the stack.
-constexpr int kMaxIgnoredNesting = 32;
+using Slot = JsonSlot;
 
 enum class Field : std::uint8_t {
   schema, signal_id, source, unit, observed_at, reported_at, indicator, strength, forms,
@@ -42,15 +39,6 @@ std::optional<E> lookup(const std::array<std::string_view, N>& names, std::strin
   }
   return std::nullopt;
 }
-
-// A scalar field as read. Scalars are judged only after their whole object
-// was read, so the verdict does not depend on the order of fields.
-struct Slot {
-  enum class Kind : std::uint8_t { absent, string, null, other };
-  Kind kind = Kind::absent;
-  std::string_view text;  // into the parser's string buffer; valid for this document
-  bool present() const { return kind == Kind::string || kind == Kind::other; }
-};
 
 // Where validation failed, as literals and indices only: "forms[2]",
 // "subjects[1].plate". A field's value never goes into a rejection.
@@ -87,7 +75,6 @@ Rejection to_rejection(const Failure& f) {
   return r;
 }
 
-bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 bool is_space(char c) { return is_json_space(c) || c == '\f' || c == '\v'; }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
@@ -97,69 +84,6 @@ bool iequals(std::string_view a, std::string_view b) {
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
-}
-
-// Consumes one value of any type, checking it is well-formed JSON.
-bool consume_valid(od::value v, int depth) {
-  if (depth > kMaxIgnoredNesting) return false;
-  od::json_type t;
-  if (v.type().get(t)) return false;
-  switch (t) {
-    case od::json_type::object: {
-      od::object obj;
-      if (v.get_object().get(obj)) return false;
-      for (auto field : obj) {
-        std::string_view key;
-        if (field.unescaped_key().get(key)) return false;
-        od::value child;
-        if (field.value().get(child) || !consume_valid(child, depth + 1)) return false;
-      }
-      return true;
-    }
-    case od::json_type::array: {
-      od::array arr;
-      if (v.get_array().get(arr)) return false;
-      for (auto element : arr) {
-        od::value child;
-        if (element.get(child) || !consume_valid(child, depth + 1)) return false;
-      }
-      return true;
-    }
-    case od::json_type::string: {
-      std::string_view s;
-      return !v.get_string().get(s);
-    }
-    case od::json_type::number: {
-      double d;
-      return !v.get_double().get(d);
-    }
-    case od::json_type::boolean: {
-      bool b;
-      return !v.get_bool().get(b);
-    }
-    case od::json_type::null: {
-      bool is_null = false;
-      return !v.is_null().get(is_null) && is_null;
-    }
-  }
-  return false;
-}
-
-// Reads a field expected to be a string; other types are consumed and kept as `other`.
-bool read_slot(od::value v, Slot& slot) {
-  od::json_type t;
-  if (v.type().get(t)) return false;
-  if (t == od::json_type::string) {
-    slot.kind = Slot::Kind::string;
-    return !v.get_string().get(slot.text);
-  }
-  if (t == od::json_type::null) {
-    slot.kind = Slot::Kind::null;
-    bool is_null = false;
-    return !v.is_null().get(is_null) && is_null;
-  }
-  slot.kind = Slot::Kind::other;
-  return consume_valid(v, 1);
 }
 
 }  // namespace
@@ -234,10 +158,12 @@ class SignalIntake::Parser {
     doc.rewind();
 
     od::object root;
-    if (doc.get_object().get(root)) {
+    if (const auto error = doc.get_object().get(root)) {
+      // Other errors abandon the iterator: no rewind possible, and the input is malformed anyway.
+      if (error != simdjson::INCORRECT_TYPE) return false;
       // A valid non-object document is JSON, just not a signal.
       doc.rewind();
-      if (!consume_valid_root(doc)) return false;
+      if (!consume_valid(doc)) return false;
       walk_failure_ = Failure{DlqReason::wrong_schema, "document"};
       return false;
     }
@@ -263,45 +189,11 @@ class SignalIntake::Parser {
         case Field::consent: ok = read_consent(v); break;
         case Field::subjects: ok = read_subjects(v, out); break;
         case Field::note: ok = consume_valid(v, 1); break;  // free text is dropped
-        default: ok = read_slot(v, slots_[i]); break;
+        default: ok = read_string_slot(v, slots_[i]); break;
       }
       if (!ok) return false;
     }
     return true;
-  }
-
-  bool consume_valid_root(od::document& doc) {
-    od::json_type t;
-    if (doc.type().get(t)) return false;
-    switch (t) {
-      case od::json_type::array: {
-        od::array arr;
-        if (doc.get_array().get(arr)) return false;
-        for (auto element : arr) {
-          od::value child;
-          if (element.get(child) || !consume_valid(child, 1)) return false;
-        }
-        return true;
-      }
-      case od::json_type::string: {
-        std::string_view s;
-        return !doc.get_string().get(s);
-      }
-      case od::json_type::number: {
-        double d;
-        return !doc.get_double().get(d);
-      }
-      case od::json_type::boolean: {
-        bool b;
-        return !doc.get_bool().get(b);
-      }
-      case od::json_type::null: {
-        bool is_null = false;
-        return !doc.is_null().get(is_null) && is_null;
-      }
-      case od::json_type::object: return false;
-    }
-    return false;
   }
 
   bool read_forms(od::value v) {
@@ -322,7 +214,7 @@ class SignalIntake::Parser {
       od::value e;
       if (element.get(e)) return false;
       Slot s;
-      if (!read_slot(e, s)) return false;
+      if (!read_string_slot(e, s)) return false;
       if (!forms_failure_) {
         if (s.kind != Slot::Kind::string) {
           forms_failure_ = Failure{DlqReason::bad_type, "forms", i};
@@ -412,7 +304,7 @@ class SignalIntake::Parser {
                              kSubjectFieldNames[static_cast<std::size_t>(*f)], "duplicate key"};
         return false;
       }
-      if (!read_slot(child, slot)) return false;
+      if (!read_string_slot(child, slot)) return false;
     }
     // Only the first bad subject is reported; later ones need not be normalised.
     if (!subjects_.failure) subjects_.failure = normalise_subject(slots, index, ref);

@@ -15,26 +15,41 @@ std::string describe_node(const YAML::Node& n) {
   return "'" + n.Scalar() + "'";
 }
 
+// Edit distance counting a swap of two neighbours as one edit ("fsat" ->
+// "fast"), the most common typo in hand-written keys.
 std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  auto eq = [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  };
+  std::vector<std::size_t> before(b.size() + 1), prev(b.size() + 1), cur(b.size() + 1);
   for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (std::size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= b.size(); ++j) {
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (same ? 0 : 1)});
+      const std::size_t substitute = prev[j - 1] + (eq(a[i - 1], b[j - 1]) ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
+      if (i > 1 && j > 1 && eq(a[i - 1], b[j - 2]) && eq(a[i - 2], b[j - 1])) {
+        cur[j] = std::min(cur[j], before[j - 2] + 1);
+      }
     }
-    std::swap(prev, cur);
+    before.swap(prev);
+    prev.swap(cur);
   }
   return prev[b.size()];
 }
 
+// Table cells: escape '|', and '<' '>' outside code spans (Markdown would
+// read "<name>" as an HTML tag and drop it).
 std::string escape_cell(std::string_view s) {
   std::string out;
+  bool in_code = false;
   for (char c : s) {
+    if (c == '`') in_code = !in_code;
     if (c == '|') out += "\\|";
     else if (c == '\n') out += ' ';
+    else if (!in_code && c == '<') out += "&lt;";
+    else if (!in_code && c == '>') out += "&gt;";
     else out.push_back(c);
   }
   return out;
@@ -49,6 +64,9 @@ bool Bound::contains(double v) const {
 }
 
 std::string Bound::describe() const {
+  if (min && max && *min == *max && min_inclusive && max_inclusive) {
+    return "= " + format_number(*min);
+  }
   std::string lo, hi;
   if (min) lo = std::string(min_inclusive ? ">= " : "> ") + format_number(*min);
   if (max) hi = std::string(max_inclusive ? "<= " : "< ") + format_number(*max);
@@ -242,7 +260,8 @@ std::string render_markdown(std::string_view title, std::string_view intro,
     for (const auto& o : s.options) {
       std::string type = o.type;
       if (!o.unit.empty()) type += " (" + o.unit + ")";
-      std::string def = o.required ? "required" : (o.default_text.empty() ? "-" : "`" + o.default_text + "`");
+      std::string def = o.default_text.empty() ? "-" : "`" + o.default_text + "`";
+      if (o.required) def = "required";
       out += "| `" + escape_cell(o.name) + "` | " + escape_cell(type) + " | " + escape_cell(def) +
              " | " + escape_cell(o.constraint.empty() ? "-" : o.constraint) + " | " +
              (o.dynamic ? "yes" : "no (restart)") + " | " + escape_cell(o.description) + " |\n";

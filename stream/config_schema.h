@@ -126,8 +126,8 @@ class Section {
                          std::move(description)},
                [field, bound](const YAML::Node& v, const std::string& path, T& out,
                               std::vector<std::string>& errors) {
-                 if (auto d = read_number(v, path, errors); d && in_bound(*d, bound, v, path, errors))
-                   out.*field = *d;
+                 auto d = read_number(v, path, errors);
+                 if (d && in_bound(*d, bound, v, path, errors)) out.*field = *d;
                });
   }
 

@@ -1,13 +1,13 @@
 // In-memory StateStore. Used by tests and by replays without a state
 // directory; nothing survives the process, so flush() has nothing to make
-// durable. A hash map keeps get/put O(1) on the hot path; scan() (rare:
-// expiry, tools) sorts the matching keys to visit them in key order like
-// RocksDB does.
+// durable. get/put are hash lookups (the scorer writes every changed subject
+// on each flush); scan() - rare: expiry, tools - sorts the matching keys to
+// visit them in key order, like RocksDB.
 #include <algorithm>
 #include <vector>
 
-#include "stream/hash.h"
 #include "stream/state_store.h"
+#include "stream/string_table.h"
 
 namespace mozaiek {
 namespace {
@@ -15,36 +15,31 @@ namespace {
 class MemoryStore final : public StateStore {
  public:
   bool get(std::string_view key, std::string& value) override {
-    auto it = map_.find(key);
-    if (it == map_.end()) return false;
-    value.assign(it->second);
+    const auto* node = map_.find(key);
+    if (node == nullptr) return false;
+    value.assign(node->value);
     return true;
   }
 
   void put(std::string_view key, std::string_view value) override {
-    auto it = map_.find(key);
-    if (it != map_.end()) {
-      it->second.assign(value);  // keeps the old capacity
-    } else {
-      map_.emplace(std::string(key), std::string(value));
-    }
+    const std::uint64_t h = map_.hash(key);
+    auto* node = map_.find(key, h);
+    if (node == nullptr) node = &map_.insert(key, h);
+    node->value.assign(value);  // keeps the old capacity
   }
 
-  void erase(std::string_view key) override {
-    auto it = map_.find(key);
-    if (it != map_.end()) map_.erase(it);
-  }
+  void erase(std::string_view key) override { map_.erase(map_.find(key)); }
 
   void scan(std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    std::vector<const std::pair<const std::string, std::string>*> matches;
-    for (const auto& kv : map_) {
-      if (std::string_view(kv.first).substr(0, prefix.size()) == prefix) matches.push_back(&kv);
-    }
+    std::vector<const Map::Node*> matches;
+    map_.for_each([&](const Map::Node& n) {
+      if (std::string_view(n.key).substr(0, prefix.size()) == prefix) matches.push_back(&n);
+    });
     std::sort(matches.begin(), matches.end(),
-              [](const auto* a, const auto* b) { return a->first < b->first; });
-    for (const auto* kv : matches) {
-      if (!visit(kv->first, kv->second)) break;
+              [](const Map::Node* a, const Map::Node* b) { return a->key < b->key; });
+    for (const Map::Node* n : matches) {
+      if (!visit(n->key, n->value)) break;
     }
   }
 
@@ -53,7 +48,8 @@ class MemoryStore final : public StateStore {
   std::size_t approximate_entries() override { return map_.size(); }
 
  private:
-  StringMap<std::string> map_;
+  using Map = StringTable<std::string>;
+  Map map_;
 };
 
 }  // namespace

@@ -140,13 +140,17 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
                       .Name("mozaiek_state_entries")
                       .Help("Keys held in a state store.")
                       .Register(registry);
-  for (const auto& s : with_other(labels_.stores)) state_entries_.push_back(&entries.Add({{"store", s}}));
+  for (const auto& s : with_other(labels_.stores)) {
+    state_entries_.push_back(&entries.Add({{"store", s}}));
+  }
 
   auto& errors = prometheus::BuildCounter()
                      .Name("mozaiek_task_errors_total")
                      .Help("Errors caught at a task loop's boundary, by stage.")
                      .Register(registry);
-  for (const auto& s : with_other(labels_.stages)) task_errors_.push_back(&errors.Add({{"stage", s}}));
+  for (const auto& s : with_other(labels_.stages)) {
+    task_errors_.push_back(&errors.Add({{"stage", s}}));
+  }
 
   prometheus::BuildGauge()
       .Name("mozaiek_build_info")

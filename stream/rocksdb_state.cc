@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "stream/hash.h"
+#include "stream/string_table.h"
 
 namespace mozaiek {
 namespace {
@@ -38,7 +38,8 @@ rocksdb::CompressionType pick_compression() {
 
 // One column family seen through a write buffer. The buffer holds the latest
 // pending value (or erasure) per key, so repeated writes to a hot key between
-// two flushes cost one RocksDB write.
+// two flushes cost one RocksDB write, and flush() writes the keys in order,
+// which makes the memtable inserts (a skiplist) markedly cheaper.
 class RocksStateDb::Store final : public StateStore {
  public:
   Store(RocksStateDb& owner, std::string name, rocksdb::ColumnFamilyHandle* cf)
@@ -48,9 +49,9 @@ class RocksStateDb::Store final : public StateStore {
   ~Store() override { owner_.release(name_); }
 
   bool get(std::string_view key, std::string& value) override {
-    if (auto it = pending_.find(key); it != pending_.end()) {
-      if (it->second.erased) return false;
-      value.assign(it->second.value);
+    if (const auto* p = pending_.find(key)) {
+      if (p->value.erased) return false;
+      value.assign(p->value.value);
       return true;
     }
     pinned_.Reset();
@@ -67,26 +68,26 @@ class RocksStateDb::Store final : public StateStore {
   }
 
   void put(std::string_view key, std::string_view value) override {
-    auto it = pending_.find(key);
-    if (it == pending_.end()) it = pending_.emplace(std::string(key), Pending{}).first;
-    it->second.value.assign(value);
-    it->second.erased = false;
+    Pending& p = pending(key);
+    p.value.assign(value);
+    p.erased = false;
   }
 
   void erase(std::string_view key) override {
-    auto it = pending_.find(key);
-    if (it == pending_.end()) it = pending_.emplace(std::string(key), Pending{}).first;
-    it->second.value.clear();
-    it->second.erased = true;
+    Pending& p = pending(key);
+    p.value.clear();
+    p.erased = true;
   }
 
   void scan(std::string_view prefix,
             const std::function<bool(std::string_view, std::string_view)>& visit) override {
     // Pending writes with the prefix, in key order, merged with the database.
     std::vector<std::pair<std::string_view, const Pending*>> pending;
-    for (const auto& [k, p] : pending_) {
-      if (std::string_view(k).substr(0, prefix.size()) == prefix) pending.emplace_back(k, &p);
-    }
+    pending_.for_each([&](const PendingTable::Node& n) {
+      if (std::string_view(n.key).substr(0, prefix.size()) == prefix) {
+        pending.emplace_back(n.key, &n.value);
+      }
+    });
     std::sort(pending.begin(), pending.end(),
               [](const auto& a, const auto& b) { return a.first < b.first; });
     auto next_pending = pending.begin();
@@ -116,15 +117,19 @@ class RocksStateDb::Store final : public StateStore {
   Status flush() override {
     if (!error_.is_ok()) return std::exchange(error_, Status::ok());
     if (pending_.empty()) return Status::ok();
+    sorted_.clear();
+    pending_.for_each([&](const PendingTable::Node& n) { sorted_.push_back(&n); });
+    std::sort(sorted_.begin(), sorted_.end(),
+              [](const auto* a, const auto* b) { return a->key < b->key; });
     batch_.Clear();
-    for (const auto& [key, p] : pending_) {
-      rocksdb::Status s = p.erased ? batch_.Delete(cf_, slice(key))
-                                   : batch_.Put(cf_, slice(key), slice(p.value));
+    for (const PendingTable::Node* n : sorted_) {
+      rocksdb::Status s = n->value.erased ? batch_.Delete(cf_, slice(n->key))
+                                          : batch_.Put(cf_, slice(n->key), slice(n->value.value));
       if (!s.ok()) return from_rocks(s, "batching writes to state store " + name_);
     }
     rocksdb::Status s = owner_.db_->Write(write_options_, &batch_);
     if (!s.ok()) return from_rocks(s, "writing state store " + name_);
-    pending_.clear();
+    pending_.recycle_all();
     batch_.Clear();
     return Status::ok();
   }
@@ -140,13 +145,22 @@ class RocksStateDb::Store final : public StateStore {
     std::string value;
     bool erased = false;
   };
+  using PendingTable = StringTable<Pending>;
+
+  Pending& pending(std::string_view key) {
+    const std::uint64_t h = PendingTable::hash(key);
+    auto* n = pending_.find(key, h);
+    if (n == nullptr) n = &pending_.insert(key, h);
+    return n->value;
+  }
 
   RocksStateDb& owner_;
   std::string name_;
   rocksdb::ColumnFamilyHandle* cf_;
   rocksdb::ReadOptions read_options_;
   rocksdb::WriteOptions write_options_;
-  StringMap<Pending> pending_;
+  PendingTable pending_;
+  std::vector<const PendingTable::Node*> sorted_;  // scratch for flush()
   rocksdb::WriteBatch batch_;
   rocksdb::PinnableSlice pinned_;
   Status error_ = Status::ok();

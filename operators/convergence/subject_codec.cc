@@ -10,38 +10,46 @@ namespace {
 constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min();
 
-void put_fixed64(std::string& out, std::uint64_t v) {
-  char b[8];
-  for (int i = 0; i < 8; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-  out.append(b, 8);
-}
+// Writes into a buffer sized in advance for the worst case, so encoding a
+// subject does no per-byte capacity checks.
+class Writer {
+ public:
+  explicit Writer(char* p) : p_(p) {}
+  char* end() const { return p_; }
 
-inline void put_varint(std::string& out, std::uint64_t v) {
-  if (v < 0x80) {  // the common case: small counts and indexes
-    out.push_back(static_cast<char>(v));
-    return;
+  void u8(std::uint8_t v) { *p_++ = static_cast<char>(v); }
+  void fixed64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) *p_++ = static_cast<char>((v >> (8 * i)) & 0xff);
   }
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
+  void varint(std::uint64_t v) {
+    while (v >= 0x80) {
+      *p_++ = static_cast<char>((v & 0x7f) | 0x80);
+      v >>= 7;
+    }
+    *p_++ = static_cast<char>(v);
   }
-  out.push_back(static_cast<char>(v));
-}
+  void zigzag(std::int64_t v) {
+    varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+  void bytes(std::string_view s) {
+    varint(s.size());
+    raw(s);
+  }
+  void raw(std::string_view s) {
+    std::memcpy(p_, s.data(), s.size());
+    p_ += s.size();
+  }
+  void f64(double d) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    fixed64(bits);
+  }
 
-void put_zigzag(std::string& out, std::int64_t v) {
-  put_varint(out, (static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-}
+ private:
+  char* p_;
+};
 
-void put_bytes(std::string& out, std::string_view s) {
-  put_varint(out, s.size());
-  out.append(s);
-}
-
-void put_double(std::string& out, double d) {
-  std::uint64_t bits;
-  std::memcpy(&bits, &d, sizeof bits);
-  put_fixed64(out, bits);
-}
+constexpr std::size_t kMaxVarint = 10;
 
 // Bounds-checked reading; any failure sticks and makes ok() false.
 class Reader {
@@ -124,26 +132,14 @@ SubjectCodec::SubjectCodec(const OperatorConfig& config)
       indicator_slot_(config.catalogue.size(), 0) {}
 
 void SubjectCodec::encode(const Subject& s, std::string& out) {
-  out.clear();
-  out.push_back(static_cast<char>(kSubjectFormatVersion));
-  put_fixed64(out, static_cast<std::uint64_t>(s.entries.empty() ? kNone
-                                                                : s.entries.front().observed_ms));
-  put_fixed64(out, static_cast<std::uint64_t>(s.alerted ? s.last_alert_ms : kNever));
-  put_zigzag(out, s.anchor_ms);
-  out.push_back(static_cast<char>(s.alerted ? 1 : 0));
-  if (s.alerted) {
-    put_varint(out, static_cast<std::uint64_t>(std::max(0, s.level)));
-    put_zigzag(out, s.episode_start_ms);
-    put_double(out, s.last_alert_score);
-    out.push_back(static_cast<char>(s.alert_ids.size()));
-    for (const auto& id : s.alert_ids) out.append(id.data(), id.size());
-  }
-
   if (++generation_ == 0) {  // wrapped: old stamps could collide
     std::fill(source_stamp_.begin(), source_stamp_.end(), 0);
     std::fill(indicator_stamp_.begin(), indicator_stamp_.end(), 0);
     generation_ = 1;
   }
+  // Name tables, and the worst-case size on the way.
+  std::size_t bound = 1 + 8 + 8 + kMaxVarint + 1 + 3 * kMaxVarint;
+  bound += 2 * kMaxVarint + 8 + 1 + s.alert_ids.size() * sizeof(AlertIdText);
   source_order_.clear();
   indicator_order_.clear();
   for (const auto& e : s.entries) {
@@ -151,27 +147,45 @@ void SubjectCodec::encode(const Subject& s, std::string& out) {
       source_stamp_[e.source] = generation_;
       source_slot_[e.source] = static_cast<std::uint32_t>(source_order_.size());
       source_order_.push_back(e.source);
+      bound += kMaxVarint + config_.sources[e.source].name.size();
     }
     if (indicator_stamp_[e.indicator] != generation_) {
       indicator_stamp_[e.indicator] = generation_;
       indicator_slot_[e.indicator] = static_cast<std::uint32_t>(indicator_order_.size());
       indicator_order_.push_back(e.indicator);
+      bound += kMaxVarint + config_.catalogue.at(e.indicator).code.size();
     }
+    bound += 6 * kMaxVarint + 1 + e.signal_id.size();
   }
-  put_varint(out, source_order_.size());
-  for (SourceId id : source_order_) put_bytes(out, config_.sources[id].name);
-  put_varint(out, indicator_order_.size());
-  for (IndicatorId id : indicator_order_) put_bytes(out, config_.catalogue.at(id).code);
+  if (out.size() < bound) out.resize(bound);
 
-  put_varint(out, s.entries.size());
-  for (const auto& e : s.entries) {
-    put_varint(out, source_slot_[e.source]);
-    put_varint(out, indicator_slot_[e.indicator]);
-    out.push_back(static_cast<char>(e.strength));
-    put_zigzag(out, e.observed_ms - s.anchor_ms);
-    put_zigzag(out, e.reported_ms - e.observed_ms);
-    put_bytes(out, e.signal_id);
+  Writer w(out.data());
+  w.u8(kSubjectFormatVersion);
+  w.fixed64(static_cast<std::uint64_t>(s.entries.empty() ? kNone : s.entries.front().observed_ms));
+  w.fixed64(static_cast<std::uint64_t>(s.alerted ? s.last_alert_ms : kNever));
+  w.zigzag(s.anchor_ms);
+  w.u8(s.alerted ? 1 : 0);
+  if (s.alerted) {
+    w.varint(static_cast<std::uint64_t>(std::max(0, s.level)));
+    w.zigzag(s.episode_start_ms);
+    w.f64(s.last_alert_score);
+    w.u8(static_cast<std::uint8_t>(s.alert_ids.size()));
+    for (const auto& id : s.alert_ids) w.raw(std::string_view(id.data(), id.size()));
   }
+  w.varint(source_order_.size());
+  for (SourceId id : source_order_) w.bytes(config_.sources[id].name);
+  w.varint(indicator_order_.size());
+  for (IndicatorId id : indicator_order_) w.bytes(config_.catalogue.at(id).code);
+  w.varint(s.entries.size());
+  for (const auto& e : s.entries) {
+    w.varint(source_slot_[e.source]);
+    w.varint(indicator_slot_[e.indicator]);
+    w.u8(static_cast<std::uint8_t>(e.strength));
+    w.zigzag(e.observed_ms - s.anchor_ms);
+    w.zigzag(e.reported_ms - e.observed_ms);
+    w.bytes(e.signal_id);
+  }
+  out.resize(static_cast<std::size_t>(w.end() - out.data()));
 }
 
 bool SubjectCodec::read_header(std::string_view in, SubjectHeader& header) {

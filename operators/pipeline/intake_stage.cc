@@ -1,5 +1,7 @@
 #include "operators/pipeline/intake_stage.h"
 
+#include <algorithm>
+
 #include "operators/subject_router.h"
 
 namespace mozaiek {
@@ -70,15 +72,24 @@ void IntakeStage::process(const RecordView& record) {
     reject(Rejection{DlqReason::bad_timestamp, "observed_at"}, slot, record);
     return;
   }
+  // Lateness is measured against the watermark, but never beyond the
+  // signal's own reporting delay: when a backfill reads partitions at
+  // different speeds the watermark races ahead of records that were reported
+  // on time, and those must not be dead-lettered as late.
   const Watermark wm = watermarks_.current(now);
   const auto& policy = config_.sources[signal_.source];
-  if (wm.known() && signal_.observed_at < wm.time - policy.allowed_lateness) {
+  const EventTime position = std::min(wm.time, signal_.reported_at);
+  if (wm.known() && signal_.observed_at < position - policy.allowed_lateness) {
     reject(Rejection{DlqReason::too_late, "observed_at"}, slot, record);
     return;
   }
   watermarks_.observe(signal_.source, signal_.observed_at, now);
 
-  const std::size_t n = route_signal(signal_, watermarks_.current(now).time, routed_);
+  // The stamped watermark obeys the same bound, so the convergence stage
+  // never drops state that an on-time signal of a slower partition needs.
+  const Watermark after = watermarks_.current(now);
+  const EventTime stamp = after.known() ? std::min(after.time, signal_.reported_at) : after.time;
+  const std::size_t n = route_signal(signal_, stamp, routed_);
   for (std::size_t i = 0; i < n; ++i) output_.on_routed(routed_[i]);
   counters_.routed += n;
   ++counters_.processed[slot];

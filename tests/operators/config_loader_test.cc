@@ -178,7 +178,8 @@ rules:
   person: {name: same}
   vehicle: {name: same}
 )");
-  EXPECT_THAT(errors, Contains("catalogue.indicators.pickup_van: duplicate indicator name (line 4)"));
+  EXPECT_THAT(errors,
+              Contains("catalogue.indicators.pickup_van: duplicate indicator name (line 4)"));
   EXPECT_THAT(errors, Contains("sources.coa: duplicate source name (line 7)"));
   EXPECT_THAT(errors, Contains(StartsWith("rules.vehicle.name: duplicate rule name 'same' (also "
                                           "rules.person.name)")));
@@ -193,6 +194,8 @@ TEST_F(ConfigLoaderTest, MissingCatalogueAndSourcesAreReported) {
 TEST_F(ConfigLoaderTest, SourceNamesMustBeLabelSafe) {
   const auto errors = load_text(std::string(kMinimal) + "  Veilig Thuis: {}\n");
   EXPECT_THAT(errors, Contains(StartsWith("sources.Veilig Thuis: 'Veilig Thuis' must use only")));
+  EXPECT_THAT(load_text(std::string(kMinimal) + "  other: {}\n"),
+              Contains(StartsWith("sources.other: 'other' is reserved for metric labels")));
 }
 
 TEST_F(ConfigLoaderTest, RetentionShorterThanTheLongestWindowIsAnError) {
@@ -202,11 +205,11 @@ TEST_F(ConfigLoaderTest, RetentionShorterThanTheLongestWindowIsAnError) {
 }
 
 TEST_F(ConfigLoaderTest, MetricLocationsAreNormalisedAndUnique) {
-  root_["metrics"]["locations"] = std::vector<std::string>{"coa-budel", "COA Budel", "coa-budel"};
-  const auto errors = load();
-  EXPECT_THAT(errors, Contains(StartsWith("metrics.locations[1]: 'COA Budel' is not a normalised "
-                                          "location id")));
-  EXPECT_THAT(errors, Contains(StartsWith("metrics.locations[2]: duplicate entry 'coa-budel'")));
+  root_["metrics"]["locations"] = std::vector<std::string>{"coa-budel", "COA Budel"};
+  EXPECT_THAT(load(), Contains(StartsWith("metrics.locations[1]: 'COA Budel' is not a "
+                                          "normalised location id")));
+  root_["metrics"]["locations"] = std::vector<std::string>{"coa-budel", "coa-gilze", "coa-budel"};
+  EXPECT_THAT(load(), Contains(StartsWith("metrics.locations[2]: duplicate entry 'coa-budel'")));
 }
 
 TEST_F(ConfigLoaderTest, ReportsEveryErrorAndLeavesOutputUntouched) {
@@ -249,13 +252,15 @@ indicators:
   pickup_van: {strength: soft, weight: 2.0, subjects: [vehicle, person]}
 age_groups: [minor, adult, unknown]
 )");
-  root_ = YAML::Load("catalogue: {catalogue_file: indicators.yaml}\nsources: {coa: {}, nidos: {}}\n");
+  root_ = YAML::Load(
+      "catalogue: {catalogue_file: indicators.yaml}\nsources: {coa: {}, nidos: {}}\n");
   EXPECT_THAT(load(dir_.string()), IsEmpty());
   EXPECT_EQ(config_.catalogue.size(), 1u);
 }
 
 TEST_F(CatalogueFileTest, CanBorrowTheCatalogueOfAnotherConfig) {
-  root_ = YAML::Load("catalogue: {catalogue_file: " + kShipped + "}\nsources: {coa: {}, nidos: {}}\n");
+  root_ = YAML::Load("catalogue: {catalogue_file: " + kShipped +
+                     "}\nsources: {coa: {}, nidos: {}}\n");
   EXPECT_THAT(load(dir_.string()), IsEmpty());
   EXPECT_EQ(config_.catalogue.size(), 40u);
 }

@@ -283,6 +283,10 @@ std::vector<RejectCase> reject_cases() {
        "document"},
       {"duplicate key", SignalJson().str().insert(1, R"("source":"nidos",)"),
        DlqReason::malformed_json, "source: duplicate key"},
+      // Found by the random test: skipping over the root does not match brackets.
+      {"mismatched brackets", "{]", DlqReason::malformed_json, "document"},
+      {"mismatched nested brackets", R"({"schema":[}})", DlqReason::malformed_json, "document"},
+      {"array closed as object", "[1}", DlqReason::malformed_json, "document"},
       {"bad literal in ignored field", SignalJson().set("extra", "tru").str(),
        DlqReason::malformed_json, "document"},
       {"wrong schema", SignalJson().set("schema", R"("mozaiek.signal/v2")").str(),

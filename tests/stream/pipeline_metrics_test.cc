@@ -85,15 +85,17 @@ TEST_F(PipelineMetricsTest, AlertsByRuleSubjectTypeAndKind) {
   metrics_.record_alert("person_convergence", "person", 2);
   metrics_.record_alert(std::size_t{1}, std::size_t{1}, 0);
   metrics_.record_alert("made_up_rule", "person", 0);
-  EXPECT_THAT(value("mozaiek_alerts_total", {"rule=\"person_convergence\"", "kind=\"new\""}),
+  EXPECT_THAT(value("mozaiek_alerts_total", {"rule=\"person_convergence\"",
+                                             "subject_type=\"person\"", "kind=\"new\""}),
               Optional(DoubleEq(1)));
-  EXPECT_THAT(value("mozaiek_alerts_total",
-                    {"rule=\"person_convergence\"", "kind=\"escalation\""}),
+  EXPECT_THAT(value("mozaiek_alerts_total", {"rule=\"person_convergence\"",
+                                             "subject_type=\"person\"", "kind=\"escalation\""}),
               Optional(DoubleEq(1)));
   EXPECT_THAT(value("mozaiek_alerts_total",
                     {"rule=\"vehicle_convergence\"", "subject_type=\"vehicle\"", "kind=\"new\""}),
               Optional(DoubleEq(1)));
-  EXPECT_THAT(value("mozaiek_alerts_total", {"rule=\"other\"", "subject_type=\"person\""}),
+  EXPECT_THAT(value("mozaiek_alerts_total",
+                    {"rule=\"other\"", "subject_type=\"person\"", "kind=\"new\""}),
               Optional(DoubleEq(1)));
 }
 
@@ -101,7 +103,8 @@ TEST_F(PipelineMetricsTest, BatchLatencyCountsEveryRecord) {
   metrics_.observe_batch_latency(0.002, 10);
   metrics_.observe_processing_latency(0.5);
   EXPECT_THAT(value("mozaiek_processing_latency_seconds_count"), Optional(DoubleEq(11)));
-  EXPECT_THAT(value("mozaiek_processing_latency_seconds_sum"), Optional(::testing::DoubleNear(0.52, 1e-9)));
+  EXPECT_THAT(value("mozaiek_processing_latency_seconds_sum"),
+              Optional(::testing::DoubleNear(0.52, 1e-9)));
   EXPECT_THAT(value("mozaiek_processing_latency_seconds_bucket", {"le=\"0.0025\""}),
               Optional(DoubleEq(10)));
   EXPECT_THAT(value("mozaiek_processing_latency_seconds_bucket", {"le=\"1e-05\""}),
@@ -124,7 +127,8 @@ TEST_F(PipelineMetricsTest, ConsumerLagIsBoundedToConfiguredTopicsAndPartitions)
   EXPECT_THAT(value("mozaiek_consumer_lag",
                     {"group=\"intake\"", "topic=\"other\"", "partition=\"0\""}),
               Optional(DoubleEq(6)));
-  EXPECT_THAT(value("mozaiek_consumer_lag", {"group=\"other\"", "topic=\"other\""}),
+  EXPECT_THAT(value("mozaiek_consumer_lag",
+                    {"group=\"other\"", "topic=\"other\"", "partition=\"0\""}),
               Optional(DoubleEq(7)));
   EXPECT_THAT(scrape(), Not(HasSubstr("partition=\"4\"")));
 }

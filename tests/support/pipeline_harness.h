@@ -11,6 +11,9 @@
 #include "connectors/settings.h"
 #include "connectors/synthetic_traffic.h"
 #include "operators/model.h"
+#include "stream/io.h"
+#include <functional>
+#include <memory>
 
 namespace mozaiek::test {
 

@@ -1,6 +1,5 @@
 #include "operators/signal_intake.h"
 
-
 #include <algorithm>
 #include <array>
 #include <bitset>
@@ -115,7 +114,6 @@ class SignalIntake::Parser {
 
  private:
   struct SubjectsState {
-    bool seen_null = false;
     std::size_t count = 0;
     std::optional<Failure> failure;
   };
@@ -133,7 +131,7 @@ class SignalIntake::Parser {
 
   // The single pass over the document in order: syntax, structure, types of
   // arrays and booleans, and the subjects (normalised as they are read).
-  // Returns false when the document is not a JSON object (walk_failure_ says why).
+  // Returns false when the document is malformed or not an object (walk_failure_ says why).
   bool walk(std::string_view json, Signal& out) {
     const std::size_t needed = json.size() + simdjson::SIMDJSON_PADDING;
     if (buffer_capacity_ < needed) {
@@ -250,7 +248,6 @@ class SignalIntake::Parser {
     od::json_type t;
     if (v.type().get(t)) return false;
     if (t == od::json_type::null) {
-      subjects_.seen_null = true;
       bool is_null = false;
       return !v.is_null().get(is_null) && is_null;
     }

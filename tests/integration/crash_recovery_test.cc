@@ -123,7 +123,7 @@ TEST_F(CrashRecoveryTest, SigkillMidStreamThenRestartLosesNoAlertAndKeepsAlertId
 
   std::map<std::string, std::set<std::string>> ids;
   for (const auto& a : collector.alerts()) {
-    ids[a.rule + "|" + subject_of(a) + "|" + std::to_string(a.level)].insert(a.alert_id);
+    ids[alert_identity(a)].insert(a.alert_id);
   }
   for (const auto& [k2, v] : ids) EXPECT_EQ(v.size(), 1u) << "two ids for " << k2;
   std::filesystem::remove_all(dir);

@@ -56,6 +56,12 @@ std::string subject_of(const Alert& a) {
   return std::string(to_string(a.subject_type)) + ":" + a.subject_key;
 }
 
+std::string alert_identity(const Alert& a) {
+  std::string out = a.rule + "|" + subject_of(a) + "|" + std::to_string(a.level);
+  for (const auto& c : a.contributions) out += "|" + c.signal_id;
+  return out;
+}
+
 AlertCollector::AlertCollector(const KafkaSettings& kafka, const std::string& topic,
                                const std::string& group) {
   Status s = Status::ok();

@@ -15,11 +15,14 @@ std::unique_ptr<EmbeddedCluster> EmbeddedCluster::start(int brokers, Status& sta
   }
   kafka::ConfPtr conf(rd_kafka_conf_new());
   std::array<char, 256> err{};
-  // The bookkeeping handle never connects anywhere; keep it quiet.
-  if (rd_kafka_conf_set(conf.get(), "client.id", "mozaiek-embedded-cluster", err.data(),
-                        err.size()) != RD_KAFKA_CONF_OK) {
-    status = Status::error(std::string("embedded kafka cluster: ") + err.data());
-    return nullptr;
+  // The bookkeeping handle never connects anywhere: keep its "no
+  // bootstrap.servers" notice out of the logs (warnings still show).
+  for (const auto& [key, value] : {std::pair{"client.id", "mozaiek-embedded-cluster"},
+                                   std::pair{"log_level", "4"}}) {
+    if (rd_kafka_conf_set(conf.get(), key, value, err.data(), err.size()) != RD_KAFKA_CONF_OK) {
+      status = Status::error(std::string("embedded kafka cluster: ") + err.data());
+      return nullptr;
+    }
   }
   kafka::HandlePtr handle;
   if (status = kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf), "embedded cluster handle",

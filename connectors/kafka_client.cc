@@ -1,6 +1,7 @@
 #include "connectors/kafka_client.h"
 
 #include <array>
+#include <cstring>
 
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,13 @@ namespace {
 void route_log(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   auto& log = *logger();
   const char* name = rd_kafka_name(rk);
+  // KafkaSettings::properties is shared by consumers and producers, so a
+  // property of the other role being ignored is expected, not a warning.
+  if (std::strcmp(facility, "CONFWARN") == 0 &&
+      std::strstr(message, "will be ignored by this") != nullptr) {
+    log.debug("{} {}: {}", name, facility, message);
+    return;
+  }
   if (level <= 3) {
     log.error("{} {}: {}", name, facility, message);
   } else if (level <= 4) {

@@ -20,6 +20,7 @@
 #include "operators/routed_codec.h"
 #include "operators/subject_router.h"
 #include "stream/pipeline_metrics.h"
+#include "stream/json_writer.h"
 #include "stream/rocksdb_state.h"
 
 namespace mozaiek {
@@ -30,6 +31,29 @@ constexpr Millis kPollTimeout{100};
 constexpr Millis kFlushTimeout = seconds(60);
 constexpr auto kLagInterval = std::chrono::seconds(5);
 constexpr auto kExpiryInterval = std::chrono::seconds(30);
+
+// The rules in force, for GET /api/rules.
+std::string rules_json(const OperatorConfig& config) {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_array();
+  for (const auto& r : config.rules) {
+    w.begin_object();
+    w.key("name").string(r.name);
+    w.key("subject_type").string(to_string(r.subject_type));
+    w.key("window_days").number(to_seconds(r.window) / 86400.0, 3);
+    w.key("half_life_days").number(to_seconds(r.half_life) / 86400.0, 3);
+    w.key("threshold").number(r.threshold, 3);
+    w.key("min_sources").integer(r.min_sources);
+    w.key("concrete_alone").boolean(r.concrete_alone);
+    w.key("cooldown_days").number(to_seconds(r.cooldown) / 86400.0, 3);
+    w.key("escalation_step").number(r.escalation_step, 3);
+    w.key("max_contributions").integer(static_cast<std::int64_t>(r.max_contributions));
+    w.end_object();
+  }
+  w.end_array();
+  return out;
+}
 
 std::string escape_regex(std::string_view s) {
   std::string out;
@@ -197,6 +221,7 @@ Status Service::start() {
   m.metrics->record_restart();
   if (m.options.serve_http) {
     m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
+    m.http->set_rules_json(rules_json(m.settings.operators));
     if (Status h = m.http->start(); !h) return h;
     spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts)",
                  m.http->address());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/subject_codec.h"
@@ -45,6 +46,75 @@ std::optional<SubjectType> type_of_key(std::string_view key) {
   const auto colon = key.find(':');
   if (colon == std::string_view::npos) return std::nullopt;
   return subject_type_from(key.substr(0, colon));
+}
+
+bool has_concrete(const Subject& s, Range r) {
+  for (std::size_t i = r.lo; i < r.hi; ++i) {
+    if (s.entries[i].strength == Strength::concrete) return true;
+  }
+  return false;
+}
+
+// A time at which the subject may alert, and as what.
+struct Candidate {
+  std::int64_t at_ms = 0;
+  double score = 0;
+  Range range;
+  int level = 0;  // 0: the first alert of a new episode
+  std::int64_t episode_start_ms = 0;
+};
+
+// Whether crossing the threshold at `at` raises an alert: always outside the
+// cooldown of the last alert (a new episode), within it only as an
+// escalation by the rule's step.
+std::optional<Candidate> alertable(const Subject& s, std::int64_t at, double score, Range r,
+                                   const ConvergenceRule& rule, const RuleParams& p) {
+  const bool in_cooldown = s.alerted && at < s.last_alert_ms + p.cooldown_ms &&
+                           at > s.last_alert_ms - p.cooldown_ms;
+  if (!in_cooldown) return Candidate{at, score, r, 0, at};
+  if (reaches(score, s.last_alert_score + rule.escalation_step)) {
+    return Candidate{at, score, r, s.level + 1, s.episode_start_ms};
+  }
+  return std::nullopt;
+}
+
+// The alert explains itself: every contribution in the window at the alert's
+// time, with its weight then.
+void fill_alert(const Subject& s, const Candidate& c, const RuleParams& p,
+                const convergence::AlertIdText& id, const ConvergenceRule& rule,
+                const RoutedSignal& sig, ProcTime now, const OperatorConfig& config, Alert& a) {
+  a.alert_id.assign(id.data(), id.size());
+  a.rule = rule.name;
+  a.subject_type = sig.subject_type;
+  a.subject_key = sig.subject_key;
+  a.score = round3(c.score);
+  a.first_seen = event_time_from_ms(s.entries[c.range.lo].observed_ms);
+  a.last_seen = event_time_from_ms(s.entries[c.range.hi - 1].observed_ms);
+  a.raised_at = now;
+  a.level = c.level;
+  a.status = c.level == 0 ? "new" : "escalated";
+  std::int64_t max_reported = std::numeric_limits<std::int64_t>::min();
+  a.contributions.reserve(c.range.hi - c.range.lo);
+  for (std::size_t i = c.range.lo; i < c.range.hi; ++i) {
+    const Entry& e = s.entries[i];
+    max_reported = std::max(max_reported, e.reported_ms);
+    Contribution& out = a.contributions.emplace_back();
+    out.signal_id = e.signal_id;
+    out.source = e.source;
+    out.indicator = e.indicator;
+    out.observed_at = event_time_from_ms(e.observed_ms);
+    out.reported_at = event_time_from_ms(e.reported_ms);
+    out.weight = e.weight;
+    out.decayed_weight = convergence::decayed_weight(e, c.at_ms, p);
+    const std::string& name = config.sources[e.source].name;
+    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
+      a.sources.push_back(name);
+    }
+  }
+  std::sort(a.sources.begin(), a.sources.end());
+  // How much later than event time the pieces arrived.
+  const std::int64_t delay_ms = max_reported - to_ms(a.last_seen);
+  a.detection_delay_seconds = delay_ms > 0 ? static_cast<double>(delay_ms) / 1000.0 : 0.0;
 }
 
 enum class Expiry { unchanged, changed, remove };
@@ -290,95 +360,43 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
   }
 
   // Evaluate at every contribution time from the new one on, so a late
-  // signal counts as if it had arrived on time; keep the highest crossing.
+  // signal counts as if it had arrived on time; of the times where an alert
+  // may be raised, take the highest score.
   double max_score = 0;
-  double best = 0;
-  std::int64_t best_t = 0;
-  Range best_range;
-  bool crossing = false;
+  std::optional<Candidate> best;
   for (std::size_t j = idx; j < s.entries.size();) {
     const std::int64_t at = s.entries[j].observed_ms;
     const Range r = convergence::window_at(s, at, p);
     const double score = convergence::score_at(s, r, at, p);
     max_score = std::max(max_score, score);
-    if (reaches(score, rule.threshold) && (!crossing || score > best)) {
-      bool sources_ok = false;
-      if (rule.concrete_alone) {
-        for (std::size_t i = r.lo; i < r.hi && !sources_ok; ++i) {
-          sources_ok = s.entries[i].strength == Strength::concrete;
-        }
-      }
-      if (!sources_ok) sources_ok = st.distinct_sources(s, r) >= rule.min_sources;
-      if (sources_ok) {
-        crossing = true;
-        best = score;
-        best_t = at;
-        best_range = r;
-      }
+    if (reaches(score, rule.threshold) && (!best || score > best->score) &&
+        ((rule.concrete_alone && has_concrete(s, r)) ||
+         st.distinct_sources(s, r) >= rule.min_sources)) {
+      if (auto c = alertable(s, at, score, r, rule, p)) best = c;
     }
     j = r.hi;  // the next distinct time
   }
-  if (!crossing) return {Kind::scored, max_score};
+  if (!best) return {Kind::scored, max_score};
 
-  // Cooldown and escalation, in event time.
-  const bool in_cooldown = s.alerted && best_t < s.last_alert_ms + p.cooldown_ms &&
-                           best_t > s.last_alert_ms - p.cooldown_ms;
-  int level = 0;
-  std::int64_t episode_start = best_t;
-  if (!in_cooldown) {
-    // A new episode. One completed long before the current episode (very late
-    // data) is reported but does not move the bookkeeping back.
-    if (!s.alerted || best_t >= s.last_alert_ms) {
+  // Bookkeeping, in event time. An episode completed long before the current
+  // one (very late data) is reported but does not move the bookkeeping back.
+  if (best->level == 0) {
+    if (!s.alerted || best->at_ms >= s.last_alert_ms) {
       s.alerted = true;
       s.level = 0;
-      s.episode_start_ms = best_t;
-      s.last_alert_ms = best_t;
-      s.last_alert_score = best;
+      s.episode_start_ms = best->at_ms;
+      s.last_alert_ms = best->at_ms;
+      s.last_alert_score = best->score;
     }
-  } else if (reaches(best, s.last_alert_score + rule.escalation_step)) {
-    level = ++s.level;
-    episode_start = s.episode_start_ms;
-    s.last_alert_score = best;
-    s.last_alert_ms = std::max(s.last_alert_ms, best_t);
   } else {
-    return {Kind::scored, max_score};
+    s.level = best->level;
+    s.last_alert_score = best->score;
+    s.last_alert_ms = std::max(s.last_alert_ms, best->at_ms);
   }
-  const convergence::AlertIdText id =
-      convergence::make_alert_id(rule.name, sig.subject_type, sig.subject_key, episode_start, level);
+  const convergence::AlertIdText id = convergence::make_alert_id(
+      rule.name, sig.subject_type, sig.subject_key, best->episode_start_ms, best->level);
   convergence::remember_alert_id(s, id);
-
-  Alert& a = alerts.emplace_back();
-  a.alert_id.assign(id.data(), id.size());
-  a.rule = rule.name;
-  a.subject_type = sig.subject_type;
-  a.subject_key = sig.subject_key;
-  a.score = round3(best);
-  a.first_seen = event_time_from_ms(s.entries[best_range.lo].observed_ms);
-  a.last_seen = event_time_from_ms(s.entries[best_range.hi - 1].observed_ms);
-  a.raised_at = now;
-  a.level = level;
-  a.status = level == 0 ? "new" : "escalated";
-  std::int64_t max_reported = std::numeric_limits<std::int64_t>::min();
-  a.contributions.reserve(best_range.hi - best_range.lo);
-  for (std::size_t i = best_range.lo; i < best_range.hi; ++i) {
-    const Entry& e = s.entries[i];
-    max_reported = std::max(max_reported, e.reported_ms);
-    Contribution& c = a.contributions.emplace_back();
-    c.signal_id = e.signal_id;
-    c.source = e.source;
-    c.indicator = e.indicator;
-    c.observed_at = event_time_from_ms(e.observed_ms);
-    c.reported_at = event_time_from_ms(e.reported_ms);
-    c.weight = e.weight;
-    c.decayed_weight = convergence::decayed_weight(e, best_t, p);
-    const std::string& name = config_.sources[e.source].name;
-    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
-      a.sources.push_back(name);
-    }
-  }
-  std::sort(a.sources.begin(), a.sources.end());
-  const std::int64_t delay_ms = max_reported - to_ms(a.last_seen);
-  a.detection_delay_seconds = delay_ms > 0 ? static_cast<double>(delay_ms) / 1000.0 : 0.0;
+  fill_alert(s, *best, p, id, rule, sig, now, config_, alerts.emplace_back());
   return {Kind::alerted, max_score};
 }
 

@@ -39,8 +39,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return prev[b.size()];
 }
 
-// Table cells: escape '|', and '<' '>' outside code spans (Markdown would
-// read "<name>" as an HTML tag and drop it).
+// Table cells: escape '|', and '<' outside code spans (Markdown would read
+// "<name>" as an HTML tag and drop it).
 std::string escape_cell(std::string_view s) {
   std::string out;
   bool in_code = false;
@@ -49,7 +49,6 @@ std::string escape_cell(std::string_view s) {
     if (c == '|') out += "\\|";
     else if (c == '\n') out += ' ';
     else if (!in_code && c == '<') out += "&lt;";
-    else if (!in_code && c == '>') out += "&gt;";
     else out.push_back(c);
   }
   return out;

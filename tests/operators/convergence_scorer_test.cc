@@ -316,6 +316,23 @@ TEST_F(ConvergenceScorerTest, LateSignalIsScoredAtTheLaterTimesItPrecedes) {
   EXPECT_NEAR(alerts_[0].score, std::round((6 + std::exp2(-5.0 / 30)) * 1000) / 1000, 1e-12);
 }
 
+TEST_F(ConvergenceScorerTest, LateSignalAlertsAfterTheCooldownEvenWhenItPeaksInsideIt) {
+  process(signal("a1", kCoa, kW3, 0));
+  process(signal("a2", kInd, kW3, 0));
+  ASSERT_EQ(alerts_.size(), 1u);
+  process(signal("c", kPolice, kW2, 20));  // 5.78: below threshold
+  ASSERT_EQ(alerts_.size(), 1u);
+  // Late, on day 5: 8.35 on day 5 (cooldown, no escalation step) and 7.90 on
+  // day 20 (after the cooldown: a new episode).
+  process(signal("late", kNidos, kW3, 5));
+  ASSERT_EQ(alerts_.size(), 2u);
+  EXPECT_EQ(alerts_[1].level, 0);
+  EXPECT_EQ(alerts_[1].last_seen, at_day(20));
+  EXPECT_NEAR(alerts_[1].score,
+              std::round((6 * std::exp2(-20.0 / 30) + 3 * std::exp2(-0.5) + 2) * 1000) / 1000,
+              1e-12);
+}
+
 TEST_F(ConvergenceScorerTest, ContributionsAreBoundedByTheRule) {
   OperatorConfig config = test_config();
   config.rules[0].max_contributions = 4;

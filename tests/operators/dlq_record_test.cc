@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 namespace mozaiek {
@@ -109,6 +111,34 @@ TEST(DlqRecordTest, ReasonNamesAreUniqueSnakeCaseAndRoundTrip) {
   EXPECT_EQ(to_string(DlqReason::unknown_subject_type), "unknown_subject_type");
   EXPECT_EQ(to_string(DlqReason::unknown_topic), "unknown_topic");
   EXPECT_FALSE(dlq_reason_from("kCount"));
+}
+
+TEST(DlqRecordTest, SchemaListsExactlyTheReasons) {
+  std::ifstream file(std::string(MOZAIEK_SOURCE_DIR) + "/config/schemas/dlq.v1.schema.json");
+  ASSERT_TRUE(file) << "config/schemas/dlq.v1.schema.json";
+  std::stringstream text;
+  text << file.rdbuf();
+  simdjson::dom::parser parser;
+  simdjson::dom::array reasons;
+  ASSERT_EQ(parser.parse(text.str())["properties"]["reason"]["enum"].get(reasons), simdjson::SUCCESS);
+  std::set<std::string_view> in_schema;
+  for (auto r : reasons) in_schema.insert(r.get_string().value());
+  std::set<std::string_view> in_code;
+  for (std::size_t i = 0; i < kDlqReasonCount; ++i) in_code.insert(to_string(static_cast<DlqReason>(i)));
+  EXPECT_EQ(in_schema, in_code);
+}
+
+TEST(DlqRecordTest, RecordHasExactlyTheSchemaMembers) {
+  std::string json;
+  write_dlq_record({DlqReason::bad_subject, "subjects[0].plate"}, "signals.coa", 1, 2, "{}", kNow, json);
+  simdjson::dom::parser parser;
+  simdjson::dom::object record;
+  ASSERT_EQ(parser.parse(json).get(record), simdjson::SUCCESS);
+  std::set<std::string_view> members;
+  for (auto field : record) members.insert(field.key);
+  EXPECT_EQ(members, (std::set<std::string_view>{"schema", "reason", "detail", "source_topic",
+                                                 "partition", "offset", "rejected_at",
+                                                 "original_encoding", "original"}));
 }
 
 }  // namespace

@@ -21,6 +21,19 @@ readonly LIBS_DIR="${CACHE_DIR}/libs"
 
 die() { echo "kafka-broker.sh: $*" >&2; exit 1; }
 
+# The reason first, then the end of the broker's logs that explain it.
+die_with_logs() {
+  local workdir="$1"; shift
+  echo "kafka-broker.sh: $*" >&2
+  local f
+  for f in "${workdir}/stdout.log" "${workdir}/server.log"; do
+    [[ -s "${f}" ]] || continue
+    echo "--- last lines of ${f} ---" >&2
+    tail -n 25 "${f}" >&2
+  done
+  exit 1
+}
+
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH (needed: $2)"; }
 
 cmd_fetch() {
@@ -36,9 +49,11 @@ cmd_fetch() {
   rm -rf "${tmp}"
   if ! mvn -q -B -f "${SCRIPT_DIR}/pom.xml" -Dkafka.version="${KAFKA_VERSION}" \
       dependency:copy-dependencies -DoutputDirectory="${tmp}" >"${CACHE_DIR}/fetch.log" 2>&1; then
-    tail -n 40 "${CACHE_DIR}/fetch.log" >&2
     rm -rf "${tmp}"
-    die "maven could not fetch kafka_2.13:${KAFKA_VERSION} (full log: ${CACHE_DIR}/fetch.log)"
+    echo "kafka-broker.sh: maven could not fetch kafka_2.13:${KAFKA_VERSION}" \
+         "(full log: ${CACHE_DIR}/fetch.log)" >&2
+    tail -n 40 "${CACHE_DIR}/fetch.log" >&2
+    exit 1
   fi
   [[ -f "${tmp}/kafka_2.13-${KAFKA_VERSION}.jar" ]] || die "fetch produced no kafka_2.13-${KAFKA_VERSION}.jar"
   rm -rf "${LIBS_DIR}"
@@ -142,16 +157,15 @@ cmd_start() {
   local deadline=$((SECONDS + timeout))
   while true; do
     if ! kill -0 "${pid}" 2>/dev/null; then
-      tail -n 40 "${workdir}/server.log" "${workdir}/stdout.log" >&2 2>/dev/null || true
-      die "broker exited during startup (workdir ${workdir})"
+      die_with_logs "${workdir}" "broker exited during startup (workdir ${workdir})"
     fi
     if port_open "${port}" && grep -q "Kafka Server started" "${workdir}/server.log" 2>/dev/null; then
       break
     fi
     if ((SECONDS >= deadline)); then
-      tail -n 40 "${workdir}/server.log" "${workdir}/stdout.log" >&2 2>/dev/null || true
       cmd_stop "${workdir}" >/dev/null 2>&1 || true
-      die "broker did not accept connections on 127.0.0.1:${port} within ${timeout}s"
+      die_with_logs "${workdir}" \
+        "broker did not accept connections on 127.0.0.1:${port} within ${timeout}s"
     fi
     sleep 0.2
   done

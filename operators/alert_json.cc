@@ -55,9 +55,9 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
   w.key("sources").begin_array();
   for (const auto& s : a.sources) w.string(s);
   w.end_array();
-  w.key("first_seen").string(format_rfc3339(a.first_seen));
-  w.key("last_seen").string(format_rfc3339(a.last_seen));
-  w.key("raised_at").string(format_rfc3339(a.raised_at));
+  w.key("first_seen").timestamp(to_ms(a.first_seen));
+  w.key("last_seen").timestamp(to_ms(a.last_seen));
+  w.key("raised_at").timestamp(to_ms(a.raised_at));
   w.key("detection_delay_seconds").number(a.detection_delay_seconds, kSecondsDecimals);
   w.key("contributions").begin_array();
   for (const auto& c : a.contributions) {
@@ -65,7 +65,7 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
     w.key("signal_id").string(c.signal_id);
     w.key("source").string(source_name(config, c.source));
     w.key("indicator").string(indicator_code(config, c.indicator));
-    w.key("observed_at").string(format_rfc3339(c.observed_at));
+    w.key("observed_at").timestamp(to_ms(c.observed_at));
     w.key("weight").number(c.weight, kWeightDecimals);
     w.key("decayed_weight").number(c.decayed_weight, kWeightDecimals);
     w.end_object();

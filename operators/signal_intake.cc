@@ -351,10 +351,13 @@ class SignalIntake::Parser {
         for (auto field : {SubjectField::id, SubjectField::id_scheme}) {
           if (auto f = check(field, true)) return f;
         }
-        for (auto field : {SubjectField::role, SubjectField::age_group, SubjectField::nationality}) {
+        for (auto field :
+             {SubjectField::role, SubjectField::age_group, SubjectField::nationality}) {
           if (auto f = check(field, false)) return f;
         }
-        if (!normalise_scheme(at(SubjectField::id_scheme).text)) return where(SubjectField::id_scheme);
+        if (!normalise_scheme(at(SubjectField::id_scheme).text)) {
+          return where(SubjectField::id_scheme);
+        }
         normalise_person_id(at(SubjectField::id).text, id_scratch_);
         if (id_scratch_.empty()) return where(SubjectField::id);
         pseudonymiser_.pseudonymise(scheme_scratch_, id_scratch_, ref.key);
@@ -429,11 +432,14 @@ class SignalIntake::Parser {
       return check_string(slot(f), where(f, DlqReason::missing_field), required);
     };
 
-    if (slot(Field::schema).kind != Slot::Kind::string || slot(Field::schema).text != kSignalSchemaV1) {
+    const Slot& schema = slot(Field::schema);
+    if (schema.kind != Slot::Kind::string || schema.text != kSignalSchemaV1) {
       return where(Field::schema, DlqReason::wrong_schema);
     }
     if (auto f = check_field(Field::signal_id, true)) return f;
-    if (slot(Field::signal_id).text.empty()) return where(Field::signal_id, DlqReason::missing_field);
+    if (slot(Field::signal_id).text.empty()) {
+      return where(Field::signal_id, DlqReason::missing_field);
+    }
 
     if (auto f = check_field(Field::source, true)) return f;
     const auto source = config_.find_source(slot(Field::source).text);

@@ -37,8 +37,9 @@ constexpr CountryAlias kCountryAliases[] = {
 };
 
 constexpr bool aliases_sorted() {
-  return std::is_sorted(std::begin(kCountryAliases), std::end(kCountryAliases),
-                        [](const CountryAlias& a, const CountryAlias& b) { return a.code < b.code; });
+  return std::is_sorted(
+      std::begin(kCountryAliases), std::end(kCountryAliases),
+      [](const CountryAlias& a, const CountryAlias& b) { return a.code < b.code; });
 }
 static_assert(aliases_sorted(), "kCountryAliases must be sorted by code");
 

@@ -70,6 +70,13 @@ class JsonWriter {
     append_number(out_, v, max_decimals);
     return *this;
   }
+  // A timestamp (ms since the epoch) as an RFC 3339 UTC string, the same
+  // text as format_rfc3339() in stream/time.h, without allocating.
+  JsonWriter& timestamp(std::int64_t ms) {
+    separate();
+    append_rfc3339(out_, ms);
+    return *this;
+  }
   // A pre-rendered JSON value, written verbatim.
   JsonWriter& raw(std::string_view json) {
     separate();
@@ -106,6 +113,53 @@ class JsonWriter {
     out.push_back('"');
   }
 
+  // "2024-03-01T12:00:00Z" or "...:00.250Z" (milliseconds only when non-zero),
+  // quotes included; years outside 0000-9999 as signed/wider numbers.
+  static void append_rfc3339(std::string& out, std::int64_t ms) {
+    const std::int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+    const int frac = static_cast<int>(ms - secs * 1000);
+    const std::int64_t day = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    const int sod = static_cast<int>(secs - day * 86400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    const std::int64_t z = day + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+
+    char buf[48];
+    char* p = buf;
+    *p++ = '"';
+    if (y >= 0 && y <= 9999) {
+      p = two(p, static_cast<int>(y / 100));
+      p = two(p, static_cast<int>(y % 100));
+    } else {
+      p = std::to_chars(p, buf + 24, y).ptr;
+    }
+    *p++ = '-';
+    p = two(p, static_cast<int>(m));
+    *p++ = '-';
+    p = two(p, static_cast<int>(d));
+    *p++ = 'T';
+    p = two(p, sod / 3600);
+    *p++ = ':';
+    p = two(p, sod / 60 % 60);
+    *p++ = ':';
+    p = two(p, sod % 60);
+    if (frac != 0) {
+      *p++ = '.';
+      *p++ = static_cast<char>('0' + frac / 100);
+      p = two(p, frac % 100);
+    }
+    *p++ = 'Z';
+    *p++ = '"';
+    out.append(buf, static_cast<std::size_t>(p - buf));
+  }
+
   static void append_number(std::string& out, double v, int max_decimals) {
     if (!std::isfinite(v)) {
       out.append("null");
@@ -130,6 +184,12 @@ class JsonWriter {
   }
 
  private:
+  static char* two(char* p, int v) {
+    *p++ = static_cast<char>('0' + v / 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    return p;
+  }
+
   JsonWriter& open(char c) {
     separate();
     out_.push_back(c);

@@ -88,6 +88,11 @@ class SignalJson {
   std::vector<std::pair<std::string, std::string>> members_;
 };
 
+// A valid signal with one member replaced.
+std::string signal_with(const std::string& field, const std::string& raw_value) {
+  return SignalJson().set(field, raw_value).str();
+}
+
 std::string person_subject(const std::string& id, const std::string& extra = "") {
   return R"({"type":"person","id":")" + id + R"(","id_scheme":"bsn")" + extra + "}";
 }
@@ -144,41 +149,44 @@ TEST_F(SignalIntakeTest, FieldOrderDoesNotChangeTheResult) {
   EXPECT_EQ(signal_.observed_at, forward.observed_at);
   for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(signal_.subjects[i].key, forward.subjects[i].key);
 
-  // Subject members in another order, and a missing `type` reported the same way.
-  ASSERT_FALSE(parse(SignalJson().set("subjects", R"([{"country":"F","plate":"AB123CD","type":"vehicle"}])").str()));
+  // Subject members in another order.
+  ASSERT_FALSE(
+      parse(signal_with("subjects", R"([{"country":"F","plate":"AB123CD","type":"vehicle"}])")));
   EXPECT_EQ(signal_.subjects[0].key, "FR-AB123CD");
 }
 
 TEST_F(SignalIntakeTest, StrengthDefaultsFromTheCatalogueAndMayBeOverridden) {
-  ASSERT_FALSE(parse(SignalJson().set("indicator", R"("route_forced_work")").str()));
+  ASSERT_FALSE(parse(signal_with("indicator", R"("route_forced_work")")));
   EXPECT_EQ(signal_.strength, Strength::concrete);
-  ASSERT_FALSE(parse(SignalJson().set("indicator", R"("route_forced_work")").set("strength", R"("soft")").str()));
+  ASSERT_FALSE(parse(
+      SignalJson().set("indicator", R"("route_forced_work")").set("strength", R"("soft")").str()));
   EXPECT_EQ(signal_.strength, Strength::soft);
-  ASSERT_FALSE(parse(SignalJson().set("strength", R"("concrete")").str()));
+  ASSERT_FALSE(parse(signal_with("strength", R"("concrete")")));
   EXPECT_EQ(signal_.strength, Strength::concrete);
 }
 
 TEST_F(SignalIntakeTest, FormsAreCombinedIntoABitSet) {
-  ASSERT_FALSE(parse(SignalJson().set("forms", R"(["labour","sexual","labour"])").str()));
+  ASSERT_FALSE(parse(signal_with("forms", R"(["labour","sexual","labour"])")));
   EXPECT_EQ(signal_.forms, kFormLabour | kFormSexual);
-  ASSERT_FALSE(parse(SignalJson().set("forms", "[]").str()));
+  ASSERT_FALSE(parse(signal_with("forms", "[]")));
   EXPECT_EQ(signal_.forms, 0);
 }
 
 TEST_F(SignalIntakeTest, ConsentDefaultsPerSourceAndLimitsPersonLevel) {
   // nidos: consent defaults to false -> aggregate only.
-  ASSERT_FALSE(parse(SignalJson().set("source", R"("nidos")").str()));
+  ASSERT_FALSE(parse(signal_with("source", R"("nidos")")));
   EXPECT_FALSE(signal_.consent);
   EXPECT_FALSE(signal_.person_level);
   ASSERT_FALSE(parse(SignalJson().set("source", R"("nidos")").set("consent", "true").str()));
   EXPECT_TRUE(signal_.person_level);
-  ASSERT_FALSE(parse(SignalJson().set("consent", "false").str()));
+  ASSERT_FALSE(parse(signal_with("consent", "false")));
   EXPECT_FALSE(signal_.person_level);
   // ind may correlate persons only on route_forced_work.
-  ASSERT_FALSE(parse(SignalJson().set("source", R"("ind")").str()));
+  ASSERT_FALSE(parse(signal_with("source", R"("ind")")));
   EXPECT_TRUE(signal_.consent);
   EXPECT_FALSE(signal_.person_level);
-  ASSERT_FALSE(parse(SignalJson().set("source", R"("ind")").set("indicator", R"("route_forced_work")").str()));
+  ASSERT_FALSE(parse(
+      SignalJson().set("source", R"("ind")").set("indicator", R"("route_forced_work")").str()));
   EXPECT_TRUE(signal_.person_level);
 }
 
@@ -219,9 +227,11 @@ TEST_F(SignalIntakeTest, PersonIdSpellingsShareOnePseudonymButSchemesDoNot) {
     keys.push_back(signal_.subjects[0].key);
   }
   for (const auto& k : keys) EXPECT_EQ(k, keys[0]);
-  ASSERT_FALSE(parse(SignalJson().set("subjects", R"([{"type":"person","id":"123456789","id_scheme":" BSN "}])").str()));
+  ASSERT_FALSE(parse(signal_with(
+      "subjects", R"([{"type":"person","id":"123456789","id_scheme":" BSN "}])")));
   EXPECT_EQ(signal_.subjects[0].key, keys[0]);
-  ASSERT_FALSE(parse(SignalJson().set("subjects", R"([{"type":"person","id":"123456789","id_scheme":"v-number"}])").str()));
+  ASSERT_FALSE(parse(signal_with(
+      "subjects", R"([{"type":"person","id":"123456789","id_scheme":"v-number"}])")));
   EXPECT_NE(signal_.subjects[0].key, keys[0]);
 }
 
@@ -254,7 +264,7 @@ TEST_F(SignalIntakeTest, ReportedBeforeObservedIsToleratedOnlyForAMinute) {
 TEST_F(SignalIntakeTest, ReusesTheSignalAcrossRecords) {
   ASSERT_FALSE(parse(SignalJson().str()));
   ASSERT_EQ(signal_.subject_count, 3u);
-  ASSERT_FALSE(parse(SignalJson().set("subjects", R"([{"type":"location","id":"azc-budel"}])").str()));
+  ASSERT_FALSE(parse(signal_with("subjects", R"([{"type":"location","id":"azc-budel"}])")));
   EXPECT_EQ(signal_.subject_count, 1u);
   EXPECT_EQ(signal_.subjects.size(), 3u);  // grown once, never shrunk
   EXPECT_EQ(signal_.subjects[0].type, SubjectType::location);
@@ -271,7 +281,7 @@ struct RejectCase {
 
 std::vector<RejectCase> reject_cases() {
   const std::string big(65, 'x');
-  auto subjects = [](const std::string& list) { return SignalJson().set("subjects", list).str(); };
+  auto subjects = [](const std::string& list) { return signal_with("subjects", list); };
   return {
       {"not json", "{\"schema\": mozaiek}", DlqReason::malformed_json, "document"},
       {"truncated", SignalJson().str().substr(0, 40), DlqReason::malformed_json, "document"},
@@ -279,7 +289,7 @@ std::vector<RejectCase> reject_cases() {
        "document: trailing content"},
       {"two documents", SignalJson().str() + SignalJson().str(), DlqReason::malformed_json,
        "document: trailing content"},
-      {"invalid utf-8", SignalJson().set("unit", "\"caf\xc3\"").str(), DlqReason::malformed_json,
+      {"invalid utf-8", signal_with("unit", "\"caf\xc3\""), DlqReason::malformed_json,
        "document"},
       {"duplicate key", SignalJson().str().insert(1, R"("source":"nidos",)"),
        DlqReason::malformed_json, "source: duplicate key"},
@@ -287,42 +297,43 @@ std::vector<RejectCase> reject_cases() {
       {"mismatched brackets", "{]", DlqReason::malformed_json, "document"},
       {"mismatched nested brackets", R"({"schema":[}})", DlqReason::malformed_json, "document"},
       {"array closed as object", "[1}", DlqReason::malformed_json, "document"},
-      {"bad literal in ignored field", SignalJson().set("extra", "tru").str(),
+      {"bad literal in ignored field", signal_with("extra", "tru"),
        DlqReason::malformed_json, "document"},
-      {"wrong schema", SignalJson().set("schema", R"("mozaiek.signal/v2")").str(),
+      {"wrong schema", signal_with("schema", R"("mozaiek.signal/v2")"),
        DlqReason::wrong_schema, "schema"},
       {"no schema", SignalJson().erase("schema").str(), DlqReason::wrong_schema, "schema"},
       {"array document", "[1,2,3]", DlqReason::wrong_schema, "document"},
       {"missing signal_id", SignalJson().erase("signal_id").str(), DlqReason::missing_field,
        "signal_id"},
-      {"empty signal_id", SignalJson().set("signal_id", R"("")").str(), DlqReason::missing_field,
+      {"empty signal_id", signal_with("signal_id", R"("")"), DlqReason::missing_field,
        "signal_id"},
       {"missing observed_at", SignalJson().erase("observed_at").str(), DlqReason::missing_field,
        "observed_at"},
-      {"numeric signal_id", SignalJson().set("signal_id", "17").str(), DlqReason::bad_type,
+      {"numeric signal_id", signal_with("signal_id", "17"), DlqReason::bad_type,
        "signal_id"},
-      {"consent as string", SignalJson().set("consent", R"("yes")").str(), DlqReason::bad_type,
+      {"consent as string", signal_with("consent", R"("yes")"), DlqReason::bad_type,
        "consent"},
-      {"subjects as object", SignalJson().set("subjects", R"({"type":"person"})").str(),
+      {"subjects as object", signal_with("subjects", R"({"type":"person"})"),
        DlqReason::bad_type, "subjects"},
       {"subject as string", subjects(R"(["FR-AB123"])"), DlqReason::bad_type, "subjects[0]"},
       {"plate as number", subjects(R"([{"type":"vehicle","plate":123}])"), DlqReason::bad_type,
        "subjects[0].plate"},
-      {"long signal_id", SignalJson().set("signal_id", "\"" + big + "\"").str(),
+      {"long signal_id", signal_with("signal_id", "\"" + big + "\""),
        DlqReason::field_too_large, "signal_id"},
-      {"long nationality", subjects("[" + person_subject("1", R"(,"nationality":")" + big + "\"") + "]"),
+      {"long nationality",
+       subjects("[" + person_subject("1", R"(,"nationality":")" + big + "\"") + "]"),
        DlqReason::field_too_large, "subjects[0].nationality"},
-      {"unknown source", SignalJson().set("source", R"("unknown-org")").str(),
+      {"unknown source", signal_with("source", R"("unknown-org")"),
        DlqReason::unknown_source, "source"},
       {"source differs from topic", SignalJson().str(), DlqReason::source_mismatch, "source",
        SourceId{1}},
-      {"unknown indicator", SignalJson().set("indicator", R"("looks_suspicious")").str(),
+      {"unknown indicator", signal_with("indicator", R"("looks_suspicious")"),
        DlqReason::unknown_indicator, "indicator"},
-      {"bad strength", SignalJson().set("strength", R"("strong")").str(), DlqReason::bad_strength,
+      {"bad strength", signal_with("strength", R"("strong")"), DlqReason::bad_strength,
        "strength"},
-      {"unknown form", SignalJson().set("forms", R"(["labour","gardening"])").str(),
+      {"unknown form", signal_with("forms", R"(["labour","gardening"])"),
        DlqReason::bad_form, "forms[1]"},
-      {"form as number", SignalJson().set("forms", "[1]").str(), DlqReason::bad_type, "forms[0]"},
+      {"form as number", signal_with("forms", "[1]"), DlqReason::bad_type, "forms[0]"},
       {"no subjects", SignalJson().erase("subjects").str(), DlqReason::no_subjects, "subjects"},
       {"empty subjects", subjects("[]"), DlqReason::no_subjects, "subjects"},
       {"too many subjects", subjects("[" + person_subject("1") + "," + person_subject("2") + "," +
@@ -339,7 +350,8 @@ std::vector<RejectCase> reject_cases() {
        DlqReason::missing_field, "subjects[0].plate"},
       {"plate too long", subjects(R"([{"type":"vehicle","plate":"AB-123-CD-456-EFG"}])"),
        DlqReason::bad_subject, "subjects[0].plate"},
-      {"plate with symbols", subjects(R"([{"type":"location","id":"x"},{"type":"vehicle","plate":"AB*123"}])"),
+      {"plate with symbols",
+       subjects(R"([{"type":"location","id":"x"},{"type":"vehicle","plate":"AB*123"}])"),
        DlqReason::bad_subject, "subjects[1].plate"},
       {"empty person id", subjects(R"([{"type":"person","id":" - . ","id_scheme":"bsn"}])"),
        DlqReason::bad_subject, "subjects[0].id"},
@@ -347,9 +359,9 @@ std::vector<RejectCase> reject_cases() {
        DlqReason::bad_subject, "subjects[0].id_scheme"},
       {"location with slash", subjects(R"([{"type":"location","id":"street/12"}])"),
        DlqReason::bad_subject, "subjects[0].id"},
-      {"bad observed_at", SignalJson().set("observed_at", R"("yesterday")").str(),
+      {"bad observed_at", signal_with("observed_at", R"("yesterday")"),
        DlqReason::bad_timestamp, "observed_at"},
-      {"observed_at without zone", SignalJson().set("observed_at", R"("2024-03-01T10:00:00")").str(),
+      {"observed_at without zone", signal_with("observed_at", R"("2024-03-01T10:00:00")"),
        DlqReason::bad_timestamp, "observed_at"},
   };
 }
@@ -395,8 +407,10 @@ TEST_F(SignalIntakeTest, StageRejectsUnknownTopicsAndSignalsBeyondAllowedLatenes
   auto record = [](std::string_view topic, const std::string& value) {
     return RecordView{topic, Partition{0}, Offset{1}, "k", value, ProcTime{}};
   };
-  const auto fresh = SignalJson().set("observed_at", R"("2024-05-31T00:00:00Z")")
-                         .set("reported_at", R"("2024-05-31T00:00:00Z")").str();
+  const auto fresh = SignalJson()
+                         .set("observed_at", R"("2024-05-31T00:00:00Z")")
+                         .set("reported_at", R"("2024-05-31T00:00:00Z")")
+                         .str();
   stage.process(record("signals.coa", fresh));
   ASSERT_TRUE(output.rejected.empty());
   EXPECT_EQ(output.routed.size(), 3u);
@@ -405,8 +419,11 @@ TEST_F(SignalIntakeTest, StageRejectsUnknownTopicsAndSignalsBeyondAllowedLatenes
   ASSERT_EQ(output.rejected.size(), 1u);
   EXPECT_EQ(output.rejected[0].reason, DlqReason::unknown_topic);
 
-  const auto old = SignalJson().set("signal_id", R"("old")").set("observed_at", R"("2024-01-01T00:00:00Z")")
-                       .set("reported_at", R"("2024-05-31T00:00:00Z")").str();
+  const auto old = SignalJson()
+                       .set("signal_id", R"("old")")
+                       .set("observed_at", R"("2024-01-01T00:00:00Z")")
+                       .set("reported_at", R"("2024-05-31T00:00:00Z")")
+                       .str();
   stage.process(record("signals.coa", old));
   ASSERT_EQ(output.rejected.size(), 2u);
   EXPECT_EQ(output.rejected[1].reason, DlqReason::too_late);
@@ -416,11 +433,11 @@ TEST_F(SignalIntakeTest, StageRejectsUnknownTopicsAndSignalsBeyondAllowedLatenes
 TEST_F(SignalIntakeTest, RejectionDetailsNeverCarryFieldValues) {
   const std::string secret = "SECRET4711";
   for (const auto& json :
-       {SignalJson().set("source", "\"" + secret + "\"").str(),
-        SignalJson().set("indicator", "\"" + secret + "\"").str(),
-        SignalJson().set("subjects", R"([{"type":"vehicle","plate":"SECRET4711!"}])").str(),
-        SignalJson().set("subjects", R"([{"type":"person","id":"SECRET4711","id_scheme":"a:b"}])").str(),
-        SignalJson().set("SECRET4711", "tru").str()}) {
+       {signal_with("source", "\"" + secret + "\""),
+        signal_with("indicator", "\"" + secret + "\""),
+        signal_with("subjects", R"([{"type":"vehicle","plate":"SECRET4711!"}])"),
+        signal_with("subjects", R"([{"type":"person","id":"SECRET4711","id_scheme":"a:b"}])"),
+        signal_with("SECRET4711", "tru")}) {
     const auto r = parse(json);
     ASSERT_TRUE(r);
     EXPECT_EQ(r->detail.find(secret), std::string::npos) << r->detail;
@@ -454,18 +471,21 @@ TEST_F(SignalIntakeTest, RawPersonIdReachesNoSignalRoutedSignalOrEncodedBytes) {
 
 TEST_F(SignalIntakeTest, HugeInputIsRejectedNotFatal) {
   const std::string mb(1 << 20, 'a');
-  auto r = parse(SignalJson().set("signal_id", "\"" + mb + "\"").str());
+  auto r = parse(signal_with("signal_id", "\"" + mb + "\""));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, DlqReason::field_too_large);
 
-  r = parse(SignalJson().set("note", "\"" + mb.substr(0, 1000) + "\"").set("signal_id", "\"" + mb.substr(0, 900'000) + "\"").str());
+  r = parse(SignalJson()
+                .set("note", "\"" + mb.substr(0, 1000) + "\"")
+                .set("signal_id", "\"" + mb.substr(0, 900'000) + "\"")
+                .str());
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, DlqReason::field_too_large);
   EXPECT_EQ(r->detail, "signal_id");
 
   // Deep nesting in an ignored field.
   const std::string deep = std::string(100'000, '[') + std::string(100'000, ']');
-  r = parse(SignalJson().set("extension", deep).str());
+  r = parse(signal_with("extension", deep));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->reason, DlqReason::malformed_json);
 

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <limits>
+#include <random>
+
+#include "stream/time.h"
 
 namespace mozaiek {
 namespace {
@@ -68,6 +71,26 @@ TEST(JsonWriterTest, NumbersAreRoundedAndTrimmed) {
   EXPECT_EQ(num(1e300, 2).size(), 301u);
   EXPECT_EQ(num(std::numeric_limits<double>::quiet_NaN(), 3), "null");
   EXPECT_EQ(num(std::numeric_limits<double>::infinity(), 3), "null");
+}
+
+TEST(JsonWriterTest, TimestampsMatchFormatRfc3339) {
+  auto ts = [](std::int64_t ms) {
+    std::string out;
+    JsonWriter(out).timestamp(ms);
+    return out;
+  };
+  EXPECT_EQ(ts(1'709'294'400'250), "\"2024-03-01T12:00:00.250Z\"");
+  EXPECT_EQ(ts(0), "\"1970-01-01T00:00:00Z\"");
+  const std::uint32_t seed = 5;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < 20000; ++i) {
+    // From year ~1600 to ~2400, and a few far out of the 4-digit range.
+    std::int64_t ms = static_cast<std::int64_t>(rng() % 25'000'000'000'000) - 11'000'000'000'000;
+    if (i % 1000 == 0) ms *= 40;
+    if (i % 7 == 0) ms -= ms % 1000;  // whole seconds
+    ASSERT_EQ(ts(ms), "\"" + format_rfc3339(event_time_from_ms(ms)) + "\"") << ms;
+  }
 }
 
 TEST(JsonWriterTest, ReusedOutputDoesNotReallocate) {

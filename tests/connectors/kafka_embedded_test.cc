@@ -311,8 +311,11 @@ TEST_F(KafkaEmbeddedTest, RebalanceTellsTheOwnerAndSplitsPartitions) {
                !a->assignment().empty() && !b->assignment().empty();
       },
       seconds(60)));
-  EXPECT_EQ(a_revoked.size(), 4u) << "eager assignor revokes everything first";
-  EXPECT_EQ(a->counters().rebalances, 3u);  // assign, revoke, assign
+  // The eager assignor revokes everything first. On a loaded machine a missed
+  // heartbeat can add a further revoke/assign round, so count at least.
+  EXPECT_GE(a_revoked.size(), 4u) << "eager assignor revokes everything first";
+  EXPECT_EQ(a_revoked.size() % 4, 0u) << "revocations come as whole assignments";
+  EXPECT_GE(a->counters().rebalances, 3u);  // assign, revoke, assign (at least)
 }
 
 TEST_F(KafkaEmbeddedTest, LagCountsRecordsNotYetCommitted) {

@@ -12,6 +12,7 @@
 // Not thread-safe; a writer lives for one message.
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -92,7 +93,7 @@ class JsonWriter {
     std::size_t run = 0;  // start of the pending run of plain bytes
     for (std::size_t i = 0; i < s.size(); ++i) {
       const auto c = static_cast<unsigned char>(s[i]);
-      if (c >= 0x20 && c != '"' && c != '\\') continue;
+      if (!kNeedsEscape[c]) continue;
       out.append(s.data() + run, i - run);
       run = i + 1;
       switch (c) {
@@ -184,6 +185,14 @@ class JsonWriter {
   }
 
  private:
+  // Bytes that cannot appear raw in a JSON string.
+  static constexpr auto kNeedsEscape = [] {
+    std::array<bool, 256> t{};
+    for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = true;
+    t['"'] = t['\\'] = true;
+    return t;
+  }();
+
   static char* two(char* p, int v) {
     *p++ = static_cast<char>('0' + v / 10);
     *p++ = static_cast<char>('0' + v % 10);

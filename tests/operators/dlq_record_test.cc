@@ -91,7 +91,10 @@ TEST(DlqRecordTest, InvalidUtf8IsBase64Encoded) {
 
 TEST(DlqRecordTest, Base64PadsEveryRemainder) {
   const std::pair<std::string, std::string> cases[] = {
-      {"\xff", "/w=="}, {"\xff\xfe", "//4="}, {"\xff\xfe\xfd", "//79"}, {"\xff\xfe\xfd\xfc", "//79/A=="}};
+      {"\xff", "/w=="},
+      {"\xff\xfe", "//4="},
+      {"\xff\xfe\xfd", "//79"},
+      {"\xff\xfe\xfd\xfc", "//79/A=="}};
   for (const auto& [in, expected] : cases) {
     std::string json;
     write_dlq_record({DlqReason::malformed_json, "document"}, "t", 0, 0, in, kNow, json);
@@ -120,17 +123,21 @@ TEST(DlqRecordTest, SchemaListsExactlyTheReasons) {
   text << file.rdbuf();
   simdjson::dom::parser parser;
   simdjson::dom::array reasons;
-  ASSERT_EQ(parser.parse(text.str())["properties"]["reason"]["enum"].get(reasons), simdjson::SUCCESS);
+  const auto reason_enum = parser.parse(text.str())["properties"]["reason"]["enum"];
+  ASSERT_EQ(reason_enum.get(reasons), simdjson::SUCCESS);
   std::set<std::string_view> in_schema;
   for (auto r : reasons) in_schema.insert(r.get_string().value());
   std::set<std::string_view> in_code;
-  for (std::size_t i = 0; i < kDlqReasonCount; ++i) in_code.insert(to_string(static_cast<DlqReason>(i)));
+  for (std::size_t i = 0; i < kDlqReasonCount; ++i) {
+    in_code.insert(to_string(static_cast<DlqReason>(i)));
+  }
   EXPECT_EQ(in_schema, in_code);
 }
 
 TEST(DlqRecordTest, RecordHasExactlyTheSchemaMembers) {
   std::string json;
-  write_dlq_record({DlqReason::bad_subject, "subjects[0].plate"}, "signals.coa", 1, 2, "{}", kNow, json);
+  write_dlq_record({DlqReason::bad_subject, "subjects[0].plate"}, "signals.coa", 1, 2, "{}", kNow,
+                   json);
   simdjson::dom::parser parser;
   simdjson::dom::object record;
   ASSERT_EQ(parser.parse(json).get(record), simdjson::SUCCESS);

@@ -42,8 +42,8 @@ TEST(PseudonymiserTest, MatchesRfc4231KnownAnswers) {
 }
 
 TEST(PseudonymiserTest, MatchesOpenSslHmacOverSchemeColonId) {
-  const std::string keys[] = {std::string(16, 'k'), "a-64-byte-key-0123456789abcdef0123456789abcdef0123456789abcdef01",
-                              std::string(65, 'z'), std::string(200, '\x01')};
+  const std::string keys[] = {std::string(16, 'k'), std::string(64, 'b'), std::string(65, 'z'),
+                              std::string(200, '\x01')};
   const std::pair<std::string, std::string> inputs[] = {
       {"bsn", "123456789"}, {"v-number", "NL1234X"}, {"", ""},
       {"eurodac", std::string(55, '7')},   // message exactly fills one block with padding

@@ -79,7 +79,8 @@ TEST(RoutedCodecTest, RoundTripsExtremesAndEmptyCoSubjects) {
   const OperatorConfig config = make_config();
   RoutedSignal in = make_routed();
   in.co_subjects.clear();
-  for (EventTime t : {kMinEventTime, kMaxEventTime, event_time_from_ms(0), event_time_from_ms(-1)}) {
+  for (EventTime t :
+       {kMinEventTime, kMaxEventTime, event_time_from_ms(0), event_time_from_ms(-1)}) {
     in.observed_at = in.reported_at = in.watermark = t;
     std::string bytes;
     encode_routed(in, config, bytes);

@@ -105,8 +105,11 @@ log4j.logger.org.apache.kafka=INFO
 EOF
 }
 
-# A KRaft cluster id: 16 random bytes, URL-safe base64 without padding.
+# A KRaft cluster id: 16 random bytes, URL-safe base64 without padding. It may
+# start with "-", so callers pass it as --cluster-id=ID, never as a separate word.
 random_cluster_id() {
+  # MOZAIEK_TEST_CLUSTER_ID pins the id (to check ids starting with "-").
+  [[ -n "${MOZAIEK_TEST_CLUSTER_ID:-}" ]] && { echo "${MOZAIEK_TEST_CLUSTER_ID}"; return; }
   head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'
 }
 
@@ -131,7 +134,7 @@ cmd_start() {
   local java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
                    "-Dlog4j.configuration=file:${workdir}/log4j.properties")
   if ! java "${java_opts[@]}" -cp "${LIBS_DIR}/*" kafka.tools.StorageTool format \
-      -t "$(random_cluster_id)" -c "${workdir}/server.properties" >"${workdir}/format.log" 2>&1; then
+      --cluster-id="$(random_cluster_id)" -c "${workdir}/server.properties" >"${workdir}/format.log" 2>&1; then
     cat "${workdir}/format.log" >&2
     die "kafka storage format failed in ${workdir}"
   fi

@@ -11,6 +11,7 @@
 #include "connectors/embedded_cluster.h"
 #include "connectors/http_server.h"
 #include "connectors/kafka_admin.h"
+#include "connectors/kafka_changelog.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "connectors/metrics_bridge.h"
@@ -142,6 +143,10 @@ struct Service::Impl {
   std::unique_ptr<EmbeddedCluster> cluster;
   KafkaSettings kafka;
   std::unique_ptr<RocksStateDb> db;
+  std::unique_ptr<StateStoreFactory> local_stores;
+  // Used by the convergence loop only (stores are opened on its thread).
+  std::unique_ptr<KafkaChangelog> changelog;
+  ChangelogCounters changelog_counters;
   std::unique_ptr<StateStoreFactory> stores;
   prometheus::Registry registry;
   std::unique_ptr<PipelineMetrics> metrics;
@@ -190,6 +195,7 @@ Status Service::start() {
   m.kafka.partitions = m.settings.partitions;
   m.kafka.replication_factor = m.settings.replication_factor;
   m.kafka.properties = m.settings.kafka_properties;
+  const std::string changelog_topic = m.settings.changelog_topic();
   std::vector<std::string> topics;
   for (const auto& src : m.settings.operators.sources) {
     topics.push_back(m.settings.topics.signals_prefix + src.name);
@@ -199,6 +205,7 @@ Status Service::start() {
                         &m.settings.topics.audit, &m.settings.topics.subjects}) {
     topics.push_back(*t);
   }
+  topics.push_back(changelog_topic);
   if (m.settings.brokers == "embedded") {
     Status s = Status::ok();
     m.cluster = EmbeddedCluster::start(1, s);
@@ -210,13 +217,20 @@ Status Service::start() {
     }
     spdlog::info("embedded Kafka cluster at {}", m.kafka.brokers);
   } else {
-    if (Status s = ensure_topics(m.kafka, topics, seconds(30)); !s) return s;
+    if (Status s = ensure_topics(m.kafka, topics, seconds(30), {changelog_topic}); !s) {
+      return s;
+    }
   }
 
   Status s = Status::ok();
   m.db = RocksStateDb::open(m.settings.state_dir, s);
   if (!m.db) return Status::error("state directory " + m.settings.state_dir + ": " + s.message());
-  m.stores = m.db->factory();
+  m.local_stores = m.db->factory();
+  // Operator state is changelogged, so a partition's state follows the
+  // partition to whichever instance it is assigned to.
+  m.changelog = KafkaChangelog::create(m.kafka, changelog_topic, s);
+  if (!m.changelog) return Status::error("state changelog: " + s.message());
+  m.stores = make_changelog_factory(*m.local_stores, *m.changelog, m.changelog_counters);
 
   m.metrics = std::make_unique<PipelineMetrics>(m.registry, pipeline_label_sets(m.settings));
   m.metrics->record_restart();

@@ -107,6 +107,7 @@ TEST_F(ServicePipelineRealKafkaTest, RealBrokerRaisesThePlantedAlertsAndDeadLett
   settings.topics.alerts = ns + ".alerts";
   settings.topics.dlq = ns + ".dlq";
   settings.topics.subjects = ns + ".subjects";
+  settings.topics.changelog = ns + ".changelog";
   settings.topics.audit = ns + ".audit";
   settings.topics.alert_actions = ns + ".alert-actions";
   settings.topics.chain_events = ns + ".chain";

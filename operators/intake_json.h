@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <bitset>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,6 +62,35 @@ class JsonDocumentReader {
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
 };
+
+// Walks the members of a document's root object. Members named in `names`
+// go to on_field(index, value) once each (a repeated name is malformed_json,
+// "<name>: duplicate key"); other members are only checked to be well-formed.
+// on_field returns false on malformed JSON. False on malformed JSON;
+// `failure` then says where when it knows.
+template <std::size_t N, class OnField>
+bool walk_members(simdjson::ondemand::object root, const std::array<std::string_view, N>& names,
+                  std::bitset<N>& seen, IntakeFailure& failure, OnField&& on_field) {
+  for (auto member : root) {
+    std::string_view key;
+    if (member.unescaped_key().get(key)) return false;
+    simdjson::ondemand::value v;
+    if (member.value().get(v)) return false;
+    std::size_t i = 0;
+    while (i < N && names[i] != key) ++i;
+    if (i == N) {
+      if (!consume_valid(v, 1)) return false;
+      continue;
+    }
+    if (seen[i]) {
+      failure = IntakeFailure{DlqReason::malformed_json, names[i], -1, {}, "duplicate key"};
+      return false;
+    }
+    seen[i] = true;
+    if (!on_field(i, v)) return false;
+  }
+  return true;
+}
 
 // The `forms` array: exploitation forms as a bit set (model.h Form).
 struct FormsReader {

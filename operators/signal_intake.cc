@@ -22,14 +22,6 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "schema",    "signal_id", "source", "unit",    "observed_at", "reported_at",
     "indicator", "strength",  "forms",  "consent", "subjects",    "note"};
 
-template <class E, std::size_t N>
-std::optional<E> lookup(const std::array<std::string_view, N>& names, std::string_view key) {
-  for (std::size_t i = 0; i < N; ++i) {
-    if (names[i] == key) return static_cast<E>(i);
-  }
-  return std::nullopt;
-}
-
 using Failure = IntakeFailure;
 
 }  // namespace
@@ -67,33 +59,15 @@ class SignalIntake::Parser {
   bool walk(std::string_view json, Signal& out) {
     od::object root;
     if (!document_.open(json, root, walk_failure_)) return false;
-    for (auto member : root) {
-      std::string_view key;
-      if (member.unescaped_key().get(key)) return false;
-      od::value v;
-      if (member.value().get(v)) return false;
-      const auto f = lookup<Field>(kFieldNames, key);
-      if (!f) {
-        if (!consume_valid(v, 1)) return false;
-        continue;
+    return walk_members(root, kFieldNames, seen_, walk_failure_, [&](std::size_t i, od::value v) {
+      switch (static_cast<Field>(i)) {
+        case Field::forms: return forms_.read(v);
+        case Field::consent: return read_consent(v);
+        case Field::subjects: return subjects_.read(v, out.subjects, walk_failure_);
+        case Field::note: return consume_valid(v, 1);  // free text is dropped
+        default: return read_string_slot(v, slots_[i]);
       }
-      const auto i = static_cast<std::size_t>(*f);
-      if (seen_[i]) {
-        walk_failure_ = Failure{DlqReason::malformed_json, kFieldNames[i], -1, {}, "duplicate key"};
-        return false;
-      }
-      seen_[i] = true;
-      bool ok = true;
-      switch (*f) {
-        case Field::forms: ok = forms_.read(v); break;
-        case Field::consent: ok = read_consent(v); break;
-        case Field::subjects: ok = subjects_.read(v, out.subjects, walk_failure_); break;
-        case Field::note: ok = consume_valid(v, 1); break;  // free text is dropped
-        default: ok = read_string_slot(v, slots_[i]); break;
-      }
-      if (!ok) return false;
-    }
-    return true;
+    });
   }
 
   bool read_consent(od::value v) {

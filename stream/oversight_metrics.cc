@@ -7,22 +7,17 @@
 
 #include <algorithm>
 
+#include "stream/metric_labels.h"
+
 namespace mozaiek {
 namespace {
 
-constexpr const char* kOther = "other";
+using metric_labels::find_index;
+using metric_labels::kOther;
+using metric_labels::with_other;
 constexpr double kHour = 3600.0;
 constexpr double kDay = 86400.0;
 
-std::vector<std::string> with_other(std::vector<std::string> values) {
-  values.emplace_back(kOther);
-  return values;
-}
-
-std::size_t find_index(const std::vector<std::string>& values, std::string_view name) {
-  auto it = std::find(values.begin(), values.end(), name);
-  return static_cast<std::size_t>(it - values.begin());  // size() when absent -> "other"
-}
 
 }  // namespace
 

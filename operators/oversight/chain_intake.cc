@@ -23,13 +23,6 @@ constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
     "melding_id",  "to",       "outcome",  "to_location", "where",    "registry",
     "reporter",    "forms",    "subjects", "note"};
 
-std::optional<Field> field_of(std::string_view key) {
-  for (std::size_t i = 0; i < kFieldCount; ++i) {
-    if (kFieldNames[i] == key) return static_cast<Field>(i);
-  }
-  return std::nullopt;
-}
-
 }  // namespace
 
 class ChainIntake::Parser {
@@ -80,32 +73,14 @@ class ChainIntake::Parser {
   bool walk(std::string_view json) {
     od::object root;
     if (!document_.open(json, root, walk_failure_)) return false;
-    for (auto member : root) {
-      std::string_view key;
-      if (member.unescaped_key().get(key)) return false;
-      od::value v;
-      if (member.value().get(v)) return false;
-      const auto f = field_of(key);
-      if (!f) {
-        if (!consume_valid(v, 1)) return false;
-        continue;
+    return walk_members(root, kFieldNames, seen_, walk_failure_, [&](std::size_t i, od::value v) {
+      switch (static_cast<Field>(i)) {
+        case Field::forms: return forms_.read(v);
+        case Field::subjects: return subjects_reader_.read(v, subjects_, walk_failure_);
+        case Field::note: return consume_valid(v, 1);  // free text is dropped
+        default: return read_string_slot(v, slots_[i]);
       }
-      const auto i = static_cast<std::size_t>(*f);
-      if (seen_[i]) {
-        walk_failure_ = Failure{DlqReason::malformed_json, kFieldNames[i], -1, {}, "duplicate key"};
-        return false;
-      }
-      seen_[i] = true;
-      bool ok = true;
-      switch (*f) {
-        case Field::forms: ok = forms_.read(v); break;
-        case Field::subjects: ok = subjects_reader_.read(v, subjects_, walk_failure_); break;
-        case Field::note: ok = consume_valid(v, 1); break;  // free text is dropped
-        default: ok = read_string_slot(v, slots_[i]); break;
-      }
-      if (!ok) return false;
-    }
-    return true;
+    });
   }
 
   const Slot& slot(Field f) const { return slots_[static_cast<std::size_t>(f)]; }

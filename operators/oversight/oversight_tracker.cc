@@ -10,6 +10,7 @@
 #include "operators/convergence/alert_id.h"
 #include "operators/oversight/oversight_records.h"
 #include "operators/oversight/spike_rule.h"
+#include "stream/metric_labels.h"
 
 namespace mozaiek {
 namespace {
@@ -27,10 +28,8 @@ constexpr std::string_view kLocationPrefix = "l:";
 
 bool known(EventTime t) { return t != kMinEventTime; }
 
-std::size_t index_in(const std::vector<std::string>& labels, std::string_view name) {
-  auto it = std::find(labels.begin(), labels.end(), name);
-  return static_cast<std::size_t>(it - labels.begin());  // size() -> "other"
-}
+// A label's index in a configured set; the set's size ("other") when absent.
+constexpr auto index_in = metric_labels::find_index;
 
 std::string id_text(const convergence::AlertIdText& id) { return std::string(id.data(), id.size()); }
 

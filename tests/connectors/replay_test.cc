@@ -194,19 +194,9 @@ TEST(ReplayCommandTest, RefusesToRunWithoutAPseudonymKey) {
 namespace mozaiek::test {
 namespace {
 
-// The value of the first series `name` carrying all `labels`; -1 when absent.
 double metric(const std::string& text, const std::string& name,
               const std::vector<std::string>& labels) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line.substr(0, line.find_first_of("{ ")) != name) continue;
-    bool all = true;
-    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return -1;
+  return metric_sum(text, name, labels).value_or(-1);
 }
 
 TEST(ReplayCommandTest, MixedSignalsAndChainEventsShowTheOversightMetricsAndAlerts) {
@@ -249,16 +239,7 @@ TEST(ReplayCommandTest, MixedSignalsAndChainEventsShowTheOversightMetricsAndAler
         "mozaiek_mob_with_prior_signals_total", "mozaiek_reappearances_total",
         "mozaiek_mob_spikes_total", "mozaiek_meldingen_open", "mozaiek_missing_open",
         "mozaiek_converging_persons"}) {
-    double total = 0;
-    std::istringstream lines(m);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (line.rfind(name, 0) == 0 && (line[std::strlen(name)] == '{' ||
-                                       line[std::strlen(name)] == ' ')) {
-        total += std::stod(line.substr(line.rfind(' ') + 1));
-      }
-    }
-    EXPECT_GT(total, 0) << name;
+    EXPECT_GT(metric(m, name, {}), 0) << name;
   }
   EXPECT_EQ(metric(m, "mozaiek_mob_spikes_total", {"location=\"coa-beschermde-opvang\""}), 1);
 

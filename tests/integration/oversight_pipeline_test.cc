@@ -20,20 +20,9 @@
 namespace mozaiek::test {
 namespace {
 
-// The sum of every series `name` carrying all `labels`; -1 when there is none.
 double metric(const std::string& text, const std::string& name,
               const std::vector<std::string>& labels = {}) {
-  std::istringstream lines(text);
-  std::string line;
-  double sum = -1;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    if (line.substr(0, line.find_first_of("{ ")) != name) continue;
-    bool all = true;
-    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-    if (all) sum = (sum < 0 ? 0 : sum) + std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return sum;
+  return metric_sum(text, name, labels).value_or(-1);
 }
 
 class OversightRealKafkaTest : public RealKafkaTest {};
@@ -42,14 +31,7 @@ TEST_F(OversightRealKafkaTest, ChainEventsThroughTheBrokerRaiseOversightAlertsAn
   Settings settings = shipped_settings();
   settings.brokers = kafka().bootstrap();
   const std::string ns = kafka().unique_name("oversight");
-  settings.topics.signals_prefix = ns + ".signals.";
-  settings.topics.alerts = ns + ".alerts";
-  settings.topics.dlq = ns + ".dlq";
-  settings.topics.subjects = ns + ".subjects";
-  settings.topics.audit = ns + ".audit";
-  settings.topics.alert_actions = ns + ".alert-actions";
-  settings.topics.chain_events = ns + ".chain";
-  settings.group_id = ns;
+  use_namespace(settings, ns);
   settings.state_dir = (std::filesystem::temp_directory_path() / ("mozaiek-it-" + ns)).string();
   std::filesystem::remove_all(settings.state_dir);
   settings.http_listen = "127.0.0.1:0";

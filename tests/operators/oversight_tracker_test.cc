@@ -60,24 +60,9 @@ class Stages final : public IntakeOutput, public AlertOutput {
   }
 
   std::string scrape() const { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
-  // The value of the series `name` carrying all `labels` ("k=\"v\"" pairs); 0 when absent.
+  // The sum of the series `name` carrying all `labels`; 0 when there is none.
   double value(const std::string& name, const std::vector<std::string>& labels = {}) const {
-    std::istringstream lines(scrape());
-    std::string line;
-    double sum = 0;
-    bool found = false;
-    while (std::getline(lines, line)) {
-      if (line.empty() || line[0] == '#') continue;
-      const std::size_t end = line.find_first_of("{ ");
-      if (line.substr(0, end) != name) continue;
-      bool all = true;
-      for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-      if (all) {
-        sum += std::stod(line.substr(line.rfind(' ') + 1));
-        found = true;
-      }
-    }
-    return found ? sum : 0.0;
+    return test::metric_sum(scrape(), name, labels).value_or(0.0);
   }
   std::vector<const Alert*> alerts_of(std::string_view rule) const {
     std::vector<const Alert*> out;

@@ -80,6 +80,7 @@ class Stages final : public IntakeOutput, public AlertOutput {
   std::vector<Alert> alerts;
   std::vector<Rejection> rejected;
   StageCounters& intake_counters() { return intake_.counters(); }
+  HistogramBatch& reporting_delay() { return intake_.reporting_delay(); }
   StageCounters& entity_counters() { return entity_.counters(); }
 
  private:
@@ -356,6 +357,38 @@ TEST_F(OversightTrackerTest, WorryingDepartureCarriesThePersonsPriorSignals) {
   write_alert_json(a, settings_.operators, json);
   EXPECT_THAT(json, ::testing::HasSubstr("\"signal_id\":\"s2\""));
   EXPECT_THAT(json, ::testing::Not(::testing::HasSubstr("J-0042")));
+}
+
+TEST_F(OversightTrackerTest, ReportingDelayOfEveryValidSignalPerSourceInOneBatch) {
+  Stages s(settings_.operators);
+  const Who w{"RD-1"};
+  auto reported_later = [&](std::string id, const char* source, const char* observed,
+                            const char* reported) {
+    std::string json = signal(id, source, "fear_or_distress", w, observed);
+    const std::string at = std::string("\"reported_at\":\"") + observed + "\"";
+    json.replace(json.find(at), at.size(), std::string("\"reported_at\":\"") + reported + "\"");
+    return json;
+  };
+  s.feed(reported_later("r1", "coa", "2025-03-01T00:00:00Z", "2025-03-15T00:00:00Z"));  // 14 d
+  s.feed(reported_later("r2", "coa", "2025-03-01T00:00:00Z", "2025-03-01T00:00:30Z"));  // 30 s
+  s.feed(reported_later("r3", "police", "2025-03-01T00:00:00Z", "2025-03-02T00:00:00Z"));
+  s.feed(reported_later("r4", "coa", "2025-03-01T00:00:00Z", "not a time"));  // DLQ: not counted
+  s.feed(melding("m1", "melding.sent", "x", "coa", "police", ts("2025-03-01")));  // not a signal
+  const std::size_t coa = *settings_.operators.find_source("coa");
+  const std::size_t police = *settings_.operators.find_source("police");
+  HistogramBatch& b = s.reporting_delay();
+  EXPECT_DOUBLE_EQ(b.sum(coa), 14 * 86400.0 + 30);
+  EXPECT_DOUBLE_EQ(b.sum(police), 86400.0);
+  const auto bounds = reporting_delay_buckets_seconds();
+  const auto bucket_of = [&](double v) {
+    return static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), v) -
+                                    bounds.begin());
+  };
+  std::vector<double> expected(bounds.size() + 1, 0.0);
+  expected[bucket_of(30)] += 1;
+  expected[bucket_of(14 * 86400.0)] += 1;
+  EXPECT_EQ(b.bucket_increments(coa), expected);
+  EXPECT_EQ(s.rejected.size(), 1u);
 }
 
 TEST(SpikeRuleTest, PoissonTailIsExactForSmallCounts) {

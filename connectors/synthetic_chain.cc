@@ -299,6 +299,20 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
                  nullptr, "", 14 * kHourMs);
     person_event("person.reappeared", t0 + 86 * kDayMs + 9 * kHourMs, police, p, "", "where",
                  "police", 2 * kHourMs);
+    // Taken off the bus, he is registered as a presumed victim (police report).
+    const std::string eid = event_id("evt-r");
+    const std::int64_t at = t0 + 87 * kDayMs;
+    std::string json;
+    JsonWriter w(json);
+    head(w, eid, "victim.registered", at, at + kDayMs, "comensha");
+    w.key("registry").string("comensha");
+    w.key("reporter").string(police);
+    w.key("forms").begin_array().string("criminal").end_array();
+    w.key("subjects").begin_array();
+    write_person(w, p);
+    w.end_array();
+    w.end_object();
+    emit(eid, at + kDayMs, std::move(json));
   }
 
   // ---- the 2018 registry log, backfilled in the first minutes ----

@@ -11,7 +11,7 @@
 //  - a planted spike: Vietnamese minors leaving the protected shelter within
 //    two days of each other (the brief's "stopover to the UK");
 //  - the planted James case leaves MOB right after his signals converge
-//    (worrying_departure);
+//    (worrying_departure), re-appears at the police and is registered;
 //  - the 2018 registry log: victim.registered per report, from the brief's
 //    2018 numbers (see registration_log_2018()).
 //

@@ -242,6 +242,9 @@ TEST(ReplayCommandTest, MixedSignalsAndChainEventsShowTheOversightMetricsAndAler
     EXPECT_GT(metric(m, name, {}), 0) << name;
   }
   EXPECT_EQ(metric(m, "mozaiek_mob_spikes_total", {"location=\"coa-beschermde-opvang\""}), 1);
+  // James converged and was registered later: one converging person less never registered.
+  EXPECT_EQ(metric(m, "mozaiek_converging_persons_unregistered", {}),
+            metric(m, "mozaiek_converging_persons", {}) - 1);
 
   // The three oversight alerts, and James's departure carries his signals.
   std::map<std::string, int> rules;

@@ -89,6 +89,7 @@ void encode(const Person& p, std::string& out) {
   put_string(p.age_group, out);
   put_string(p.region, out);
   out.push_back(static_cast<char>(p.converging));
+  put_time(p.last_at, out);
   put_varint(p.registrations.size(), out);
   for (const auto& r : p.registrations) {
     put_string(r.event_id, out);
@@ -106,7 +107,8 @@ bool decode(std::string_view bytes, Person& p) {
   if (!start(in) || !in.byte(status) || status > 2) return false;
   p.status = static_cast<PersonStatus>(status);
   if (!in.time(p.arrived_at) || !in.time(p.departed_at) || !in.string(p.location) ||
-      !in.string(p.age_group) || !in.string(p.region) || !get_flag(in, p.converging)) {
+      !in.string(p.age_group) || !in.string(p.region) || !get_flag(in, p.converging) ||
+      !in.time(p.last_at)) {
     return false;
   }
   std::uint64_t n;

@@ -47,6 +47,7 @@ struct Person {
   std::string age_group = "unknown";     // label names, so a config change keeps meaning
   std::string region = "unknown";
   bool converging = false;  // a person convergence alert was raised
+  EventTime last_at = kMinEventTime;  // latest event time of any of their chain events
   std::vector<Registration> registrations;
   SeenIds seen;
 };

@@ -198,6 +198,7 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
     }
   }
   const std::size_t age = index_in(config_.age_groups, p.age_group);
+  p.last_at = std::max(p.last_at, e.at);
   switch (e.type) {
     case ChainEventType::person_arrived:
       if (!known(p.arrived_at) || e.at >= p.arrived_at) {
@@ -327,12 +328,14 @@ void OversightTracker::on_location(Data& d, const RoutedChainEvent& r, ProcTime 
   a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
 }
 
-void OversightTracker::note_person_alert(State& state, std::string_view person_key) const {
+void OversightTracker::note_person_alert(State& state, std::string_view person_key,
+                                         EventTime at) const {
   Data& d = *state.data_;
   auto it = d.persons.find(person_key);
   if (it == d.persons.end()) it = d.persons.emplace(std::string(person_key), Person{}).first;
-  if (it->second.converging) return;
+  if (it->second.converging && it->second.last_at >= at) return;
   it->second.converging = true;
+  it->second.last_at = std::max(it->second.last_at, at);
   d.dirty.insert(std::string(kPersonPrefix) + std::string(person_key));
 }
 
@@ -370,6 +373,52 @@ void OversightTracker::advance(State& state, EventTime watermark, ProcTime now,
     a.raised_at = now;
     a.events.push_back(AlertEvent{m.sent_event_id, "melding.sent", m.sent_at, m.from, id});
   }
+}
+
+std::size_t OversightTracker::expire(State& state, EventTime watermark) const {
+  Data& d = *state.data_;
+  const EventTime horizon = watermark - config_.retention;
+  std::size_t n = 0;
+  auto drop = [&](std::string_view prefix, const std::string& id) {
+    std::string key(prefix);
+    key += id;
+    d.dirty.erase(key);
+    d.store.erase(key);
+    ++n;
+  };
+  for (auto it = d.meldingen.begin(); it != d.meldingen.end();) {
+    const Melding& m = it->second;
+    const EventTime last = std::max({m.sent_at, m.ack_at, m.feedback_at});
+    const bool settled = known(m.feedback_at) || m.breached;
+    if (settled && last < horizon) {
+      if (known(m.sent_at)) {
+        d.deadlines.erase({m.sent_at + config_.oversight.melding_deadline, it->first});
+      }
+      drop(kMeldingPrefix, it->first);
+      it = d.meldingen.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = d.persons.begin(); it != d.persons.end();) {
+    const Person& p = it->second;
+    if (p.last_at < horizon && p.status != PersonStatus::missing && p.registrations.empty()) {
+      drop(kPersonPrefix, it->first);
+      it = d.persons.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = d.locations.begin(); it != d.locations.end();) {
+    const LocationState& l = it->second;
+    if (l.departures.empty() || l.departures.back().at < horizon) {
+      drop(kLocationPrefix, it->first);
+      it = d.locations.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return n;
 }
 
 Status OversightTracker::flush(State& state) const {

@@ -59,8 +59,9 @@ class OversightTracker {
                  ConvergenceScorer::State* convergence, ProcTime now,
                  std::vector<Alert>& alerts, OversightMetrics* metrics) const;
 
-  // A person convergence alert was raised for this pseudonym in this partition.
-  void note_person_alert(State& state, std::string_view person_key) const;
+  // A person convergence alert was raised for this pseudonym in this
+  // partition, at event time `at` (its last_seen).
+  void note_person_alert(State& state, std::string_view person_key, EventTime at) const;
 
   // Judges melding deadlines up to the watermark: each melding past its
   // deadline without feedback counts unanswered once and raises sla_breach.
@@ -68,6 +69,13 @@ class OversightTracker {
                OversightMetrics* metrics) const;
 
   [[nodiscard]] Status flush(State& state) const;
+
+  // Retention (privacy.retention_days): drops meldingen that are settled
+  // (answered or counted unanswered) and persons and locations with no chain
+  // event since watermark - retention. Kept: meldingen still open, persons
+  // still missing, and persons with registrations (counted per year).
+  // Durable after flush(). Returns the entities removed.
+  std::size_t expire(State& state, EventTime watermark) const;
 
   // The gauges' values over one partition, added to `out` (the stage sums
   // its partitions). Ages of open meldingen are measured at `watermark`.

@@ -51,7 +51,7 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   ++counters_.processed[slot];
   for (const auto& alert : alerts_) {
     if (alert.subject_type == SubjectType::person) {
-      oversight_.note_person_alert(*ps.oversight, alert.subject_key);
+      oversight_.note_person_alert(*ps.oversight, alert.subject_key, alert.last_seen);
     }
   }
   emit(alerts_);
@@ -129,7 +129,10 @@ Status ConvergenceStage::flush() {
 std::size_t ConvergenceStage::expire() {
   if (!watermark_.known()) return 0;
   std::size_t n = 0;
-  for (auto& [p, ps] : partitions_) n += scorer_.expire(*ps.state, watermark_.time);
+  for (auto& [p, ps] : partitions_) {
+    n += scorer_.expire(*ps.state, watermark_.time);
+    n += oversight_.expire(*ps.oversight, watermark_.time);
+  }
   return n;
 }
 

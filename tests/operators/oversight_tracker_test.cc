@@ -46,6 +46,9 @@ class Stages final : public IntakeOutput, public AlertOutput {
     intake_.process(v);
   }
   void maintain() { entity_.maintain_oversight(); }
+  std::size_t expire() { return entity_.expire(); }
+  std::size_t meldingen() { return entity_.oversight().meldingen(*entity_.oversight_state(Partition{0})); }
+  std::size_t persons() { return entity_.oversight().persons(*entity_.oversight_state(Partition{0})); }
 
   void on_routed(const RoutedSignal& r) override { entity_.process(Partition{0}, r); }
   void on_routed_chain(const RoutedChainEvent& r) override {
@@ -389,6 +392,27 @@ TEST_F(OversightTrackerTest, ReportingDelayOfEveryValidSignalPerSourceInOneBatch
   expected[bucket_of(14 * 86400.0)] += 1;
   EXPECT_EQ(b.bucket_increments(coa), expected);
   EXPECT_EQ(s.rejected.size(), 1u);
+}
+
+TEST_F(OversightTrackerTest, RetentionDropsSettledMeldingenAndQuietPersonsButKeepsOpenOnes) {
+  settings_.operators.retention = days(100);
+  Stages s(settings_.operators);
+  const Who gone{"GONE-1"}, stayed{"STAY-1"};
+  s.feed(melding("a1", "melding.sent", "answered", "coa", "police", ts("2025-01-01")));
+  s.feed(melding("a2", "melding.feedback", "answered", "police", "coa", ts("2025-01-10"), "x"));
+  s.feed(melding("b1", "melding.sent", "open", "coa", "police", ts("2025-01-01")));
+  s.feed(person_event("p1", "person.departed_unknown", gone, ts("2025-01-05"), "coa", "coa-budel"));
+  s.feed(person_event("p2", "person.arrived", stayed, ts("2025-01-05"), "coa", "coa-budel"));
+  // Later chain events move the watermark past the retention of the early ones.
+  s.feed(melding("c1", "melding.sent", "late", "coa", "police", ts("2025-06-01")));
+  s.maintain();  // "open" passes its deadline: counted unanswered, then settled
+  ASSERT_EQ(s.meldingen(), 3u);
+  ASSERT_EQ(s.persons(), 2u);
+  EXPECT_EQ(s.expire(), 4u);  // two meldingen, the quiet person, the location
+  EXPECT_EQ(s.meldingen(), 1u) << "only the recent melding stays";
+  EXPECT_EQ(s.persons(), 1u) << "the missing person stays open";
+  s.maintain();
+  EXPECT_EQ(s.value("mozaiek_missing_open", {"age_group=\"minor\""}), 1.0);
 }
 
 TEST(SpikeRuleTest, PoissonTailIsExactForSmallCounts) {

@@ -258,6 +258,9 @@ Section<Settings> root_section() {
   s.custom({"rules", "map", "", "", "", "Convergence rules per subject type."}, elsewhere);
   s.custom({"limits", "map", "", "", "", "Bounds on one signal."}, elsewhere);
   s.custom({"metrics", "map", "", "", "", "Bounded metric label sets."}, elsewhere);
+  s.custom({"oversight", "map", "", "", "",
+            "Chain oversight: melding deadline, MOB spike rule, registration counting rules."},
+           elsewhere);
   return s;
 }
 

@@ -9,6 +9,7 @@
 
 #include "operators/dlq_reason.h"
 #include "operators/model.h"
+#include "operators/oversight/chain_event.h"
 
 namespace mozaiek {
 
@@ -20,6 +21,9 @@ struct StageCounters {
   std::uint64_t duplicates = 0;
   std::uint64_t routed = 0;
   std::uint64_t alerts = 0;
+  // Valid chain events by type (intake); chain events are also in in/processed/dlq,
+  // under the source named by their `org` (or the unknown slot).
+  std::array<std::uint64_t, kChainEventTypeCount> chain_events{};
 
   explicit StageCounters(std::size_t sources)
       : in(sources + 1, 0), processed(sources + 1, 0), dlq(sources + 1) {
@@ -32,6 +36,7 @@ struct StageCounters {
     std::fill(processed.begin(), processed.end(), 0);
     for (auto& row : dlq) row.fill(0);
     duplicates = routed = alerts = 0;
+    chain_events.fill(0);
   }
 
   void add(const StageCounters& o) {
@@ -43,6 +48,7 @@ struct StageCounters {
     duplicates += o.duplicates;
     routed += o.routed;
     alerts += o.alerts;
+    for (std::size_t t = 0; t < chain_events.size(); ++t) chain_events[t] += o.chain_events[t];
   }
 
   std::uint64_t total_in() const { return sum(in); }

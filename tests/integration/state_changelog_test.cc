@@ -35,14 +35,7 @@ TEST_F(StateChangelogTest, AnInstanceWithEmptyStateRebuildsItFromTheChangelog) {
   const std::string ns = kafka().unique_name("changelog");
   Settings settings = shipped_settings();
   settings.brokers = kafka().bootstrap();
-  settings.group_id = ns;  // the changelog topic defaults to <group_id>.internal.changelog
-  settings.topics.signals_prefix = ns + ".signals.";
-  settings.topics.alerts = ns + ".alerts";
-  settings.topics.dlq = ns + ".dlq";
-  settings.topics.subjects = ns + ".subjects";
-  settings.topics.audit = ns + ".audit";
-  settings.topics.alert_actions = ns + ".alert-actions";
-  settings.topics.chain_events = ns + ".chain";
+  use_namespace(settings, ns);  // the changelog defaults to <group_id>.internal.changelog
   settings.http_listen = "127.0.0.1:0";
   const auto root = std::filesystem::temp_directory_path() / ns;
   std::filesystem::remove_all(root);

@@ -246,6 +246,8 @@ Section<Settings> root_section() {
   s.custom({"rules", "map", "", "", "", "Convergence rules per subject type."}, elsewhere);
   s.custom({"limits", "map", "", "", "", "Bounds on one signal."}, elsewhere);
   s.custom({"metrics", "map", "", "", "", "Bounded metric label sets."}, elsewhere);
+  s.custom({"linking", "map", "", "", "", "Links between subjects and the network rules."},
+           elsewhere);
   return s;
 }
 

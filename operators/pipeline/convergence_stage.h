@@ -1,6 +1,8 @@
-// ConvergenceStage: the second stage. Owns one convergence state per assigned
-// partition of the internal subjects topic, feeds routed signals to the
-// scorer, and hands alerts to its output. Owned by one task thread.
+// ConvergenceStage: the second stage. Owns one convergence state and one
+// link state per assigned partition of the internal subjects topic (stores
+// "convergence-p<N>" and "links-p<N>"), feeds routed signals to the scorer
+// and then to the link tracker, entity notices to the link tracker, and
+// hands alerts and outgoing notices to its output. Owned by one task thread.
 //
 // Lifecycle: assign(p) when a partition arrives (opens its state store),
 // process() per record, flush() before committing offsets, maintain() now
@@ -13,6 +15,8 @@
 #include <vector>
 
 #include "operators/convergence_scorer.h"
+#include "operators/linking/entity_notice.h"
+#include "operators/linking/link_tracker.h"
 #include "operators/model.h"
 #include "operators/pipeline/stage_counters.h"
 #include "stream/state_store.h"
@@ -26,6 +30,9 @@ class AlertOutput {
   virtual ~AlertOutput() = default;
   // json is the alert v1 document; valid only during the call.
   virtual void on_alert(const Alert& alert, std::string_view json) = 0;
+  // A notice for a linked entity, to be delivered on the internal topic
+  // keyed by its receiver; valid only during the call.
+  virtual void on_notice(const EntityNotice& notice) = 0;
 };
 
 class ConvergenceStage {
@@ -40,10 +47,18 @@ class ConvergenceStage {
   // Flushes the partition's state and forgets it.
   [[nodiscard]] Status revoke(Partition p);
   void process(Partition p, const RoutedSignal& signal);
+  void process_notice(Partition p, const EntityNotice& notice);
   [[nodiscard]] Status flush();
   // Expires state behind the watermark; call every few seconds at most.
   std::size_t expire();
   std::size_t state_entries();
+  std::size_t link_state_entries();
+  LinkCounters& link_counters() { return link_counters_; }
+
+  // The entity view JSON (operators/linking/entity_view.h) of one subject at
+  // the stage's watermark, searching the assigned partitions; false when no
+  // partition holds it.
+  bool entity_view(SubjectType type, std::string_view key, std::string& json);
 
   Watermark watermark() const { return watermark_; }
   StageCounters& counters() { return counters_; }
@@ -56,7 +71,10 @@ class ConvergenceStage {
   struct PartitionState {
     std::unique_ptr<StateStore> store;
     std::unique_ptr<ConvergenceScorer::State> state;
+    std::unique_ptr<StateStore> links_store;
+    std::unique_ptr<LinkTracker::State> links;
   };
+  void emit(PartitionState& ps);
   PartitionState& ensure(Partition p);
 
   const OperatorConfig& config_;
@@ -64,10 +82,13 @@ class ConvergenceStage {
   const Clock& clock_;
   AlertOutput& output_;
   ConvergenceScorer scorer_;
+  LinkTracker linker_;
   std::map<std::int32_t, PartitionState> partitions_;
   Watermark watermark_;
   StageCounters counters_;
   std::vector<Alert> alerts_;
+  std::vector<EntityNotice> notices_;
+  LinkCounters link_counters_;
   std::string json_;
 };
 

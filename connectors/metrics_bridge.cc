@@ -9,6 +9,12 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
     labels.dlq_reasons.emplace_back(to_string(static_cast<DlqReason>(r)));
   }
   for (const auto& rule : settings.operators.rules) labels.rules.push_back(rule.name);
+  const LinkingConfig& linking = settings.operators.linking;
+  for (const auto* name : {&linking.pickup_van.name, &linking.linked_persons.name,
+                           &linking.address_hotspot.name, &linking.person_lift.name}) {
+    labels.rules.push_back(*name);
+  }
+  for (auto t : linking::kLinkTypeNames) labels.link_types.emplace_back(t);
   ConsumerGroupLabels intake{"intake", {}};
   for (const auto& s : settings.operators.sources) {
     intake.topics.push_back(settings.topics.signals_prefix + s.name);
@@ -16,8 +22,16 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
   labels.consumer_groups.push_back(std::move(intake));
   labels.consumer_groups.push_back(ConsumerGroupLabels{"convergence", {settings.topics.subjects}});
   labels.partitions = settings.partitions;
-  labels.stores = {"convergence"};
+  labels.stores = {"convergence", "links"};
   return labels;
+}
+
+void publish_link_counters(LinkCounters& c, PipelineMetrics& metrics) {
+  for (std::size_t i = 0; i < c.created.size(); ++i) {
+    metrics.record_links(i, c.created[i], c.expired[i]);
+  }
+  metrics.record_notices(c.notices_sent, c.notices_received, c.notices_unmatched);
+  c.reset();
 }
 
 void publish_stage_counters(StageCounters& c, Stage stage, PipelineMetrics& metrics) {

@@ -518,6 +518,7 @@ std::optional<ConvergenceScorer::SubjectView> ConvergenceScorer::inspect(State& 
     c.weight = e.weight;
     c.decayed_weight = convergence::decayed_weight(e, t, p);
   }
+  if (!s->entries.empty()) view.newest = event_time_from_ms(s->entries.back().observed_ms);
   for (const auto& id : s->alert_ids) view.alert_ids.emplace_back(id.data(), id.size());
   if (s->alerted) {
     view.level = s->level;

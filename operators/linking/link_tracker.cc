@@ -433,7 +433,14 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
       if (wanted(i)) c.chosen.push_back(i);
     }
     if (!c.chosen.empty()) {
-      if (auto view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, sig.observed_at)) {
+      // As of this entity's newest signal: a link that arrives late still
+      // learns about signals after it.
+      auto view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, sig.observed_at);
+      if (view && view->newest > sig.observed_at) {
+        view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, view->newest);
+      }
+      if (view) {
+        const EventTime notice_at = std::max(sig.observed_at, view->newest);
         for (std::size_t i : c.chosen) {
           Link& l = e.links[i];
           EntityNotice n;
@@ -441,7 +448,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
           n.from_key = sig.subject_key;
           n.to_type = l.type;
           n.to_key = l.key;
-          n.at = sig.observed_at;
+          n.at = notice_at;
           for (const auto& contribution : view->contributions) {
             const bool shared =
                 std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {

@@ -111,7 +111,11 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
         return find(a, "person_linked") != nullptr && find(a, "pickup_van") != nullptr;
       },
       std::chrono::seconds(90)))
-      << collector.alerts().size() << " alerts, none lifted or no pickup_van";
+      << [&] {
+           std::string rules;
+           for (const auto& a : collector.alerts()) rules += " " + a.rule + ":" + a.subject_key;
+           return rules;
+         }();
 
   const Alert* lifted = find(collector.alerts(), "person_linked");
   EXPECT_EQ(lifted->subject_key, boy);

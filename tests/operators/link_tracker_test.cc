@@ -347,6 +347,23 @@ TEST(LinkTrackerTest, BoyInFlaggedCarIsLiftedByExactDecayedShareAndLiftExpiresWi
   EXPECT_EQ(links.size(), 0u);
 }
 
+// Partners report late: the gate signal arrives after the police reports on
+// the car, which are later in event time. The link still carries them.
+TEST(LinkTrackerTest, LateLinkToAnAlreadyFlaggedCarStillLiftsTheBoy) {
+  const OperatorConfig config = test_config();
+  Network net(config);
+  net.signal("coa-behaviour", kCoa, kW3, 0, {person(kBoy)});
+  net.signal("police-1", kPolice, kW35, 20, {vehicle(kCar)});
+  net.signal("police-2", kPolice, kW35, 20, {vehicle(kCar)});
+  EXPECT_TRUE(net.of_rule("person_linked").empty());
+  net.signal("coa-gate", kCoa, kW1, 10, {person(kBoy), vehicle(kCar)});
+  const auto lifted = net.of_rule("person_linked");
+  ASSERT_EQ(lifted.size(), 1u);
+  const double own = decay(3, 20, 30) + decay(1, 10, 30);
+  EXPECT_DOUBLE_EQ(lifted[0].score, std::round((own + 0.5 * 7.0) * 1000) / 1000);
+  EXPECT_EQ(lifted[0].alert_id, alert_id("person_linked", "person", kBoy, at_day(20), 0));
+}
+
 TEST(LinkTrackerTest, NoticesFlowBothWaysButOnlyFromSignals) {
   const OperatorConfig config = test_config();
   Network net(config);

@@ -155,6 +155,7 @@ struct LinkTracker::Cache {
   std::vector<std::size_t> fresh;     // scratch: links created by the current signal
   std::vector<std::size_t> chosen;    // scratch: qualifying links or sources
   std::vector<std::size_t> best;      // scratch: the best candidate's
+  std::vector<std::int64_t> times;    // scratch: evaluation times
   LinkCounters counters;
   std::uint64_t undecodable = 0;
 };
@@ -494,9 +495,23 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
                           sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
                           c.best);
   }
-  if (sig.subject_type == SubjectType::person && cfg.person_lift.enabled &&
-      lift_at(e, t, config_, lift_from_mask_, nullptr) > 0) {
-    evaluate_lift(c, scores, e, sig.subject_key, t, now, alerts, notices);
+  if (sig.subject_type == SubjectType::person && cfg.person_lift.enabled) {
+    // At the signal's time and, for a late one, at each later time a linked
+    // entity told its score: as if the signal had arrived on time.
+    std::vector<std::int64_t>& times = c.times;
+    times.assign(1, t);
+    for (const auto& l : e.links) {
+      if (l.peer_at_ms > t && (lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) != 0) {
+        times.push_back(l.peer_at_ms);
+      }
+    }
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    for (std::int64_t at : times) {
+      if (lift_at(e, at, config_, lift_from_mask_, nullptr) > 0) {
+        evaluate_lift(c, scores, e, sig.subject_key, at, now, alerts, notices);
+      }
+    }
   }
   if (alerts.size() != alerts_before) changed = true;
 

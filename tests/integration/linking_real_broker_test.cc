@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -122,7 +123,13 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
   ASSERT_EQ(lifted->linked.size(), 1u);
   EXPECT_EQ(lifted->linked[0].key, car);
   EXPECT_EQ(lifted->linked[0].via, std::vector<std::string>{"coa-gate"});
-  EXPECT_EQ(lifted->sources, (std::vector<std::string>{"coa", "kmar", "police"}));
+  // The police report alone lifts him; whether the border police's came
+  // first depends on which partner topic the intake read first.
+  for (const char* org : {"coa", "police"}) {
+    EXPECT_NE(std::find(lifted->sources.begin(), lifted->sources.end(), org),
+              lifted->sources.end())
+        << org;
+  }
   const Alert* van = find(collector.alerts(), "pickup_van");
   EXPECT_EQ(van->subject_key, "PL-WX987Z");
   EXPECT_EQ(van->linked.size(), 3u);

@@ -364,6 +364,25 @@ TEST(LinkTrackerTest, LateLinkToAnAlreadyFlaggedCarStillLiftsTheBoy) {
   EXPECT_EQ(lifted[0].alert_id, alert_id("person_linked", "person", kBoy, at_day(20), 0));
 }
 
+// The boy's own pieces arrive after the car told him its score (COA's
+// two-weekly batches): scored as if on time, they complete the lift.
+TEST(LinkTrackerTest, LateOwnSignalsCompleteTheLiftAtTheNoticeTime) {
+  const OperatorConfig config = test_config();
+  Network net(config);
+  net.signal("coa-gate", kCoa, kW1, 10, {person(kBoy), vehicle(kCar)});
+  net.signal("police-1", kPolice, kW35, 20, {vehicle(kCar)});
+  net.signal("police-2", kPolice, kW35, 20, {vehicle(kCar)});
+  EXPECT_TRUE(net.of_rule("person_linked").empty());  // 0.79 + 3.5 < 6
+  net.signal("coa-behaviour", kCoa, kW2, 0, {person(kBoy)});
+  EXPECT_TRUE(net.of_rule("person_linked").empty());  // 2.05 + 3.5 at day 20: not yet
+  net.signal("coa-calls", kCoa, kW1, 2, {person(kBoy)});
+  const auto lifted = net.of_rule("person_linked");
+  ASSERT_EQ(lifted.size(), 1u);
+  const double own = decay(2, 20, 30) + decay(1, 10, 30) + decay(1, 18, 30);
+  EXPECT_DOUBLE_EQ(lifted[0].score, std::round((own + 0.5 * 7.0) * 1000) / 1000);
+  EXPECT_EQ(lifted[0].alert_id, alert_id("person_linked", "person", kBoy, at_day(20), 0));
+}
+
 TEST(LinkTrackerTest, NoticesFlowBothWaysButOnlyFromSignals) {
   const OperatorConfig config = test_config();
   Network net(config);

@@ -90,7 +90,7 @@ struct NetworkRule {
   int min_count = 3;
   double weight = 2.0;
   Millis cooldown = days(14);
-  double escalation_step = 2.0;  // score rise that re-raises it during the cooldown
+  double escalation_step = 4.0;  // score rise that re-raises it during the cooldown
 };
 
 // The lift of a person's score: own score + share * the own scores (as last
@@ -118,9 +118,9 @@ struct LinkingConfig {
   double notice_step = 1.0;             // own-score change that re-notifies linked entities
   // Location ids counting as reception (pickup_van): exact ids or prefixes ending in '-'.
   std::vector<std::string> reception_locations{"coa-", "nidos-"};
-  NetworkRule pickup_van{"pickup_van", true, days(60), 3, 2.0, days(14), 2.0};
-  NetworkRule linked_persons{"linked_persons", true, days(60), 3, 2.0, days(14), 2.0};
-  NetworkRule address_hotspot{"address_hotspot", true, days(60), 3, 2.0, days(14), 2.0};
+  NetworkRule pickup_van{"pickup_van", true, days(60), 3, 2.0, days(14), 4.0};
+  NetworkRule linked_persons{"linked_persons", true, days(60), 3, 2.0, days(14), 4.0};
+  NetworkRule address_hotspot{"address_hotspot", true, days(30), 4, 2.0, days(60), 4.0};
   LiftRule person_lift;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/episode.h"
@@ -40,16 +41,19 @@ bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
   return false;
 }
 
-// Links are counted once, at the end whose (type, key) sorts first.
-bool counted_here(SubjectType a, std::string_view ak, SubjectType b, std::string_view bk) {
-  return a != b ? a < b : ak < bk;
-}
-
 bool is_reception(const LinkingConfig& l, std::string_view location) {
   for (const auto& r : l.reception_locations) {
     if (!r.empty() && r.back() == '-' ? location.starts_with(r) : location == r) return true;
   }
   return false;
+}
+
+// Links are counted once, at the end whose (type, key) sorts first, or at
+// the end that is not a reception location (those hold no links).
+bool counted_here(const LinkingConfig& cfg, SubjectType a, std::string_view ak, SubjectType b,
+                  std::string_view bk) {
+  if (b == SubjectType::location && is_reception(cfg, bk)) return true;
+  return a != b ? a < b : ak < bk;
 }
 
 Link* find_link(EntityLinks& e, SubjectType type, std::string_view key) {
@@ -106,9 +110,11 @@ struct LinkTracker::Cache {
     auto it = map.find(key);
     if (it != map.end()) {
       if (existed) *existed = !it->second.empty();
+      current = &*it;
       return it->second;
     }
     auto& node = *map.emplace(key, EntityLinks{}).first;
+    current = &node;
     bool found = false;
     if (store.get(key, value)) {
       if (linking::decode_links(value, config, node.second)) {
@@ -128,6 +134,10 @@ struct LinkTracker::Cache {
   void mark_dirty(EntityLinks& e) {
     if (e.dirty) return;
     e.dirty = true;
+    if (current != nullptr && &current->second == &e) {
+      dirty.push_back(current);
+      return;
+    }
     auto it = map.find(key);  // `key` still names e: callers mark right after load
     if (it != map.end() && &it->second == &e) dirty.push_back(&*it);
   }
@@ -145,11 +155,20 @@ struct LinkTracker::Cache {
     dirty.clear();
   }
 
+  static std::uint64_t hash_of(std::string_view k) { return std::hash<std::string_view>{}(k); }
+  // Whether the entity named by `key` may have links (no false negatives).
+  bool may_be_linked() const { return linked.count(hash_of(key)) != 0; }
+
   StateStore& store;
   const OperatorConfig& config;
   std::size_t max_cached;
   Map map;
+  // Hashes of the keys of entities that have (or had) links: a lone signal
+  // on any other person or vehicle needs no state lookup at all. Filled from
+  // the store when the state opens, so it holds across restarts.
+  std::unordered_set<std::uint64_t> linked;
   std::vector<Map::value_type*> dirty;
+  Map::value_type* current = nullptr;  // the entity load() returned last
   std::string key;    // scratch: "<type>:<key>" of the current entity
   std::string value;  // scratch: encoded entity
   std::vector<std::size_t> fresh;     // scratch: links created by the current signal
@@ -173,7 +192,12 @@ LinkTracker::State::~State() = default;
 
 std::unique_ptr<LinkTracker::State> LinkTracker::make_state(StateStore& store,
                                                             std::size_t max_cached) const {
-  return std::unique_ptr<State>(new State(std::make_unique<Cache>(store, config_, max_cached)));
+  auto cache = std::make_unique<Cache>(store, config_, max_cached);
+  store.scan("", [&](std::string_view k, std::string_view) {
+    cache->linked.insert(Cache::hash_of(k));
+    return true;
+  });
+  return std::unique_ptr<State>(new State(std::move(cache)));
 }
 
 LinkCounters& LinkTracker::counters(State& state) const { return state.cache_->counters; }
@@ -369,8 +393,18 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
   }
   Cache& c = *state.cache_;
   const bool location = sig.subject_type == SubjectType::location;
-  EntityLinks& e = c.load(sig.subject_type, sig.subject_key);
+  // Reception centres keep no links of their own: hundreds of residents
+  // pass through each, no network rule is evaluated on them (pickup_van
+  // counts them from the vehicle's side), and their links would be the
+  // largest and busiest state entries. The residents' and vehicles' ends
+  // still hold the links.
+  if (location && is_reception(cfg, sig.subject_key)) return;
   // A lone signal on an unlinked person or vehicle changes nothing here.
+  if (sig.co_subjects.empty() && !location) {
+    c.make_key(sig.subject_type, sig.subject_key);
+    if (!c.may_be_linked()) return;
+  }
+  EntityLinks& e = c.load(sig.subject_type, sig.subject_key);
   if (sig.co_subjects.empty() && !location && e.links.empty()) return;
 
   const std::int64_t t = to_ms(sig.observed_at);
@@ -380,13 +414,17 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     if (type == sig.subject_type && key == sig.subject_key) continue;
     Link* link = find_link(e, type, key);
     if (link == nullptr) {
+      if (c.fresh.empty()) {
+        c.make_key(sig.subject_type, sig.subject_key);
+        c.linked.insert(Cache::hash_of(c.key));
+      }
       c.fresh.push_back(e.links.size());
       link = &e.links.emplace_back();
       link->type = type;
       link->key = key;
       link->first_ms = t;
       link->last_ms = t;
-      if (counted_here(sig.subject_type, sig.subject_key, type, key)) {
+      if (counted_here(cfg, sig.subject_type, sig.subject_key, type, key)) {
         ++c.counters.created[linking::link_type_index(sig.subject_type, type)];
       }
     }
@@ -422,12 +460,21 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
       }
       return false;
     };
+    const bool lifts = cfg.person_lift.enabled &&
+                       (lift_from_mask_ & (1u << static_cast<unsigned>(sig.subject_type))) != 0;
+    const bool counts = sig.subject_type == SubjectType::person && cfg.linked_persons.enabled;
+    // Only what the receiver uses: a person its lifters' scores; a vehicle
+    // or location whether a linked person has signals of its own (once).
     auto wanted = [&](std::size_t i) {
       const Link& l = e.links[i];
       if (!has_signal_in(l, t, cfg.link_window)) return false;
-      if (moved) return true;
-      if (!l.told_own && !named(l)) return true;
-      return others && std::find(c.fresh.begin(), c.fresh.end(), i) != c.fresh.end();
+      if (l.type == SubjectType::location && is_reception(cfg, l.key)) return false;
+      const bool fresh = std::find(c.fresh.begin(), c.fresh.end(), i) != c.fresh.end();
+      if (l.type == SubjectType::person) {
+        if (!lifts) return false;
+        return moved || (!l.told_own && !named(l)) || (others && fresh);
+      }
+      return counts && !l.told_own && (!named(l) || (others && fresh));
     };
     c.chosen.clear();
     for (std::size_t i = 0; i < e.links.size(); ++i) {
@@ -520,7 +567,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     auto oldest = std::min_element(e.links.begin(), e.links.end(), [](const Link& x, const Link& y) {
       return x.last_ms < y.last_ms;
     });
-    if (counted_here(sig.subject_type, sig.subject_key, oldest->type, oldest->key)) {
+    if (counted_here(cfg, sig.subject_type, sig.subject_key, oldest->type, oldest->key)) {
       ++c.counters.expired[linking::link_type_index(sig.subject_type, oldest->type)];
     }
     e.links.erase(oldest);
@@ -635,6 +682,7 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   const LinkingConfig& cfg = config_.linking;
   c.write_dirty();
   c.map.clear();
+  c.current = nullptr;
   const std::int64_t wm = to_ms(watermark);
   const std::int64_t link_horizon = wm - cfg.link_window.count();
   const std::int64_t source_horizon = wm - std::max(cfg.address_hotspot.window, cfg.link_window).count();
@@ -654,7 +702,7 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
         ++it;
         continue;
       }
-      if (counted_here(*type, own_key, it->type, it->key)) {
+      if (counted_here(cfg, *type, own_key, it->type, it->key)) {
         ++c.counters.expired[linking::link_type_index(*type, it->type)];
       }
       it = e.links.erase(it);
@@ -699,7 +747,10 @@ Status LinkTracker::flush(State& state) const {
   Cache& c = *state.cache_;
   c.write_dirty();
   Status s = c.store.flush();
-  if (c.map.size() > c.max_cached) c.map.clear();
+  if (c.map.size() > c.max_cached) {
+    c.map.clear();
+    c.current = nullptr;
+  }
   return s;
 }
 

@@ -176,7 +176,8 @@ Subject location(const std::string& k) { return {SubjectType::location, k}; }
 // ---- pickup_van -----------------------------------------------------------
 
 TEST(LinkTrackerTest, VanAtThreeReceptionLocationsRaisesPickupVanWithItsLinks) {
-  const OperatorConfig config = test_config();
+  OperatorConfig config = test_config();
+  config.linking.pickup_van.escalation_step = 2.0;
   Network net(config);
   net.signal("coa-1", kCoa, kW1, 0, {vehicle(kVan), location("coa-gilze"), person(kBoy)});
   net.signal("coa-2", kCoa, kW1, 5, {vehicle(kVan), location("coa-budel")});
@@ -272,7 +273,8 @@ TEST(LinkTrackerTest, LocationTiedToThreePersonsWithOwnSignalsRaisesLinkedPerson
 // ---- address_hotspot --------------------------------------------------------
 
 TEST(LinkTrackerTest, LocationWithThreeOrganisationsRaisesAddressHotspot) {
-  const OperatorConfig config = test_config();
+  OperatorConfig config = test_config();
+  config.linking.address_hotspot.min_count = 3;
   Network net(config);
   net.signal("m1", kCoa, kW1, 0, {location("street-1")});
   net.signal("m2", kCoa, kW1, 1, {location("street-1")});  // same organisation
@@ -286,6 +288,11 @@ TEST(LinkTrackerTest, LocationWithThreeOrganisationsRaisesAddressHotspot) {
   ASSERT_EQ(alerts[0].contributions.size(), 3u);  // the newest signal per organisation
   EXPECT_EQ(alerts[0].contributions[0].signal_id, "m2");
   ASSERT_EQ(alerts[0].linked.size(), 2u);  // who else was seen there
+  // A reception centre hears from many organisations by design: no hot-spot.
+  for (SourceId s : {kCoa, kPolice, kNla, kInd}) {
+    net.signal("r" + std::to_string(s), s, kW1, 4, {location("coa-budel")});
+  }
+  EXPECT_EQ(net.of_rule("address_hotspot").size(), 1u);
 }
 
 // ---- person lift --------------------------------------------------------------

@@ -44,7 +44,8 @@ TEST(LinkingConfigTest, ShippedConfigDeclaresTheNetworkRules) {
   EXPECT_EQ(l.pickup_van.name, "pickup_van");
   EXPECT_EQ(l.pickup_van.min_count, 3);
   EXPECT_EQ(l.linked_persons.min_count, 3);
-  EXPECT_EQ(l.address_hotspot.min_count, 3);
+  EXPECT_EQ(l.address_hotspot.min_count, 4);
+  EXPECT_EQ(l.address_hotspot.window, days(30));
   EXPECT_EQ(l.person_lift.name, "person_linked");
   EXPECT_DOUBLE_EQ(l.person_lift.share, 0.5);
   EXPECT_EQ(l.person_lift.from, std::vector<std::string>{"vehicle"});

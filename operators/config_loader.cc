@@ -529,23 +529,23 @@ Section<LinkingConfig> linking_section() {
          "Location ids that are reception sites for `pickup_van`: an exact id, or a prefix "
          "ending in '-' (\"coa-\").",
          check_location_id, "normalised location ids or prefixes");
-  s.custom({"pickup_van", "map", "", "", "", "Rule: a vehicle linked to reception locations."},
-           [](const YAML::Node& v, const std::string& path, LinkingConfig& out,
-              std::vector<std::string>& errors) {
-             pickup_van_section().parse(v, path, out.pickup_van, errors);
-           });
-  s.custom({"linked_persons", "map", "", "", "",
-            "Rule: a vehicle or location linked to persons with signals of their own."},
-           [](const YAML::Node& v, const std::string& path, LinkingConfig& out,
-              std::vector<std::string>& errors) {
-             linked_persons_section().parse(v, path, out.linked_persons, errors);
-           });
-  s.custom({"address_hotspot", "map", "", "", "",
-            "Rule: a location with signals from several organisations."},
-           [](const YAML::Node& v, const std::string& path, LinkingConfig& out,
-              std::vector<std::string>& errors) {
-             address_hotspot_section().parse(v, path, out.address_hotspot, errors);
-           });
+  struct RuleSection {
+    const char* key;
+    NetworkRule LinkingConfig::*rule;
+    Section<NetworkRule> (*make)();
+    const char* description;
+  };
+  for (const RuleSection& r :
+       {RuleSection{"pickup_van", &LinkingConfig::pickup_van, pickup_van_section,
+                    "Rule: a vehicle linked to reception locations."},
+        RuleSection{"linked_persons", &LinkingConfig::linked_persons, linked_persons_section,
+                    "Rule: a vehicle or location linked to persons with signals of their own."},
+        RuleSection{"address_hotspot", &LinkingConfig::address_hotspot, address_hotspot_section,
+                    "Rule: a location with signals from several organisations."}}) {
+    s.custom({r.key, "map", "", "", "", r.description},
+             [r](const YAML::Node& v, const std::string& path, LinkingConfig& out,
+                 std::vector<std::string>& errors) { r.make().parse(v, path, out.*(r.rule), errors); });
+  }
   s.custom({"person_lift", "map", "", "", "", "A person's score lifted by linked entities."},
            [](const YAML::Node& v, const std::string& path, LinkingConfig& out,
               std::vector<std::string>& errors) { lift_section().parse(v, path, out.person_lift, errors); });

@@ -62,7 +62,7 @@ void encode_links(const EntityLinks& e, const OperatorConfig& c, std::string& ou
   for (const auto& r : e.rules) {
     out.push_back(static_cast<char>(r.alerted ? 1 : 0));
     wire::put_signed(r.last_alert_ms, out);
-    wire::put_double(r.last_score, out);
+    wire::put_double(r.last_alert_score, out);
     wire::put_varint(static_cast<std::uint64_t>(r.level), out);
     wire::put_signed(r.episode_start_ms, out);
   }
@@ -94,7 +94,7 @@ bool decode_links(std::string_view bytes, const OperatorConfig& c, EntityLinks& 
   if (!in.real(e.noticed_score)) return false;
   for (auto& r : e.rules) {
     std::uint64_t level;
-    if (!in.byte(b) || b > 1 || !in.signed_varint(r.last_alert_ms) || !in.real(r.last_score) ||
+    if (!in.byte(b) || b > 1 || !in.signed_varint(r.last_alert_ms) || !in.real(r.last_alert_score) ||
         !in.varint(level) || level > 1'000'000 || !in.signed_varint(r.episode_start_ms)) {
       return false;
     }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "operators/convergence/episode.h"
 #include "operators/model.h"
 
 namespace mozaiek::linking {
@@ -50,14 +51,8 @@ struct Link {
   bool told_own = false;
 };
 
-// Per network rule: like a convergence subject's alert state.
-struct RuleAlertState {
-  bool alerted = false;
-  std::int64_t last_alert_ms = 0;
-  double last_score = 0;
-  int level = 0;
-  std::int64_t episode_start_ms = 0;
-};
+// Per network rule: the same episode state as a convergence subject's.
+using RuleAlertState = convergence::EpisodeHistory;
 
 enum RuleSlot : std::size_t { kPickupVan = 0, kLinkedPersons = 1, kHotspot = 2, kLift = 3 };
 inline constexpr std::size_t kRuleSlots = 4;

@@ -276,9 +276,7 @@ Alert* open_alert(EntityLinks& e, RuleSlot slot, const std::string& rule_name,
                          Millis cooldown, double step, SubjectType type, const std::string& key,
                          std::int64_t at, double score, ProcTime now, std::vector<Alert>& alerts) {
   RuleAlertState& r = e.rules[slot];
-  const convergence::EpisodeHistory h{r.alerted, r.last_alert_ms, r.last_score, r.level,
-                                      r.episode_start_ms};
-  const auto next = convergence::next_alert(h, at, score, cooldown.count(), step);
+  const auto next = convergence::next_alert(r, at, score, cooldown.count(), step);
   if (!next) return nullptr;
   r = RuleAlertState{true, at, score, next->level, next->episode_start_ms};
   const auto id = convergence::make_alert_id(rule_name, type, key, next->episode_start_ms,

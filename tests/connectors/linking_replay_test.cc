@@ -20,16 +20,6 @@
 namespace mozaiek::test {
 namespace {
 
-class CollectingSink final : public RecordSink {
- public:
-  Status produce(std::string_view, std::string_view, std::string_view value) override {
-    values.emplace_back(value);
-    return Status::ok();
-  }
-  Status flush(Millis) override { return Status::ok(); }
-  std::vector<std::string> values;
-};
-
 const PlantedCase& planted(const Traffic& t, const std::string& name) {
   for (const auto& c : t.planted) {
     if (c.name == name) return c;

@@ -16,16 +16,6 @@
 namespace mozaiek::test {
 namespace {
 
-class CollectingSink final : public RecordSink {
- public:
-  Status produce(std::string_view, std::string_view, std::string_view value) override {
-    values.emplace_back(value);
-    return Status::ok();
-  }
-  Status flush(Millis) override { return Status::ok(); }
-  std::vector<std::string> values;
-};
-
 struct ReplayResult {
   std::vector<Alert> alerts;
   std::vector<std::string> dlq;

@@ -48,14 +48,7 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
   settings.brokers = kafka().bootstrap();
   settings.partitions = 4;
   const std::string ns = kafka().unique_name("link");
-  settings.topics.signals_prefix = ns + ".signals.";
-  settings.topics.alerts = ns + ".alerts";
-  settings.topics.dlq = ns + ".dlq";
-  settings.topics.subjects = ns + ".subjects";
-  settings.topics.audit = ns + ".audit";
-  settings.topics.alert_actions = ns + ".alert-actions";
-  settings.topics.chain_events = ns + ".chain";
-  settings.group_id = ns;
+  use_namespace(settings, ns);
   settings.state_dir = (std::filesystem::temp_directory_path() / ("mozaiek-" + ns)).string();
   settings.http_listen = "127.0.0.1:0";
   std::filesystem::remove_all(settings.state_dir);

@@ -4,7 +4,6 @@
 #include "operators/linking/link_tracker.h"
 
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 #include <simdjson.h>
 
 #include <unistd.h>
@@ -19,6 +18,7 @@
 #include "operators/linking/link_state.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "stream/rocksdb_state.h"
+#include "tests/support/expected_alert_id.h"
 
 namespace mozaiek {
 namespace {
@@ -68,17 +68,7 @@ double decay(double w, double age_days, double half_life_days) {
 
 std::string alert_id(const std::string& rule, const std::string& type, const std::string& key,
                      EventTime episode_start, int level) {
-  const std::string input = rule + "|" + type + "|" + key + "|" +
-                            std::to_string(to_ms(episode_start)) + "|" + std::to_string(level);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (int i = 0; i < 16; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
-  }
-  return out;
+  return test::expected_alert_id(rule, type, key, episode_start, level);
 }
 
 using Subject = std::pair<SubjectType, std::string>;

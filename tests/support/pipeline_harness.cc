@@ -120,4 +120,15 @@ void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& recor
   ASSERT_TRUE(f.is_ok()) << f.message();
 }
 
+void use_namespace(Settings& settings, const std::string& ns) {
+  settings.topics.signals_prefix = ns + ".signals.";
+  settings.topics.alerts = ns + ".alerts";
+  settings.topics.dlq = ns + ".dlq";
+  settings.topics.subjects = ns + ".subjects";
+  settings.topics.audit = ns + ".audit";
+  settings.topics.alert_actions = ns + ".alert-actions";
+  settings.topics.chain_events = ns + ".chain";
+  settings.group_id = ns;
+}
+
 }  // namespace mozaiek::test

@@ -8,7 +8,9 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstring>
@@ -59,6 +61,19 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 }
 
 }  // namespace
+
+std::string HttpRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) ==
+                 std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return v;
+    }
+  }
+  return {};
+}
 
 std::string HttpRequest::param(const std::string& key) const {
   auto it = params.find(key);
@@ -234,6 +249,7 @@ void HttpServer::route(std::string method, std::string pattern, HttpHandler hand
     for (const auto& m : req.matches) r.matches.push_back(m.str());
     r.params.insert(req.params.begin(), req.params.end());
     r.body = req.body;
+    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
     HttpResponse out = h(r);
     res.status = out.status;
     res.set_content(out.body, out.content_type);

@@ -39,9 +39,12 @@ struct HttpRequest {
   std::vector<std::string> matches;  // [0] whole path, [1..] the route pattern's groups
   std::multimap<std::string, std::string> params;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
 
   // The first value of query parameter `key`, or empty.
   std::string param(const std::string& key) const;
+  // The first value of header `name` (case-insensitive), or empty.
+  std::string header(std::string_view name) const;
 };
 
 struct HttpResponse {

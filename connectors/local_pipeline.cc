@@ -1,5 +1,8 @@
 #include "connectors/local_pipeline.h"
 
+#include "operators/internal_record.h"
+#include "operators/linking/entity_notice.h"
+
 namespace mozaiek {
 
 LocalPipeline::LocalPipeline(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
@@ -38,6 +41,29 @@ void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
   if (alerts_ == nullptr) return;
   Status s = alerts_->produce(alerts_topic_, alert.alert_id, json);
   if (!s && sink_status_) sink_status_ = s;
+}
+
+void LocalPipeline::on_notice(const EntityNotice& notice) {
+  encode_notice(notice, internal_.emplace_back());
+}
+
+void LocalPipeline::deliver_internal() {
+  while (!internal_.empty()) {
+    const std::string bytes = std::move(internal_.front());
+    internal_.pop_front();
+    switch (internal_record_kind(bytes).value_or(InternalRecordKind{0})) {
+      case InternalRecordKind::entity_notice:
+        if (decode_notice(bytes, notice_)) {
+          convergence_.process_notice(Partition{0}, notice_);
+          continue;
+        }
+        break;
+      case InternalRecordKind::routed_signal:  // routed signals go straight to the stage
+      case InternalRecordKind::chain_event:
+        break;
+    }
+    ++undecodable_;  // only this pipeline's own encodings are queued: a programming error
+  }
 }
 
 Status LocalPipeline::finish() {

@@ -2,10 +2,15 @@
 // Used by `mozaiek replay` (NDJSON files) and by the in-process benchmark.
 // The same operators run in the service; only the transport differs.
 //
+// Entity notices between linked subjects take the path they take in the
+// service: encoded as internal records, queued, and dispatched on their
+// first byte after the record that caused them (all on partition 0).
+//
 // Lifecycle: construct, feed records with process(), call finish() to flush
 // state and sinks. Not thread-safe.
 #pragma once
 
+#include <deque>
 #include <memory>
 #include <string>
 
@@ -28,7 +33,10 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
   LocalPipeline(const LocalPipeline&) = delete;
   LocalPipeline& operator=(const LocalPipeline&) = delete;
 
-  void process(const RecordView& record) { intake_.process(record); }
+  void process(const RecordView& record) {
+    intake_.process(record);
+    deliver_internal();
+  }
   // Flushes operator state and both sinks.
   [[nodiscard]] Status finish();
   // First error writing to a sink, if any (checked by the driver per batch).
@@ -45,6 +53,9 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
   void on_routed_chain(const RoutedChainEvent& routed) override;
   void on_rejected(const Rejection& rejection, const RecordView& record) override;
   void on_alert(const Alert& alert, std::string_view json) override;
+  void on_notice(const EntityNotice& notice) override;
+  // Dispatches queued internal records by kind until none are left.
+  void deliver_internal();
 
   const Clock& clock_;
   RecordSink* alerts_;
@@ -56,6 +67,9 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
   Status sink_status_ = Status::ok();
   std::string dlq_json_;
   std::uint64_t alerts_raised_ = 0;
+  std::deque<std::string> internal_;  // encoded internal records not yet delivered
+  EntityNotice notice_;               // scratch for decoding
+  std::uint64_t undecodable_ = 0;
 };
 
 }  // namespace mozaiek

@@ -1,5 +1,7 @@
 #include "connectors/metrics_bridge.h"
 
+#include "operators/oversight/oversight_tracker.h"
+
 namespace mozaiek {
 
 PipelineLabelSets pipeline_label_sets(const Settings& settings) {
@@ -9,6 +11,16 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
     labels.dlq_reasons.emplace_back(to_string(static_cast<DlqReason>(r)));
   }
   for (const auto& rule : settings.operators.rules) labels.rules.push_back(rule.name);
+  const LinkingConfig& linking = settings.operators.linking;
+  for (const auto* name : {&linking.pickup_van.name, &linking.linked_persons.name,
+                           &linking.address_hotspot.name, &linking.person_lift.name}) {
+    labels.rules.push_back(*name);
+  }
+  for (auto rule : {kSlaBreachRule, kWorryingDepartureRule, kMobSpikeRule}) {
+    labels.rules.emplace_back(rule);
+  }
+  labels.subject_types.emplace_back("melding");  // sla_breach alerts
+  for (auto t : linking::kLinkTypeNames) labels.link_types.emplace_back(t);
   ConsumerGroupLabels intake{"intake", {}};
   for (const auto& s : settings.operators.sources) {
     intake.topics.push_back(settings.topics.signals_prefix + s.name);
@@ -16,7 +28,7 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
   labels.consumer_groups.push_back(std::move(intake));
   labels.consumer_groups.push_back(ConsumerGroupLabels{"convergence", {settings.topics.subjects}});
   labels.partitions = settings.partitions;
-  labels.stores = {"convergence", "oversight"};
+  labels.stores = {"convergence", "oversight", "links"};
   return labels;
 }
 
@@ -39,6 +51,14 @@ void publish_chain_counts(const StageCounters& counters, OversightMetrics& metri
   for (std::size_t t = 0; t < counters.chain_events.size(); ++t) {
     if (counters.chain_events[t] != 0) metrics.record_chain_event(t, counters.chain_events[t]);
   }
+}
+
+void publish_link_counters(LinkCounters& c, PipelineMetrics& metrics) {
+  for (std::size_t i = 0; i < c.created.size(); ++i) {
+    metrics.record_links(i, c.created[i], c.expired[i]);
+  }
+  metrics.record_notices(c.notices_sent, c.notices_received, c.notices_unmatched);
+  c.reset();
 }
 
 void publish_stage_counters(StageCounters& c, Stage stage, PipelineMetrics& metrics) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "connectors/settings.h"
+#include "operators/linking/link_tracker.h"
 #include "operators/pipeline/stage_counters.h"
 #include "stream/oversight_metrics.h"
 #include "stream/pipeline_metrics.h"
@@ -27,6 +28,8 @@ void publish_chain_counts(const StageCounters& counters, OversightMetrics& metri
 
 // Adds the batch's counts to the probe and resets the counters.
 void publish_stage_counters(StageCounters& counters, Stage stage, PipelineMetrics& metrics);
+// Adds the linking counts to the metrics and resets them.
+void publish_link_counters(LinkCounters& counters, PipelineMetrics& metrics);
 
 // Watermark delay (wall clock minus watermark), silence and idleness per source.
 void publish_watermarks(const WatermarkTracker& watermarks, ProcTime now, PipelineMetrics& metrics);

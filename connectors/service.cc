@@ -9,6 +9,7 @@
 
 #include "connectors/alert_feed.h"
 #include "connectors/embedded_cluster.h"
+#include "connectors/entity_api.h"
 #include "connectors/http_server.h"
 #include "connectors/kafka_admin.h"
 #include "connectors/kafka_changelog.h"
@@ -17,6 +18,8 @@
 #include "connectors/metrics_bridge.h"
 #include "operators/alert_json.h"
 #include "operators/dlq_record.h"
+#include "operators/internal_record.h"
+#include "operators/linking/entity_notice.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
 #include "operators/oversight/chain_codec.h"
@@ -57,6 +60,31 @@ std::string rules_json(const OperatorConfig& config) {
     w.key("max_contributions").integer(static_cast<std::int64_t>(r.max_contributions));
     w.end_object();
   }
+  const LinkingConfig& l = config.linking;
+  for (const auto& [r, type] : {std::pair{&l.pickup_van, "vehicle"},
+                                std::pair{&l.linked_persons, "vehicle,location"},
+                                std::pair{&l.address_hotspot, "location"}}) {
+    w.begin_object();
+    w.key("name").string(r->name);
+    w.key("subject_type").string(type);
+    w.key("network").boolean(true);
+    w.key("enabled").boolean(l.enabled && r->enabled);
+    w.key("window_days").number(to_seconds(r->window) / 86400.0, 3);
+    w.key("min_count").integer(r->min_count);
+    w.key("weight").number(r->weight, 3);
+    w.key("cooldown_days").number(to_seconds(r->cooldown) / 86400.0, 3);
+    w.key("escalation_step").number(r->escalation_step, 3);
+    w.end_object();
+  }
+  w.begin_object();
+  w.key("name").string(l.person_lift.name);
+  w.key("subject_type").string("person");
+  w.key("network").boolean(true);
+  w.key("enabled").boolean(l.enabled && l.person_lift.enabled);
+  w.key("share").number(l.person_lift.share, 3);
+  w.key("threshold").number(l.person_lift.threshold, 3);
+  w.key("link_window_days").number(to_seconds(l.link_window) / 86400.0, 3);
+  w.end_object();
   w.end_array();
   return out;
 }
@@ -114,6 +142,12 @@ class KafkaAlertOutput final : public AlertOutput {
   KafkaAlertOutput(const Settings& settings, RecordSink& sink, AlertFeed& feed, bool print,
                    PipelineMetrics& metrics)
       : settings_(settings), sink_(sink), feed_(feed), print_(print), metrics_(metrics) {}
+  void on_notice(const EntityNotice& notice) override {
+    encode_notice(notice, notice_value_);
+    routing_key(notice.to_type, notice.to_key, notice_key_);
+    Status s = sink_.produce(settings_.topics.subjects, notice_key_, notice_value_);
+    if (!s && status_) status_ = std::move(s);
+  }
   void on_alert(const Alert& alert, std::string_view json) override {
     Status s = sink_.produce(settings_.topics.alerts, alert.alert_id, json);
     if (!s && status_) status_ = std::move(s);
@@ -147,7 +181,11 @@ class KafkaAlertOutput final : public AlertOutput {
   PipelineMetrics& metrics_;
   std::uint64_t breaches_ = 0;
   Status status_ = Status::ok();
+  std::string notice_key_;
+  std::string notice_value_;
 };
+
+constexpr auto kEntityTimeout = std::chrono::seconds(10);
 
 }  // namespace
 
@@ -170,6 +208,7 @@ struct Service::Impl {
   std::unique_ptr<OversightMetrics> oversight;
   AlertFeed feed{1000};
   std::unique_ptr<HttpServer> http;
+  EntityRequests entity_requests;
 
   std::atomic<std::uint64_t> intake_in{0}, intake_dlq{0}, routed{0}, convergence_in{0},
       alerts{0};
@@ -256,8 +295,13 @@ Status Service::start() {
   if (m.options.serve_http) {
     m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
     m.http->set_rules_json(rules_json(m.settings.operators));
+    m.http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", [&m](const HttpRequest& req) {
+      EntityLookup lookup;
+      if (auto bad = check_entity_request(req, lookup)) return *bad;
+      return m.entity_requests.ask(std::move(lookup), kEntityTimeout);
+    });
     if (Status h = m.http->start(); !h) return h;
-    spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts)",
+    spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities)",
                  m.http->address());
   }
 
@@ -354,6 +398,7 @@ void Service::Impl::run_convergence() {
   RecordBatch batch;
   RoutedSignal routed;
   RoutedChainEvent routed_chain;
+  EntityNotice notice;
   std::uint64_t undecodable = 0;
   auto last_lag = std::chrono::steady_clock::now();
   auto last_expiry = last_lag;
@@ -366,27 +411,23 @@ void Service::Impl::run_convergence() {
     if (!batch.records.empty()) {
       const auto t0 = std::chrono::steady_clock::now();
       for (const auto& r : batch.records) {
-        // Written by an intake with a different catalogue or version: counted,
-        // logged once per batch.
-        switch (internal_record_kind(r.value)) {
-          case kRoutedCodecVersion:
-            if (decode_routed(r.value, settings.operators, routed)) {
-              stage.process(r.partition, routed);
-            } else {
-              ++undecodable;
-            }
-            break;
-          case kRoutedChainEventKind:
-            if (decode_routed_chain(r.value, settings.operators, routed_chain)) {
-              stage.process_chain(r.partition, routed_chain);
-            } else {
-              ++undecodable;
-            }
-            break;
-          default:
-            ++undecodable;
-            break;
+        // Undecodable records (written with a different catalogue or by a
+        // newer version) are counted and logged once per batch.
+        switch (internal_record_kind(r.value).value_or(InternalRecordKind{0})) {
+          case InternalRecordKind::routed_signal:
+            if (!decode_routed(r.value, settings.operators, routed)) break;
+            stage.process(r.partition, routed);
+            continue;
+          case InternalRecordKind::entity_notice:
+            if (!decode_notice(r.value, notice)) break;
+            stage.process_notice(r.partition, notice);
+            continue;
+          case InternalRecordKind::chain_event:
+            if (!decode_routed_chain(r.value, settings.operators, routed_chain)) break;
+            stage.process_chain(r.partition, routed_chain);
+            continue;
         }
+        ++undecodable;
       }
       if (undecodable > 0) {
         spdlog::warn("convergence: {} internal records could not be decoded", undecodable);
@@ -407,7 +448,9 @@ void Service::Impl::run_convergence() {
       convergence_in += stage.counters().total_in();
       alerts += stage.counters().alerts;
       publish_stage_counters(stage.counters(), Stage::convergence, *metrics);
+      publish_link_counters(stage.link_counters(), *metrics);
     }
+    entity_requests.serve(stage, *sink, settings.topics.audit, clock);
     auto now = std::chrono::steady_clock::now();
     if (now - last_oversight > kOversightInterval) {
       // Melding deadlines by the watermark, open meldingen and missing gauges.
@@ -427,14 +470,17 @@ void Service::Impl::run_convergence() {
         if (lag.lag) metrics->set_consumer_lag("convergence", lag.topic, lag.partition, *lag.lag);
       }
       metrics->set_state_entries("convergence", stage.state_entries());
+      metrics->set_state_entries("links", stage.link_state_entries());
     }
     if (now - last_expiry > kExpiryInterval) {
       last_expiry = now;
       if (stage.expire() > 0) {
         if (Status f = stage.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
       }
+      publish_link_counters(stage.link_counters(), *metrics);
     }
   }
+  entity_requests.close();
   if (Status f = stage.flush(); !f) spdlog::error("final state flush: {}", f.message());
   (void)sink->flush(kFlushTimeout);
   loop_done();

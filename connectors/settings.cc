@@ -261,6 +261,8 @@ Section<Settings> root_section() {
   s.custom({"oversight", "map", "", "", "",
             "Chain oversight: melding deadline, MOB spike rule, registration counting rules."},
            elsewhere);
+  s.custom({"linking", "map", "", "", "", "Links between subjects and the network rules."},
+           elsewhere);
   return s;
 }
 

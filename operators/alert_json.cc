@@ -49,6 +49,17 @@ bool read_subject(simdjson::dom::element e, SubjectType& type, std::string& key,
 
 }  // namespace
 
+void write_contribution_json(JsonWriter& w, const Contribution& c, const OperatorConfig& config) {
+  w.begin_object();
+  w.key("signal_id").string(c.signal_id);
+  w.key("source").string(source_name(config, c.source));
+  w.key("indicator").string(indicator_code(config, c.indicator));
+  w.key("observed_at").timestamp(to_ms(c.observed_at));
+  w.key("weight").number(c.weight, kWeightDecimals);
+  w.key("decayed_weight").number(c.decayed_weight, kWeightDecimals);
+  w.end_object();
+}
+
 void write_alert_json(const Alert& a, const OperatorConfig& config, std::string& out) {
   JsonWriter w(out);
   w.begin_object();
@@ -69,16 +80,7 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
   w.key("raised_at").timestamp(to_ms(a.raised_at));
   w.key("detection_delay_seconds").number(a.detection_delay_seconds, kSecondsDecimals);
   w.key("contributions").begin_array();
-  for (const auto& c : a.contributions) {
-    w.begin_object();
-    w.key("signal_id").string(c.signal_id);
-    w.key("source").string(source_name(config, c.source));
-    w.key("indicator").string(indicator_code(config, c.indicator));
-    w.key("observed_at").timestamp(to_ms(c.observed_at));
-    w.key("weight").number(c.weight, kWeightDecimals);
-    w.key("decayed_weight").number(c.decayed_weight, kWeightDecimals);
-    w.end_object();
-  }
+  for (const auto& c : a.contributions) write_contribution_json(w, c, config);
   w.end_array();
   w.key("linked").begin_array();
   for (const auto& l : a.linked) {

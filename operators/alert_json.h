@@ -12,6 +12,8 @@
 
 namespace mozaiek {
 
+class JsonWriter;
+
 inline constexpr std::string_view kAlertSchema = "mozaiek.alert/v1";
 
 // Appends the alert as one JSON object (no trailing newline) to out. Source
@@ -21,6 +23,9 @@ void write_alert_json(const Alert& alert, const OperatorConfig& config, std::str
 // One human-readable line for consoles and the demo ("ALERT <id> <rule>
 // <type>:<key prefix> ..."); person keys are pseudonyms, cut to 12 hex.
 std::string alert_line(const Alert& alert);
+
+// One contribution object as in alerts; shared with the entity view.
+void write_contribution_json(JsonWriter& w, const Contribution& c, const OperatorConfig& config);
 
 // Parses an alert v1 document: alert_id, rule, subject, score, sources,
 // first_seen/last_seen/raised_at, detection_delay_seconds, contributions

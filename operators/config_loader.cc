@@ -436,6 +436,122 @@ void load_rules(const YAML::Node& node, OperatorConfig& cfg, std::vector<std::st
   }
 }
 
+// ---- linking ------------------------------------------------------------
+
+Section<NetworkRule> network_rule_section(const std::string& path, const NetworkRule& prototype,
+                                          const std::string& what, const std::string& counted) {
+  Section<NetworkRule> s(path, what, prototype);
+  s.text("name", &NetworkRule::name,
+         "Rule name in alerts, alert ids and metric labels. Changing it changes alert ids.",
+         config::check_identifier, "a-z 0-9 _ -");
+  s.flag("enabled", &NetworkRule::enabled, "Whether the rule raises alerts.");
+  s.days("window_days", &NetworkRule::window, config::greater_than(0),
+         "Event-time window in which a link or signal counts.");
+  s.integer("min_count", &NetworkRule::min_count, config::between(1, 1000),
+            "Distinct " + counted + " needed for an alert.");
+  s.number("weight", &NetworkRule::weight, config::greater_than(0),
+           "Score per distinct " + counted.substr(0, counted.size() - 1) +
+               " (the alert's score is weight * count).");
+  s.days("cooldown_days", &NetworkRule::cooldown, config::at_least(0),
+         "Event-time quiet period after an alert; within it only an escalation is raised.");
+  s.number("escalation_step", &NetworkRule::escalation_step, config::greater_than(0),
+           "Score rise over the last alert that re-raises it during the cooldown.");
+  return s;
+}
+
+std::string check_subject_type(const std::string& s) {
+  if (subject_type_from(s)) return "";
+  return "'" + s + "' is not one of: person vehicle location";
+}
+
+Section<LiftRule> lift_section() {
+  Section<LiftRule> s(
+      "linking.person_lift",
+      "A person's score lifted by the own scores of linked entities: own score + share * the sum "
+      "of the linked entities' own scores (without the signals they share with the person, "
+      "decayed by their rule's half-life) over live links. An alert when the lifted score "
+      "reaches the threshold.",
+      LiftRule{});
+  s.text("name", &LiftRule::name, "Rule name in alerts, alert ids and metric labels.",
+         config::check_identifier, "a-z 0-9 _ -");
+  s.flag("enabled", &LiftRule::enabled, "Whether lifted person alerts are raised.");
+  s.number("share", &LiftRule::share, config::between(0, 1),
+           "Share of a linked entity's own score added to the person's score.");
+  s.number("threshold", &LiftRule::threshold, config::greater_than(0),
+           "Lifted score at which an alert is raised.");
+  s.list("from", &LiftRule::from, "Subject types whose scores lift a linked person.",
+         check_subject_type, "person, vehicle, location");
+  s.days("cooldown_days", &LiftRule::cooldown, config::at_least(0),
+         "Event-time quiet period after a lifted alert.");
+  s.number("escalation_step", &LiftRule::escalation_step, config::greater_than(0),
+           "Score rise over the last lifted alert that re-raises it during the cooldown.");
+  return s;
+}
+
+Section<NetworkRule> pickup_van_section() {
+  return network_rule_section(
+      "linking.pickup_van", LinkingConfig{}.pickup_van,
+      "A vehicle linked to `min_count` or more distinct reception locations (see "
+      "`linking.reception_locations`) within the window: the pickup van.",
+      "reception locations");
+}
+Section<NetworkRule> linked_persons_section() {
+  return network_rule_section(
+      "linking.linked_persons", LinkingConfig{}.linked_persons,
+      "A vehicle or location linked within the window to `min_count` or more distinct persons "
+      "who have signals of their own (besides the ones naming the vehicle or location).",
+      "persons");
+}
+Section<NetworkRule> address_hotspot_section() {
+  return network_rule_section(
+      "linking.address_hotspot", LinkingConfig{}.address_hotspot,
+      "A location with signals from `min_count` or more distinct organisations within the "
+      "window: the address hot-spot.",
+      "organisations");
+}
+
+Section<LinkingConfig> linking_section() {
+  Section<LinkingConfig> s(
+      "linking",
+      "Links between subjects named by the same signal (person-vehicle, person-location, "
+      "vehicle-location, ...), network rules over them, and the lift of a person's score by "
+      "linked entities.");
+  s.flag("enabled", &LinkingConfig::enabled, "Keep links and evaluate the network rules.");
+  s.days("link_window_days", &LinkingConfig::link_window, config::greater_than(0),
+         "A link expires this long (event time) after the last signal naming both ends.");
+  s.integer("max_links", &LinkingConfig::max_links, config::between(1, 10000),
+            "Links kept per entity; the least recently refreshed go first.");
+  s.integer("max_link_signals", &LinkingConfig::max_link_signals, config::between(1, 1000),
+            "Signal ids kept per link (the newest).");
+  s.number("notice_step", &LinkingConfig::notice_step, config::greater_than(0),
+           "Own-score change after which an entity tells its linked entities again.");
+  s.list("reception_locations", &LinkingConfig::reception_locations,
+         "Location ids that are reception sites for `pickup_van`: an exact id, or a prefix "
+         "ending in '-' (\"coa-\").",
+         check_location_id, "normalised location ids or prefixes");
+  struct RuleSection {
+    const char* key;
+    NetworkRule LinkingConfig::*rule;
+    Section<NetworkRule> (*make)();
+    const char* description;
+  };
+  for (const RuleSection& r :
+       {RuleSection{"pickup_van", &LinkingConfig::pickup_van, pickup_van_section,
+                    "Rule: a vehicle linked to reception locations."},
+        RuleSection{"linked_persons", &LinkingConfig::linked_persons, linked_persons_section,
+                    "Rule: a vehicle or location linked to persons with signals of their own."},
+        RuleSection{"address_hotspot", &LinkingConfig::address_hotspot, address_hotspot_section,
+                    "Rule: a location with signals from several organisations."}}) {
+    s.custom({r.key, "map", "", "", "", r.description},
+             [r](const YAML::Node& v, const std::string& path, LinkingConfig& out,
+                 std::vector<std::string>& errors) { r.make().parse(v, path, out.*(r.rule), errors); });
+  }
+  s.custom({"person_lift", "map", "", "", "", "A person's score lifted by linked entities."},
+           [](const YAML::Node& v, const std::string& path, LinkingConfig& out,
+              std::vector<std::string>& errors) { lift_section().parse(v, path, out.person_lift, errors); });
+  return s;
+}
+
 // ---- privacy, limits, metrics -------------------------------------------
 
 Section<OperatorConfig> privacy_section() {
@@ -580,11 +696,38 @@ void check_cross_section(const YAML::Node& root, OperatorConfig& cfg,
   }
 }
 
+// Network rule names share the metric label set and alert ids with the
+// convergence rules: they must not collide.
+void check_linking(const YAML::Node& root, const OperatorConfig& cfg,
+                   std::vector<std::string>& errors) {
+  std::map<std::string, std::string> names;
+  for (const auto& r : cfg.rules) names.emplace(r.name, "rules");
+  const LinkingConfig& l = cfg.linking;
+  const std::pair<const std::string*, std::string> linking_names[] = {
+      {&l.pickup_van.name, "pickup_van"},
+      {&l.linked_persons.name, "linked_persons"},
+      {&l.address_hotspot.name, "address_hotspot"},
+      {&l.person_lift.name, "person_lift"}};
+  const YAML::Node linking = root["linking"];
+  for (const auto& [name, key] : linking_names) {
+    const std::string path = "linking." + key + ".name";
+    if (auto [it, fresh] = names.emplace(*name, path); !fresh) {
+      YAML::Node at;
+      if (linking && linking.IsMap() && linking[key] && linking[key].IsMap()) {
+        at = linking[key]["name"];
+      }
+      add_error(errors, path, "duplicate rule name '" + *name + "' (also " + it->second + ")",
+                at);
+    }
+  }
+}
+
 }  // namespace
 
 const std::vector<std::string>& operator_config_sections() {
-  static const std::vector<std::string> sections{"catalogue", "sources", "rules",    "privacy",
-                                                 "limits",    "metrics", "oversight"};
+  static const std::vector<std::string> sections{"catalogue", "sources",   "rules",  "privacy",
+                                                 "limits",    "metrics",   "oversight",
+                                                 "linking"};
   return sections;
 }
 
@@ -604,6 +747,8 @@ bool load_operator_config(const YAML::Node& root, OperatorConfig& out,
   limits_section().parse(root["limits"], "limits", cfg, errors);
   metrics_section().parse(root["metrics"], "metrics", cfg, errors);
   oversight_section().parse(root["oversight"], "oversight", cfg.oversight, errors);
+  linking_section().parse(root["linking"], "linking", cfg.linking, errors);
+  check_linking(root, cfg, errors);
   check_cross_section(root, cfg, errors);
   if (errors.size() != before) return false;
   out = std::move(cfg);
@@ -614,7 +759,10 @@ std::vector<config::SectionDoc> operator_config_reference() {
   return {catalogue_section(true).doc(), indicator_section().doc(),
           source_section(nullptr).doc(), rule_section().doc(),
           privacy_section().doc(),        limits_section().doc(),
-          metrics_section().doc(),        oversight_section().doc()};
+          metrics_section().doc(),        oversight_section().doc(),
+          linking_section().doc(),        pickup_van_section().doc(),
+          linked_persons_section().doc(), address_hotspot_section().doc(),
+          lift_section().doc()};
 }
 
 }  // namespace mozaiek

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "operators/convergence/alert_id.h"
+#include "operators/convergence/episode.h"
 #include "operators/convergence/subject_codec.h"
 #include "operators/convergence/subject_state.h"
 #include "stream/string_table.h"
@@ -24,11 +25,7 @@ using SubjectNode = SubjectTable::Node;
 
 namespace {
 
-// Scores are sums of exp2() terms; a threshold met exactly in decimal must
-// not be missed by a rounding error in the last bit.
-bool reaches(double score, double target) {
-  return score + 1e-9 * std::max(1.0, std::fabs(target)) >= target;
-}
+using convergence::reaches;
 
 double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
@@ -69,13 +66,11 @@ struct Candidate {
 // escalation by the rule's step.
 std::optional<Candidate> alertable(const Subject& s, std::int64_t at, double score, Range r,
                                    const ConvergenceRule& rule, const RuleParams& p) {
-  const bool in_cooldown = s.alerted && at < s.last_alert_ms + p.cooldown_ms &&
-                           at > s.last_alert_ms - p.cooldown_ms;
-  if (!in_cooldown) return Candidate{at, score, r, 0, at};
-  if (reaches(score, s.last_alert_score + rule.escalation_step)) {
-    return Candidate{at, score, r, s.level + 1, s.episode_start_ms};
-  }
-  return std::nullopt;
+  const convergence::EpisodeHistory h{s.alerted, s.last_alert_ms, s.last_alert_score, s.level,
+                                     s.episode_start_ms};
+  const auto step = convergence::next_alert(h, at, score, p.cooldown_ms, rule.escalation_step);
+  if (!step) return std::nullopt;
+  return Candidate{at, score, r, step->level, step->episode_start_ms};
 }
 
 // The alert explains itself: every contribution in the window at the alert's
@@ -523,6 +518,7 @@ std::optional<ConvergenceScorer::SubjectView> ConvergenceScorer::inspect(State& 
     c.weight = e.weight;
     c.decayed_weight = convergence::decayed_weight(e, t, p);
   }
+  if (!s->entries.empty()) view.newest = event_time_from_ms(s->entries.back().observed_ms);
   for (const auto& id : s->alert_ids) view.alert_ids.emplace_back(id.data(), id.size());
   if (s->alerted) {
     view.level = s->level;

@@ -85,6 +85,7 @@ class ConvergenceScorer {
     std::string key;
     double score = 0;
     std::vector<Contribution> contributions;  // in the window at `at`, decayed to `at`
+    EventTime newest = kMinEventTime;         // the newest contribution held (may be after `at`)
     std::vector<std::string> alert_ids;       // oldest first, the most recent few
     int level = 0;                            // level of the last alert
     EventTime last_alert_at = kMinEventTime;  // kMinEventTime if never alerted

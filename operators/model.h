@@ -114,6 +114,50 @@ struct OversightConfig {
   };
 };
 
+// One network rule of the linking layer (see operators/linking/): it fires
+// on an entity when at least `min_count` distinct linked entities (or
+// organisations) qualify within `window`; its score is weight * that count.
+struct NetworkRule {
+  std::string name;
+  bool enabled = true;
+  Millis window = days(60);
+  int min_count = 3;
+  double weight = 2.0;
+  Millis cooldown = days(14);
+  double escalation_step = 4.0;  // score rise that re-raises it during the cooldown
+};
+
+// The lift of a person's score: own score + share * the own scores (as last
+// noticed, decayed by the linked type's half-life) of entities of the types
+// in `from` linked to the person by a live link. An alert when the lifted
+// score reaches the threshold and the lift is part of it.
+struct LiftRule {
+  std::string name = "person_linked";
+  bool enabled = true;
+  double share = 0.5;
+  double threshold = 6.0;
+  std::vector<std::string> from{"vehicle"};  // subject types whose scores lift
+  Millis cooldown = days(14);
+  double escalation_step = 3.0;
+};
+
+// The linking layer: links between subjects named by the same signal, the
+// network rules over them, and the lift of a person's score by the own
+// scores of linked entities.
+struct LinkingConfig {
+  bool enabled = true;
+  Millis link_window = days(60);       // a link expires this long after its last signal
+  std::size_t max_links = 64;           // links kept per entity (the oldest go first)
+  std::size_t max_link_signals = 8;     // signal ids kept per link (the newest)
+  double notice_step = 1.0;             // own-score change that re-notifies linked entities
+  // Location ids counting as reception (pickup_van): exact ids or prefixes ending in '-'.
+  std::vector<std::string> reception_locations{"coa-", "nidos-"};
+  NetworkRule pickup_van{"pickup_van", true, days(60), 3, 2.0, days(14), 4.0};
+  NetworkRule linked_persons{"linked_persons", true, days(60), 3, 2.0, days(14), 4.0};
+  NetworkRule address_hotspot{"address_hotspot", true, days(30), 4, 2.0, days(60), 4.0};
+  LiftRule person_lift;
+};
+
 // Everything operators need from the configuration.
 struct OperatorConfig {
   Catalogue catalogue;
@@ -127,6 +171,7 @@ struct OperatorConfig {
   std::size_t max_subjects_per_signal = 16;
   std::size_t max_field_bytes = 256;  // any string field longer -> field_too_large
   OversightConfig oversight;
+  LinkingConfig linking;
 
   std::optional<SourceId> find_source(std::string_view name) const;
   const ConvergenceRule& rule_for(SubjectType t) const {

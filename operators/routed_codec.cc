@@ -1,12 +1,12 @@
 #include "operators/routed_codec.h"
 
-#include "operators/binary_codec.h"
+#include "operators/wire_format.h"
 
 namespace mozaiek {
-using codec::put_string;
-using codec::put_time;
-using codec::put_varint;
-using codec::Reader;
+using wire::put_string;
+using wire::put_time;
+using wire::put_varint;
+using wire::Reader;
 
 void encode_routed(const RoutedSignal& r, const OperatorConfig& config, std::string& out) {
   // An id outside the config is a programmer error; an empty name makes the

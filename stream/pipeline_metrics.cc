@@ -86,6 +86,29 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
     }
   }
 
+  auto& created = prometheus::BuildCounter()
+                      .Name("mozaiek_links_created_total")
+                      .Help("Links created between subjects named by the same signal, by link "
+                            "type (the types of its ends).")
+                      .Register(registry);
+  auto& expired = prometheus::BuildCounter()
+                      .Name("mozaiek_links_expired_total")
+                      .Help("Links dropped after the link window (or beyond the per-entity "
+                            "bound), by link type.")
+                      .Register(registry);
+  for (const auto& t : with_other(labels_.link_types)) {
+    links_created_.push_back(&created.Add({{"link_type", t}}));
+    links_expired_.push_back(&expired.Add({{"link_type", t}}));
+  }
+  auto& notices = prometheus::BuildCounter()
+                      .Name("mozaiek_entity_notices_total")
+                      .Help("Notices between linked subjects on the internal topic, by kind "
+                            "(sent, received, unmatched: for a link the receiver no longer "
+                            "holds).")
+                      .Register(registry);
+  notices_ = {&notices.Add({{"kind", "sent"}}), &notices.Add({{"kind", "received"}}),
+              &notices.Add({{"kind", "unmatched"}})};
+
   latency_ = &prometheus::BuildHistogram()
                   .Name("mozaiek_processing_latency_seconds")
                   .Help("Processing time per record, from poll to flushed output.")
@@ -284,6 +307,20 @@ void PipelineMetrics::set_source_silence(std::size_t source, double seconds) {
 
 void PipelineMetrics::set_source_idle(std::size_t source, bool idle) {
   idle_[slot(source, labels_.sources.size())]->Set(idle ? 1.0 : 0.0);
+}
+
+void PipelineMetrics::record_links(std::size_t link_type, std::uint64_t created,
+                                   std::uint64_t expired) {
+  const std::size_t i = slot(link_type, labels_.link_types.size());
+  if (created != 0) links_created_[i]->Increment(static_cast<double>(created));
+  if (expired != 0) links_expired_[i]->Increment(static_cast<double>(expired));
+}
+
+void PipelineMetrics::record_notices(std::uint64_t sent, std::uint64_t received,
+                                     std::uint64_t unmatched) {
+  if (sent != 0) notices_[0]->Increment(static_cast<double>(sent));
+  if (received != 0) notices_[1]->Increment(static_cast<double>(received));
+  if (unmatched != 0) notices_[2]->Increment(static_cast<double>(unmatched));
 }
 
 void PipelineMetrics::set_state_entries(std::size_t store, std::uint64_t n) {

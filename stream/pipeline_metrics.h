@@ -9,6 +9,7 @@
 // batch: they count in plain integers and add per batch.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,6 +44,7 @@ struct PipelineLabelSets {
   std::int32_t partitions = 1;  // partitions 0..partitions-1 get their own label
   std::vector<std::string> stores;
   std::vector<std::string> stages{"intake", "convergence"};
+  std::vector<std::string> link_types;  // by the types of a link's ends, "person_vehicle"
   std::string version = "0.1.0";
 };
 
@@ -82,6 +84,11 @@ class PipelineMetrics {
   // level 0 is the first alert of an episode ("new"), higher levels are escalations.
   void record_alert(std::size_t rule, std::size_t subject_type, int level);
   void record_alert(std::string_view rule, std::string_view subject_type, int level);
+  // Links between subjects (each counted once, not at both ends).
+  void record_links(std::size_t link_type, std::uint64_t created, std::uint64_t expired);
+  // Entity notices between linked subjects: sent, received, and received
+  // for a link the receiving end no longer holds.
+  void record_notices(std::uint64_t sent, std::uint64_t received, std::uint64_t unmatched);
   void record_task_error(std::size_t stage, std::uint64_t n = 1);
   void record_task_error(std::string_view stage, std::uint64_t n = 1);
   // The pipeline (re)started in this process: counts it and sets the start
@@ -123,6 +130,9 @@ class PipelineMetrics {
   std::vector<prometheus::Gauge*> idle_;
   std::vector<prometheus::Gauge*> state_entries_;  // by store (+ other)
   std::vector<prometheus::Counter*> task_errors_;  // by stage (+ other)
+  std::vector<prometheus::Counter*> links_created_;  // by link type (+ other)
+  std::vector<prometheus::Counter*> links_expired_;
+  std::array<prometheus::Counter*, 3> notices_{};  // sent, received, unmatched
   prometheus::Counter* starts_ = nullptr;
   prometheus::Gauge* start_time_ = nullptr;
 };

@@ -32,6 +32,7 @@ struct BenchOptions {
   std::size_t signals = 1'000'000;
   std::size_t e2e_signals = 1'000'000;
   int rounds = 3;
+  bool no_linking = false;
   std::string mode = "all";  // inprocess | e2e | all
   std::string work_dir = "/tmp";
 };
@@ -119,14 +120,20 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
     const double rate = n / secs;
     rates.push_back(rate);
     cpu_rates.push_back(n / thread_cpu);
+    const LinkCounters& links = pipeline.convergence().link_counters();
+    std::uint64_t links_created = 0;
+    for (auto k : links.created) links_created += k;
     std::printf(
         "in-process round %d: %.0f signals/s wall (%.2f s), %.0f per CPU second of the pipeline "
         "thread, %.0f per CPU second of the process (RocksDB background work included); %llu "
-        "routed subjects, %llu alerts, %llu dlq\n",
+        "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices\n",
         round + 1, rate, secs, n / thread_cpu, n / process_cpu,
         static_cast<unsigned long long>(c.routed),
         static_cast<unsigned long long>(pipeline.alerts_raised()),
-        static_cast<unsigned long long>(c.total_dlq()));
+        static_cast<unsigned long long>(c.total_dlq()),
+        settings.operators.linking.enabled ? "on" : "off",
+        static_cast<unsigned long long>(links_created),
+        static_cast<unsigned long long>(links.notices_sent));
     db.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);
@@ -235,6 +242,7 @@ int bench(const BenchOptions& o) {
     for (const auto& e : errors) std::fprintf(stderr, "config error: %s\n", e.c_str());
     return 2;
   }
+  if (o.no_linking) settings.operators.linking.enabled = false;
   std::string key;
   if (Status s = load_pseudonym_key(settings, true, key); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
@@ -259,6 +267,8 @@ void add_bench_command(CLI::App& app, Runner& run) {
   cmd->add_option("--e2e-signals", o->e2e_signals, "Signals for the end-to-end run")
       ->capture_default_str();
   cmd->add_option("--rounds", o->rounds, "In-process rounds")->capture_default_str();
+  cmd->add_flag("--no-linking", o->no_linking,
+                "Turn the linking layer off (linking.enabled: false), to measure its cost");
   cmd->add_option("--mode", o->mode, "inprocess | e2e | all")
       ->check(CLI::IsMember({"inprocess", "e2e", "all"}))
       ->capture_default_str();

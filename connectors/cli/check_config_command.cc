@@ -34,6 +34,20 @@ int check_config(const std::string& path) {
               to_seconds(o.melding_deadline) / 86400.0, to_seconds(o.spike_window) / 86400.0,
               to_seconds(o.spike_baseline) / 86400.0, o.spike_p_value, o.spike_min_departures,
               rules.c_str());
+  const LinkingConfig& l = ops.linking;
+  if (!l.enabled) {
+    std::printf("  linking: off\n");
+    return 0;
+  }
+  std::printf("  linking: link window %lld d, %zu links per entity\n",
+              static_cast<long long>(l.link_window / days(1)), l.max_links);
+  for (const auto* r : {&l.pickup_van, &l.linked_persons, &l.address_hotspot}) {
+    std::printf("  network rule %s: %s, window %lld d, at %d distinct, weight %.2f\n",
+                r->name.c_str(), r->enabled ? "on" : "off",
+                static_cast<long long>(r->window / days(1)), r->min_count, r->weight);
+  }
+  std::printf("  network rule %s: %s, share %.2f, threshold %.2f\n", l.person_lift.name.c_str(),
+              l.person_lift.enabled ? "on" : "off", l.person_lift.share, l.person_lift.threshold);
   return 0;
 }
 

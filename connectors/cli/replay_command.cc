@@ -6,12 +6,15 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 
 #include "connectors/cli/commands.h"
 #include "connectors/local_pipeline.h"
 #include "connectors/metrics_bridge.h"
 #include "connectors/ndjson_file.h"
 #include "connectors/settings.h"
+#include "operators/linking/entity_view.h"
+#include "stream/json_writer.h"
 #include "stream/rocksdb_state.h"
 
 namespace mozaiek::cli {
@@ -24,8 +27,24 @@ struct ReplayOptions {
   std::string dlq;
   std::string metrics_out;
   std::string state_dir;
+  std::vector<std::string> entities;  // "<type>:<key>"
+  std::string entity_out;
   bool demo_key = false;
 };
+
+// "vehicle:FR-AB123CD" -> (vehicle, "FR-AB123CD"); persons by pseudonym only.
+std::optional<std::pair<SubjectType, std::string>> parse_entity(const std::string& text) {
+  const auto colon = text.find(':');
+  if (colon == std::string::npos || colon + 1 == text.size()) return std::nullopt;
+  const auto type = subject_type_from(std::string_view(text).substr(0, colon));
+  if (!type) return std::nullopt;
+  std::string key = text.substr(colon + 1);
+  if (*type == SubjectType::person &&
+      (key.size() != 64 || key.find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    return std::nullopt;
+  }
+  return std::pair{*type, std::move(key)};
+}
 
 std::string dlq_breakdown(const StageCounters& c) {
   std::string out;
@@ -52,6 +71,18 @@ int replay(const ReplayOptions& o) {
     return 2;
   }
   Pseudonymiser pseudonymiser(key);
+  std::vector<std::pair<SubjectType, std::string>> entities;
+  for (const auto& text : o.entities) {
+    auto e = parse_entity(text);
+    if (!e) {
+      std::fprintf(stderr,
+                   "error: --entity %s: expected <person|vehicle|location>:<key> (persons by "
+                   "their 64-hex pseudonym)\n",
+                   text.c_str());
+      return 2;
+    }
+    entities.push_back(std::move(*e));
+  }
 
   Status status = Status::ok();
   auto source = NdjsonSource::open(o.inputs, status);
@@ -117,6 +148,7 @@ int replay(const ReplayOptions& o) {
     oversight.publish_reporting_delay(pipeline.intake().reporting_delay());
     publish_stage_counters(pipeline.intake().counters(), Stage::intake, metrics);
     publish_stage_counters(pipeline.convergence().counters(), Stage::convergence, metrics);
+    publish_link_counters(pipeline.convergence().link_counters(), metrics);
     auto now = std::chrono::steady_clock::now();
     if (now - last_progress > std::chrono::seconds(2)) {
       last_progress = now;
@@ -132,6 +164,7 @@ int replay(const ReplayOptions& o) {
     return 1;
   }
   metrics.set_state_entries("convergence", pipeline.convergence().state_entries());
+  metrics.set_state_entries("links", pipeline.convergence().link_state_entries());
   publish_watermarks(pipeline.intake().watermarks(), clock.now(), metrics);
   if (!o.metrics_out.empty()) {
     std::ofstream out(o.metrics_out, std::ios::binary | std::ios::trunc);
@@ -152,6 +185,31 @@ int replay(const ReplayOptions& o) {
       static_cast<unsigned long long>(conv_totals.duplicates),
       static_cast<unsigned long long>(pipeline.alerts_raised()), secs,
       static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
+  if (!entities.empty()) {
+    // One entity view per line, at the final watermark.
+    std::string views, json;
+    for (const auto& [type, entity_key] : entities) {
+      if (pipeline.convergence().entity_view(type, entity_key, json)) {
+        views += json;
+      } else {
+        JsonWriter w(views);
+        w.begin_object().key("schema").string(kEntitySchema).key("subject").begin_object();
+        w.key("type").string(to_string(type)).key("key").string(entity_key).end_object();
+        w.key("found").boolean(false).end_object();
+      }
+      views += '\n';
+    }
+    if (o.entity_out.empty()) {
+      std::fwrite(views.data(), 1, views.size(), stdout);
+    } else {
+      std::ofstream out(o.entity_out, std::ios::binary | std::ios::trunc);
+      out << views;
+      if (!out) {
+        std::fprintf(stderr, "error: cannot write %s\n", o.entity_out.c_str());
+        return 1;
+      }
+    }
+  }
   return 0;
 }
 
@@ -175,6 +233,12 @@ void add_replay_command(CLI::App& app, Runner& run) {
                   "Write the final Prometheus exposition here");
   cmd->add_option("--state-dir", opts->state_dir,
                   "Keep operator state in RocksDB here (default: in memory)");
+  cmd->add_option("--entity", opts->entities,
+                  "After the replay, write this entity's view (score, contributions, links, "
+                  "alerts) as JSON: <person|vehicle|location>:<key>, persons by pseudonym "
+                  "(repeatable)");
+  cmd->add_option("--entity-out", opts->entity_out,
+                  "Write the entity views here, one JSON per line (default: stdout)");
   cmd->add_flag("--demo-key", opts->demo_key,
                 "Use the well-known demo pseudonym key (synthetic data only)");
   cmd->callback([opts, &run] { run = [opts] { return replay(*opts); }; });

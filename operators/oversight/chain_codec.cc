@@ -2,15 +2,16 @@
 
 #include <algorithm>
 
-#include "operators/binary_codec.h"
+#include "operators/internal_record.h"
+#include "operators/wire_format.h"
 #include "operators/routed_codec.h"
 
 namespace mozaiek {
 namespace {
 
-using codec::put_string;
-using codec::put_time;
-using codec::Reader;
+using wire::put_string;
+using wire::put_time;
+using wire::Reader;
 
 std::string_view label_at(const std::vector<std::string>& labels, std::uint8_t i) {
   return i < labels.size() ? std::string_view(labels[i]) : std::string_view("unknown");
@@ -29,7 +30,7 @@ void encode_routed_chain(const RoutedChainEvent& r, const OperatorConfig& config
                          std::string& out) {
   const ChainEvent& e = r.event;
   out.clear();
-  out.push_back(static_cast<char>(kRoutedChainEventKind));
+  out.push_back(static_cast<char>(InternalRecordKind::chain_event));
   out.push_back(static_cast<char>(r.entity));
   out.push_back(static_cast<char>(e.type));
   out.push_back(static_cast<char>(e.forms));
@@ -57,7 +58,7 @@ bool decode_routed_chain(std::string_view bytes, const OperatorConfig& config,
                          RoutedChainEvent& out) {
   Reader in(bytes);
   std::uint8_t kind, entity, type, forms, has_person;
-  if (!in.byte(kind) || kind != kRoutedChainEventKind) return false;
+  if (!in.byte(kind) || kind != static_cast<std::uint8_t>(InternalRecordKind::chain_event)) return false;
   if (!in.byte(entity) || entity > static_cast<std::uint8_t>(ChainEntity::location)) return false;
   if (!in.byte(type) || type >= kChainEventTypeCount) return false;
   if (!in.byte(forms) || forms > 15) return false;

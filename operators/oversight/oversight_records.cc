@@ -2,15 +2,15 @@
 
 #include <algorithm>
 
-#include "operators/binary_codec.h"
+#include "operators/wire_format.h"
 
 namespace mozaiek::oversight {
 namespace {
 
-using codec::put_string;
-using codec::put_time;
-using codec::put_varint;
-using codec::Reader;
+using wire::put_string;
+using wire::put_time;
+using wire::put_varint;
+using wire::Reader;
 
 constexpr std::uint8_t kFormat = 1;
 

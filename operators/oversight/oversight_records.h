@@ -1,7 +1,7 @@
 // The state the oversight tracker keeps per entity, and its encoding in the
 // partition's "oversight-p<N>" store. Keys: "m:<melding id>", "p:<person
 // pseudonym>", "l:<location id>". Values: u8 format version (1) followed by
-// the fields in declaration order (operators/binary_codec.h primitives).
+// the fields in declaration order (operators/wire_format.h primitives).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,7 @@
 #include "operators/pipeline/convergence_stage.h"
 
 #include "operators/alert_json.h"
+#include "operators/linking/entity_view.h"
 
 namespace mozaiek {
 
@@ -12,6 +13,7 @@ ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFacto
       output_(output),
       scorer_(config),
       oversight_(config, scorer_),
+      linker_(config, scorer_),
       counters_(config.sources.size()) {}
 
 ConvergenceStage::~ConvergenceStage() = default;
@@ -24,6 +26,8 @@ ConvergenceStage::PartitionState& ConvergenceStage::ensure(Partition p) {
   ps.state = scorer_.make_state(*ps.store);
   ps.oversight_store = stores_.open("oversight-p" + std::to_string(raw(p)));
   ps.oversight = oversight_.make_state(*ps.oversight_store);
+  ps.links_store = stores_.open("links-p" + std::to_string(raw(p)));
+  ps.links = linker_.make_state(*ps.links_store);
   return partitions_.emplace(raw(p), std::move(ps)).first->second;
 }
 
@@ -34,8 +38,11 @@ Status ConvergenceStage::revoke(Partition p) {
   if (it == partitions_.end()) return Status::ok();
   Status s = scorer_.flush(*it->second.state);
   Status o = oversight_.flush(*it->second.oversight);
+  Status l = linker_.flush(*it->second.links);
+  if (s && !o) s = o;
+  if (s && !l) s = l;
   partitions_.erase(it);
-  return s ? o : s;
+  return s;
 }
 
 void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
@@ -46,18 +53,46 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
                                : counters_.other_source();
   ++counters_.in[slot];
   alerts_.clear();
+  notices_.clear();
   auto result = scorer_.process(*ps.state, signal, clock_.now(), alerts_);
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];
+  if (result.kind == ConvergenceScorer::Result::Kind::scored ||
+      result.kind == ConvergenceScorer::Result::Kind::alerted) {
+    linker_.on_signal(*ps.links, *ps.state, signal, result.score, clock_.now(), alerts_, notices_);
+  }
+  emit(ps);
+}
+
+void ConvergenceStage::process_notice(Partition p, const EntityNotice& notice) {
+  auto& ps = ensure(p);
+  alerts_.clear();
+  notices_.clear();
+  linker_.on_notice(*ps.links, *ps.state, notice, clock_.now(), alerts_, notices_);
+  emit(ps);
+}
+
+void ConvergenceStage::emit(PartitionState& ps) {
   for (const auto& alert : alerts_) {
     if (alert.subject_type == SubjectType::person) {
       oversight_.note_person_alert(*ps.oversight, alert.subject_key, alert.last_seen);
     }
   }
-  emit(alerts_);
+  emit_alerts(alerts_);
+  for (const auto& notice : notices_) output_.on_notice(notice);
+  // Counted per record into the stage's totals, reset by whoever publishes.
+  LinkCounters& c = linker_.counters(*ps.links);
+  for (std::size_t i = 0; i < c.created.size(); ++i) {
+    link_counters_.created[i] += c.created[i];
+    link_counters_.expired[i] += c.expired[i];
+  }
+  link_counters_.notices_sent += c.notices_sent;
+  link_counters_.notices_received += c.notices_received;
+  link_counters_.notices_unmatched += c.notices_unmatched;
+  c.reset();
 }
 
-void ConvergenceStage::emit(const std::vector<Alert>& alerts) {
+void ConvergenceStage::emit_alerts(const std::vector<Alert>& alerts) {
   for (const auto& alert : alerts) {
     json_.clear();
     write_alert_json(alert, config_, json_);
@@ -74,7 +109,7 @@ void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event)
                          oversight_metrics_) == OversightTracker::Result::duplicate) {
     ++counters_.duplicates;
   }
-  emit(alerts_);
+  emit_alerts(alerts_);
 }
 
 void ConvergenceStage::maintain_oversight() {
@@ -85,7 +120,7 @@ void ConvergenceStage::maintain_oversight() {
                          oversight_metrics_);
     }
   }
-  emit(alerts_);
+  emit_alerts(alerts_);
   if (oversight_metrics_ == nullptr) return;
   OversightTracker::Gauges gauges;
   RegistrationTally registrations(config_);
@@ -120,6 +155,7 @@ Status ConvergenceStage::flush() {
   for (auto& [p, ps] : partitions_) {
     Status s = scorer_.flush(*ps.state);
     if (s) s = oversight_.flush(*ps.oversight);
+    if (s) s = linker_.flush(*ps.links);
     if (!s) return Status::error("flushing state of partition " + std::to_string(p) + ": " +
                                  s.message());
   }
@@ -132,6 +168,10 @@ std::size_t ConvergenceStage::expire() {
   for (auto& [p, ps] : partitions_) {
     n += scorer_.expire(*ps.state, watermark_.time);
     n += oversight_.expire(*ps.oversight, watermark_.time);
+    n += linker_.expire(*ps.links, watermark_.time);
+    LinkCounters& c = linker_.counters(*ps.links);
+    for (std::size_t i = 0; i < c.expired.size(); ++i) link_counters_.expired[i] += c.expired[i];
+    c.expired = {};
   }
   return n;
 }
@@ -142,6 +182,27 @@ std::size_t ConvergenceStage::state_entries() {
     n += ps.store->approximate_entries() + ps.oversight_store->approximate_entries();
   }
   return n;
+}
+
+std::size_t ConvergenceStage::link_state_entries() {
+  std::size_t n = 0;
+  for (auto& [p, ps] : partitions_) n += ps.links_store->approximate_entries();
+  return n;
+}
+
+bool ConvergenceStage::entity_view(SubjectType type, std::string_view key, std::string& json) {
+  const EventTime at = watermark_.known() ? watermark_.time
+                                          : EventTime{clock_.now().time_since_epoch()};
+  for (auto& [p, ps] : partitions_) {
+    auto scores = scorer_.inspect(*ps.state, type, key, at);
+    auto links = linker_.inspect(*ps.links, type, key, at);
+    if (!scores && !links) continue;
+    json.clear();
+    write_entity_json(type, key, at, scores ? &*scores : nullptr, links ? &*links : nullptr,
+                      config_, json);
+    return true;
+  }
+  return false;
 }
 
 ConvergenceScorer::State* ConvergenceStage::state(Partition p) {

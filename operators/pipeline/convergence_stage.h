@@ -1,6 +1,8 @@
-// ConvergenceStage: the second stage. Owns one convergence state per assigned
-// partition of the internal subjects topic, feeds routed signals to the
-// scorer, and hands alerts to its output. Owned by one task thread.
+// ConvergenceStage: the second stage. Owns one convergence state and one
+// link state per assigned partition of the internal subjects topic (stores
+// "convergence-p<N>" and "links-p<N>"), feeds routed signals to the scorer
+// and then to the link tracker, entity notices to the link tracker, and
+// hands alerts and outgoing notices to its output. Owned by one task thread.
 //
 // Lifecycle: assign(p) when a partition arrives (opens its state store),
 // process() per record, flush() before committing offsets, maintain() now
@@ -13,6 +15,8 @@
 #include <vector>
 
 #include "operators/convergence_scorer.h"
+#include "operators/linking/entity_notice.h"
+#include "operators/linking/link_tracker.h"
 #include "operators/model.h"
 #include "operators/oversight/chain_event.h"
 #include "operators/oversight/oversight_tracker.h"
@@ -29,6 +33,9 @@ class AlertOutput {
   virtual ~AlertOutput() = default;
   // json is the alert v1 document; valid only during the call.
   virtual void on_alert(const Alert& alert, std::string_view json) = 0;
+  // A notice for a linked entity, to be delivered on the internal topic
+  // keyed by its receiver; valid only during the call.
+  virtual void on_notice(const EntityNotice& notice) = 0;
 };
 
 class ConvergenceStage {
@@ -53,10 +60,18 @@ class ConvergenceStage {
   void set_oversight_metrics(OversightMetrics* metrics) { oversight_metrics_ = metrics; }
   const OversightTracker& oversight() const { return oversight_; }
   OversightTracker::State* oversight_state(Partition p);
+  void process_notice(Partition p, const EntityNotice& notice);
   [[nodiscard]] Status flush();
   // Expires state behind the watermark; call every few seconds at most.
   std::size_t expire();
   std::size_t state_entries();
+  std::size_t link_state_entries();
+  LinkCounters& link_counters() { return link_counters_; }
+
+  // The entity view JSON (operators/linking/entity_view.h) of one subject at
+  // the stage's watermark, searching the assigned partitions; false when no
+  // partition holds it.
+  bool entity_view(SubjectType type, std::string_view key, std::string& json);
 
   Watermark watermark() const { return watermark_; }
   StageCounters& counters() { return counters_; }
@@ -71,8 +86,12 @@ class ConvergenceStage {
     std::unique_ptr<ConvergenceScorer::State> state;
     std::unique_ptr<StateStore> oversight_store;
     std::unique_ptr<OversightTracker::State> oversight;
+    std::unique_ptr<StateStore> links_store;
+    std::unique_ptr<LinkTracker::State> links;
   };
-  void emit(const std::vector<Alert>& alerts);
+  // The alerts and notices of one record; person alerts are noted for oversight.
+  void emit(PartitionState& ps);
+  void emit_alerts(const std::vector<Alert>& alerts);
   PartitionState& ensure(Partition p);
 
   const OperatorConfig& config_;
@@ -84,10 +103,13 @@ class ConvergenceStage {
   OversightMetrics* oversight_metrics_ = nullptr;
   // Registration series published last time, so vanished ones are set to 0.
   std::map<RegistrationTally::Key, std::int64_t> published_registrations_;
+  LinkTracker linker_;
   std::map<std::int32_t, PartitionState> partitions_;
   Watermark watermark_;
   StageCounters counters_;
   std::vector<Alert> alerts_;
+  std::vector<EntityNotice> notices_;
+  LinkCounters link_counters_;
   std::string json_;
 };
 

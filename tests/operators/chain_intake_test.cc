@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "operators/internal_record.h"
 #include "operators/oversight/chain_codec.h"
 #include "operators/oversight/chain_router.h"
 #include "operators/routed_codec.h"
@@ -127,7 +128,7 @@ TEST_F(ChainIntakeTest, RoutesToTheEntitiesAndRoundTripsAsRecordKindTwo) {
 
   std::string bytes;
   encode_routed_chain(routed[0], settings_.operators, bytes);
-  EXPECT_EQ(internal_record_kind(bytes), kRoutedChainEventKind);
+  EXPECT_EQ(internal_record_kind(bytes), InternalRecordKind::chain_event);
   RoutedSignal not_a_signal;
   EXPECT_FALSE(decode_routed(bytes, settings_.operators, not_a_signal));
   RoutedChainEvent back;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "stream/rocksdb_state.h"
+#include "tests/support/expected_alert_id.h"
 
 namespace mozaiek {
 namespace {
@@ -81,20 +82,7 @@ RoutedSignal signal(std::string id, SourceId source, IndicatorId indicator, doub
   return s;
 }
 
-std::string expected_alert_id(const std::string& rule, const std::string& type,
-                              const std::string& key, EventTime episode_start, int level) {
-  const std::string input = rule + "|" + type + "|" + key + "|" +
-                            std::to_string(to_ms(episode_start)) + "|" + std::to_string(level);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (int i = 0; i < 16; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0xf]);
-  }
-  return hex;
-}
+using test::expected_alert_id;
 
 class TempDir {
  public:

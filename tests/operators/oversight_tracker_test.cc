@@ -55,6 +55,9 @@ class Stages final : public IntakeOutput, public AlertOutput {
     entity_.process_chain(Partition{0}, r);
   }
   void on_rejected(const Rejection& r, const RecordView&) override { rejected.push_back(r); }
+  // Linking notices only matter between linked entities; these tests check
+  // the oversight operator, so notices are counted, not delivered.
+  void on_notice(const EntityNotice&) override { ++notices; }
   void on_alert(const Alert& a, std::string_view json) override {
     alerts.push_back(a);
     Alert back;
@@ -82,6 +85,7 @@ class Stages final : public IntakeOutput, public AlertOutput {
 
   std::vector<Alert> alerts;
   std::vector<Rejection> rejected;
+  std::size_t notices = 0;
   StageCounters& intake_counters() { return intake_.counters(); }
   HistogramBatch& reporting_delay() { return intake_.reporting_delay(); }
   StageCounters& entity_counters() { return entity_.counters(); }

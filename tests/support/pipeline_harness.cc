@@ -147,5 +147,4 @@ void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& recor
   Status f = sink->flush(seconds(60));
   ASSERT_TRUE(f.is_ok()) << f.message();
 }
-
 }  // namespace mozaiek::test

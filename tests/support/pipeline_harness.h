@@ -66,6 +66,17 @@ std::size_t count_records(const KafkaSettings& kafka, const std::string& topic,
                           const std::string& group, std::size_t expected,
                           std::chrono::seconds deadline);
 
+// A sink that keeps every produced value, in order.
+class CollectingSink final : public RecordSink {
+ public:
+  Status produce(std::string_view, std::string_view, std::string_view value) override {
+    values.emplace_back(value);
+    return Status::ok();
+  }
+  Status flush(Millis) override { return Status::ok(); }
+  std::vector<std::string> values;
+};
+
 // Produces records, renaming "signals." topics to prefix + source.
 void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& records,
                  const std::string& signals_prefix);

@@ -1,15 +1,16 @@
-// Little building blocks of the internal binary record formats
-// (routed_codec, oversight/chain_codec): varints, zigzag event times,
-// length-prefixed strings, and a bounds-checked reader. Header-only; pure.
+// Building blocks of the binary encodings on the internal topic and in
+// state: varints, zigzag times, length-prefixed strings, and a
+// bounds-checked reader. Header-only; stateless and thread-safe.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "stream/time.h"
 
-namespace mozaiek::codec {
+namespace mozaiek::wire {
 
 inline void put_varint(std::uint64_t v, std::string& out) {
   while (v >= 0x80) {
@@ -19,18 +20,28 @@ inline void put_varint(std::uint64_t v, std::string& out) {
   out.push_back(static_cast<char>(v));
 }
 
-inline void put_time(EventTime t, std::string& out) {
-  const auto ms = static_cast<std::uint64_t>(to_ms(t));
-  // Zigzag, so the negative sentinel kMinEventTime stays a short-ish varint.
-  put_varint((ms << 1) ^ static_cast<std::uint64_t>(to_ms(t) >> 63), out);
+// Zigzag, so the negative sentinel kMinEventTime stays a short-ish varint.
+inline void put_signed(std::int64_t v, std::string& out) {
+  put_varint((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63), out);
 }
+
+inline void put_time(EventTime t, std::string& out) { put_signed(to_ms(t), out); }
 
 inline void put_string(std::string_view s, std::string& out) {
   put_varint(s.size(), out);
   out.append(s);
 }
 
-// Bounds-checked reader: every get fails once the input is exhausted.
+// A double as its 8 IEEE bytes, little end first.
+inline void put_double(double d, std::string& out) {
+  auto bits = std::bit_cast<std::uint64_t>(d);
+  for (int i = 0; i < 8; ++i) {
+    out.push_back(static_cast<char>(bits & 0xff));
+    bits >>= 8;
+  }
+}
+
+// Every get fails once the input is exhausted or malformed.
 class Reader {
  public:
   explicit Reader(std::string_view bytes) : p_(bytes) {}
@@ -52,6 +63,12 @@ class Reader {
     }
     return false;
   }
+  bool signed_varint(std::int64_t& v) {
+    std::uint64_t z;
+    if (!varint(z)) return false;
+    v = static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+    return true;
+  }
   bool view(std::string_view& s) {
     std::uint64_t n;
     if (!varint(n) || n > p_.size()) return false;
@@ -66,10 +83,17 @@ class Reader {
     return true;
   }
   bool time(EventTime& t) {
-    std::uint64_t z;
-    if (!varint(z)) return false;
-    const auto ms = static_cast<std::int64_t>(z >> 1) ^ -static_cast<std::int64_t>(z & 1);
+    std::int64_t ms;
+    if (!signed_varint(ms)) return false;
     t = event_time_from_ms(ms);
+    return true;
+  }
+  bool real(double& d) {
+    if (p_.size() < 8) return false;
+    std::uint64_t bits = 0;
+    for (int i = 7; i >= 0; --i) bits = (bits << 8) | static_cast<std::uint8_t>(p_[i]);
+    p_.remove_prefix(8);
+    d = std::bit_cast<double>(bits);
     return true;
   }
   std::size_t remaining() const { return p_.size(); }
@@ -78,4 +102,4 @@ class Reader {
   std::string_view p_;
 };
 
-}  // namespace mozaiek::codec
+}  // namespace mozaiek::wire

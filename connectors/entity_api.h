@@ -1,0 +1,67 @@
+// The entity view over HTTP: GET /api/entities/<type>/<key>?reason=...
+// with header X-Mozaiek-User. Every lookup is audited on mozaiek.audit
+// (key: the user) before the view is returned; no audit record, no view.
+//
+// The HTTP pool thread validates the request and queues it; the task thread
+// that owns the entity state serves the queue between batches (serve()),
+// writes the audit record, and completes the request. No state is read off
+// the owning thread.
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "connectors/http_server.h"
+#include "operators/model.h"
+#include "operators/pipeline/convergence_stage.h"
+#include "stream/io.h"
+
+namespace mozaiek {
+
+inline constexpr std::string_view kAuditSchema = "mozaiek.audit/v1";
+inline constexpr std::string_view kUserHeader = "X-Mozaiek-User";
+
+struct EntityLookup {
+  SubjectType type = SubjectType::person;
+  std::string key;
+  std::string user;
+  std::string reason;
+};
+
+// Checks an entity request; on success fills `lookup`, else returns the
+// 400 response. Person keys must be pseudonyms (64 hex digits): a raw
+// identifier is refused before it can reach the audit topic.
+std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup);
+
+// The audit record (schema mozaiek.audit/v1): who, which entity, when, why.
+void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out);
+
+class EntityRequests {
+ public:
+  // Called on an HTTP thread: queues and waits up to `timeout` for the task thread.
+  HttpResponse ask(EntityLookup lookup, std::chrono::milliseconds timeout);
+  // Called on the task thread between batches: answers every queued request
+  // from `stage`, auditing each on `audit_topic` through `sink` (flushed
+  // before any answer leaves).
+  void serve(ConvergenceStage& stage, RecordSink& sink, const std::string& audit_topic,
+             const Clock& clock);
+  // Answers everything still queued with 503 (the task is stopping).
+  void close();
+
+ private:
+  // Shared by the waiting HTTP thread and the serving task thread, either of
+  // which may finish first (the HTTP side gives up after its timeout).
+  struct Pending {
+    EntityLookup lookup;
+    std::promise<HttpResponse> answer;
+  };
+  std::mutex mu_;
+  std::deque<std::shared_ptr<Pending>> queue_;
+  bool closed_ = false;
+};
+
+}  // namespace mozaiek

@@ -1,0 +1,77 @@
+// The linking layer's state of one entity (person, vehicle or location) on
+// its own partition: its links to other entities, what those told it in
+// notices, the organisations seen at it (locations), and the alert state of
+// the network rules. Stored per entity under "<type>:<key>" in the
+// partition's "links-p<N>" store; the codec here is the only code that
+// reads or writes those bytes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operators/convergence/episode.h"
+#include "operators/model.h"
+
+namespace mozaiek::linking {
+
+inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min() / 2;
+
+// The kind of a link by the types of its ends, for metric labels.
+inline constexpr std::size_t kLinkTypeCount = 6;
+inline constexpr std::array<std::string_view, kLinkTypeCount> kLinkTypeNames{
+    "person_person", "person_vehicle",   "person_location",
+    "vehicle_vehicle", "vehicle_location", "location_location"};
+std::size_t link_type_index(SubjectType a, SubjectType b);
+
+// One signal behind a link (or seen at a location).
+struct LinkSignal {
+  std::string signal_id;
+  SourceId source = 0;
+  IndicatorId indicator = 0;
+  std::int64_t observed_ms = 0;
+  std::int64_t reported_ms = 0;
+};
+
+struct Link {
+  SubjectType type = SubjectType::person;
+  std::string key;
+  std::int64_t first_ms = 0;  // observed_at of the oldest and newest signal naming both
+  std::int64_t last_ms = 0;
+  std::vector<LinkSignal> signals;  // oldest first, the newest max_link_signals
+  // The linked entity's last score notice (kNever: none yet).
+  std::int64_t peer_at_ms = kNever;
+  double peer_score = 0;
+  bool peer_has_own = false;
+  std::vector<SourceId> peer_sources;
+  // Whether this end told the other it has signals of its own.
+  bool told_own = false;
+};
+
+// Per network rule: the same episode state as a convergence subject's.
+using RuleAlertState = convergence::EpisodeHistory;
+
+enum RuleSlot : std::size_t { kPickupVan = 0, kLinkedPersons = 1, kHotspot = 2, kLift = 3 };
+inline constexpr std::size_t kRuleSlots = 4;
+
+struct EntityLinks {
+  std::vector<Link> links;
+  std::vector<LinkSignal> sources_seen;  // locations: the newest signal per organisation
+  double noticed_score = 0;              // own score last sent to linked entities
+  std::array<RuleAlertState, kRuleSlots> rules{};
+  std::vector<std::string> alert_ids;  // network alerts on or listing this entity, newest last
+  bool dirty = false;
+
+  bool empty() const { return links.empty() && sources_seen.empty() && alert_ids.empty(); }
+};
+
+// Encodes with source and indicator names, so a config with reordered
+// sources or catalogue still reads it; entries naming unknown ones are dropped.
+void encode_links(const EntityLinks& e, const OperatorConfig& config, std::string& out);
+[[nodiscard]] bool decode_links(std::string_view bytes, const OperatorConfig& config,
+                                EntityLinks& out);
+
+}  // namespace mozaiek::linking

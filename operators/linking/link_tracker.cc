@@ -1,0 +1,804 @@
+#include "operators/linking/link_tracker.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "operators/convergence/alert_id.h"
+#include "operators/convergence/episode.h"
+
+namespace mozaiek {
+
+using linking::EntityLinks;
+using linking::kNever;
+using linking::Link;
+using linking::LinkSignal;
+using linking::RuleAlertState;
+using linking::RuleSlot;
+
+namespace {
+
+double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
+// w * 0.5^(age / half-life); no growth for a negative age (a notice from
+// slightly later in event time than the evaluation).
+double decay(double w, std::int64_t age_ms, Millis half_life) {
+  if (age_ms <= 0) return w;
+  return w * std::exp2(-static_cast<double>(age_ms) / static_cast<double>(half_life.count()));
+}
+
+bool in_window(std::int64_t t, std::int64_t at, Millis window) {
+  return t <= at && t > at - window.count();
+}
+
+bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
+  for (const auto& s : l.signals) {
+    if (in_window(s.observed_ms, at, window)) return true;
+  }
+  return false;
+}
+
+bool is_reception(const LinkingConfig& l, std::string_view location) {
+  for (const auto& r : l.reception_locations) {
+    if (!r.empty() && r.back() == '-' ? location.starts_with(r) : location == r) return true;
+  }
+  return false;
+}
+
+// Links are counted once, at the end whose (type, key) sorts first, or at
+// the end that is not a reception location (those hold no links).
+bool counted_here(const LinkingConfig& cfg, SubjectType a, std::string_view ak, SubjectType b,
+                  std::string_view bk) {
+  if (b == SubjectType::location && is_reception(cfg, bk)) return true;
+  return a != b ? a < b : ak < bk;
+}
+
+Link* find_link(EntityLinks& e, SubjectType type, std::string_view key) {
+  for (auto& l : e.links) {
+    if (l.type == type && l.key == key) return &l;
+  }
+  return nullptr;
+}
+
+// Adds the signal to the link (once), keeping the newest `max` by event time.
+void add_signal(Link& l, const RoutedSignal& sig, std::int64_t t, std::size_t max) {
+  for (const auto& s : l.signals) {
+    if (s.source == sig.source && s.signal_id == sig.signal_id) return;
+  }
+  auto pos = std::find_if(l.signals.begin(), l.signals.end(),
+                          [t](const LinkSignal& s) { return s.observed_ms > t; });
+  LinkSignal& s = *l.signals.emplace(pos);
+  s.signal_id.assign(sig.signal_id);
+  s.source = sig.source;
+  s.indicator = sig.indicator;
+  s.observed_ms = t;
+  s.reported_ms = to_ms(sig.reported_at);
+  if (l.signals.size() > max) l.signals.erase(l.signals.begin());
+  l.first_ms = std::min(l.first_ms, t);
+  l.last_ms = std::max(l.last_ms, t);
+}
+
+void remember(std::vector<std::string>& ids, std::string_view id, std::size_t max) {
+  if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
+  ids.emplace_back(id);
+  if (ids.size() > max) ids.erase(ids.begin());
+}
+
+}  // namespace
+
+// The per-partition state: decoded entities over the store, keyed
+// "<type>:<key>" as on the internal topic. Changed entities are written on
+// flush; beyond max_cached the cache is dropped after a flush.
+struct LinkTracker::Cache {
+  using Map = std::unordered_map<std::string, EntityLinks>;
+  Cache(StateStore& s, const OperatorConfig& c, std::size_t max)
+      : store(s), config(c), max_cached(std::max<std::size_t>(1, max)) {}
+
+  void make_key(SubjectType type, std::string_view k) {
+    key.clear();
+    key.append(to_string(type));
+    key.push_back(':');
+    key.append(k);
+  }
+
+  // The entity, from the cache, the store, or new (empty, clean).
+  EntityLinks& load(SubjectType type, std::string_view k, bool* existed = nullptr) {
+    make_key(type, k);
+    auto it = map.find(key);
+    if (it != map.end()) {
+      if (existed) *existed = !it->second.empty();
+      current = &*it;
+      return it->second;
+    }
+    auto& node = *map.emplace(key, EntityLinks{}).first;
+    current = &node;
+    bool found = false;
+    if (store.get(key, value)) {
+      if (linking::decode_links(value, config, node.second)) {
+        found = true;
+      } else {
+        // Replaced rather than failing the partition forever; no key in the
+        // log (person keys are pseudonyms, still personal).
+        node.second = EntityLinks{};
+        ++undecodable;
+        spdlog::warn("linking: replacing an undecodable state entry ({} so far)", undecodable);
+      }
+    }
+    if (existed) *existed = found;
+    return node.second;
+  }
+
+  void mark_dirty(EntityLinks& e) {
+    if (e.dirty) return;
+    e.dirty = true;
+    if (current != nullptr && &current->second == &e) {
+      dirty.push_back(current);
+      return;
+    }
+    auto it = map.find(key);  // `key` still names e: callers mark right after load
+    if (it != map.end() && &it->second == &e) dirty.push_back(&*it);
+  }
+
+  void write_dirty() {
+    for (auto* node : dirty) {
+      node->second.dirty = false;
+      if (node->second.empty()) {
+        store.erase(node->first);
+      } else {
+        linking::encode_links(node->second, config, value);
+        store.put(node->first, value);
+      }
+    }
+    dirty.clear();
+  }
+
+  static std::uint64_t hash_of(std::string_view k) { return std::hash<std::string_view>{}(k); }
+  // Whether the entity named by `key` may have links (no false negatives).
+  bool may_be_linked() const { return linked.count(hash_of(key)) != 0; }
+
+  StateStore& store;
+  const OperatorConfig& config;
+  std::size_t max_cached;
+  Map map;
+  // Hashes of the keys of entities that have (or had) links: a lone signal
+  // on any other person or vehicle needs no state lookup at all. Filled from
+  // the store when the state opens, so it holds across restarts.
+  std::unordered_set<std::uint64_t> linked;
+  std::vector<Map::value_type*> dirty;
+  Map::value_type* current = nullptr;  // the entity load() returned last
+  std::string key;    // scratch: "<type>:<key>" of the current entity
+  std::string value;  // scratch: encoded entity
+  std::vector<std::size_t> fresh;     // scratch: links created by the current signal
+  std::vector<std::size_t> chosen;    // scratch: qualifying links or sources
+  std::vector<std::size_t> best;      // scratch: the best candidate's
+  std::vector<std::int64_t> times;    // scratch: evaluation times
+  LinkCounters counters;
+  std::uint64_t undecodable = 0;
+};
+
+LinkTracker::LinkTracker(const OperatorConfig& config, const ConvergenceScorer& scorer)
+    : config_(config), scorer_(scorer) {
+  for (const auto& name : config.linking.person_lift.from) {
+    if (auto t = subject_type_from(name)) lift_from_mask_ |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(*t));
+  }
+}
+
+LinkTracker::~LinkTracker() = default;
+LinkTracker::State::State(std::unique_ptr<Cache> cache) : cache_(std::move(cache)) {}
+LinkTracker::State::~State() = default;
+
+std::unique_ptr<LinkTracker::State> LinkTracker::make_state(StateStore& store,
+                                                            std::size_t max_cached) const {
+  auto cache = std::make_unique<Cache>(store, config_, max_cached);
+  store.scan("", [&](std::string_view k, std::string_view) {
+    cache->linked.insert(Cache::hash_of(k));
+    return true;
+  });
+  return std::unique_ptr<State>(new State(std::move(cache)));
+}
+
+LinkCounters& LinkTracker::counters(State& state) const { return state.cache_->counters; }
+std::size_t LinkTracker::cached_entities(const State& state) const {
+  return state.cache_->map.size();
+}
+
+namespace {
+
+// Qualifying links (or organisations, for the hot-spot) of a network rule at `at`.
+void qualifying(const EntityLinks& e, RuleSlot slot, const NetworkRule& rule,
+                const LinkingConfig& cfg, std::int64_t at, std::vector<std::size_t>& out) {
+  out.clear();
+  const Millis window = std::min(rule.window, cfg.link_window);
+  if (slot == linking::kHotspot) {
+    for (std::size_t i = 0; i < e.sources_seen.size(); ++i) {
+      if (in_window(e.sources_seen[i].observed_ms, at, rule.window)) out.push_back(i);
+    }
+    return;
+  }
+  for (std::size_t i = 0; i < e.links.size(); ++i) {
+    const Link& l = e.links[i];
+    const bool kind = slot == linking::kPickupVan
+                          ? l.type == SubjectType::location && is_reception(cfg, l.key)
+                          : l.type == SubjectType::person && l.peer_has_own;
+    if (kind && has_signal_in(l, at, window)) out.push_back(i);
+  }
+}
+
+void add_contribution(const LinkSignal& s, std::int64_t at, Millis half_life,
+                      const OperatorConfig& config, Alert& a) {
+  for (const auto& c : a.contributions) {
+    if (c.source == s.source && c.signal_id == s.signal_id) return;
+  }
+  Contribution& c = a.contributions.emplace_back();
+  c.signal_id = s.signal_id;
+  c.source = s.source;
+  c.indicator = s.indicator;
+  c.observed_at = event_time_from_ms(s.observed_ms);
+  c.reported_at = event_time_from_ms(s.reported_ms);
+  c.weight = config.catalogue.at(s.indicator).weight;
+  c.decayed_weight = decay(c.weight, at - s.observed_ms, half_life);
+}
+
+// Sources, first/last seen and the detection delay from the contributions.
+void finish_alert(const OperatorConfig& config, Alert& a) {
+  std::sort(a.contributions.begin(), a.contributions.end(),
+            [](const Contribution& x, const Contribution& y) {
+              if (x.observed_at != y.observed_at) return x.observed_at < y.observed_at;
+              return x.signal_id < y.signal_id;
+            });
+  std::int64_t max_reported = kNever;
+  for (const auto& c : a.contributions) {
+    const std::string& name = config.sources[c.source].name;
+    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
+      a.sources.push_back(name);
+    }
+    max_reported = std::max(max_reported, to_ms(c.reported_at));
+  }
+  std::sort(a.sources.begin(), a.sources.end());
+  if (!a.contributions.empty()) {
+    a.first_seen = a.contributions.front().observed_at;
+    a.last_seen = a.contributions.back().observed_at;
+    const std::int64_t delay = max_reported - to_ms(a.last_seen);
+    a.detection_delay_seconds = delay > 0 ? static_cast<double>(delay) / 1000.0 : 0.0;
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// Opens (or escalates) an alert of `rule_name` on the entity when allowed by
+// its episode state; returns it, or nullptr.
+Alert* open_alert(EntityLinks& e, RuleSlot slot, const std::string& rule_name,
+                         Millis cooldown, double step, SubjectType type, const std::string& key,
+                         std::int64_t at, double score, ProcTime now, std::vector<Alert>& alerts) {
+  RuleAlertState& r = e.rules[slot];
+  const auto next = convergence::next_alert(r, at, score, cooldown.count(), step);
+  if (!next) return nullptr;
+  r = RuleAlertState{true, at, score, next->level, next->episode_start_ms};
+  const auto id = convergence::make_alert_id(rule_name, type, key, next->episode_start_ms,
+                                             next->level);
+  Alert& a = alerts.emplace_back();
+  a.alert_id.assign(id.data(), id.size());
+  a.rule = rule_name;
+  a.subject_type = type;
+  a.subject_key = key;
+  a.score = round3(score);
+  a.raised_at = now;
+  a.level = next->level;
+  a.status = next->level == 0 ? "new" : "escalated";
+  remember(e.alert_ids, a.alert_id, LinkTracker::kMaxAlertIds);
+  return &a;
+}
+
+// Each entity listed in a network alert learns that it took part.
+void tell_participants(const Alert& a, std::vector<EntityNotice>& notices,
+                              LinkCounters& counters) {
+  for (const auto& l : a.linked) {
+    EntityNotice& n = notices.emplace_back();
+    n.from_type = a.subject_type;
+    n.from_key = a.subject_key;
+    n.to_type = l.type;
+    n.to_key = l.key;
+    n.at = a.last_seen;
+    n.participation = true;
+    n.alert_id = a.alert_id;
+    ++counters.notices_sent;
+  }
+}
+
+void evaluate_network_rule(const OperatorConfig& config, LinkCounters& counters, EntityLinks& e,
+                           RuleSlot slot, const NetworkRule& rule, SubjectType type,
+                           const std::string& key, std::int64_t t, ProcTime now,
+                           std::vector<Alert>& alerts, std::vector<EntityNotice>& notices,
+                           std::vector<std::size_t>& chosen, std::vector<std::size_t>& best) {
+  if (!rule.enabled) return;
+  const LinkingConfig& cfg = config.linking;
+  // Evaluated at the signal's time and, for a late one, at the newest time
+  // it may complete: as if the pieces had arrived on time.
+  std::int64_t newest = t;
+  for (const auto& l : e.links) newest = std::max(newest, l.last_ms);
+  for (const auto& s : e.sources_seen) newest = std::max(newest, s.observed_ms);
+  std::int64_t at = t;
+  qualifying(e, slot, rule, cfg, t, best);
+  if (newest > t) {
+    qualifying(e, slot, rule, cfg, newest, chosen);
+    if (chosen.size() > best.size()) {
+      best.swap(chosen);
+      at = newest;
+    }
+  }
+  if (best.size() < static_cast<std::size_t>(rule.min_count)) return;
+  const double score = rule.weight * static_cast<double>(best.size());
+  Alert* a = open_alert(e, slot, rule.name, rule.cooldown, rule.escalation_step, type, key, at,
+                        score, now, alerts);
+  if (a == nullptr) return;
+  const Millis half_life = config.rule_for(type).half_life;
+  const Millis window = std::min(rule.window, cfg.link_window);
+  auto add_link = [&](const Link& l) {
+    LinkedEntity& le = a->linked.emplace_back();
+    le.type = l.type;
+    le.key = l.key;
+    le.rule = rule.name;
+    for (const auto& s : l.signals) {
+      if (!in_window(s.observed_ms, at, window)) continue;
+      le.via.push_back(s.signal_id);
+      add_contribution(s, at, half_life, config, *a);
+    }
+  };
+  if (slot == linking::kHotspot) {
+    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config, *a);
+    // The hot-spot explains itself by who else was seen there.
+    for (const auto& l : e.links) {
+      if (has_signal_in(l, at, window)) add_link(l);
+    }
+  } else {
+    for (std::size_t i : best) add_link(e.links[i]);
+  }
+  finish_alert(config, *a);
+  tell_participants(*a, notices, counters);
+}
+
+double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& config,
+               std::uint8_t mask, std::vector<std::size_t>* lifting) {
+  const LinkingConfig& cfg = config.linking;
+  double sum = 0;
+  for (std::size_t i = 0; i < e.links.size(); ++i) {
+    const Link& l = e.links[i];
+    if ((mask & (1u << static_cast<unsigned>(l.type))) == 0 || l.peer_at_ms == kNever) continue;
+    // Live: a signal naming both within the link window before `at`.
+    if (!has_signal_in(l, at, cfg.link_window)) continue;
+    const double v = decay(l.peer_score, at - l.peer_at_ms, config.rule_for(l.type).half_life);
+    if (v <= 0) continue;
+    sum += v;
+    if (lifting) lifting->push_back(i);
+  }
+  return cfg.person_lift.share * sum;
+}
+
+}  // namespace
+
+void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
+                            const RoutedSignal& sig, double own_score, ProcTime now,
+                            std::vector<Alert>& alerts, std::vector<EntityNotice>& notices) const {
+  const LinkingConfig& cfg = config_.linking;
+  if (!cfg.enabled || sig.subject_key.empty() || sig.source >= config_.sources.size() ||
+      sig.indicator >= config_.catalogue.size()) {
+    return;
+  }
+  Cache& c = *state.cache_;
+  const bool location = sig.subject_type == SubjectType::location;
+  // Reception centres keep no links of their own: hundreds of residents
+  // pass through each, no network rule is evaluated on them (pickup_van
+  // counts them from the vehicle's side), and their links would be the
+  // largest and busiest state entries. The residents' and vehicles' ends
+  // still hold the links.
+  if (location && is_reception(cfg, sig.subject_key)) return;
+  // A lone signal on an unlinked person or vehicle changes nothing here.
+  if (sig.co_subjects.empty() && !location) {
+    c.make_key(sig.subject_type, sig.subject_key);
+    if (!c.may_be_linked()) return;
+  }
+  EntityLinks& e = c.load(sig.subject_type, sig.subject_key);
+  if (sig.co_subjects.empty() && !location && e.links.empty()) return;
+
+  const std::int64_t t = to_ms(sig.observed_at);
+  bool changed = false;
+  c.fresh.clear();
+  for (const auto& [type, key] : sig.co_subjects) {
+    if (type == sig.subject_type && key == sig.subject_key) continue;
+    Link* link = find_link(e, type, key);
+    if (link == nullptr) {
+      if (c.fresh.empty()) {
+        c.make_key(sig.subject_type, sig.subject_key);
+        c.linked.insert(Cache::hash_of(c.key));
+      }
+      c.fresh.push_back(e.links.size());
+      link = &e.links.emplace_back();
+      link->type = type;
+      link->key = key;
+      link->first_ms = t;
+      link->last_ms = t;
+      if (counted_here(cfg, sig.subject_type, sig.subject_key, type, key)) {
+        ++c.counters.created[linking::link_type_index(sig.subject_type, type)];
+      }
+    }
+    add_signal(*link, sig, t, cfg.max_link_signals);
+    changed = true;
+  }
+  if (location) {
+    auto it = std::find_if(e.sources_seen.begin(), e.sources_seen.end(),
+                           [&](const LinkSignal& s) { return s.source == sig.source; });
+    if (it == e.sources_seen.end()) it = e.sources_seen.emplace(e.sources_seen.end());
+    if (it->signal_id.empty() || t >= it->observed_ms) {
+      it->signal_id.assign(sig.signal_id);
+      it->source = sig.source;
+      it->indicator = sig.indicator;
+      it->observed_ms = t;
+      it->reported_ms = to_ms(sig.reported_at);
+      changed = true;
+    }
+  }
+
+  // Tell linked entities what changed for them: a moved own score; a new
+  // link, when this entity has signals besides the one linking them; and,
+  // once, that it has signals of its own (a signal not naming them).
+  if (!e.links.empty()) {
+    const double threshold = config_.rule_for(sig.subject_type).threshold;
+    const bool moved = std::fabs(own_score - e.noticed_score) >= cfg.notice_step ||
+                       convergence::reaches(own_score, threshold) !=
+                           convergence::reaches(e.noticed_score, threshold);
+    const bool others = own_score > config_.catalogue.at(sig.indicator).weight + 1e-9;
+    auto named = [&](const Link& l) {
+      for (const auto& [type, key] : sig.co_subjects) {
+        if (type == l.type && key == l.key) return true;
+      }
+      return false;
+    };
+    const bool lifts = cfg.person_lift.enabled &&
+                       (lift_from_mask_ & (1u << static_cast<unsigned>(sig.subject_type))) != 0;
+    const bool counts = sig.subject_type == SubjectType::person && cfg.linked_persons.enabled;
+    // Only what the receiver uses: a person its lifters' scores; a vehicle
+    // or location whether a linked person has signals of its own (once).
+    auto wanted = [&](std::size_t i) {
+      const Link& l = e.links[i];
+      if (!has_signal_in(l, t, cfg.link_window)) return false;
+      if (l.type == SubjectType::location && is_reception(cfg, l.key)) return false;
+      const bool fresh = std::find(c.fresh.begin(), c.fresh.end(), i) != c.fresh.end();
+      if (l.type == SubjectType::person) {
+        if (!lifts) return false;
+        return moved || (!l.told_own && !named(l)) || (others && fresh);
+      }
+      return counts && !l.told_own && (!named(l) || (others && fresh));
+    };
+    c.chosen.clear();
+    for (std::size_t i = 0; i < e.links.size(); ++i) {
+      if (wanted(i)) c.chosen.push_back(i);
+    }
+    if (!c.chosen.empty()) {
+      // As of this entity's newest signal: a link that arrives late still
+      // learns about signals after it.
+      auto view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, sig.observed_at);
+      if (view && view->newest > sig.observed_at) {
+        view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, view->newest);
+      }
+      if (view) {
+        const EventTime notice_at = std::max(sig.observed_at, view->newest);
+        for (std::size_t i : c.chosen) {
+          Link& l = e.links[i];
+          EntityNotice n;
+          n.from_type = sig.subject_type;
+          n.from_key = sig.subject_key;
+          n.to_type = l.type;
+          n.to_key = l.key;
+          n.at = notice_at;
+          for (const auto& contribution : view->contributions) {
+            const bool shared =
+                std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
+                  return s.source == contribution.source && s.signal_id == contribution.signal_id;
+                });
+            if (shared) continue;
+            n.own_score += contribution.decayed_weight;
+            n.has_own_signals = true;
+            const std::string& name = config_.sources[contribution.source].name;
+            if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
+              n.sources.push_back(name);
+            }
+          }
+          // Nothing to say: no signals besides the shared ones, and nothing said before.
+          if (!n.has_own_signals && !l.told_own && e.noticed_score <= 0) continue;
+          l.told_own = n.has_own_signals;
+          std::sort(n.sources.begin(), n.sources.end());
+          notices.push_back(std::move(n));
+          ++c.counters.notices_sent;
+        }
+      }
+      changed = true;
+    }
+    if (moved) {
+      e.noticed_score = own_score;
+      changed = true;
+    }
+  }
+
+  const std::size_t alerts_before = alerts.size();
+  if (sig.subject_type == SubjectType::vehicle) {
+    evaluate_network_rule(config_, c.counters, e, linking::kPickupVan, cfg.pickup_van,
+                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
+                          c.best);
+  }
+  if (sig.subject_type != SubjectType::person) {
+    evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
+                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
+                          c.best);
+  }
+  if (location) {
+    evaluate_network_rule(config_, c.counters, e, linking::kHotspot, cfg.address_hotspot,
+                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
+                          c.best);
+  }
+  if (sig.subject_type == SubjectType::person && cfg.person_lift.enabled) {
+    // At the signal's time and, for a late one, at each later time a linked
+    // entity told its score: as if the signal had arrived on time.
+    std::vector<std::int64_t>& times = c.times;
+    times.assign(1, t);
+    for (const auto& l : e.links) {
+      if (l.peer_at_ms > t && (lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) != 0) {
+        times.push_back(l.peer_at_ms);
+      }
+    }
+    std::sort(times.begin(), times.end());
+    times.erase(std::unique(times.begin(), times.end()), times.end());
+    for (std::int64_t at : times) {
+      if (lift_at(e, at, config_, lift_from_mask_, nullptr) > 0) {
+        evaluate_lift(c, scores, e, sig.subject_key, at, now, alerts, notices);
+      }
+    }
+  }
+  if (alerts.size() != alerts_before) changed = true;
+
+  // Bound the links per entity: the least recently refreshed go first.
+  while (e.links.size() > cfg.max_links) {
+    auto oldest = std::min_element(e.links.begin(), e.links.end(), [](const Link& x, const Link& y) {
+      return x.last_ms < y.last_ms;
+    });
+    if (counted_here(cfg, sig.subject_type, sig.subject_key, oldest->type, oldest->key)) {
+      ++c.counters.expired[linking::link_type_index(sig.subject_type, oldest->type)];
+    }
+    e.links.erase(oldest);
+  }
+  if (changed) {
+    c.make_key(sig.subject_type, sig.subject_key);
+    c.mark_dirty(e);
+  }
+}
+
+void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, EntityLinks& e,
+                                const std::string& key, std::int64_t t, ProcTime now,
+                                std::vector<Alert>& alerts,
+                                std::vector<EntityNotice>& notices) const {
+  const LiftRule& rule = config_.linking.person_lift;
+  c.chosen.clear();
+  const double lift = lift_at(e, t, config_, lift_from_mask_, &c.chosen);
+  if (lift <= 0) return;
+  const auto view = scorer_.inspect(scores, SubjectType::person, key, event_time_from_ms(t));
+  const double own = view ? view->score : 0.0;
+  // A lifted alert is for persons the network lifts over the threshold; on
+  // their own they are below it (or the convergence rule speaks for them).
+  if (convergence::reaches(own, rule.threshold) || !convergence::reaches(own + lift, rule.threshold)) {
+    return;
+  }
+  Alert* a = open_alert(e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
+                        SubjectType::person, key, t, own + lift, now, alerts);
+  if (a == nullptr) return;
+  if (view) a->contributions = view->contributions;
+  for (std::size_t i : c.chosen) {
+    const Link& l = e.links[i];
+    LinkedEntity& le = a->linked.emplace_back();
+    le.type = l.type;
+    le.key = l.key;
+    le.rule = rule.name;
+    for (const auto& s : l.signals) {
+      le.via.push_back(s.signal_id);
+      // The signals linking them explain the lift: shown, but they add no
+      // weight of their own beyond what the person's score already holds.
+      bool present = false;
+      for (const auto& contribution : a->contributions) {
+        present = present || (contribution.source == s.source && contribution.signal_id == s.signal_id);
+      }
+      if (!present) {
+        Contribution& contribution = a->contributions.emplace_back();
+        contribution.signal_id = s.signal_id;
+        contribution.source = s.source;
+        contribution.indicator = s.indicator;
+        contribution.observed_at = event_time_from_ms(s.observed_ms);
+        contribution.reported_at = event_time_from_ms(s.reported_ms);
+      }
+    }
+  }
+  finish_alert(config_, *a);
+  // The organisations behind the lifting entities' scores count too.
+  for (std::size_t i : c.chosen) {
+    for (SourceId s : e.links[i].peer_sources) {
+      const std::string& name = config_.sources[s].name;
+      if (std::find(a->sources.begin(), a->sources.end(), name) == a->sources.end()) {
+        a->sources.push_back(name);
+      }
+    }
+  }
+  std::sort(a->sources.begin(), a->sources.end());
+  tell_participants(*a, notices, c.counters);
+}
+
+void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
+                            const EntityNotice& n, ProcTime now, std::vector<Alert>& alerts,
+                            std::vector<EntityNotice>& notices) const {
+  const LinkingConfig& cfg = config_.linking;
+  if (!cfg.enabled || n.to_key.empty()) return;
+  Cache& c = *state.cache_;
+  ++c.counters.notices_received;
+  EntityLinks& e = c.load(n.to_type, n.to_key);
+  Link* link = find_link(e, n.from_type, n.from_key);
+  if (link == nullptr) {
+    ++c.counters.notices_unmatched;  // expired or bounded out at this end
+    return;
+  }
+  const std::string key = n.to_key;
+  if (n.participation) {
+    remember(e.alert_ids, n.alert_id, kMaxAlertIds);
+    c.make_key(n.to_type, n.to_key);
+    c.mark_dirty(e);
+    return;
+  }
+  const std::int64_t at = to_ms(n.at);
+  if (at < link->peer_at_ms) return;  // overtaken by a newer notice
+  link->peer_at_ms = at;
+  link->peer_score = n.own_score;
+  link->peer_has_own = n.has_own_signals;
+  link->peer_sources.clear();
+  for (const auto& name : n.sources) {
+    if (auto s = config_.find_source(name)) link->peer_sources.push_back(*s);
+  }
+  if (n.to_type == SubjectType::person) {
+    if (cfg.person_lift.enabled &&
+        (lift_from_mask_ & (1u << static_cast<unsigned>(n.from_type))) != 0) {
+      evaluate_lift(c, scores, e, key, at, now, alerts, notices);
+    }
+  } else if (n.from_type == SubjectType::person) {
+    evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
+                          n.to_type, key, at, now, alerts, notices, c.chosen, c.best);
+  }
+  c.make_key(n.to_type, n.to_key);
+  c.mark_dirty(e);
+}
+
+std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
+  Cache& c = *state.cache_;
+  const LinkingConfig& cfg = config_.linking;
+  c.write_dirty();
+  c.map.clear();
+  c.current = nullptr;
+  const std::int64_t wm = to_ms(watermark);
+  const std::int64_t link_horizon = wm - cfg.link_window.count();
+  const std::int64_t source_horizon = wm - std::max(cfg.address_hotspot.window, cfg.link_window).count();
+  const std::int64_t alert_horizon = wm - config_.retention.count();
+  std::vector<std::pair<std::string, std::string>> updates;  // key -> value ("" erases)
+  std::size_t dropped = 0;
+  EntityLinks e;
+  c.store.scan("", [&](std::string_view k, std::string_view v) {
+    if (!linking::decode_links(v, config_, e)) return true;
+    const auto colon = k.find(':');
+    const auto type = subject_type_from(k.substr(0, colon));
+    if (!type || colon == std::string_view::npos) return true;
+    const std::string_view own_key = k.substr(colon + 1);
+    bool changed = false;
+    for (auto it = e.links.begin(); it != e.links.end();) {
+      if (it->last_ms > link_horizon) {
+        ++it;
+        continue;
+      }
+      if (counted_here(cfg, *type, own_key, it->type, it->key)) {
+        ++c.counters.expired[linking::link_type_index(*type, it->type)];
+      }
+      it = e.links.erase(it);
+      ++dropped;
+      changed = true;
+    }
+    const auto stale = std::remove_if(e.sources_seen.begin(), e.sources_seen.end(),
+                                      [&](const LinkSignal& s) { return s.observed_ms <= source_horizon; });
+    if (stale != e.sources_seen.end()) {
+      e.sources_seen.erase(stale, e.sources_seen.end());
+      changed = true;
+    }
+    bool alerted = false;
+    for (auto& r : e.rules) {
+      if (r.alerted && r.last_alert_ms <= alert_horizon) {
+        r = RuleAlertState{};
+        changed = true;
+      }
+      alerted = alerted || r.alerted;
+    }
+    if (!alerted && !e.alert_ids.empty() && e.links.empty()) {
+      e.alert_ids.clear();
+      changed = true;
+    }
+    if (!changed) return true;
+    std::string value;
+    if (!e.empty() || alerted) linking::encode_links(e, config_, value);
+    updates.emplace_back(std::string(k), std::move(value));
+    return true;
+  });
+  for (const auto& [k, v] : updates) {
+    if (v.empty()) {
+      c.store.erase(k);
+    } else {
+      c.store.put(k, v);
+    }
+  }
+  return dropped;
+}
+
+Status LinkTracker::flush(State& state) const {
+  Cache& c = *state.cache_;
+  c.write_dirty();
+  Status s = c.store.flush();
+  if (c.map.size() > c.max_cached) {
+    c.map.clear();
+    c.current = nullptr;
+  }
+  return s;
+}
+
+void LinkTracker::erase(State& state, SubjectType type, std::string_view key) const {
+  Cache& c = *state.cache_;
+  EntityLinks& e = c.load(type, key);
+  e = EntityLinks{};
+  c.make_key(type, key);
+  c.mark_dirty(e);
+}
+
+std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, SubjectType type,
+                                                            std::string_view key,
+                                                            EventTime at) const {
+  Cache& c = *state.cache_;
+  bool existed = false;
+  EntityLinks& e = c.load(type, key, &existed);
+  if (!existed && e.empty()) return std::nullopt;
+  const std::int64_t t = to_ms(at);
+  const LinkingConfig& cfg = config_.linking;
+  EntityView view;
+  for (const auto& l : e.links) {
+    LinkView& lv = view.links.emplace_back();
+    lv.type = l.type;
+    lv.key = l.key;
+    lv.first_seen = event_time_from_ms(l.first_ms);
+    lv.last_seen = event_time_from_ms(l.last_ms);
+    for (const auto& s : l.signals) {
+      lv.via.push_back(s.signal_id);
+      const std::string& name = config_.sources[s.source].name;
+      if (std::find(lv.sources.begin(), lv.sources.end(), name) == lv.sources.end()) {
+        lv.sources.push_back(name);
+      }
+    }
+    std::sort(lv.sources.begin(), lv.sources.end());
+    lv.live = has_signal_in(l, t, cfg.link_window);
+    if (l.peer_at_ms != kNever) {
+      lv.their_score = round3(decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
+      lv.they_have_own_signals = l.peer_has_own;
+    }
+  }
+  if (type == SubjectType::person) view.lift = round3(lift_at(e, t, config_, lift_from_mask_, nullptr));
+  for (const auto& s : e.sources_seen) {
+    if (in_window(s.observed_ms, t, cfg.address_hotspot.window)) {
+      view.organisations.push_back(config_.sources[s.source].name);
+    }
+  }
+  std::sort(view.organisations.begin(), view.organisations.end());
+  view.alert_ids = e.alert_ids;
+  return view;
+}
+
+}  // namespace mozaiek

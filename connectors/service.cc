@@ -403,6 +403,15 @@ void Service::Impl::run_convergence() {
   auto last_lag = std::chrono::steady_clock::now();
   auto last_expiry = last_lag;
   auto last_oversight = last_lag;
+  // Alerts and notices delivered, then state (changelog, RocksDB): what must
+  // hold before offsets are committed. False after failing the service.
+  auto flush_outputs = [&]() {
+    Status out = output.take_status();
+    if (out) out = sink->flush(kFlushTimeout);
+    if (out) out = stage.flush();
+    if (!out) fail(Status::error("convergence: " + out.message()));
+    return out.is_ok();
+  };
   while (!stopping) {
     if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
       fail(Status::error("convergence consumer: " + p.message()));
@@ -434,13 +443,7 @@ void Service::Impl::run_convergence() {
         metrics->record_task_error("convergence", undecodable);
         undecodable = 0;
       }
-      Status out = output.take_status();
-      if (out) out = sink->flush(kFlushTimeout);
-      if (out) out = stage.flush();
-      if (!out) {
-        fail(Status::error("convergence: " + out.message()));
-        break;
-      }
+      if (!flush_outputs()) break;
       if (Status c = source->commit(); !c) spdlog::warn("convergence commit: {}", c.message());
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
@@ -456,13 +459,7 @@ void Service::Impl::run_convergence() {
       // Melding deadlines by the watermark, open meldingen and missing gauges.
       last_oversight = now;
       stage.maintain_oversight();
-      Status out = output.take_status();
-      if (out) out = sink->flush(kFlushTimeout);
-      if (out) out = stage.flush();
-      if (!out) {
-        fail(Status::error("convergence: " + out.message()));
-        break;
-      }
+      if (!flush_outputs()) break;
     }
     if (now - last_lag > kLagInterval) {
       last_lag = now;

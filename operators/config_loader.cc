@@ -399,6 +399,10 @@ Section<ConvergenceRule> rule_section() {
   s.integer("max_contributions", &ConvergenceRule::max_contributions, config::between(1, 10000),
             "Contributions kept per subject (the oldest are dropped): bounds state and work "
             "per signal.");
+  s.flag("skip_reception", &ConvergenceRule::skip_reception,
+         "Location rule: do not score the sites in `linking.reception_locations`. Every "
+         "resident's signals name the site, so its score measures occupancy; vehicles and "
+         "persons seen there are still linked to it (`pickup_van`).");
   return s;
 }
 

@@ -54,4 +54,11 @@ std::optional<SourceId> OperatorConfig::find_source(std::string_view name) const
   return std::nullopt;
 }
 
+bool LinkingConfig::is_reception(std::string_view location) const {
+  for (const auto& r : reception_locations) {
+    if (!r.empty() && r.back() == '-' ? location.starts_with(r) : location == r) return true;
+  }
+  return false;
+}
+
 }  // namespace mozaiek

@@ -78,6 +78,9 @@ struct ConvergenceRule {
   Millis cooldown = days(14);
   double escalation_step = 3.0;
   std::size_t max_contributions = 64;  // bound per key
+  // Reception locations (linking.reception_locations) are not scored: every
+  // resident's signals name the site, so its score measures occupancy.
+  bool skip_reception = false;
 };
 
 // A way of counting unique presumed victims (victim.registered). A person
@@ -152,6 +155,9 @@ struct LinkingConfig {
   double notice_step = 1.0;             // own-score change that re-notifies linked entities
   // Location ids counting as reception (pickup_van): exact ids or prefixes ending in '-'.
   std::vector<std::string> reception_locations{"coa-", "nidos-"};
+  // Whether a location id is one of reception_locations (exact, or by a
+  // prefix ending in '-').
+  bool is_reception(std::string_view location) const;
   NetworkRule pickup_van{"pickup_van", true, days(60), 3, 2.0, days(14), 4.0};
   NetworkRule linked_persons{"linked_persons", true, days(60), 3, 2.0, days(14), 4.0};
   NetworkRule address_hotspot{"address_hotspot", true, days(30), 4, 2.0, days(60), 4.0};

@@ -42,10 +42,7 @@ bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
 }
 
 bool is_reception(const LinkingConfig& l, std::string_view location) {
-  for (const auto& r : l.reception_locations) {
-    if (!r.empty() && r.back() == '-' ? location.starts_with(r) : location == r) return true;
-  }
-  return false;
+  return l.is_reception(location);
 }
 
 // Links are counted once, at the end whose (type, key) sorts first, or at

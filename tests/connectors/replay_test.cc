@@ -47,6 +47,38 @@ ReplayResult replay(const Settings& settings, const Traffic& traffic, const std:
   return out;
 }
 
+// Signals from four organisations about one place: an ordinary address
+// converges; a reception site (linking.reception_locations) does not when
+// the location rule skips reception sites, as the shipped config does.
+TEST(ReplayTest, ReceptionSitesAreNotScoredWhenTheLocationRuleSkipsThem) {
+  Settings settings = shipped_settings();
+  ASSERT_TRUE(settings.operators.rule_for(SubjectType::location).skip_reception);
+  Traffic traffic;
+  const char* sources[] = {"coa", "police", "municipality", "nla"};
+  int n = 0;
+  for (const char* place : {"coa-budel", "addr-tilburg-17"}) {
+    for (const char* source : sources) {
+      traffic.records.push_back(OutRecord{
+          "signals." + std::string(source), "",
+          std::string(R"({"schema":"mozaiek.signal/v1","signal_id":"rs-)") + std::to_string(++n) +
+              R"(","source":")" + source +
+              R"(","observed_at":"2026-10-01T10:00:00Z","reported_at":"2026-10-02T10:00:00Z",)" +
+              R"("indicator":"overcrowded_address","subjects":[{"type":"location","id":")" +
+              place + R"("}]})"});
+    }
+  }
+  auto locations_alerted = [&](const Settings& s) {
+    std::set<std::string> out;
+    for (const auto& a : replay(s, traffic, kDemoPseudonymKey).alerts) {
+      if (a.rule == "location_convergence") out.insert(a.subject_key);
+    }
+    return out;
+  };
+  EXPECT_EQ(locations_alerted(settings), (std::set<std::string>{"addr-tilburg-17"}));
+  settings.operators.rules[static_cast<std::size_t>(SubjectType::location)].skip_reception = false;
+  EXPECT_EQ(locations_alerted(settings), (std::set<std::string>{"addr-tilburg-17", "coa-budel"}));
+}
+
 TEST(ReplayTest, PlantedCasesAlertAndJamesConvergesWellBeforeHeLeaves) {
   const Settings settings = shipped_settings();
   const Traffic traffic = make_traffic(settings, 5000, 3);

@@ -254,6 +254,7 @@ def main() -> int:
     ap.add_argument("--prometheus", help="URL of a Prometheus that scrapes mozaiek")
     ap.add_argument("--mozaiek", help="mozaiek binary: start the demo and a Prometheus first")
     ap.add_argument("--warmup", type=int, default=240, help="seconds of demo before rendering")
+    ap.add_argument("--rate", type=int, default=150, help="demo records per second")
     ap.add_argument("--range", type=int, default=0, help="seconds shown (default: the warmup)")
     ap.add_argument("--out", default=str(Path(__file__).resolve().parent / "img"))
     args = ap.parse_args()
@@ -271,7 +272,9 @@ def main() -> int:
     if args.prometheus:
         render(dashlib.Prometheus(args.prometheus))
     else:
-        with dashlib.local_stack(args.mozaiek, args.warmup + 120) as (_, prom):
+        # Spread the synthetic traffic over the whole warm-up so rates show as rates.
+        demo = ["--rate", str(args.rate), "--signals", str(args.rate * (args.warmup + 60))]
+        with dashlib.local_stack(args.mozaiek, args.warmup + 120, demo_args=demo) as (_, prom):
             time.sleep(args.warmup)
             render(prom)
     return 0

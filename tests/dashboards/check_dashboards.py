@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "dashboards"))
 
 import dashlib  # noqa: E402
+import yaml  # noqa: E402
 
 DS_REF = {"type": "prometheus", "uid": "${datasource}"}
 GRAFANA_BUILTIN = {"type": "grafana", "uid": "-- Grafana --"}
@@ -137,6 +138,16 @@ class Dashboards(unittest.TestCase):
             if q.ref == "alert":
                 used |= dashlib.metric_names(q.expr)
         self.assertEqual(self.recorded - used, set(), "recording rules nobody reads")
+
+    def test_every_alert_has_firing_and_quiet_unit_tests(self):
+        firing, quiet = set(), set()
+        for path in sorted((ROOT / "dashboards/prometheus/tests").glob("*.test.yml")):
+            for t in yaml.safe_load(path.read_text())["tests"]:
+                for a in t.get("alert_rule_test", []):
+                    (firing if a.get("exp_alerts") else quiet).add(a["alertname"])
+        alerts = {q.title for q in dashlib.rule_queries() if q.ref == "alert"}
+        self.assertEqual(alerts - firing, set(), "alerts never tested firing")
+        self.assertEqual(alerts - quiet, set(), "alerts never tested staying quiet")
 
     def test_provisioning_points_at_the_dashboards(self):
         prov = (ROOT / "dashboards/provisioning/dashboards/mozaiek.yaml").read_text()

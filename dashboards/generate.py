@@ -312,6 +312,37 @@ def chain_oversight() -> dict:
                    [target(f'source:mozaiek_reporting_delay_seconds:quantile_rate1d{{quantile="0.9",{src}}}',
                            "{{source}}")], unit="s",
                    thresholds=steps("green", None, "orange", 14 * DAY, "red", 30 * DAY)),
+        row("Registrations"),
+        bargauge("Presumed victims registered per year",
+                 "Unique presumed victims per registration year, de-duplicated by pseudonym across "
+                 "reporters, for each counting rule (e.g. the registry's count, and the count without "
+                 "persons reported for sexual exploitation only by the border police).",
+                 [target('sum by (count, year) (mozaiek_registrations_unique{form="all", region="all", reporter="all"})',
+                         "{{count}} {{year}}", instant=True)], unit="none", decimals=0),
+        bargauge("Registrations per exploitation form",
+                 "Unique presumed victims per suspected exploitation form and counting rule, all years.",
+                 [target('sum by (count, form) (mozaiek_registrations_unique{form!="all"})',
+                         "{{count}}: {{form}}", instant=True)], unit="none", decimals=0),
+        bargauge("Registrations per reporter",
+                 "Unique presumed victims per reporting organisation and counting rule, all years. "
+                 "A person reported by several organisations counts once in the totals.",
+                 [target('sum by (count, reporter) (mozaiek_registrations_unique{reporter!="all"})',
+                         "{{count}}: {{reporter}}", instant=True)], unit="none", decimals=0),
+        bargauge("Registrations per nationality region",
+                 "Unique presumed victims per nationality region (CoMensha grouping) and counting rule.",
+                 [target('sum by (count, region) (mozaiek_registrations_unique{region!="all"})',
+                         "{{count}}: {{region}}", instant=True)], unit="none", decimals=0),
+        gauge("Converging persons never registered",
+              "Of the persons whose signals converged into an alert, the share never registered as a "
+              "presumed victim: the part of the picture the registration figures miss.",
+              [target("sum(mozaiek_converging_persons_unregistered) / clamp_min(sum(mozaiek_converging_persons), 1)",
+                      "never registered")], unit="percentunit", min_=0, max_=1,
+              thresholds=steps("green", None, "orange", 0.25, "red", 0.5), w=6),
+        timeseries("Chain events per type",
+                   "Valid chain events per day by type (meldingen sent, acknowledged, answered; "
+                   "arrivals, transfers, departures, re-appearances; registrations).",
+                   [target(f"sum by (type) (rate(mozaiek_chain_events_total[1h])) * {DAY}", "{{type}}")],
+                   unit="none", w=18),
         row("Alerts"),
         timeseries("Alerts per rule",
                    "Alerts raised per rule over the last 24 hours: convergence per person, vehicle "
@@ -491,6 +522,17 @@ def missing_persons() -> dict:
                  "location, by the police, in Eurodac, ...",
                  [target("sum by (where) (increase(mozaiek_reappearances_total[$__range]))", "{{where}}",
                          instant=True)], unit="none", decimals=0),
+        bargauge("Departures without known arrival in range",
+                 "MOB departures of persons whose arrival mozaiek never saw, per age group: they are "
+                 "missing from the days-to-departure figures.",
+                 [target(f"sum by (age_group) (increase(mozaiek_mob_departures_without_arrival_total{{{age}}}[$__range]))",
+                         "{{age_group}}", instant=True)], unit="none", decimals=0),
+        bargauge("Spikes per location in range",
+                 "Departure spikes per location in the selected range: departures in a short window "
+                 "above that location's own baseline (one mob_spike alert each, MozaiekMobSpike).",
+                 [target('sum by (location) (increase(mozaiek_mob_spikes_total{location=~"$location"}[$__range]))',
+                         "{{location}}", instant=True)], unit="none", decimals=0,
+                 thresholds=steps("green", None, "red", 1)),
         timeseries("Spikes and worrying departures",
                    "mob_spike alerts (departures at a location above its own baseline) and "
                    "worrying_departure alerts (departure of a person with prior signals), per day.",

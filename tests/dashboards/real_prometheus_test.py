@@ -34,6 +34,11 @@ def series_count(result: dict) -> int:
     return len(r) if data.get("resultType") in ("vector", "matrix") else 1
 
 
+def nonzero(series: dict) -> bool:
+    v = series.get("value", [0, "0"])[1]
+    return v not in ("0", "NaN", "-0")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--mozaiek", required=True, help="the built mozaiek binary")
@@ -76,6 +81,7 @@ def main() -> int:
         print(f"{total} expressions to run", flush=True)
 
         deadline = time.monotonic() + DATA_DEADLINE_S
+        flat = []  # series present, but every value 0 or NaN: reported, not failed
         while pending:
             still = []
             for q, expr in pending:
@@ -83,7 +89,11 @@ def main() -> int:
                 if r.get("status") != "success":
                     failures.append(f"{q.origin}, {q.ref} '{q.title}': does not run: "
                                     f"{r.get('error')}\n    {expr}")
-                elif q.ref == "alert" or series_count(r) > 0:
+                elif q.ref == "alert":
+                    continue
+                elif series_count(r) > 0:
+                    if not any(nonzero(x) for x in r["data"]["result"]):
+                        flat.append(f"{q.origin}, '{q.title}'")
                     continue
                 else:
                     still.append((q, expr))
@@ -95,6 +105,10 @@ def main() -> int:
             what = "panel" if q.origin.startswith("dashboard") else "recording rule"
             failures.append(f"{q.origin}, {what} '{q.title}' ({q.ref}): no series\n    {expr}")
 
+    if flat:
+        print(f"{len(flat)} queries returned only zero or NaN values (series exist; no events yet):")
+        for f in flat:
+            print("  " + f)
     elapsed = time.monotonic() - started
     if failures:
         print(f"FAILED ({len(failures)} problems, {elapsed:.0f} s):", file=sys.stderr)

@@ -270,11 +270,13 @@ def pipeline_health() -> dict:
 
 def chain_oversight() -> dict:
     src = 'source=~"$source"'
+    sig = 'source=~"$source", indicator=~"$indicator"'
     items = [
         row("Signals"),
         stat("Signals accepted in range",
-             "Signals accepted by intake from the selected sources in the selected time range.",
-             [target(f"sum(increase(mozaiek_records_processed_total{{{src}}}[$__range]))", "signals")],
+             "Signals accepted by intake from the selected sources and indicators in the selected "
+             "time range (chain events not included).",
+             [target(f"sum(increase(mozaiek_signals_total{{{sig}}}[$__range]))", "signals")],
              unit="none", decimals=0),
         gauge("Sources contributing",
               "Share of the configured partner organisations that delivered at least one accepted "
@@ -292,12 +294,22 @@ def chain_oversight() -> dict:
         timeseries("Signals per source",
                    "Accepted signals per day from each partner organisation (rate over the last hour, "
                    "scaled to a day). Batch reporters show as steps.",
-                   [target(f"sum by (source) (rate(mozaiek_records_processed_total{{{src}}}[1h])) * {DAY}",
+                   [target(f"sum by (source) (source_indicator:mozaiek_signals:rate1h{{{sig}}}) * {DAY}",
                            "{{source}}")], unit="none", stack=True),
         bargauge("Signals per source in range",
                  "Accepted signals per partner organisation within the selected time range.",
-                 [target(f"sum by (source) (increase(mozaiek_records_processed_total{{{src}}}[$__range]))",
+                 [target(f"sum by (source) (increase(mozaiek_signals_total{{{sig}}}[$__range]))",
                          "{{source}}", instant=True)], unit="none", decimals=0),
+        timeseries("Signals per indicator",
+                   "Accepted signals per day for each indicator of the catalogue (rate over the last "
+                   "hour, scaled to a day), for the selected sources.",
+                   [target(f"sum by (indicator) (source_indicator:mozaiek_signals:rate1h{{{sig}}}) * {DAY}",
+                           "{{indicator}}")], unit="none", stack=True),
+        bargauge("Signals per indicator in range",
+                 "Accepted signals per indicator within the selected time range: which soft signals "
+                 "the chain actually reports.",
+                 [target(f"sum by (indicator) (increase(mozaiek_signals_total{{{sig}}}[$__range]))",
+                         "{{indicator}}", instant=True)], unit="none", decimals=0),
         row("Reporting delay (observed to reported)"),
         timeseries("Reporting delay, median per source",
                    "Median time from when a partner observed something (observed_at) to when it "
@@ -367,7 +379,8 @@ def chain_oversight() -> dict:
         "mozaiek-chain-oversight", "mozaiek / Chain oversight",
         "What the chain reports, how late, and which alerts it yields.",
         ["oversight"],
-        [query_var("source", "Source", "mozaiek_records_processed_total", "Partner organisations.")],
+        [query_var("source", "Source", "mozaiek_signals_total", "Partner organisations."),
+         query_var("indicator", "Indicator", "mozaiek_signals_total", "Indicators of the catalogue.")],
         items, "now-7d", "1m")
 
 

@@ -239,9 +239,11 @@ def render_dashboard(r: Renderer, name: str, d: dict, out: Path) -> Path:
             fig.text(x0 + 0.005, y0 + h / 2, p["title"], color=FG, fontsize=11, weight="bold",
                      va="center")
             continue
-        ax = fig.add_axes((x0 + 0.035 if p["type"] != "stat" else x0 + 0.004, y0 + 0.035 * 8 / total_h,
-                           w - (0.045 if p["type"] != "stat" else 0.008),
-                           h - 0.07 * 8 / total_h))
+        unit = top / total_h  # one grid row in figure coordinates
+        boxed = p["type"] in ("stat", "gauge")
+        left = 0.004 if boxed else (0.06 if p["type"] == "bargauge" else 0.035)
+        bottom = 0.3 * unit if boxed else 1.0 * unit
+        ax = fig.add_axes((x0 + left, y0 + bottom, w - left - 0.008, h - bottom - 0.75 * unit))
         r.draw(ax, p, values)
     path = out / (Path(name).stem + ".png")
     fig.savefig(path, dpi=72, facecolor=BG)

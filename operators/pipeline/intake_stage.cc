@@ -25,7 +25,7 @@ IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseu
       output_(output),
       intake_(config, pseudonymiser),
       watermarks_(idle_timeouts(config)),
-      counters_(config.sources.size()) {}
+      counters_(config.sources.size(), config.catalogue.size()) {}
 
 std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic,
                                                      bool& unknown_topic) const {
@@ -93,6 +93,7 @@ void IntakeStage::process(const RecordView& record) {
   for (std::size_t i = 0; i < n; ++i) output_.on_routed(routed_[i]);
   counters_.routed += n;
   ++counters_.processed[slot];
+  counters_.count_signal(signal_.source, signal_.indicator);
 }
 
 }  // namespace mozaiek

@@ -1,4 +1,6 @@
 // `mozaiek check-config FILE`: validates a config and names every bad key.
+// `mozaiek config-reference`: prints every config key with its type, default
+// and meaning (Markdown), generated from the same schema the loader checks.
 #include "connectors/cli/commands.h"
 #include "connectors/settings.h"
 
@@ -35,6 +37,19 @@ void add_check_config_command(CLI::App& app, Runner& run) {
                                  "Validate a config file; every error names its YAML key.");
   cmd->add_option("file", *path, "Config file")->required();
   cmd->callback([path, &run] { run = [path] { return check_config(*path); }; });
+}
+
+void add_config_reference_command(CLI::App& app, Runner& run) {
+  auto* cmd = app.add_subcommand(
+      "config-reference",
+      "Print every config key with its type, default and meaning, as Markdown.");
+  cmd->callback([&run] {
+    run = [] {
+      const std::string md = settings_reference_markdown();
+      std::fwrite(md.data(), 1, md.size(), stdout);
+      return 0;
+    };
+  });
 }
 
 }  // namespace mozaiek::cli

@@ -14,6 +14,7 @@ void add_run_command(CLI::App& app, Runner& run);
 void add_demo_command(CLI::App& app, Runner& run);
 void add_replay_command(CLI::App& app, Runner& run);
 void add_check_config_command(CLI::App& app, Runner& run);
+void add_config_reference_command(CLI::App& app, Runner& run);
 void add_generate_command(CLI::App& app, Runner& run);
 void add_bench_command(CLI::App& app, Runner& run);
 

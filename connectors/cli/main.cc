@@ -2,6 +2,8 @@
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdio>
+#include <string>
 
 #include "connectors/cli/commands.h"
 
@@ -16,8 +18,23 @@ int main(int argc, char** argv) {
   mozaiek::cli::add_demo_command(app, run);
   mozaiek::cli::add_replay_command(app, run);
   mozaiek::cli::add_check_config_command(app, run);
+  mozaiek::cli::add_config_reference_command(app, run);
   mozaiek::cli::add_generate_command(app, run);
   mozaiek::cli::add_bench_command(app, run);
+  // CLI11 reports an unknown first word as a missing subcommand; name it.
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    std::string names;
+    for (const auto* sub : app.get_subcommands({})) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "mozaiek: unknown command '%s' (commands: %s; see --help)\n", argv[1],
+                   names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

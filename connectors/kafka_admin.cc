@@ -50,7 +50,7 @@ Status list_topics(rd_kafka_t* rk, const KafkaSettings& settings,
 }  // namespace
 
 Status ensure_topics(const KafkaSettings& settings, const std::vector<std::string>& topics,
-                     Millis timeout) {
+                     Millis timeout, const std::vector<std::string>& compacted) {
   if (topics.empty()) return Status::ok();
   const auto deadline = SteadyClock::now() + timeout;
 
@@ -81,6 +81,11 @@ Status ensure_topics(const KafkaSettings& settings, const std::vector<std::strin
                                                     err.size());
     if (nt == nullptr) return Status::error("kafka topic '" + name + "': " + err.data());
     owned.emplace_back(nt);
+    if (std::find(compacted.begin(), compacted.end(), name) != compacted.end()) {
+      if (rd_kafka_resp_err_t e = rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact")) {
+        return Status::error("kafka topic '" + name + "': " + kafka::describe(e));
+      }
+    }
     requests.push_back(nt);
   }
 

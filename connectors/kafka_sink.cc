@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "connectors/kafka_client.h"
 
@@ -69,17 +70,17 @@ class KafkaSink::Impl {
     return kafka::make_handle(RD_KAFKA_PRODUCER, std::move(conf), "producer", rk_);
   }
 
-  Status produce(std::string_view topic, std::string_view key, std::string_view value) {
+  Status produce(std::string_view topic, std::int32_t partition, std::string_view key,
+                 const char* value, std::size_t value_size) {
     if (!fatal_.empty()) return Status::error(fatal_);
     rd_kafka_topic_t* rkt = topic_handle(topic);
     std::chrono::steady_clock::time_point blocked_since{};
     while (true) {
       rd_kafka_resp_err_t err = rd_kafka_producev(
-          rk_.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+          rk_.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
           RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-          RD_KAFKA_V_VALUE(value.empty() ? nullptr : const_cast<char*>(value.data()),
-                           value.size()),
-          RD_KAFKA_V_END);
+          RD_KAFKA_V_VALUE(const_cast<char*>(value), value_size), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (++counters_.produced % kPollEvery == 0) rd_kafka_poll(rk_.get(), 0);
         return Status::ok();
@@ -102,6 +103,19 @@ class KafkaSink::Impl {
       rd_kafka_poll(rk_.get(), 10);
       if (!fatal_.empty()) return Status::error(fatal_);
     }
+  }
+
+  void track_offsets(std::string_view topic) { tracked_.try_emplace(topic_handle(topic)); }
+
+  std::optional<Offset> delivered_end(std::string_view topic, Partition p) const {
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) return std::nullopt;
+    auto t = tracked_.find(it->second.get());
+    if (t == tracked_.end() || raw(p) < 0 ||
+        static_cast<std::size_t>(raw(p)) >= t->second.size() || t->second[raw(p)] < 0) {
+      return std::nullopt;
+    }
+    return Offset{t->second[raw(p)]};
   }
 
   Status flush(Millis timeout) {
@@ -144,6 +158,14 @@ class KafkaSink::Impl {
     auto* self = static_cast<Impl*>(opaque);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       ++self->counters_.delivered;
+      if (!self->tracked_.empty() && m->partition >= 0) {
+        if (auto t = self->tracked_.find(m->rkt); t != self->tracked_.end()) {
+          auto& ends = t->second;
+          const auto p = static_cast<std::size_t>(m->partition);
+          if (ends.size() <= p) ends.resize(p + 1, -1);
+          ends[p] = std::max(ends[p], m->offset + 1);
+        }
+      }
       return;
     }
     if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
@@ -175,6 +197,9 @@ class KafkaSink::Impl {
   Millis max_block_;
   kafka::HandlePtr rk_;
   std::unordered_map<std::string, kafka::TopicPtr, StringHash, std::equal_to<>> topics_;
+  // Per tracked topic: by partition, the offset after the last delivered
+  // record (-1: none yet).
+  std::unordered_map<const rd_kafka_topic_t*, std::vector<std::int64_t>> tracked_;
   KafkaSinkCounters counters_;
   std::string first_failure_;
   std::string fatal_;
@@ -193,7 +218,18 @@ KafkaSink::KafkaSink(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 KafkaSink::~KafkaSink() = default;
 
 Status KafkaSink::produce(std::string_view topic, std::string_view key, std::string_view value) {
-  return impl_->produce(topic, key, value);
+  return impl_->produce(topic, RD_KAFKA_PARTITION_UA, key, value.empty() ? nullptr : value.data(),
+                        value.size());
+}
+Status KafkaSink::produce_to(std::string_view topic, Partition partition, std::string_view key,
+                             std::optional<std::string_view> value) {
+  if (raw(partition) < 0) return Status::error("kafka produce: negative partition");
+  return impl_->produce(topic, raw(partition), key, value ? value->data() : nullptr,
+                        value ? value->size() : 0);
+}
+void KafkaSink::track_offsets(std::string_view topic) { impl_->track_offsets(topic); }
+std::optional<Offset> KafkaSink::delivered_end(std::string_view topic, Partition p) const {
+  return impl_->delivered_end(topic, p);
 }
 Status KafkaSink::flush(Millis timeout) { return impl_->flush(timeout); }
 std::size_t KafkaSink::in_flight() const { return impl_->in_flight(); }

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "connectors/kafka_settings.h"
@@ -50,6 +51,15 @@ class KafkaSink final : public RecordSink {
   // Key empty -> null key (spread over partitions); keyed records land on
   // the partition of murmur2(key), as with Java clients.
   Status produce(std::string_view topic, std::string_view key, std::string_view value) override;
+
+  // To an explicit partition; nullopt value = tombstone (compacted topics).
+  Status produce_to(std::string_view topic, Partition partition, std::string_view key,
+                    std::optional<std::string_view> value);
+
+  // Remember, per partition of `topic`, the offset after the last delivered
+  // record (delivered_end). Call before producing to it.
+  void track_offsets(std::string_view topic);
+  std::optional<Offset> delivered_end(std::string_view topic, Partition p) const;
 
   // Waits up to `timeout` for every produced record's delivery report.
   // Errors: the first failed delivery (sticky, with the count of failures),

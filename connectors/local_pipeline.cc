@@ -19,6 +19,11 @@ void LocalPipeline::on_routed(const RoutedSignal& routed) {
   convergence_.process(Partition{0}, routed);
 }
 
+// The same dispatch as the service's consumer loop, without the encoding.
+void LocalPipeline::on_routed_chain(const RoutedChainEvent& routed) {
+  convergence_.process_chain(Partition{0}, routed);
+}
+
 void LocalPipeline::on_rejected(const Rejection& rejection, const RecordView& record) {
   if (dlq_ == nullptr) return;
   dlq_json_.clear();

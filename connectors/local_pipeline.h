@@ -37,9 +37,12 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
   IntakeStage& intake() { return intake_; }
   ConvergenceStage& convergence() { return convergence_; }
   std::uint64_t alerts_raised() const { return alerts_raised_; }
+  // Deadlines up to the watermark and the oversight gauges; call per batch.
+  void maintain() { convergence_.maintain_oversight(); }
 
  private:
   void on_routed(const RoutedSignal& routed) override;
+  void on_routed_chain(const RoutedChainEvent& routed) override;
   void on_rejected(const Rejection& rejection, const RecordView& record) override;
   void on_alert(const Alert& alert, std::string_view json) override;
 

@@ -17,8 +17,29 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
   labels.consumer_groups.push_back(std::move(intake));
   labels.consumer_groups.push_back(ConsumerGroupLabels{"convergence", {settings.topics.subjects}});
   labels.partitions = settings.partitions;
-  labels.stores = {"convergence"};
+  labels.stores = {"convergence", "oversight"};
   return labels;
+}
+
+OversightLabelSets oversight_label_sets(const Settings& settings) {
+  const OperatorConfig& c = settings.operators;
+  OversightLabelSets labels;
+  for (const auto& s : c.sources) labels.orgs.push_back(s.name);
+  labels.locations = c.locations;
+  labels.age_groups = c.age_groups;
+  labels.regions = c.nationality_regions;
+  labels.where = c.oversight.reappearance_places;
+  for (const auto& r : c.oversight.counting_rules) labels.count_rules.push_back(r.name);
+  for (std::size_t t = 0; t < kChainEventTypeCount; ++t) {
+    labels.event_types.emplace_back(to_string(static_cast<ChainEventType>(t)));
+  }
+  return labels;
+}
+
+void publish_chain_counts(const StageCounters& counters, OversightMetrics& metrics) {
+  for (std::size_t t = 0; t < counters.chain_events.size(); ++t) {
+    if (counters.chain_events[t] != 0) metrics.record_chain_event(t, counters.chain_events[t]);
+  }
 }
 
 void publish_stage_counters(StageCounters& c, Stage stage, PipelineMetrics& metrics) {

@@ -4,6 +4,7 @@
 
 #include "connectors/settings.h"
 #include "operators/pipeline/stage_counters.h"
+#include "stream/oversight_metrics.h"
 #include "stream/pipeline_metrics.h"
 #include "stream/watermark_tracker.h"
 
@@ -14,6 +15,15 @@ enum class Stage { intake, convergence };
 // The bounded label sets of a deployment: configured sources, DLQ reasons,
 // rules, consumer groups and their topics, state stores.
 PipelineLabelSets pipeline_label_sets(const Settings& settings);
+
+// The bounded label sets of the oversight metrics: configured sources as
+// organisations, metrics.locations, age groups, nationality regions,
+// oversight.reappearance_places, counting rules and chain event types.
+OversightLabelSets oversight_label_sets(const Settings& settings);
+
+// Adds the batch's chain events by type to the probe (does not reset: the
+// pipeline counters are reset by publish_stage_counters).
+void publish_chain_counts(const StageCounters& counters, OversightMetrics& metrics);
 
 // Adds the batch's counts to the probe and resets the counters.
 void publish_stage_counters(StageCounters& counters, Stage stage, PipelineMetrics& metrics);

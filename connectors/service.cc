@@ -11,14 +11,19 @@
 #include "connectors/embedded_cluster.h"
 #include "connectors/http_server.h"
 #include "connectors/kafka_admin.h"
+#include "connectors/kafka_changelog.h"
 #include "connectors/kafka_sink.h"
 #include "connectors/kafka_source.h"
 #include "connectors/metrics_bridge.h"
+#include "operators/alert_json.h"
 #include "operators/dlq_record.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
+#include "operators/oversight/chain_codec.h"
+#include "operators/oversight/chain_router.h"
 #include "operators/routed_codec.h"
 #include "operators/subject_router.h"
+#include "stream/oversight_metrics.h"
 #include "stream/pipeline_metrics.h"
 #include "stream/json_writer.h"
 #include "stream/rocksdb_state.h"
@@ -31,6 +36,7 @@ constexpr Millis kPollTimeout{100};
 constexpr Millis kFlushTimeout = seconds(60);
 constexpr auto kLagInterval = std::chrono::seconds(5);
 constexpr auto kExpiryInterval = std::chrono::seconds(30);
+constexpr auto kOversightInterval = std::chrono::seconds(1);
 
 // The rules in force, for GET /api/rules.
 std::string rules_json(const OperatorConfig& config) {
@@ -74,6 +80,11 @@ class KafkaIntakeOutput final : public IntakeOutput {
     routing_key(r.subject_type, r.subject_key, key_);
     note(sink_.produce(settings_.topics.subjects, key_, value_));
   }
+  void on_routed_chain(const RoutedChainEvent& r) override {
+    encode_routed_chain(r, settings_.operators, value_);
+    chain_routing_key(r, key_);
+    note(sink_.produce(settings_.topics.subjects, key_, value_));
+  }
   void on_rejected(const Rejection& rejection, const RecordView& record) override {
     value_.clear();
     write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset),
@@ -109,10 +120,16 @@ class KafkaAlertOutput final : public AlertOutput {
     feed_.publish(std::string(json));
     metrics_.record_alert(alert.rule, to_string(alert.subject_type), alert.level);
     if (print_) {
-      std::printf("ALERT %s %s %s:%.12s score=%.2f sources=%zu level=%d delay=%.0fs\n",
-                  alert.alert_id.c_str(), alert.rule.c_str(),
-                  std::string(to_string(alert.subject_type)).c_str(), alert.subject_key.c_str(),
-                  alert.score, alert.sources.size(), alert.level, alert.detection_delay_seconds);
+      // Unanswered meldingen come by the hundred: the first few, then a tally.
+      const bool breach = alert.rule == "sla_breach";
+      const std::uint64_t n = breach ? ++breaches_ : 0;
+      if (!breach || n <= 3) {
+        std::printf("%s\n", alert_line(alert).c_str());
+      } else if (n % 50 == 0) {
+        std::printf("ALERTS sla_breach: %llu meldingen past their deadline without feedback so "
+                    "far (each on %s)\n",
+                    static_cast<unsigned long long>(n), settings_.topics.alerts.c_str());
+      }
       std::fflush(stdout);
     }
   }
@@ -128,6 +145,7 @@ class KafkaAlertOutput final : public AlertOutput {
   AlertFeed& feed_;
   bool print_;
   PipelineMetrics& metrics_;
+  std::uint64_t breaches_ = 0;
   Status status_ = Status::ok();
 };
 
@@ -142,9 +160,14 @@ struct Service::Impl {
   std::unique_ptr<EmbeddedCluster> cluster;
   KafkaSettings kafka;
   std::unique_ptr<RocksStateDb> db;
+  std::unique_ptr<StateStoreFactory> local_stores;
+  // Used by the convergence loop only (stores are opened on its thread).
+  std::unique_ptr<KafkaChangelog> changelog;
+  ChangelogCounters changelog_counters;
   std::unique_ptr<StateStoreFactory> stores;
   prometheus::Registry registry;
   std::unique_ptr<PipelineMetrics> metrics;
+  std::unique_ptr<OversightMetrics> oversight;
   AlertFeed feed{1000};
   std::unique_ptr<HttpServer> http;
 
@@ -190,6 +213,7 @@ Status Service::start() {
   m.kafka.partitions = m.settings.partitions;
   m.kafka.replication_factor = m.settings.replication_factor;
   m.kafka.properties = m.settings.kafka_properties;
+  const std::string changelog_topic = m.settings.changelog_topic();
   std::vector<std::string> topics;
   for (const auto& src : m.settings.operators.sources) {
     topics.push_back(m.settings.topics.signals_prefix + src.name);
@@ -199,6 +223,7 @@ Status Service::start() {
                         &m.settings.topics.audit, &m.settings.topics.subjects}) {
     topics.push_back(*t);
   }
+  topics.push_back(changelog_topic);
   if (m.settings.brokers == "embedded") {
     Status s = Status::ok();
     m.cluster = EmbeddedCluster::start(1, s);
@@ -210,16 +235,24 @@ Status Service::start() {
     }
     spdlog::info("embedded Kafka cluster at {}", m.kafka.brokers);
   } else {
-    if (Status s = ensure_topics(m.kafka, topics, seconds(30)); !s) return s;
+    if (Status s = ensure_topics(m.kafka, topics, seconds(30), {changelog_topic}); !s) {
+      return s;
+    }
   }
 
   Status s = Status::ok();
   m.db = RocksStateDb::open(m.settings.state_dir, s);
   if (!m.db) return Status::error("state directory " + m.settings.state_dir + ": " + s.message());
-  m.stores = m.db->factory();
+  m.local_stores = m.db->factory();
+  // Operator state is changelogged, so a partition's state follows the
+  // partition to whichever instance it is assigned to.
+  m.changelog = KafkaChangelog::create(m.kafka, changelog_topic, s);
+  if (!m.changelog) return Status::error("state changelog: " + s.message());
+  m.stores = make_changelog_factory(*m.local_stores, *m.changelog, m.changelog_counters);
 
   m.metrics = std::make_unique<PipelineMetrics>(m.registry, pipeline_label_sets(m.settings));
   m.metrics->record_restart();
+  m.oversight = std::make_unique<OversightMetrics>(m.registry, oversight_label_sets(m.settings));
   if (m.options.serve_http) {
     m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
     m.http->set_rules_json(rules_json(m.settings.operators));
@@ -241,7 +274,9 @@ void Service::Impl::run_intake() {
   std::unique_ptr<KafkaSource> source;
   if (sink) {
     source = KafkaSource::create(kafka, settings.group_id + ".intake",
-                                 {"^" + escape_regex(settings.topics.signals_prefix) + ".*"}, s);
+                                 {"^" + escape_regex(settings.topics.signals_prefix) + ".*",
+                                  settings.topics.chain_events},
+                                 s);
   }
   if (!sink || !source) {
     fail(Status::error("intake: " + s.message()));
@@ -250,7 +285,7 @@ void Service::Impl::run_intake() {
   }
   KafkaIntakeOutput output(settings, *sink, clock);
   IntakeStage stage(settings.operators, *pseudonymiser, clock, settings.topics.signals_prefix,
-                    output);
+                    output, settings.topics.chain_events);
   RecordBatch batch;
   auto last_lag = std::chrono::steady_clock::now();
   while (!stopping) {
@@ -275,7 +310,9 @@ void Service::Impl::run_intake() {
       intake_in += stage.counters().total_in();
       intake_dlq += stage.counters().total_dlq();
       routed += stage.counters().routed;
+      publish_chain_counts(stage.counters(), *oversight);
       publish_stage_counters(stage.counters(), Stage::intake, *metrics);
+      oversight->publish_reporting_delay(stage.reporting_delay());
     }
     auto now = std::chrono::steady_clock::now();
     if (now - last_lag > kLagInterval) {
@@ -303,6 +340,7 @@ void Service::Impl::run_convergence() {
   }
   KafkaAlertOutput output(settings, *sink, feed, options.print_alerts, *metrics);
   ConvergenceStage stage(settings.operators, *stores, clock, output);
+  stage.set_oversight_metrics(oversight.get());
   source->set_rebalance_listener(
       [&stage](const std::vector<std::pair<std::string, int>>& assigned,
                const std::vector<std::pair<std::string, int>>& revoked) {
@@ -315,9 +353,11 @@ void Service::Impl::run_convergence() {
       });
   RecordBatch batch;
   RoutedSignal routed;
+  RoutedChainEvent routed_chain;
   std::uint64_t undecodable = 0;
   auto last_lag = std::chrono::steady_clock::now();
   auto last_expiry = last_lag;
+  auto last_oversight = last_lag;
   while (!stopping) {
     if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
       fail(Status::error("convergence consumer: " + p.message()));
@@ -326,12 +366,27 @@ void Service::Impl::run_convergence() {
     if (!batch.records.empty()) {
       const auto t0 = std::chrono::steady_clock::now();
       for (const auto& r : batch.records) {
-        if (!decode_routed(r.value, settings.operators, routed)) {
-          // Written by an intake with a different catalogue: counted, logged once per batch.
-          ++undecodable;
-          continue;
+        // Written by an intake with a different catalogue or version: counted,
+        // logged once per batch.
+        switch (internal_record_kind(r.value)) {
+          case kRoutedCodecVersion:
+            if (decode_routed(r.value, settings.operators, routed)) {
+              stage.process(r.partition, routed);
+            } else {
+              ++undecodable;
+            }
+            break;
+          case kRoutedChainEventKind:
+            if (decode_routed_chain(r.value, settings.operators, routed_chain)) {
+              stage.process_chain(r.partition, routed_chain);
+            } else {
+              ++undecodable;
+            }
+            break;
+          default:
+            ++undecodable;
+            break;
         }
-        stage.process(r.partition, routed);
       }
       if (undecodable > 0) {
         spdlog::warn("convergence: {} internal records could not be decoded", undecodable);
@@ -354,6 +409,18 @@ void Service::Impl::run_convergence() {
       publish_stage_counters(stage.counters(), Stage::convergence, *metrics);
     }
     auto now = std::chrono::steady_clock::now();
+    if (now - last_oversight > kOversightInterval) {
+      // Melding deadlines by the watermark, open meldingen and missing gauges.
+      last_oversight = now;
+      stage.maintain_oversight();
+      Status out = output.take_status();
+      if (out) out = sink->flush(kFlushTimeout);
+      if (out) out = stage.flush();
+      if (!out) {
+        fail(Status::error("convergence: " + out.message()));
+        break;
+      }
+    }
     if (now - last_lag > kLagInterval) {
       last_lag = now;
       for (const auto& lag : source->lag()) {

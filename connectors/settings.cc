@@ -54,6 +54,13 @@ std::string check_brokers(const std::string& s) {
 }
 
 // Kafka topic and group names: [a-zA-Z0-9._-], at most 249 characters.
+std::string check_kafka_name(const std::string& s);
+
+// The changelog topic may be left empty (derived from the group id).
+std::string check_changelog_name(const std::string& s) {
+  return s.empty() ? std::string() : check_kafka_name(s);
+}
+
 std::string check_kafka_name(const std::string& s) {
   if (s.empty()) return "must not be empty";
   if (s.size() > 249) return "must be at most 249 characters";
@@ -162,6 +169,11 @@ Section<KafkaTopics> topics_section() {
   s.text("subjects", &KafkaTopics::subjects,
          "Internal repartition topic: one record per signal subject, keyed by subject.",
          check_kafka_name, kKafkaName);
+  s.text("changelog", &KafkaTopics::changelog,
+         "Internal compacted changelog of operator state, partitioned like `subjects`: a "
+         "partition's state is rebuilt from it wherever the partition is assigned. Empty: "
+         "<group_id>.internal.changelog.",
+         check_changelog_name, kKafkaName);
   return s;
 }
 
@@ -246,14 +258,19 @@ Section<Settings> root_section() {
   s.custom({"rules", "map", "", "", "", "Convergence rules per subject type."}, elsewhere);
   s.custom({"limits", "map", "", "", "", "Bounds on one signal."}, elsewhere);
   s.custom({"metrics", "map", "", "", "", "Bounded metric label sets."}, elsewhere);
+  s.custom({"oversight", "map", "", "", "",
+            "Chain oversight: melding deadline, MOB spike rule, registration counting rules."},
+           elsewhere);
   return s;
 }
 
 void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::string>& errors) {
+  const std::string changelog = s.changelog_topic();
   const std::vector<std::pair<std::string, const std::string*>> fixed{
       {"chain_events", &s.topics.chain_events}, {"alerts", &s.topics.alerts},
       {"alert_actions", &s.topics.alert_actions}, {"dlq", &s.topics.dlq},
-      {"audit", &s.topics.audit},               {"subjects", &s.topics.subjects}};
+      {"audit", &s.topics.audit},               {"subjects", &s.topics.subjects},
+      {"changelog", &changelog}};
   const YAML::Node topics = root["kafka"] && root["kafka"].IsMap() && root["kafka"]["topics"] &&
                                     root["kafka"]["topics"].IsMap()
                                 ? root["kafka"]["topics"]

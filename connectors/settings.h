@@ -24,6 +24,9 @@ struct KafkaTopics {
   std::string dlq = "mozaiek.dlq";
   std::string audit = "mozaiek.audit";
   std::string subjects = "mozaiek.internal.subjects";
+  // Empty: "<group_id>.internal.changelog", so two deployments with their
+  // own group ids never share state (see Settings::changelog_topic()).
+  std::string changelog;
 };
 
 struct Settings {
@@ -41,6 +44,10 @@ struct Settings {
   std::string log_level = "info";
   std::vector<std::string> debug;  // subsystems to trace
   std::string config_path;         // the file these settings came from
+
+  std::string changelog_topic() const {
+    return topics.changelog.empty() ? group_id + ".internal.changelog" : topics.changelog;
+  }
 };
 
 // Reads `path` into `out`. A missing file, a YAML syntax error (with line

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <cstdio>
+
 #include "stream/json_writer.h"
 
 namespace mozaiek {
@@ -29,12 +31,18 @@ bool read_time(simdjson::dom::element e, std::string_view field, EventTime& out)
   return true;
 }
 
-bool read_subject(simdjson::dom::element e, SubjectType& type, std::string& key) {
+bool read_subject(simdjson::dom::element e, SubjectType& type, std::string& key,
+                  std::string* kind = nullptr) {
   std::string_view type_text, key_text;
   if (e["type"].get(type_text) || e["key"].get(key_text)) return false;
   auto t = subject_type_from(type_text);
-  if (!t) return false;
-  type = *t;
+  if (!t) {
+    // The one subject outside SubjectType: an sla_breach's melding.
+    if (kind == nullptr || type_text != "melding") return false;
+    kind->assign(type_text);
+  } else {
+    type = *t;
+  }
   key.assign(key_text);
   return true;
 }
@@ -48,7 +56,8 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
   w.key("alert_id").string(a.alert_id);
   w.key("rule").string(a.rule);
   w.key("subject").begin_object();
-  w.key("type").string(to_string(a.subject_type));
+  w.key("type").string(a.subject_kind.empty() ? to_string(a.subject_type)
+                                               : std::string_view(a.subject_kind));
   w.key("key").string(a.subject_key);
   w.end_object();
   w.key("score").number(a.score, kScoreDecimals);
@@ -83,9 +92,43 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
     w.end_object();
   }
   w.end_array();
+  if (!a.events.empty()) {
+    w.key("events").begin_array();
+    for (const auto& e : a.events) {
+      w.begin_object();
+      w.key("event_id").string(e.event_id);
+      w.key("type").string(e.type);
+      w.key("at").timestamp(to_ms(e.at));
+      w.key("org").string(e.org);
+      w.key("subject_key").string(e.subject_key);
+      w.end_object();
+    }
+    w.end_array();
+  }
   w.key("status").string(a.status);
   w.key("level").integer(a.level);
   w.end_object();
+}
+
+std::string alert_line(const Alert& a) {
+  const std::string_view type =
+      a.subject_kind.empty() ? to_string(a.subject_type) : std::string_view(a.subject_kind);
+  // Pseudonyms are cut to 12 hex digits; other keys are shown whole (bounded).
+  const int key_chars = a.subject_kind.empty() && a.subject_type == SubjectType::person ? 12 : 64;
+  char buf[512];
+  if (a.events.empty()) {
+    std::snprintf(buf, sizeof buf, "ALERT %s %s %.*s:%.*s score=%.2f sources=%zu level=%d "
+                  "delay=%.0fs",
+                  a.alert_id.c_str(), a.rule.c_str(), static_cast<int>(type.size()), type.data(),
+                  key_chars, a.subject_key.c_str(), a.score, a.sources.size(), a.level,
+                  a.detection_delay_seconds);
+  } else {
+    std::snprintf(buf, sizeof buf, "ALERT %s %s %.*s:%.*s score=%.2f events=%zu signals=%zu",
+                  a.alert_id.c_str(), a.rule.c_str(), static_cast<int>(type.size()), type.data(),
+                  key_chars, a.subject_key.c_str(), a.score, a.events.size(),
+                  a.contributions.size());
+  }
+  return buf;
 }
 
 bool read_alert_json(std::string_view json, Alert& out) {
@@ -102,7 +145,8 @@ bool read_alert_json(std::string_view json, Alert& out) {
   if (doc["rule"].get(text)) return false;
   out.rule.assign(text);
   simdjson::dom::element subject;
-  if (doc["subject"].get(subject) || !read_subject(subject, out.subject_type, out.subject_key)) {
+  if (doc["subject"].get(subject) ||
+      !read_subject(subject, out.subject_type, out.subject_key, &out.subject_kind)) {
     return false;
   }
   if (doc["score"].get(out.score)) return false;
@@ -142,6 +186,16 @@ bool read_alert_json(std::string_view json, Alert& out) {
           if (!id.get(text)) l.via.emplace_back(text);
         }
       }
+    }
+  }
+  if (!doc["events"].get(array)) {
+    for (auto item : array) {
+      AlertEvent& e = out.events.emplace_back();
+      if (!item["event_id"].get(text)) e.event_id.assign(text);
+      if (!item["type"].get(text)) e.type.assign(text);
+      read_time(item, "at", e.at);
+      if (!item["org"].get(text)) e.org.assign(text);
+      if (!item["subject_key"].get(text)) e.subject_key.assign(text);
     }
   }
   if (!doc["status"].get(text)) out.status.assign(text);

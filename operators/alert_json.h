@@ -18,6 +18,10 @@ inline constexpr std::string_view kAlertSchema = "mozaiek.alert/v1";
 // and indicator ids are rendered as their configured names.
 void write_alert_json(const Alert& alert, const OperatorConfig& config, std::string& out);
 
+// One human-readable line for consoles and the demo ("ALERT <id> <rule>
+// <type>:<key prefix> ..."); person keys are pseudonyms, cut to 12 hex.
+std::string alert_line(const Alert& alert);
+
 // Parses an alert v1 document: alert_id, rule, subject, score, sources,
 // first_seen/last_seen/raised_at, detection_delay_seconds, contributions
 // (signal_id, observed_at, weight, decayed_weight; source and indicator ids

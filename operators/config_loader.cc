@@ -469,6 +469,92 @@ Section<OperatorConfig> metrics_section() {
   return s;
 }
 
+// ---- oversight ----------------------------------------------------------
+
+void parse_counting_rules(const YAML::Node& v, const std::string& path, OversightConfig& out,
+                          std::vector<std::string>& errors) {
+  const std::vector<std::string> forms{"sexual", "labour", "criminal", "organ"};
+  std::vector<CountingRule> rules;
+  for_each_named(v, path, 16, "counting rule", errors,
+                 [&](const std::string& name, const YAML::Node& body, const std::string& p) {
+                   CountingRule rule;
+                   rule.name = name;
+                   if (body.IsNull()) {
+                     rules.push_back(rule);
+                     return;
+                   }
+                   if (!body.IsMap()) {
+                     add_error(errors, p, "must be a map of keys", body);
+                     return;
+                   }
+                   config::check_keys(body, p, {"exclude_only_reporters", "exclude_only_forms"},
+                                      errors);
+                   if (body["exclude_only_reporters"]) {
+                     if (auto l = config::read_string_list(body["exclude_only_reporters"],
+                                                           p + ".exclude_only_reporters", errors,
+                                                           config::check_identifier)) {
+                       rule.exclude_only_reporters = *l;
+                     }
+                   }
+                   if (body["exclude_only_forms"]) {
+                     const std::string fp = p + ".exclude_only_forms";
+                     if (auto l = config::read_string_list(body["exclude_only_forms"], fp,
+                                                           errors)) {
+                       for (std::size_t i = 0; i < l->size(); ++i) {
+                         if (auto f = form_from((*l)[i])) {
+                           rule.exclude_only_forms |= *f;
+                         } else {
+                           add_error(errors, config::index_path(fp, i),
+                                     "'" + (*l)[i] + "' is not an exploitation form" +
+                                         config::did_you_mean((*l)[i], forms),
+                                     body["exclude_only_forms"][i]);
+                         }
+                       }
+                     }
+                   }
+                   rules.push_back(std::move(rule));
+                 });
+  out.counting_rules = std::move(rules);
+}
+
+Section<OversightConfig> oversight_section() {
+  Section<OversightConfig> s(
+      "oversight",
+      "Chain oversight from chain.events: feedback deadlines of meldingen, the MOB spike rule, "
+      "re-appearance places and the rules for counting registered presumed victims.");
+  s.days("melding_deadline_days", &OversightConfig::melding_deadline, config::greater_than(0),
+         "A melding without feedback this long after it was sent (event time) counts in "
+         "mozaiek_meldingen_unanswered_total and raises one sla_breach alert.");
+  s.days("allowed_lateness_days", &OversightConfig::allowed_lateness, config::at_least(0),
+         "How far behind the latest chain event time a chain event may arrive before deadlines "
+         "are judged without it.");
+  s.days("spike_window_days", &OversightConfig::spike_window, config::greater_than(0),
+         "Window of MOB departures at one location tested against its baseline.");
+  s.days("spike_baseline_days", &OversightConfig::spike_baseline, config::greater_than(0),
+         "Trailing period before the window over which the location's own departure rate is "
+         "averaged.");
+  s.number("spike_floor_per_day", &OversightConfig::spike_floor_per_day, config::greater_than(0),
+           "Lowest baseline rate (departures per day), so a quiet or new location does not "
+           "spike on one departure.");
+  s.number("spike_p_value", &OversightConfig::spike_p_value, config::between(1e-12, 0.5),
+           "A window whose departure count has a Poisson upper-tail probability at or below "
+           "this, given the baseline, is a spike.");
+  s.integer("spike_min_departures", &OversightConfig::spike_min_departures,
+            config::between(1, 1000), "Departures in the window needed for a spike at all.");
+  s.list("reappearance_places", &OversightConfig::reappearance_places,
+         "Values of `where` in person.reappeared that get their own metric label; others are "
+         "reported as `other`.",
+         config::check_identifier, "unique identifiers");
+  s.custom({"counting_rules", "map", "", "registry: {}, nrm: {exclude_only_reporters: [kmar], "
+                                         "exclude_only_forms: [sexual]}",
+            "1 to 16 entries",
+            "Ways of counting unique presumed victims per year (metric label `count`). A person "
+            "counts unless all their registrations that year are by `exclude_only_reporters` "
+            "and for no form outside `exclude_only_forms`."},
+           parse_counting_rules);
+  return s;
+}
+
 void check_cross_section(const YAML::Node& root, OperatorConfig& cfg,
                          std::vector<std::string>& errors) {
   Millis longest{0};
@@ -497,8 +583,8 @@ void check_cross_section(const YAML::Node& root, OperatorConfig& cfg,
 }  // namespace
 
 const std::vector<std::string>& operator_config_sections() {
-  static const std::vector<std::string> sections{"catalogue", "sources", "rules",
-                                                 "privacy",   "limits",  "metrics"};
+  static const std::vector<std::string> sections{"catalogue", "sources", "rules",    "privacy",
+                                                 "limits",    "metrics", "oversight"};
   return sections;
 }
 
@@ -517,6 +603,7 @@ bool load_operator_config(const YAML::Node& root, OperatorConfig& out,
   privacy_section().parse(root["privacy"], "privacy", cfg, errors);
   limits_section().parse(root["limits"], "limits", cfg, errors);
   metrics_section().parse(root["metrics"], "metrics", cfg, errors);
+  oversight_section().parse(root["oversight"], "oversight", cfg.oversight, errors);
   check_cross_section(root, cfg, errors);
   if (errors.size() != before) return false;
   out = std::move(cfg);
@@ -527,7 +614,7 @@ std::vector<config::SectionDoc> operator_config_reference() {
   return {catalogue_section(true).doc(), indicator_section().doc(),
           source_section(nullptr).doc(), rule_section().doc(),
           privacy_section().doc(),        limits_section().doc(),
-          metrics_section().doc()};
+          metrics_section().doc(),        oversight_section().doc()};
 }
 
 }  // namespace mozaiek

@@ -10,7 +10,8 @@ constexpr std::array<std::string_view, kDlqReasonCount> kNames = {
     "field_too_large",   "unknown_source",       "source_mismatch",   "unknown_indicator",
     "bad_strength",      "bad_form",             "no_subjects",       "too_many_subjects",
     "unknown_subject_type", "bad_subject",       "bad_timestamp",     "too_late",
-    "unknown_topic",
+    "unknown_topic",     "unknown_event_type",   "missing_melding_id", "missing_person",
+    "missing_location",
 };
 
 }  // namespace

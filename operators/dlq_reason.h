@@ -29,6 +29,11 @@ enum class DlqReason : std::uint8_t {
   bad_timestamp,
   too_late,
   unknown_topic,
+  // chain events
+  unknown_event_type,
+  missing_melding_id,
+  missing_person,
+  missing_location,
   kCount
 };
 

@@ -80,6 +80,40 @@ struct ConvergenceRule {
   std::size_t max_contributions = 64;  // bound per key
 };
 
+// A way of counting unique presumed victims (victim.registered). A person
+// counts in a year unless every registration of theirs that year is by one
+// of `exclude_only_reporters` and for no form outside `exclude_only_forms`
+// (the NRM leaves out persons reported for sexual exploitation only by KMar).
+// Empty lists exclude nobody.
+struct CountingRule {
+  std::string name;  // metric label `count`
+  std::vector<std::string> exclude_only_reporters;
+  std::uint8_t exclude_only_forms = 0;  // Form bits; 0 with reporters set = any form
+};
+
+// Chain oversight: meldingen, missing persons, registrations.
+struct OversightConfig {
+  // A melding without feedback this long after melding.sent (event time)
+  // is counted unanswered and raises one sla_breach alert.
+  Millis melding_deadline = days(60);
+  // The entity stage's event-time clock for chain events: the latest `at`
+  // seen minus this (late chain events within it still count on time).
+  Millis allowed_lateness = days(7);
+  // mob_spike: departures in `spike_window` at one location against that
+  // location's own mean rate over the `spike_baseline` before it.
+  Millis spike_window = days(7);
+  Millis spike_baseline = days(180);
+  double spike_floor_per_day = 0.05;  // baseline rate never below this
+  double spike_p_value = 0.001;       // Poisson upper tail at or below this -> spike
+  int spike_min_departures = 4;
+  std::vector<std::string> reappearance_places{"location", "police", "eurodac", "registry",
+                                               "abroad"};
+  std::vector<CountingRule> counting_rules{
+      CountingRule{"registry", {}, 0},
+      CountingRule{"nrm", {"kmar"}, kFormSexual},
+  };
+};
+
 // Everything operators need from the configuration.
 struct OperatorConfig {
   Catalogue catalogue;
@@ -92,6 +126,7 @@ struct OperatorConfig {
   std::vector<std::string> locations;  // configured location ids (metric label set)
   std::size_t max_subjects_per_signal = 16;
   std::size_t max_field_bytes = 256;  // any string field longer -> field_too_large
+  OversightConfig oversight;
 
   std::optional<SourceId> find_source(std::string_view name) const;
   const ConvergenceRule& rule_for(SubjectType t) const {
@@ -159,6 +194,17 @@ struct LinkedEntity {
   std::vector<std::string> via;  // signal ids
 };
 
+// A chain event behind an oversight alert (sla_breach, worrying_departure,
+// mob_spike): what happened, when, recorded by whom, about which entity
+// (persons only by pseudonym).
+struct AlertEvent {
+  std::string event_id;
+  std::string type;  // "melding.sent", "person.departed_unknown", ...
+  EventTime at{};
+  std::string org;
+  std::string subject_key;  // melding id or person pseudonym
+};
+
 struct Alert {
   std::string alert_id;
   std::string rule;
@@ -174,6 +220,10 @@ struct Alert {
   std::string status = "new";         // "new" | "escalated"
   std::vector<Contribution> contributions;
   std::vector<LinkedEntity> linked;
+  // Oversight alerts: a subject type outside SubjectType ("melding"), when
+  // not empty, and the chain events behind the alert.
+  std::string subject_kind;
+  std::vector<AlertEvent> events;
 };
 
 }  // namespace mozaiek

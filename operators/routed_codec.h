@@ -17,7 +17,15 @@
 
 namespace mozaiek {
 
-inline constexpr std::uint8_t kRoutedCodecVersion = 1;
+// The first byte of every record on the internal subjects topic says what
+// it is; the consumer dispatches on it (internal_record_kind()).
+inline constexpr std::uint8_t kRoutedCodecVersion = 1;  // a routed signal (this file)
+inline constexpr std::uint8_t kRoutedChainEventKind = 2;  // operators/oversight/chain_codec.h
+
+// The record kind of an internal record; 0 for an empty one.
+inline std::uint8_t internal_record_kind(std::string_view bytes) {
+  return bytes.empty() ? std::uint8_t{0} : static_cast<std::uint8_t>(bytes[0]);
+}
 
 // Replaces `out` with the encoding (its capacity is reused).
 void encode_routed(const RoutedSignal& r, const OperatorConfig& config, std::string& out);

@@ -56,4 +56,30 @@ class MemoryStore final : public StateStore {
 
 std::unique_ptr<StateStore> make_memory_store() { return std::make_unique<MemoryStore>(); }
 
+namespace {
+
+class FailedStore final : public StateStore {
+ public:
+  explicit FailedStore(Status error) : memory_(make_memory_store()), error_(std::move(error)) {}
+  bool get(std::string_view key, std::string& value) override { return memory_->get(key, value); }
+  void put(std::string_view key, std::string_view value) override { memory_->put(key, value); }
+  void erase(std::string_view key) override { memory_->erase(key); }
+  void scan(std::string_view prefix,
+            const std::function<bool(std::string_view, std::string_view)>& visit) override {
+    memory_->scan(prefix, visit);
+  }
+  Status flush() override { return Status::error(error_.message()); }
+  std::size_t approximate_entries() override { return memory_->approximate_entries(); }
+
+ private:
+  std::unique_ptr<StateStore> memory_;
+  Status error_;
+};
+
+}  // namespace
+
+std::unique_ptr<StateStore> make_failed_store(Status error) {
+  return std::make_unique<FailedStore>(std::move(error));
+}
+
 }  // namespace mozaiek

@@ -6,24 +6,18 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
+
+#include "stream/metric_labels.h"
 #include <chrono>
 #include <cmath>
 
 namespace mozaiek {
 namespace {
 
-constexpr const char* kOther = "other";
+using metric_labels::find_index;
+using metric_labels::kOther;
+using metric_labels::with_other;
 
-// The label values of a set plus the trailing "other".
-std::vector<std::string> with_other(std::vector<std::string> values) {
-  values.emplace_back(kOther);
-  return values;
-}
-
-std::size_t find_index(const std::vector<std::string>& values, std::string_view name) {
-  auto it = std::find(values.begin(), values.end(), name);
-  return static_cast<std::size_t>(it - values.begin());  // size() when absent -> "other"
-}
 
 // 10 us .. 10 s in 1-2.5-5 steps: per-record latency is microseconds, a
 // batch that waited on a slow flush is seconds.

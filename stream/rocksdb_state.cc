@@ -168,28 +168,6 @@ class RocksStateDb::Store final : public StateStore {
 
 namespace {
 
-// Stands in for a store whose column family could not be created: keeps
-// writes in memory so processing continues, and fails every flush so the
-// task never commits offsets for state it could not persist.
-class FailedStore final : public StateStore {
- public:
-  explicit FailedStore(Status error)
-      : memory_(make_memory_store()), error_(std::move(error)) {}
-  bool get(std::string_view key, std::string& value) override { return memory_->get(key, value); }
-  void put(std::string_view key, std::string_view value) override { memory_->put(key, value); }
-  void erase(std::string_view key) override { memory_->erase(key); }
-  void scan(std::string_view prefix,
-            const std::function<bool(std::string_view, std::string_view)>& visit) override {
-    memory_->scan(prefix, visit);
-  }
-  Status flush() override { return Status::error(error_.message()); }
-  std::size_t approximate_entries() override { return memory_->approximate_entries(); }
-
- private:
-  std::unique_ptr<StateStore> memory_;
-  Status error_;
-};
-
 class RocksFactory final : public StateStoreFactory {
  public:
   explicit RocksFactory(RocksStateDb& db) : db_(db) {}
@@ -286,7 +264,7 @@ Status RocksStateDb::store(std::string_view name, std::unique_ptr<StateStore>& o
 std::unique_ptr<StateStore> RocksStateDb::store(std::string_view name) {
   std::unique_ptr<StateStore> out;
   Status s = store(name, out);
-  if (!s) return std::make_unique<FailedStore>(std::move(s));
+  if (!s) return make_failed_store(std::move(s));
   return out;
 }
 

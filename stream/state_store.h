@@ -30,6 +30,11 @@ class StateStore {
 
 std::unique_ptr<StateStore> make_memory_store();
 
+// Stands in for a store that could not be opened or restored: keeps writes
+// in memory so processing continues, and fails every flush() with `error`,
+// so the task never commits offsets for state it could not persist.
+std::unique_ptr<StateStore> make_failed_store(Status error);
+
 // Opens named stores ("convergence-p3"); RocksDB opens column families, the
 // memory factory fresh maps.
 class StateStoreFactory {

@@ -26,6 +26,14 @@ int check_config(const std::string& path) {
                 static_cast<long long>(r.half_life / days(1)), r.threshold, r.min_sources,
                 r.concrete_alone ? ", concrete alone" : "");
   }
+  const OversightConfig& o = ops.oversight;
+  std::string rules;
+  for (const auto& c : o.counting_rules) rules += (rules.empty() ? "" : ", ") + c.name;
+  std::printf("  oversight: melding deadline %.4g d; mob_spike over %.4g d against %.4g d "
+              "(p <= %.3g, >= %d departures); counting rules %s\n",
+              to_seconds(o.melding_deadline) / 86400.0, to_seconds(o.spike_window) / 86400.0,
+              to_seconds(o.spike_baseline) / 86400.0, o.spike_p_value, o.spike_min_departures,
+              rules.c_str());
   return 0;
 }
 

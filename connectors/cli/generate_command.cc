@@ -3,6 +3,7 @@
 #include "connectors/cli/commands.h"
 #include "connectors/ndjson_file.h"
 #include "connectors/settings.h"
+#include "connectors/synthetic_chain.h"
 #include "connectors/synthetic_traffic.h"
 
 namespace mozaiek::cli {
@@ -15,6 +16,7 @@ struct GenerateOptions {
   std::uint64_t seed = 42;
   bool no_cases = false;
   double malformed_share = 0.002;
+  bool chain_events = false;
 };
 
 int generate(const GenerateOptions& o) {
@@ -38,7 +40,12 @@ int generate(const GenerateOptions& o) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());
     return 2;
   }
-  SyntheticTraffic gen(traffic, settings.operators.catalogue);
+  ChainTrafficOptions chain;
+  chain.seed = o.seed;
+  chain.topic = settings.topics.chain_events;
+  chain.sources = traffic.sources;
+  chain.locations = traffic.locations;
+  PartnerTraffic gen(traffic, settings.operators.catalogue, chain, o.chain_events);
   OutRecord rec;
   std::size_t n = 0;
   while (gen.next(rec)) {
@@ -52,8 +59,10 @@ int generate(const GenerateOptions& o) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 1;
   }
-  std::printf("generate: %zu records written to %s (seed %llu, %zu planted cases)\n", n,
-              o.output.c_str(), static_cast<unsigned long long>(o.seed), gen.planted().size());
+  std::printf("generate: %zu records written to %s (seed %llu, %zu planted cases, %zu chain "
+              "events)\n",
+              n, o.output.c_str(), static_cast<unsigned long long>(o.seed),
+              gen.signals().planted().size(), gen.chain_events());
   return 0;
 }
 
@@ -63,7 +72,7 @@ void add_generate_command(CLI::App& app, Runner& run) {
   auto o = std::make_shared<GenerateOptions>();
   o->config = default_config_path();
   auto* cmd = app.add_subcommand(
-      "generate", "Write synthetic partner signals (NDJSON, reporting order) for replay/tests.");
+      "generate", "Write synthetic partner signals, optionally with chain events (NDJSON, reporting order)\nfor replay/tests.");
   cmd->add_option("--config", o->config, "Config file")->capture_default_str();
   cmd->add_option("--output,-o", o->output, "Output NDJSON file")->required();
   cmd->add_option("--signals,-n", o->signals, "Approximate number of signals")->capture_default_str();
@@ -71,6 +80,8 @@ void add_generate_command(CLI::App& app, Runner& run) {
   cmd->add_option("--malformed-share", o->malformed_share, "Share of broken records")
       ->capture_default_str();
   cmd->add_flag("--no-cases", o->no_cases, "Leave out the planted cases (noise only)");
+  cmd->add_flag("--chain-events", o->chain_events,
+                "Mix in chain events (meldingen, MOB, registrations) by reporting time");
   cmd->callback([o, &run] { run = [o] { return generate(*o); }; });
 }
 

@@ -90,8 +90,10 @@ int replay(const ReplayOptions& o) {
   ManualClock clock(SystemClock().now());
   prometheus::Registry registry;
   PipelineMetrics metrics(registry, pipeline_label_sets(settings));
+  OversightMetrics oversight(registry, oversight_label_sets(settings));
   LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, alerts.get(),
                          dlq.get(), settings.topics.dlq, settings.topics.alerts);
+  pipeline.convergence().set_oversight_metrics(&oversight);
 
   StageCounters totals(settings.operators.sources.size());
   StageCounters conv_totals(settings.operators.sources.size());
@@ -104,12 +106,15 @@ int replay(const ReplayOptions& o) {
       return 1;
     }
     for (const auto& r : batch.records) pipeline.process(r);
+    pipeline.maintain();
     if (!pipeline.sink_status()) {
       std::fprintf(stderr, "error: %s\n", pipeline.sink_status().message().c_str());
       return 1;
     }
     totals.add(pipeline.intake().counters());
     conv_totals.add(pipeline.convergence().counters());
+    publish_chain_counts(pipeline.intake().counters(), oversight);
+    oversight.publish_reporting_delay(pipeline.intake().reporting_delay());
     publish_stage_counters(pipeline.intake().counters(), Stage::intake, metrics);
     publish_stage_counters(pipeline.convergence().counters(), Stage::convergence, metrics);
     auto now = std::chrono::steady_clock::now();
@@ -157,10 +162,11 @@ void add_replay_command(CLI::App& app, Runner& run) {
   opts->config = default_config_path();
   auto* cmd = app.add_subcommand(
       "replay",
-      "Run the operators over NDJSON signal files (no broker) and write alerts as NDJSON.\n"
-      "Files are read in the order given; the same input yields the same alert ids.");
+      "Run the operators over NDJSON files of signals and chain events (no broker; told apart\n"
+      "by their `schema`) and write alerts as NDJSON. Files are read in the order given; the\n"
+      "same input yields the same alert ids.");
   cmd->add_option("--config", opts->config, "Config file")->capture_default_str();
-  cmd->add_option("--input,-i", opts->inputs, "Signal NDJSON file (repeatable, in order)")
+  cmd->add_option("--input,-i", opts->inputs, "Signal / chain event NDJSON file (repeatable, in order)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", opts->output, "Alerts NDJSON output file")->required();

@@ -11,6 +11,7 @@
 #include "connectors/kafka_sink.h"
 #include "connectors/service.h"
 #include "connectors/settings.h"
+#include "connectors/synthetic_chain.h"
 #include "connectors/synthetic_traffic.h"
 
 namespace mozaiek::cli {
@@ -116,6 +117,11 @@ int run_demo(const RunOptions& o) {
   for (const auto& src : settings.operators.sources) traffic.sources.push_back(src.name);
   traffic.locations = settings.operators.locations;
   for (const auto& ind : settings.operators.catalogue.all()) traffic.indicators.push_back(ind.code);
+  ChainTrafficOptions chain;
+  chain.seed = o.seed;
+  chain.topic = settings.topics.chain_events;
+  chain.sources = traffic.sources;
+  chain.locations = traffic.locations;
 
   std::atomic<bool> producing{true};
   std::atomic<std::uint64_t> produced{0};
@@ -129,7 +135,7 @@ int run_demo(const RunOptions& o) {
       producing = false;
       return;
     }
-    SyntheticTraffic gen(traffic, settings.operators.catalogue);
+    PartnerTraffic gen(traffic, settings.operators.catalogue, chain, true);
     OutRecord rec;
     const auto start = std::chrono::steady_clock::now();
     while (!g_interrupted && gen.next(rec)) {
@@ -140,10 +146,11 @@ int run_demo(const RunOptions& o) {
                                      static_cast<long long>(1e6 * static_cast<double>(n) / o.rate));
         std::this_thread::sleep_until(due);
       }
-      if (n % 5000 == 0) spdlog::info("demo: {} partner signals produced", n);
+      if (n % 5000 == 0) spdlog::info("demo: {} partner records produced", n);
     }
     (void)sink->flush(seconds(30));
-    spdlog::info("demo: all {} synthetic partner signals produced", produced.load());
+    spdlog::info("demo: all {} synthetic partner records produced ({} of them chain events)",
+                 produced.load(), gen.chain_events());
     producing = false;
   });
   Status s = supervise(service, o.duration_seconds);
@@ -183,8 +190,9 @@ void add_demo_command(CLI::App& app, Runner& run) {
   o->duration_seconds = 60;
   auto* cmd = app.add_subcommand(
       "demo",
-      "Embedded Kafka, synthetic partner traffic (incl. the brief's planted cases), the service,\n"
-      "alerts printed as they fire, /metrics served.");
+      "Embedded Kafka, synthetic partner traffic (signals with the brief's planted cases, and\n"
+      "chain events: meldingen, arrivals and MOB departures, a departure spike, registrations),\n"
+      "the service, alerts printed as they fire, /metrics served.");
   add_common(cmd, *o);
   cmd->add_option("--signals", o->signals, "Approximate number of synthetic signals")
       ->capture_default_str();

@@ -11,9 +11,14 @@ namespace mozaiek::convergence {
 
 AlertIdText make_alert_id(std::string_view rule, SubjectType type, std::string_view key,
                           std::int64_t episode_start_ms, int level) {
+  return make_alert_id(rule, to_string(type), key, episode_start_ms, level);
+}
+
+AlertIdText make_alert_id(std::string_view rule, std::string_view type, std::string_view key,
+                          std::int64_t episode_start_ms, int level) {
   std::string input;
   input.reserve(rule.size() + key.size() + 48);
-  input.append(rule).append("|").append(to_string(type)).append("|").append(key).append("|");
+  input.append(rule).append("|").append(type).append("|").append(key).append("|");
   input.append(std::to_string(episode_start_ms)).append("|").append(std::to_string(level));
 
   unsigned char digest[SHA256_DIGEST_LENGTH];

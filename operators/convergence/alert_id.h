@@ -14,5 +14,8 @@ namespace mozaiek::convergence {
 // First 32 hex digits of SHA-256("<rule>|<type>|<key>|<episode start ms>|<level>").
 AlertIdText make_alert_id(std::string_view rule, SubjectType type, std::string_view key,
                           std::int64_t episode_start_ms, int level);
+// The same for subject types outside SubjectType ("melding").
+AlertIdText make_alert_id(std::string_view rule, std::string_view type, std::string_view key,
+                          std::int64_t episode_start_ms, int level);
 
 }  // namespace mozaiek::convergence

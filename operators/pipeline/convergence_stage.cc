@@ -11,6 +11,7 @@ ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFacto
       clock_(clock),
       output_(output),
       scorer_(config),
+      oversight_(config, scorer_),
       counters_(config.sources.size()) {}
 
 ConvergenceStage::~ConvergenceStage() = default;
@@ -21,6 +22,8 @@ ConvergenceStage::PartitionState& ConvergenceStage::ensure(Partition p) {
   PartitionState ps;
   ps.store = stores_.open("convergence-p" + std::to_string(raw(p)));
   ps.state = scorer_.make_state(*ps.store);
+  ps.oversight_store = stores_.open("oversight-p" + std::to_string(raw(p)));
+  ps.oversight = oversight_.make_state(*ps.oversight_store);
   return partitions_.emplace(raw(p), std::move(ps)).first->second;
 }
 
@@ -30,8 +33,9 @@ Status ConvergenceStage::revoke(Partition p) {
   auto it = partitions_.find(raw(p));
   if (it == partitions_.end()) return Status::ok();
   Status s = scorer_.flush(*it->second.state);
+  Status o = oversight_.flush(*it->second.oversight);
   partitions_.erase(it);
-  return s;
+  return s ? o : s;
 }
 
 void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
@@ -46,6 +50,15 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];
   for (const auto& alert : alerts_) {
+    if (alert.subject_type == SubjectType::person) {
+      oversight_.note_person_alert(*ps.oversight, alert.subject_key, alert.last_seen);
+    }
+  }
+  emit(alerts_);
+}
+
+void ConvergenceStage::emit(const std::vector<Alert>& alerts) {
+  for (const auto& alert : alerts) {
     json_.clear();
     write_alert_json(alert, config_, json_);
     ++counters_.alerts;
@@ -53,9 +66,60 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   }
 }
 
+void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event) {
+  auto& ps = ensure(p);
+  if (event.watermark > watermark_.time) watermark_.time = event.watermark;
+  alerts_.clear();
+  if (oversight_.process(*ps.oversight, event, ps.state.get(), clock_.now(), alerts_,
+                         oversight_metrics_) == OversightTracker::Result::duplicate) {
+    ++counters_.duplicates;
+  }
+  emit(alerts_);
+}
+
+void ConvergenceStage::maintain_oversight() {
+  alerts_.clear();
+  for (auto& [p, ps] : partitions_) {
+    if (watermark_.known()) {
+      oversight_.advance(*ps.oversight, watermark_.time, clock_.now(), alerts_,
+                         oversight_metrics_);
+    }
+  }
+  emit(alerts_);
+  if (oversight_metrics_ == nullptr) return;
+  OversightTracker::Gauges gauges;
+  RegistrationTally registrations(config_);
+  for (auto& [p, ps] : partitions_) {
+    oversight_.tally(*ps.oversight, watermark_.time, *oversight_metrics_, gauges, registrations);
+  }
+  oversight_metrics_->set_meldingen_open(gauges.open);
+  for (std::size_t age = 0; age < gauges.missing.size(); ++age) {
+    oversight_metrics_->set_missing_open(age, gauges.missing[age]);
+  }
+  oversight_metrics_->set_converging_persons(gauges.converging, gauges.converging_unregistered);
+  for (const auto& entry : published_registrations_) {
+    const auto& key = entry.first;
+    if (!registrations.counts().count(key)) {
+      oversight_metrics_->set_registrations(std::get<0>(key), std::get<1>(key), std::get<2>(key),
+                                            std::get<3>(key), 0);
+    }
+  }
+  for (const auto& [key, n] : registrations.counts()) {
+    oversight_metrics_->set_registrations(std::get<0>(key), std::get<1>(key), std::get<2>(key),
+                                          std::get<3>(key), n);
+  }
+  published_registrations_ = registrations.counts();
+}
+
+OversightTracker::State* ConvergenceStage::oversight_state(Partition p) {
+  auto it = partitions_.find(raw(p));
+  return it == partitions_.end() ? nullptr : it->second.oversight.get();
+}
+
 Status ConvergenceStage::flush() {
   for (auto& [p, ps] : partitions_) {
     Status s = scorer_.flush(*ps.state);
+    if (s) s = oversight_.flush(*ps.oversight);
     if (!s) return Status::error("flushing state of partition " + std::to_string(p) + ": " +
                                  s.message());
   }
@@ -65,13 +129,18 @@ Status ConvergenceStage::flush() {
 std::size_t ConvergenceStage::expire() {
   if (!watermark_.known()) return 0;
   std::size_t n = 0;
-  for (auto& [p, ps] : partitions_) n += scorer_.expire(*ps.state, watermark_.time);
+  for (auto& [p, ps] : partitions_) {
+    n += scorer_.expire(*ps.state, watermark_.time);
+    n += oversight_.expire(*ps.oversight, watermark_.time);
+  }
   return n;
 }
 
 std::size_t ConvergenceStage::state_entries() {
   std::size_t n = 0;
-  for (auto& [p, ps] : partitions_) n += ps.store->approximate_entries();
+  for (auto& [p, ps] : partitions_) {
+    n += ps.store->approximate_entries() + ps.oversight_store->approximate_entries();
+  }
   return n;
 }
 

@@ -14,7 +14,10 @@
 
 #include "operators/convergence_scorer.h"
 #include "operators/model.h"
+#include "operators/oversight/chain_event.h"
+#include "operators/oversight/oversight_tracker.h"
 #include "operators/pipeline/stage_counters.h"
+#include "stream/oversight_metrics.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 #include "stream/time.h"
@@ -40,6 +43,16 @@ class ConvergenceStage {
   // Flushes the partition's state and forgets it.
   [[nodiscard]] Status revoke(Partition p);
   void process(Partition p, const RoutedSignal& signal);
+  // A routed chain event (record kind 2): the oversight tracker of the same
+  // partition, which reads the partition's convergence state.
+  void process_chain(Partition p, const RoutedChainEvent& event);
+  // Melding deadlines up to the watermark (sla_breach alerts) and the
+  // oversight gauges. Call after each batch or every second or so.
+  void maintain_oversight();
+  // Where oversight counters and gauges go; may stay null (counted nowhere).
+  void set_oversight_metrics(OversightMetrics* metrics) { oversight_metrics_ = metrics; }
+  const OversightTracker& oversight() const { return oversight_; }
+  OversightTracker::State* oversight_state(Partition p);
   [[nodiscard]] Status flush();
   // Expires state behind the watermark; call every few seconds at most.
   std::size_t expire();
@@ -56,7 +69,10 @@ class ConvergenceStage {
   struct PartitionState {
     std::unique_ptr<StateStore> store;
     std::unique_ptr<ConvergenceScorer::State> state;
+    std::unique_ptr<StateStore> oversight_store;
+    std::unique_ptr<OversightTracker::State> oversight;
   };
+  void emit(const std::vector<Alert>& alerts);
   PartitionState& ensure(Partition p);
 
   const OperatorConfig& config_;
@@ -64,6 +80,10 @@ class ConvergenceStage {
   const Clock& clock_;
   AlertOutput& output_;
   ConvergenceScorer scorer_;
+  OversightTracker oversight_;
+  OversightMetrics* oversight_metrics_ = nullptr;
+  // Registration series published last time, so vanished ones are set to 0.
+  std::map<RegistrationTally::Key, std::int64_t> published_registrations_;
   std::map<std::int32_t, PartitionState> partitions_;
   Watermark watermark_;
   StageCounters counters_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "operators/oversight/chain_router.h"
 #include "operators/subject_router.h"
 
 namespace mozaiek {
@@ -18,14 +19,17 @@ std::vector<Millis> idle_timeouts(const OperatorConfig& config) {
 
 IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
                          const Clock& clock, std::string_view signals_prefix,
-                         IntakeOutput& output)
+                         IntakeOutput& output, std::string_view chain_topic)
     : config_(config),
       clock_(clock),
       signals_prefix_(signals_prefix),
       output_(output),
       intake_(config, pseudonymiser),
       watermarks_(idle_timeouts(config)),
-      counters_(config.sources.size(), config.catalogue.size()) {}
+      counters_(config.sources.size(), config.catalogue.size()),
+      chain_topic_(chain_topic),
+      chain_intake_(config, pseudonymiser),
+      reporting_delay_(reporting_delay_buckets_seconds(), config.sources.size() + 1) {}
 
 std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic,
                                                      bool& unknown_topic) const {
@@ -46,7 +50,43 @@ void IntakeStage::reject(const Rejection& r, std::size_t source_slot, const Reco
   output_.on_rejected(r, record);
 }
 
+void IntakeStage::process_chain(const RecordView& record) {
+  auto rejection = chain_intake_.parse(record.value, chain_event_);
+  if (rejection) {
+    const std::size_t other = counters_.other_source();
+    ++counters_.in[other];
+    reject(*rejection, other, record);
+    return;
+  }
+  const auto org = config_.find_source(chain_event_.org);
+  const std::size_t slot = org ? *org : counters_.other_source();
+  ++counters_.in[slot];
+  const ProcTime now = clock_.now();
+  if (chain_event_.at > event_time_from_ms(to_ms(now)) + kMaxClockSkew) {
+    reject(Rejection{DlqReason::bad_timestamp, "at"}, slot, record);
+    return;
+  }
+  // Chain events move their own clock (the melding deadlines), bounded by
+  // their allowed lateness; they never make a signal late.
+  chain_max_at_ = std::max(chain_max_at_, chain_event_.at);
+  const Watermark wm = watermarks_.current(now);
+  EventTime stamp = chain_max_at_ - config_.oversight.allowed_lateness;
+  if (wm.known()) stamp = std::max(stamp, wm.time);
+  const std::size_t n = route_chain_event(chain_event_, stamp, routed_chain_);
+  for (std::size_t i = 0; i < n; ++i) output_.on_routed_chain(routed_chain_[i]);
+  counters_.routed += n;
+  ++counters_.chain_events[static_cast<std::size_t>(chain_event_.type)];
+  ++counters_.processed[slot];
+}
+
 void IntakeStage::process(const RecordView& record) {
+  // Chain events come on their own topic, or mixed with signals in files
+  // (replay), told apart by their schema.
+  if (record.topic.empty() ? chain_intake_.claims_chain_schema(record.value)
+                           : record.topic == chain_topic_) {
+    process_chain(record);
+    return;
+  }
   bool unknown_topic = false;
   const auto topic_source = source_of_topic(record.topic, unknown_topic);
   const std::size_t topic_slot = topic_source ? *topic_source : counters_.other_source();
@@ -94,6 +134,8 @@ void IntakeStage::process(const RecordView& record) {
   counters_.routed += n;
   ++counters_.processed[slot];
   counters_.count_signal(signal_.source, signal_.indicator);
+  reporting_delay_.observe(slot,
+                          std::max(0.0, to_seconds(signal_.reported_at - signal_.observed_at)));
 }
 
 }  // namespace mozaiek

@@ -13,9 +13,12 @@
 
 #include "operators/dlq_reason.h"
 #include "operators/model.h"
+#include "operators/oversight/chain_event.h"
+#include "operators/oversight/chain_intake.h"
 #include "operators/pipeline/stage_counters.h"
 #include "operators/pseudonymiser.h"
 #include "operators/signal_intake.h"
+#include "stream/oversight_metrics.h"
 #include "stream/record.h"
 #include "stream/time.h"
 #include "stream/watermark_tracker.h"
@@ -28,19 +31,25 @@ class IntakeOutput {
  public:
   virtual ~IntakeOutput() = default;
   virtual void on_routed(const RoutedSignal& routed) = 0;
+  // A chain event routed to one entity (record kind 2 on the internal topic).
+  virtual void on_routed_chain(const RoutedChainEvent& routed) = 0;
   virtual void on_rejected(const Rejection& rejection, const RecordView& record) = 0;
 };
 
 class IntakeStage {
  public:
   IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
-              const Clock& clock, std::string_view signals_prefix, IntakeOutput& output);
+              const Clock& clock, std::string_view signals_prefix, IntakeOutput& output,
+              std::string_view chain_topic = "chain.events");
   IntakeStage(const IntakeStage&) = delete;
   IntakeStage& operator=(const IntakeStage&) = delete;
 
   void process(const RecordView& record);
 
   StageCounters& counters() { return counters_; }
+  // observed -> reported of every valid signal in this batch, by SourceId
+  // (mozaiek_reporting_delay_seconds); the task loop publishes and resets it.
+  HistogramBatch& reporting_delay() { return reporting_delay_; }
   const WatermarkTracker& watermarks() const { return watermarks_; }
   Watermark watermark() const { return watermarks_.current(clock_.now()); }
   // Signals newer than now + this are rejected as bad_timestamp.
@@ -49,6 +58,7 @@ class IntakeStage {
  private:
   std::optional<SourceId> source_of_topic(std::string_view topic, bool& unknown_topic) const;
   void reject(const Rejection& r, std::size_t source_slot, const RecordView& record);
+  void process_chain(const RecordView& record);
 
   const OperatorConfig& config_;
   const Clock& clock_;
@@ -59,6 +69,12 @@ class IntakeStage {
   StageCounters counters_;
   Signal signal_;
   std::vector<RoutedSignal> routed_;
+  std::string chain_topic_;
+  ChainIntake chain_intake_;
+  ChainEvent chain_event_;
+  std::vector<RoutedChainEvent> routed_chain_;
+  EventTime chain_max_at_ = kMinEventTime;
+  HistogramBatch reporting_delay_;
   Rejection scratch_rejection_;
 };
 

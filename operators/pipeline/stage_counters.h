@@ -9,6 +9,7 @@
 
 #include "operators/dlq_reason.h"
 #include "operators/model.h"
+#include "operators/oversight/chain_event.h"
 
 namespace mozaiek {
 
@@ -24,6 +25,9 @@ struct StageCounters {
   // signals[source * (indicators + 1) + indicator]; the last slot of each is "other".
   std::vector<std::uint64_t> signals;
   std::size_t indicators = 0;
+  // Valid chain events by type (intake); chain events are also in in/processed/dlq,
+  // under the source named by their `org` (or the unknown slot).
+  std::array<std::uint64_t, kChainEventTypeCount> chain_events{};
 
   explicit StageCounters(std::size_t sources, std::size_t indicator_count = 0)
       : in(sources + 1, 0),
@@ -47,6 +51,7 @@ struct StageCounters {
     for (auto& row : dlq) row.fill(0);
     std::fill(signals.begin(), signals.end(), 0);
     duplicates = routed = alerts = 0;
+    chain_events.fill(0);
   }
 
   void add(const StageCounters& o) {
@@ -61,6 +66,7 @@ struct StageCounters {
     duplicates += o.duplicates;
     routed += o.routed;
     alerts += o.alerts;
+    for (std::size_t t = 0; t < chain_events.size(); ++t) chain_events[t] += o.chain_events[t];
   }
 
   std::uint64_t total_in() const { return sum(in); }

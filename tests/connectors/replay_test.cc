@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -184,6 +186,94 @@ TEST(ReplayCommandTest, RefusesToRunWithoutAPseudonymKey) {
                               " replay -i /dev/null -o /dev/null 2>&1; echo rc=$?");
   EXPECT_NE(out.find("rc=2"), std::string::npos) << out;
   EXPECT_NE(out.find("MOZAIEK_PSEUDONYM_KEY"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace mozaiek::test
+
+namespace mozaiek::test {
+namespace {
+
+double metric(const std::string& text, const std::string& name,
+              const std::vector<std::string>& labels) {
+  return metric_sum(text, name, labels).value_or(-1);
+}
+
+TEST(ReplayCommandTest, MixedSignalsAndChainEventsShowTheOversightMetricsAndAlerts) {
+  const auto dir = std::filesystem::temp_directory_path() / "mozaiek-replay-chain-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  const std::string bin = MOZAIEK_BINARY;
+  const std::string in = (dir / "mixed.ndjson").string();
+  const std::string gen =
+      run(bin + " generate --chain-events -n 3000 --seed 5 -o " + in + " 2>&1");
+  ASSERT_NE(gen.find("chain events"), std::string::npos) << gen;
+  const std::string out = run(bin + " replay --demo-key -i " + in + " -o " +
+                              (dir / "alerts.ndjson").string() + " --metrics-out " +
+                              (dir / "metrics.txt").string() + " 2>&1");
+  ASSERT_NE(out.find("replay: "), std::string::npos) << out;
+  for (const char* reason : {"unknown_event_type", "missing_melding_id", "missing_person",
+                             "missing_location", "wrong_schema"}) {
+    EXPECT_EQ(out.find(reason), std::string::npos) << "valid chain events dead-lettered: " << out;
+  }
+  const std::string m = slurp(dir / "metrics.txt");
+
+  // Registrations: the 2018 log counted both ways.
+  const std::vector<std::string> all{"year=\"2018\"", "form=\"all\"", "region=\"all\"",
+                                     "reporter=\"all\""};
+  auto rule = [&](const char* r) {
+    auto l = all;
+    l.push_back(std::string("count=\"") + r + "\"");
+    return l;
+  };
+  EXPECT_EQ(metric(m, "mozaiek_registrations_unique", rule("registry")), 742);
+  EXPECT_EQ(metric(m, "mozaiek_registrations_unique", rule("nrm")), 668);
+  // Every family has data.
+  EXPECT_GT(metric(m, "mozaiek_reporting_delay_seconds_count", {"source=\"coa\""}), 0);
+  EXPECT_GT(metric(m, "mozaiek_feedback_latency_seconds_count",
+                   {"stage=\"ack\"", "from=\"coa\"", "to=\"police\""}),
+            0);
+  for (const char* name :
+       {"mozaiek_mob_departures_total", "mozaiek_meldingen_unanswered_total",
+        "mozaiek_mob_days_since_arrival_count", "mozaiek_mob_departures_without_arrival_total",
+        "mozaiek_mob_with_prior_signals_total", "mozaiek_reappearances_total",
+        "mozaiek_mob_spikes_total", "mozaiek_meldingen_open", "mozaiek_missing_open",
+        "mozaiek_converging_persons"}) {
+    EXPECT_GT(metric(m, name, {}), 0) << name;
+  }
+  EXPECT_EQ(metric(m, "mozaiek_mob_spikes_total", {"location=\"coa-beschermde-opvang\""}), 1);
+  // James converged and was registered later: one converging person less never registered.
+  EXPECT_EQ(metric(m, "mozaiek_converging_persons_unregistered", {}),
+            metric(m, "mozaiek_converging_persons", {}) - 1);
+
+  // The three oversight alerts, and James's departure carries his signals.
+  std::map<std::string, int> rules;
+  std::set<std::string> person_keys;
+  std::ifstream f(dir / "alerts.ndjson");
+  std::string line;
+  while (std::getline(f, line)) {
+    Alert a;
+    ASSERT_TRUE(read_alert_json(line, a)) << line;
+    ++rules[a.rule];
+    if (a.subject_type == SubjectType::person && a.subject_kind.empty()) {
+      person_keys.insert(a.subject_key);
+    }
+    if (a.rule == "worrying_departure") {
+      EXPECT_FALSE(a.contributions.empty());
+    }
+    if (a.rule == "mob_spike") {
+      EXPECT_GE(a.events.size(), 4u);
+    }
+  }
+  EXPECT_GE(rules["sla_breach"], 1);
+  EXPECT_GE(rules["worrying_departure"], 1);
+  EXPECT_GE(rules["mob_spike"], 1);
+  // No person id or pseudonym in the metrics.
+  ASSERT_FALSE(person_keys.empty());
+  for (const auto& k : person_keys) EXPECT_EQ(m.find(k), std::string::npos) << k;
+  EXPECT_EQ(m.find("CM2018-"), std::string::npos);
+  EXPECT_EQ(m.find("V5700"), std::string::npos);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ TEST_F(CrashRecoveryTest, SigkillMidStreamThenRestartLosesNoAlertAndKeepsAlertId
   cfg["kafka"]["topics"]["alerts"] = ns + ".alerts";
   cfg["kafka"]["topics"]["dlq"] = ns + ".dlq";
   cfg["kafka"]["topics"]["subjects"] = ns + ".subjects";
+  cfg["kafka"]["topics"]["changelog"] = ns + ".changelog";
   cfg["kafka"]["topics"]["audit"] = ns + ".audit";
   cfg["kafka"]["topics"]["alert_actions"] = ns + ".alert-actions";
   cfg["kafka"]["topics"]["chain_events"] = ns + ".chain";

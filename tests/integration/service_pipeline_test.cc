@@ -103,14 +103,7 @@ TEST_F(ServicePipelineRealKafkaTest, RealBrokerRaisesThePlantedAlertsAndDeadLett
   Settings settings = shipped_settings();
   settings.brokers = kafka().bootstrap();
   const std::string ns = kafka().unique_name("pipe");
-  settings.topics.signals_prefix = ns + ".signals.";
-  settings.topics.alerts = ns + ".alerts";
-  settings.topics.dlq = ns + ".dlq";
-  settings.topics.subjects = ns + ".subjects";
-  settings.topics.audit = ns + ".audit";
-  settings.topics.alert_actions = ns + ".alert-actions";
-  settings.topics.chain_events = ns + ".chain";
-  settings.group_id = ns;
+  use_namespace(settings, ns);
   check_pipeline(settings, ns);
 }
 

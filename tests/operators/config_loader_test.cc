@@ -295,3 +295,46 @@ TEST(ConfigReferenceTest, DocumentsEveryOperatorSection) {
 
 }  // namespace
 }  // namespace mozaiek
+
+namespace mozaiek {
+namespace {
+
+TEST_F(ConfigLoaderTest, OversightSectionLoadsAndDefaultsWhenOmitted) {
+  ASSERT_THAT(load(std::filesystem::path(kShipped).parent_path()), IsEmpty());
+  const OversightConfig& o = config_.oversight;
+  EXPECT_EQ(o.melding_deadline, days(60));
+  EXPECT_EQ(o.spike_window, days(7));
+  EXPECT_DOUBLE_EQ(o.spike_p_value, 0.001);
+  EXPECT_EQ(o.spike_min_departures, 4);
+  ASSERT_EQ(o.counting_rules.size(), 2u);
+  EXPECT_EQ(o.counting_rules[0].name, "registry");
+  EXPECT_TRUE(o.counting_rules[0].exclude_only_reporters.empty());
+  EXPECT_EQ(o.counting_rules[1].name, "nrm");
+  EXPECT_EQ(o.counting_rules[1].exclude_only_reporters, std::vector<std::string>{"kmar"});
+  EXPECT_EQ(o.counting_rules[1].exclude_only_forms, kFormSexual);
+  EXPECT_THAT(load_text(kMinimal), IsEmpty());
+}
+
+TEST_F(ConfigLoaderTest, OversightErrorsNameTheirYamlPath) {
+  const auto errors = load_text(std::string(kMinimal) + R"(
+oversight:
+  melding_deadline_days: 0
+  spike_p_value: 2
+  spike_windw_days: 7
+  counting_rules:
+    nrm: {exclude_only_reporters: [KMar], exclude_only_forms: [sexual, slavery]}
+    Bad Name: {}
+)");
+  EXPECT_THAT(errors, Contains(StartsWith("oversight.melding_deadline_days: must be > 0")));
+  EXPECT_THAT(errors, Contains(StartsWith("oversight.spike_p_value: must be")));
+  EXPECT_THAT(errors, Contains(AllOf(StartsWith("oversight.spike_windw_days: unknown key"),
+                                     HasSubstr("spike_window_days"))));
+  EXPECT_THAT(errors,
+              Contains(StartsWith("oversight.counting_rules.nrm.exclude_only_reporters[0]")));
+  EXPECT_THAT(errors, Contains(StartsWith(
+                          "oversight.counting_rules.nrm.exclude_only_forms[1]: 'slavery' is not")));
+  EXPECT_THAT(errors, Contains(StartsWith("oversight.counting_rules.Bad Name")));
+}
+
+}  // namespace
+}  // namespace mozaiek

@@ -385,6 +385,11 @@ TEST_F(SignalIntakeTest, RejectCasesCoverEveryReason) {
   // Decided by the intake stage; see StageRejectsUnknownTopicsAndSignalsBeyondAllowedLateness.
   covered[static_cast<std::size_t>(DlqReason::too_late)] = true;
   covered[static_cast<std::size_t>(DlqReason::unknown_topic)] = true;
+  // Chain events only; see ChainIntakeTest.RejectCasesCoverEveryChainReason.
+  for (auto r : {DlqReason::unknown_event_type, DlqReason::missing_melding_id,
+                 DlqReason::missing_person, DlqReason::missing_location}) {
+    covered[static_cast<std::size_t>(r)] = true;
+  }
   for (std::size_t i = 0; i < kDlqReasonCount; ++i) {
     EXPECT_TRUE(covered[i]) << to_string(static_cast<DlqReason>(i));
   }
@@ -395,8 +400,10 @@ TEST_F(SignalIntakeTest, RejectCasesCoverEveryReason) {
 class RecordingOutput final : public IntakeOutput {
  public:
   void on_routed(const RoutedSignal& r) override { routed.push_back(r); }
+  void on_routed_chain(const RoutedChainEvent& r) override { routed_chain.push_back(r); }
   void on_rejected(const Rejection& r, const RecordView&) override { rejected.push_back(r); }
   std::vector<RoutedSignal> routed;
+  std::vector<RoutedChainEvent> routed_chain;
   std::vector<Rejection> rejected;
 };
 

@@ -1,5 +1,7 @@
 #include "tests/support/pipeline_harness.h"
 
+#include <sstream>
+
 #include <gtest/gtest.h>
 
 #include "connectors/kafka_sink.h"
@@ -17,6 +19,32 @@ Settings shipped_settings() {
   EXPECT_TRUE(load_settings(path, settings, errors))
       << (errors.empty() ? std::string("?") : errors.front());
   return settings;
+}
+
+void use_namespace(Settings& settings, const std::string& ns) {
+  settings.topics.signals_prefix = ns + ".signals.";
+  settings.topics.alerts = ns + ".alerts";
+  settings.topics.dlq = ns + ".dlq";
+  settings.topics.subjects = ns + ".subjects";
+  settings.topics.audit = ns + ".audit";
+  settings.topics.alert_actions = ns + ".alert-actions";
+  settings.topics.chain_events = ns + ".chain";
+  settings.group_id = ns;
+}
+
+std::optional<double> metric_sum(const std::string& exposition, const std::string& name,
+                                 const std::vector<std::string>& labels) {
+  std::istringstream lines(exposition);
+  std::string line;
+  std::optional<double> sum;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    if (line.substr(0, line.find_first_of("{ ")) != name) continue;
+    bool all = true;
+    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+    if (all) sum = sum.value_or(0.0) + std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return sum;
 }
 
 Traffic make_traffic(const Settings& settings, std::size_t signals, std::uint64_t seed) {

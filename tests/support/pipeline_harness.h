@@ -13,12 +13,22 @@
 #include "operators/model.h"
 #include "stream/io.h"
 #include <functional>
+#include <optional>
 #include <memory>
 
 namespace mozaiek::test {
 
 // config/mozaiek.yaml of the source tree; fails the calling test if it does not load.
 Settings shipped_settings();
+
+// Every topic and the consumer group prefixed with `ns`, so tests on one
+// broker never see each other's records.
+void use_namespace(Settings& settings, const std::string& ns);
+
+// The sum of the series `name` in a Prometheus text exposition that carry
+// all `labels` ("k=\"v\"" pairs); nullopt when no series matches.
+std::optional<double> metric_sum(const std::string& exposition, const std::string& name,
+                                 const std::vector<std::string>& labels = {});
 
 // Synthetic traffic (noise + the planted cases) for the configured sources.
 struct Traffic {

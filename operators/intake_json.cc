@@ -1,0 +1,328 @@
+#include "operators/intake_json.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "operators/subject_normaliser.h"
+
+namespace mozaiek {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+enum class SubjectField : std::uint8_t {
+  type, id, id_scheme, role, age_group, nationality, plate, country, kind, kCount
+};
+constexpr std::size_t kSubjectFieldCount = static_cast<std::size_t>(SubjectField::kCount);
+static_assert(kSubjectFieldCount == 9, "SubjectsReader::normalise_subject takes 9 slots");
+constexpr std::array<std::string_view, kSubjectFieldCount> kSubjectFieldNames = {
+    "type", "id", "id_scheme", "role", "age_group", "nationality", "plate", "country", "kind"};
+
+std::optional<SubjectField> subject_field(std::string_view key) {
+  for (std::size_t i = 0; i < kSubjectFieldCount; ++i) {
+    if (kSubjectFieldNames[i] == key) return static_cast<SubjectField>(i);
+  }
+  return std::nullopt;
+}
+
+bool is_space(char c) { return is_json_space(c) || c == '\f' || c == '\v'; }
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Rejection to_rejection(const IntakeFailure& f) {
+  Rejection r;
+  r.reason = f.reason;
+  r.detail.append(f.field);
+  if (f.index >= 0) {
+    r.detail.push_back('[');
+    r.detail.append(std::to_string(f.index));
+    r.detail.push_back(']');
+  }
+  if (!f.sub.empty()) {
+    r.detail.push_back('.');
+    r.detail.append(f.sub);
+  }
+  if (!f.note.empty()) {
+    r.detail.append(": ");
+    r.detail.append(f.note);
+  }
+  return r;
+}
+
+std::optional<IntakeFailure> check_string_slot(const JsonSlot& s, IntakeFailure where,
+                                               bool required, std::size_t max_bytes) {
+  if (s.kind == JsonSlot::Kind::other) {
+    where.reason = DlqReason::bad_type;
+    return where;
+  }
+  if (s.kind != JsonSlot::Kind::string) {
+    if (!required) return std::nullopt;
+    where.reason = DlqReason::missing_field;
+    return where;
+  }
+  if (s.text.size() > max_bytes) {
+    where.reason = DlqReason::field_too_large;
+    return where;
+  }
+  return std::nullopt;
+}
+
+// ---- documents ------------------------------------------------------------
+
+JsonDocumentReader::JsonDocumentReader(std::size_t max_document_bytes)
+    : parser_(max_document_bytes) {}
+
+bool JsonDocumentReader::open(std::string_view json, od::object& root, IntakeFailure& failure) {
+  failure = IntakeFailure{};
+  const std::size_t needed = json.size() + simdjson::SIMDJSON_PADDING;
+  if (capacity_ < needed) {
+    capacity_ = std::max(needed, 2 * capacity_);
+    buffer_ = std::make_unique<char[]>(capacity_);
+  }
+  std::memcpy(buffer_.get(), json.data(), json.size());
+
+  if (parser_.iterate(buffer_.get(), json.size(), capacity_).get(doc_)) return false;
+  // ondemand does not look past the root value: check for trailing content here.
+  std::string_view root_text;
+  if (doc_.raw_json().get(root_text)) return false;
+  const std::size_t root_end =
+      static_cast<std::size_t>(root_text.data() - buffer_.get()) + root_text.size();
+  for (std::size_t i = std::min(root_end, json.size()); i < json.size(); ++i) {
+    if (!is_json_space(json[i])) {
+      failure.note = "trailing content";
+      return false;
+    }
+  }
+  doc_.rewind();
+  if (const auto error = doc_.get_object().get(root)) {
+    // Other errors abandon the iterator: no rewind possible, and the input is malformed anyway.
+    if (error != simdjson::INCORRECT_TYPE) return false;
+    // A valid non-object document is JSON, just not a partner message.
+    doc_.rewind();
+    if (!consume_valid(doc_)) return false;
+    failure = IntakeFailure{DlqReason::wrong_schema, "document"};
+    return false;
+  }
+  return true;
+}
+
+// ---- forms ----------------------------------------------------------------
+
+bool FormsReader::read(od::value v) {
+  od::json_type t;
+  if (v.type().get(t)) return false;
+  if (t == od::json_type::null) {
+    bool is_null = false;
+    return !v.is_null().get(is_null) && is_null;
+  }
+  if (t != od::json_type::array) {
+    failure = IntakeFailure{DlqReason::bad_type, "forms"};
+    return consume_valid(v, 1);
+  }
+  od::array arr;
+  if (v.get_array().get(arr)) return false;
+  int i = 0;
+  for (auto element : arr) {
+    od::value e;
+    if (element.get(e)) return false;
+    JsonSlot s;
+    if (!read_string_slot(e, s)) return false;
+    if (!failure) {
+      if (s.kind != JsonSlot::Kind::string) {
+        failure = IntakeFailure{DlqReason::bad_type, "forms", i};
+      } else if (auto bit = form_from(s.text)) {
+        bits |= *bit;
+      } else {
+        failure = IntakeFailure{DlqReason::bad_form, "forms", i};
+      }
+    }
+    ++i;
+  }
+  return true;
+}
+
+// ---- subjects -------------------------------------------------------------
+
+SubjectsReader::SubjectsReader(const OperatorConfig& config, const Pseudonymiser& pseudonymiser)
+    : config_(config), pseudonymiser_(pseudonymiser), regions_(config.nationality_regions) {
+  const std::size_t n = std::min<std::size_t>(config.age_groups.size(), 255);
+  unknown_age_ = n == 0 ? 0 : static_cast<std::uint8_t>(n - 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (config.age_groups[i] == "unknown") unknown_age_ = static_cast<std::uint8_t>(i);
+  }
+}
+
+void SubjectsReader::reset() {
+  count_ = 0;
+  failure_.reset();
+}
+
+bool SubjectsReader::read(od::value v, std::vector<SubjectRef>& out, IntakeFailure& malformed) {
+  od::json_type t;
+  if (v.type().get(t)) return false;
+  if (t == od::json_type::null) {
+    bool is_null = false;
+    return !v.is_null().get(is_null) && is_null;
+  }
+  if (t != od::json_type::array) {
+    failure_ = IntakeFailure{DlqReason::bad_type, "subjects"};
+    return consume_valid(v, 1);
+  }
+  od::array arr;
+  if (v.get_array().get(arr)) return false;
+  const std::size_t max = config_.max_subjects_per_signal;
+  std::size_t i = 0;
+  for (auto element : arr) {
+    od::value e;
+    if (element.get(e)) return false;
+    if (i >= max) {
+      failure_ = IntakeFailure{DlqReason::too_many_subjects, "subjects"};
+      if (!consume_valid(e, 1)) return false;
+    } else {
+      if (out.size() <= i) out.resize(i + 1);
+      if (!read_subject(e, static_cast<int>(i), out[i], malformed)) return false;
+    }
+    ++i;
+  }
+  count_ = std::min(i, max);
+  return true;
+}
+
+bool SubjectsReader::read_subject(od::value v, int index, SubjectRef& ref,
+                                  IntakeFailure& malformed) {
+  od::json_type t;
+  if (v.type().get(t)) return false;
+  if (t != od::json_type::object) {
+    if (!failure_) failure_ = IntakeFailure{DlqReason::bad_type, "subjects", index};
+    return consume_valid(v, 1);
+  }
+  od::object obj;
+  if (v.get_object().get(obj)) return false;
+  std::array<JsonSlot, kSubjectFieldCount> slots{};
+  for (auto member : obj) {
+    std::string_view key;
+    if (member.unescaped_key().get(key)) return false;
+    od::value child;
+    if (member.value().get(child)) return false;
+    const auto f = subject_field(key);
+    if (!f) {
+      if (!consume_valid(child, 1)) return false;
+      continue;
+    }
+    JsonSlot& slot = slots[static_cast<std::size_t>(*f)];
+    if (slot.kind != JsonSlot::Kind::absent) {
+      malformed = IntakeFailure{DlqReason::malformed_json, "subjects", index,
+                                kSubjectFieldNames[static_cast<std::size_t>(*f)], "duplicate key"};
+      return false;
+    }
+    if (!read_string_slot(child, slot)) return false;
+  }
+  // Only the first bad subject is reported; later ones need not be normalised.
+  if (!failure_) failure_ = normalise_subject(slots, index, ref);
+  return true;
+}
+
+std::optional<IntakeFailure> SubjectsReader::normalise_subject(
+    const std::array<JsonSlot, kSubjectFieldCount>& slots, int index, SubjectRef& ref) {
+  auto at = [&](SubjectField f) -> const JsonSlot& { return slots[static_cast<std::size_t>(f)]; };
+  auto where = [&](SubjectField f) {
+    return IntakeFailure{DlqReason::bad_subject, "subjects", index,
+                         kSubjectFieldNames[static_cast<std::size_t>(f)]};
+  };
+  auto check = [&](SubjectField f, bool required) {
+    return check_string_slot(at(f), where(f), required, config_.max_field_bytes);
+  };
+  if (auto f = check(SubjectField::type, true)) return f;
+  const auto type = subject_type_from(at(SubjectField::type).text);
+  if (!type) {
+    auto f = where(SubjectField::type);
+    f.reason = DlqReason::unknown_subject_type;
+    return f;
+  }
+  ref.type = *type;
+  ref.age_group = unknown_age_;
+  ref.region = regions_.unknown_index();
+  switch (*type) {
+    case SubjectType::person: {
+      for (auto field : {SubjectField::id, SubjectField::id_scheme}) {
+        if (auto f = check(field, true)) return f;
+      }
+      for (auto field : {SubjectField::role, SubjectField::age_group, SubjectField::nationality}) {
+        if (auto f = check(field, false)) return f;
+      }
+      if (!normalise_scheme(at(SubjectField::id_scheme).text)) {
+        return where(SubjectField::id_scheme);
+      }
+      normalise_person_id(at(SubjectField::id).text, id_scratch_);
+      if (id_scratch_.empty()) return where(SubjectField::id);
+      pseudonymiser_.pseudonymise(scheme_scratch_, id_scratch_, ref.key);
+      // Do not keep the raw identifier around in a long-lived buffer.
+      std::fill(id_scratch_.begin(), id_scratch_.end(), '\0');
+      id_scratch_.clear();
+      if (at(SubjectField::age_group).kind == JsonSlot::Kind::string) {
+        ref.age_group = age_group_index(at(SubjectField::age_group).text);
+      }
+      if (at(SubjectField::nationality).kind == JsonSlot::Kind::string) {
+        ref.region = regions_.index_of(at(SubjectField::nationality).text);
+      }
+      return std::nullopt;
+    }
+    case SubjectType::vehicle: {
+      if (auto f = check(SubjectField::plate, true)) return f;
+      if (auto f = check(SubjectField::country, false)) return f;
+      const std::string_view country = at(SubjectField::country).kind == JsonSlot::Kind::string
+                                           ? at(SubjectField::country).text
+                                           : std::string_view();
+      if (!normalise_vehicle_key(at(SubjectField::plate).text, country, ref.key)) {
+        return where(SubjectField::plate);
+      }
+      return std::nullopt;
+    }
+    case SubjectType::location: {
+      if (auto f = check(SubjectField::id, true)) return f;
+      if (auto f = check(SubjectField::kind, false)) return f;
+      if (!normalise_location_id(at(SubjectField::id).text, ref.key)) {
+        return where(SubjectField::id);
+      }
+      return std::nullopt;
+    }
+  }
+  return where(SubjectField::type);
+}
+
+// id_scheme ("bsn", "v-number", "eurodac") trimmed and lower case; no ':'
+// so "<scheme>:<id>" stays unambiguous.
+bool SubjectsReader::normalise_scheme(std::string_view scheme) {
+  std::size_t b = 0;
+  std::size_t e = scheme.size();
+  while (b < e && is_space(scheme[b])) ++b;
+  while (e > b && is_space(scheme[e - 1])) --e;
+  scheme_scratch_.clear();
+  for (std::size_t i = b; i < e; ++i) {
+    const char c = lower(scheme[i]);
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+    scheme_scratch_.push_back(c);
+  }
+  return !scheme_scratch_.empty();
+}
+
+std::uint8_t SubjectsReader::age_group_index(std::string_view text) const {
+  const std::size_t n = std::min<std::size_t>(config_.age_groups.size(), 255);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (iequals(config_.age_groups[i], text)) return static_cast<std::uint8_t>(i);
+  }
+  return unknown_age_;
+}
+
+}  // namespace mozaiek

@@ -1,0 +1,155 @@
+#include "operators/oversight/oversight_records.h"
+
+#include <algorithm>
+
+#include "operators/binary_codec.h"
+
+namespace mozaiek::oversight {
+namespace {
+
+using codec::put_string;
+using codec::put_time;
+using codec::put_varint;
+using codec::Reader;
+
+constexpr std::uint8_t kFormat = 1;
+
+void put_seen(const SeenIds& s, std::string& out) {
+  put_varint(s.ids.size(), out);
+  for (const auto& id : s.ids) put_string(id, out);
+}
+
+bool get_count(Reader& in, std::uint64_t& n) {
+  return in.varint(n) && n <= in.remaining();  // every element takes at least one byte
+}
+
+bool get_seen(Reader& in, SeenIds& s) {
+  std::uint64_t n;
+  if (!get_count(in, n)) return false;
+  s.ids.resize(n);
+  for (auto& id : s.ids) {
+    if (!in.string(id)) return false;
+  }
+  return true;
+}
+
+bool get_flag(Reader& in, bool& b) {
+  std::uint8_t v;
+  if (!in.byte(v) || v > 1) return false;
+  b = v == 1;
+  return true;
+}
+
+bool start(Reader& in) {
+  std::uint8_t v;
+  return in.byte(v) && v == kFormat;
+}
+
+}  // namespace
+
+bool SeenIds::contains(std::string_view id) const {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+void SeenIds::add(std::string_view id) {
+  if (ids.size() >= kMax) ids.erase(ids.begin());
+  ids.emplace_back(id);
+}
+
+void encode(const Melding& m, std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(kFormat));
+  put_string(m.from, out);
+  put_string(m.to, out);
+  put_time(m.sent_at, out);
+  put_time(m.ack_at, out);
+  put_time(m.feedback_at, out);
+  put_string(m.sent_event_id, out);
+  out.push_back(static_cast<char>(m.ack_observed));
+  out.push_back(static_cast<char>(m.feedback_observed));
+  out.push_back(static_cast<char>(m.breached));
+  put_seen(m.seen, out);
+}
+
+bool decode(std::string_view bytes, Melding& m) {
+  Reader in(bytes);
+  return start(in) && in.string(m.from) && in.string(m.to) && in.time(m.sent_at) &&
+         in.time(m.ack_at) && in.time(m.feedback_at) && in.string(m.sent_event_id) &&
+         get_flag(in, m.ack_observed) && get_flag(in, m.feedback_observed) &&
+         get_flag(in, m.breached) && get_seen(in, m.seen) && in.remaining() == 0;
+}
+
+void encode(const Person& p, std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(kFormat));
+  out.push_back(static_cast<char>(p.status));
+  put_time(p.arrived_at, out);
+  put_time(p.departed_at, out);
+  put_string(p.location, out);
+  put_string(p.age_group, out);
+  put_string(p.region, out);
+  out.push_back(static_cast<char>(p.converging));
+  put_time(p.last_at, out);
+  put_varint(p.registrations.size(), out);
+  for (const auto& r : p.registrations) {
+    put_string(r.event_id, out);
+    put_varint(static_cast<std::uint64_t>(r.year), out);
+    out.push_back(static_cast<char>(r.forms));
+    put_string(r.reporter, out);
+    put_string(r.registry, out);
+  }
+  put_seen(p.seen, out);
+}
+
+bool decode(std::string_view bytes, Person& p) {
+  Reader in(bytes);
+  std::uint8_t status;
+  if (!start(in) || !in.byte(status) || status > 2) return false;
+  p.status = static_cast<PersonStatus>(status);
+  if (!in.time(p.arrived_at) || !in.time(p.departed_at) || !in.string(p.location) ||
+      !in.string(p.age_group) || !in.string(p.region) || !get_flag(in, p.converging) ||
+      !in.time(p.last_at)) {
+    return false;
+  }
+  std::uint64_t n;
+  if (!get_count(in, n)) return false;
+  p.registrations.resize(n);
+  for (auto& r : p.registrations) {
+    std::uint64_t year;
+    if (!in.string(r.event_id) || !in.varint(year) || year > 9999 || !in.byte(r.forms) ||
+        !in.string(r.reporter) || !in.string(r.registry)) {
+      return false;
+    }
+    r.year = static_cast<int>(year);
+  }
+  return get_seen(in, p.seen) && in.remaining() == 0;
+}
+
+void encode(const LocationState& l, std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(kFormat));
+  put_time(l.last_spike_at, out);
+  put_varint(l.departures.size(), out);
+  for (const auto& d : l.departures) {
+    put_time(d.at, out);
+    put_string(d.event_id, out);
+    put_string(d.org, out);
+    put_string(d.person_key, out);
+  }
+}
+
+bool decode(std::string_view bytes, LocationState& l) {
+  Reader in(bytes);
+  std::uint64_t n;
+  if (!start(in) || !in.time(l.last_spike_at) || !get_count(in, n)) return false;
+  l.departures.resize(n);
+  for (auto& d : l.departures) {
+    if (!in.time(d.at) || !in.string(d.event_id) || !in.string(d.org) ||
+        !in.string(d.person_key)) {
+      return false;
+    }
+  }
+  return in.remaining() == 0;
+}
+
+}  // namespace mozaiek::oversight

@@ -1,0 +1,481 @@
+#include "operators/oversight/oversight_tracker.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <string>
+#include <unordered_set>
+
+#include "operators/convergence/alert_id.h"
+#include "operators/oversight/oversight_records.h"
+#include "operators/oversight/spike_rule.h"
+#include "stream/metric_labels.h"
+
+namespace mozaiek {
+namespace {
+
+using oversight::Departure;
+using oversight::LocationState;
+using oversight::Melding;
+using oversight::Person;
+using oversight::PersonStatus;
+
+constexpr double kDayMs = 86'400'000.0;
+constexpr std::string_view kMeldingPrefix = "m:";
+constexpr std::string_view kPersonPrefix = "p:";
+constexpr std::string_view kLocationPrefix = "l:";
+
+bool known(EventTime t) { return t != kMinEventTime; }
+
+// A label's index in a configured set; the set's size ("other") when absent.
+constexpr auto index_in = metric_labels::find_index;
+
+std::string id_text(const convergence::AlertIdText& id) { return std::string(id.data(), id.size()); }
+
+double days_between(EventTime from, EventTime to) {
+  return static_cast<double>((to - from).count()) / kDayMs;
+}
+
+}  // namespace
+
+struct OversightTracker::Data {
+  explicit Data(StateStore& s) : store(s) {}
+  StateStore& store;
+  std::map<std::string, Melding, std::less<>> meldingen;
+  std::map<std::string, Person, std::less<>> persons;
+  std::map<std::string, LocationState, std::less<>> locations;
+  // Meldingen sent, not breached and without feedback within the deadline,
+  // by deadline: advance() pops what the watermark has passed.
+  std::set<std::pair<EventTime, std::string>> deadlines;
+  std::unordered_set<std::string> dirty;  // store keys changed since the last flush
+  std::string scratch;
+};
+
+OversightTracker::State::State(std::unique_ptr<Data> data) : data_(std::move(data)) {}
+OversightTracker::State::~State() = default;
+
+OversightTracker::OversightTracker(const OperatorConfig& config, const ConvergenceScorer& scorer)
+    : config_(config), scorer_(scorer) {}
+OversightTracker::~OversightTracker() = default;
+
+std::unique_ptr<OversightTracker::State> OversightTracker::make_state(StateStore& store) const {
+  auto d = std::make_unique<Data>(store);
+  // Entities that no longer decode (a newer format) are left alone, not lost.
+  store.scan(kMeldingPrefix, [&](std::string_view key, std::string_view value) {
+    Melding m;
+    if (decode(value, m)) {
+      const std::string id(key.substr(kMeldingPrefix.size()));
+      if (known(m.sent_at) && !m.breached &&
+          (!known(m.feedback_at) || m.feedback_at > m.sent_at + config_.oversight.melding_deadline)) {
+        d->deadlines.emplace(m.sent_at + config_.oversight.melding_deadline, id);
+      }
+      d->meldingen.emplace(id, std::move(m));
+    }
+    return true;
+  });
+  store.scan(kPersonPrefix, [&](std::string_view key, std::string_view value) {
+    Person p;
+    if (decode(value, p)) d->persons.emplace(std::string(key.substr(kPersonPrefix.size())), std::move(p));
+    return true;
+  });
+  store.scan(kLocationPrefix, [&](std::string_view key, std::string_view value) {
+    LocationState l;
+    if (decode(value, l)) {
+      d->locations.emplace(std::string(key.substr(kLocationPrefix.size())), std::move(l));
+    }
+    return true;
+  });
+  return std::unique_ptr<State>(new State(std::move(d)));
+}
+
+OversightTracker::Result OversightTracker::process(State& state, const RoutedChainEvent& r,
+                                                   ConvergenceScorer::State* convergence,
+                                                   ProcTime now, std::vector<Alert>& alerts,
+                                                   OversightMetrics* metrics) const {
+  Data& d = *state.data_;
+  const std::string_view id = r.event.event_id;
+  switch (r.entity) {
+    case ChainEntity::melding: {
+      auto& m = d.meldingen[r.entity_key];
+      if (m.seen.contains(id)) return Result::duplicate;
+      m.seen.add(id);
+      on_melding(d, r, metrics);
+      d.dirty.insert(std::string(kMeldingPrefix) + r.entity_key);
+      return Result::applied;
+    }
+    case ChainEntity::person: {
+      auto& p = d.persons[r.entity_key];
+      if (p.seen.contains(id)) return Result::duplicate;
+      p.seen.add(id);
+      on_person(d, r, convergence, now, alerts, metrics);
+      d.dirty.insert(std::string(kPersonPrefix) + r.entity_key);
+      return Result::applied;
+    }
+    case ChainEntity::location: {
+      auto& l = d.locations[r.entity_key];
+      for (const auto& dep : l.departures) {
+        if (dep.event_id == id) return Result::duplicate;
+      }
+      on_location(d, r, now, alerts, metrics);
+      d.dirty.insert(std::string(kLocationPrefix) + r.entity_key);
+      return Result::applied;
+    }
+  }
+  return Result::applied;
+}
+
+void OversightTracker::on_melding(Data& d, const RoutedChainEvent& r,
+                                  OversightMetrics* metrics) const {
+  const ChainEvent& e = r.event;
+  Melding& m = d.meldingen[r.entity_key];
+  const Millis deadline = config_.oversight.melding_deadline;
+  if (known(m.sent_at)) d.deadlines.erase({m.sent_at + deadline, r.entity_key});
+  switch (e.type) {
+    case ChainEventType::melding_sent:
+      // The first melding.sent (by event time) defines the melding.
+      if (!known(m.sent_at) || e.at < m.sent_at) {
+        m.sent_at = e.at;
+        m.sent_event_id = e.event_id;
+        m.from = e.org;
+        m.to = e.to;
+      }
+      break;
+    case ChainEventType::melding_acknowledged:
+    case ChainEventType::melding_feedback: {
+      EventTime& at = e.type == ChainEventType::melding_acknowledged ? m.ack_at : m.feedback_at;
+      if (!known(at) || e.at < at) at = e.at;
+      // The answering organisation is the receiver; `to` names the sender.
+      if (!known(m.sent_at)) {
+        m.from = e.to;
+        m.to = e.org;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  // Each latency is observed once, as soon as both ends are known.
+  if (known(m.sent_at)) {
+    const bool ack_due = known(m.ack_at) && !m.ack_observed;
+    const bool feedback_due = known(m.feedback_at) && !m.feedback_observed;
+    m.ack_observed = m.ack_observed || ack_due;
+    m.feedback_observed = m.feedback_observed || feedback_due;
+    if (metrics != nullptr && (ack_due || feedback_due)) {
+      const std::size_t from = metrics->org_index(m.from);
+      const std::size_t to = metrics->org_index(m.to);
+      if (ack_due) {
+        metrics->observe_feedback_latency(from, to, FeedbackStage::ack,
+                                          std::max(0.0, to_seconds(m.ack_at - m.sent_at)));
+      }
+      if (feedback_due) {
+        metrics->observe_feedback_latency(
+            from, to, FeedbackStage::feedback,
+            std::max(0.0, to_seconds(m.feedback_at - m.sent_at)));
+      }
+    }
+  }
+  if (known(m.sent_at) && !m.breached &&
+      (!known(m.feedback_at) || m.feedback_at > m.sent_at + deadline)) {
+    d.deadlines.emplace(m.sent_at + deadline, r.entity_key);
+  }
+}
+
+void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
+                                 ConvergenceScorer::State* convergence, ProcTime now,
+                                 std::vector<Alert>& alerts, OversightMetrics* metrics) const {
+  const ChainEvent& e = r.event;
+  Person& p = d.persons[r.entity_key];
+  // The latest specific labels win; "unknown" never overwrites a known value.
+  if (e.has_person) {
+    const auto& ages = config_.age_groups;
+    const auto& regions = config_.nationality_regions;
+    if (e.person.age_group < ages.size() && ages[e.person.age_group] != "unknown") {
+      p.age_group = ages[e.person.age_group];
+    }
+    if (e.person.region < regions.size() && regions[e.person.region] != "unknown") {
+      p.region = regions[e.person.region];
+    }
+  }
+  const std::size_t age = index_in(config_.age_groups, p.age_group);
+  p.last_at = std::max(p.last_at, e.at);
+  switch (e.type) {
+    case ChainEventType::person_arrived:
+      if (!known(p.arrived_at) || e.at >= p.arrived_at) {
+        p.arrived_at = e.at;
+        if (!known(p.departed_at) || e.at >= p.departed_at) {
+          p.status = PersonStatus::present;
+          p.location = e.location;
+        }
+      }
+      break;
+    case ChainEventType::person_transferred:
+      if (p.status != PersonStatus::missing) {
+        p.status = PersonStatus::present;
+        p.location = e.to_location;
+      }
+      break;
+    case ChainEventType::person_departed_unknown: {
+      if (metrics != nullptr) {
+        metrics->add_mob_departure(metrics->location_index(e.location), age,
+                                   index_in(config_.nationality_regions, p.region));
+        if (known(p.arrived_at) && p.arrived_at <= e.at) {
+          metrics->observe_days_since_arrival(age, days_between(p.arrived_at, e.at));
+        } else {
+          metrics->add_departure_without_arrival(age);
+        }
+      }
+      p.status = PersonStatus::missing;
+      p.departed_at = std::max(p.departed_at, e.at);
+      p.location = e.location;
+      if (convergence == nullptr) break;
+      auto view = scorer_.inspect(*convergence, SubjectType::person, r.entity_key, e.at);
+      if (!view || view->contributions.empty()) break;
+      if (metrics != nullptr) metrics->add_departure_with_prior_signals(age);
+      Alert& a = alerts.emplace_back();
+      a.alert_id = id_text(convergence::make_alert_id(kWorryingDepartureRule, SubjectType::person,
+                                                      r.entity_key, to_ms(e.at), 0));
+      a.rule = kWorryingDepartureRule;
+      a.subject_type = SubjectType::person;
+      a.subject_key = r.entity_key;
+      a.score = view->score;
+      std::set<std::string> sources;
+      a.first_seen = e.at;
+      for (const auto& c : view->contributions) {
+        if (c.source < config_.sources.size()) sources.insert(config_.sources[c.source].name);
+        a.first_seen = std::min(a.first_seen, c.observed_at);
+      }
+      sources.insert(e.org);
+      a.sources.assign(sources.begin(), sources.end());
+      a.last_seen = e.at;
+      a.raised_at = now;
+      a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
+      a.contributions = view->contributions;
+      a.events.push_back(
+          AlertEvent{e.event_id, std::string(to_string(e.type)), e.at, e.org, r.entity_key});
+      break;
+    }
+    case ChainEventType::person_reappeared:
+      if (metrics != nullptr) metrics->add_reappearance(metrics->where_index(e.where));
+      if (p.status == PersonStatus::missing) p.status = PersonStatus::present;
+      break;
+    case ChainEventType::victim_registered:
+      p.registrations.push_back(
+          Registration{e.event_id, utc_year(e.at), e.forms, e.reporter, e.registry});
+      break;
+    default:
+      break;
+  }
+}
+
+void OversightTracker::on_location(Data& d, const RoutedChainEvent& r, ProcTime now,
+                                   std::vector<Alert>& alerts, OversightMetrics* metrics) const {
+  const ChainEvent& e = r.event;
+  if (e.type != ChainEventType::person_departed_unknown) return;
+  LocationState& l = d.locations[r.entity_key];
+  const auto pos = std::upper_bound(l.departures.begin(), l.departures.end(), e.at,
+                                    [](EventTime t, const Departure& dep) { return t < dep.at; });
+  l.departures.insert(pos, Departure{e.at, e.event_id, e.org, e.person.key});
+  const OversightConfig& o = config_.oversight;
+  // Older than the baseline of the newest departure: no longer needed.
+  const EventTime horizon = l.departures.back().at - o.spike_window - o.spike_baseline;
+  while (l.departures.size() > LocationState::kMaxDepartures ||
+         (!l.departures.empty() && l.departures.front().at <= horizon)) {
+    l.departures.erase(l.departures.begin());
+  }
+
+  // Test the window ending at this departure.
+  const EventTime window_start = e.at - o.spike_window;
+  const EventTime baseline_start = window_start - o.spike_baseline;
+  SpikeTest t;
+  t.window_days = days_between(window_start, e.at);
+  t.baseline_days = days_between(baseline_start, window_start);
+  t.floor_per_day = o.spike_floor_per_day;
+  t.p_value = o.spike_p_value;
+  t.min_departures = static_cast<std::size_t>(o.spike_min_departures);
+  std::vector<const Departure*> in_window;
+  for (const auto& dep : l.departures) {
+    if (dep.at > window_start && dep.at <= e.at) {
+      in_window.push_back(&dep);
+    } else if (dep.at > baseline_start && dep.at <= window_start) {
+      ++t.baseline_count;
+    }
+  }
+  t.window_count = in_window.size();
+  const SpikeVerdict v = test_spike(t);
+  if (!v.spike) return;
+  if (known(l.last_spike_at) && e.at - l.last_spike_at < o.spike_window) return;  // same episode
+  l.last_spike_at = e.at;
+  if (metrics != nullptr) metrics->add_mob_spike(metrics->location_index(r.entity_key));
+  Alert& a = alerts.emplace_back();
+  a.alert_id = id_text(convergence::make_alert_id(kMobSpikeRule, SubjectType::location,
+                                                  r.entity_key, to_ms(in_window.front()->at), 0));
+  a.rule = kMobSpikeRule;
+  a.subject_type = SubjectType::location;
+  a.subject_key = r.entity_key;
+  // How surprising the window is: -log10 of its Poisson tail probability.
+  a.score = v.tail > 0 ? -std::log10(v.tail) : 300.0;
+  std::set<std::string> sources;
+  for (const Departure* dep : in_window) {
+    sources.insert(dep->org);
+    a.events.push_back(AlertEvent{dep->event_id, std::string(to_string(e.type)), dep->at,
+                                  dep->org, dep->person_key});
+  }
+  a.sources.assign(sources.begin(), sources.end());
+  a.first_seen = in_window.front()->at;
+  a.last_seen = e.at;
+  a.raised_at = now;
+  a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
+}
+
+void OversightTracker::note_person_alert(State& state, std::string_view person_key,
+                                         EventTime at) const {
+  Data& d = *state.data_;
+  auto it = d.persons.find(person_key);
+  if (it == d.persons.end()) it = d.persons.emplace(std::string(person_key), Person{}).first;
+  if (it->second.converging && it->second.last_at >= at) return;
+  it->second.converging = true;
+  it->second.last_at = std::max(it->second.last_at, at);
+  d.dirty.insert(std::string(kPersonPrefix) + std::string(person_key));
+}
+
+void OversightTracker::advance(State& state, EventTime watermark, ProcTime now,
+                               std::vector<Alert>& alerts, OversightMetrics* metrics) const {
+  Data& d = *state.data_;
+  const Millis deadline = config_.oversight.melding_deadline;
+  while (!d.deadlines.empty() && d.deadlines.begin()->first <= watermark) {
+    const auto [due, id] = *d.deadlines.begin();
+    d.deadlines.erase(d.deadlines.begin());
+    auto it = d.meldingen.find(id);
+    if (it == d.meldingen.end()) continue;
+    Melding& m = it->second;
+    if (m.breached || !known(m.sent_at) ||
+        (known(m.feedback_at) && m.feedback_at <= m.sent_at + deadline)) {
+      continue;
+    }
+    m.breached = true;
+    d.dirty.insert(std::string(kMeldingPrefix) + id);
+    if (metrics != nullptr) {
+      metrics->add_unanswered(metrics->org_index(m.from), metrics->org_index(m.to));
+    }
+    Alert& a = alerts.emplace_back();
+    a.alert_id = id_text(convergence::make_alert_id(kSlaBreachRule, "melding", id,
+                                                    to_ms(m.sent_at), 0));
+    a.rule = kSlaBreachRule;
+    a.subject_kind = "melding";
+    a.subject_key = id;
+    a.score = days_between(m.sent_at, due);  // days without feedback
+    std::set<std::string> sources{m.from, m.to};
+    sources.erase("");
+    a.sources.assign(sources.begin(), sources.end());
+    a.first_seen = m.sent_at;
+    a.last_seen = due;
+    a.raised_at = now;
+    a.events.push_back(AlertEvent{m.sent_event_id, "melding.sent", m.sent_at, m.from, id});
+  }
+}
+
+std::size_t OversightTracker::expire(State& state, EventTime watermark) const {
+  Data& d = *state.data_;
+  const EventTime horizon = watermark - config_.retention;
+  std::size_t n = 0;
+  auto drop = [&](std::string_view prefix, const std::string& id) {
+    std::string key(prefix);
+    key += id;
+    d.dirty.erase(key);
+    d.store.erase(key);
+    ++n;
+  };
+  for (auto it = d.meldingen.begin(); it != d.meldingen.end();) {
+    const Melding& m = it->second;
+    const EventTime last = std::max({m.sent_at, m.ack_at, m.feedback_at});
+    const bool settled = known(m.feedback_at) || m.breached;
+    if (settled && last < horizon) {
+      if (known(m.sent_at)) {
+        d.deadlines.erase({m.sent_at + config_.oversight.melding_deadline, it->first});
+      }
+      drop(kMeldingPrefix, it->first);
+      it = d.meldingen.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = d.persons.begin(); it != d.persons.end();) {
+    const Person& p = it->second;
+    if (p.last_at < horizon && p.status != PersonStatus::missing && p.registrations.empty()) {
+      drop(kPersonPrefix, it->first);
+      it = d.persons.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = d.locations.begin(); it != d.locations.end();) {
+    const LocationState& l = it->second;
+    if (l.departures.empty() || l.departures.back().at < horizon) {
+      drop(kLocationPrefix, it->first);
+      it = d.locations.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return n;
+}
+
+Status OversightTracker::flush(State& state) const {
+  Data& d = *state.data_;
+  for (const auto& key : d.dirty) {
+    const std::string_view k(key);
+    const std::string_view id = k.substr(2);
+    if (k.starts_with(kMeldingPrefix)) {
+      oversight::encode(d.meldingen.find(id)->second, d.scratch);
+    } else if (k.starts_with(kPersonPrefix)) {
+      oversight::encode(d.persons.find(id)->second, d.scratch);
+    } else {
+      oversight::encode(d.locations.find(id)->second, d.scratch);
+    }
+    d.store.put(k, d.scratch);
+  }
+  d.dirty.clear();
+  return d.store.flush();
+}
+
+void OversightTracker::tally(const State& state, EventTime watermark,
+                             const OversightMetrics& metrics, Gauges& out,
+                             RegistrationTally& registrations) const {
+  const Data& d = *state.data_;
+  const std::size_t orgs = metrics.labels().orgs.size() + 1;
+  out.open.resize(orgs * orgs * kOpenAgeBuckets, 0);
+  out.missing.resize(config_.age_groups.size() + 1, 0);
+  for (const auto& [id, m] : d.meldingen) {
+    if (!known(m.sent_at) || known(m.feedback_at)) continue;
+    const double age = known(watermark) ? std::max(0.0, days_between(m.sent_at, watermark)) : 0.0;
+    const std::size_t i =
+        (std::min(metrics.org_index(m.from), orgs - 1) * orgs +
+         std::min(metrics.org_index(m.to), orgs - 1)) * kOpenAgeBuckets + open_age_bucket(age);
+    ++out.open[i];
+  }
+  for (const auto& [key, p] : d.persons) {
+    if (p.status == PersonStatus::missing) {
+      ++out.missing[std::min(index_in(config_.age_groups, p.age_group), out.missing.size() - 1)];
+    }
+    if (p.converging) {
+      ++out.converging;
+      if (p.registrations.empty()) ++out.converging_unregistered;
+    }
+    if (!p.registrations.empty()) {
+      registrations.add_person(
+          p.registrations,
+          static_cast<std::uint8_t>(std::min<std::size_t>(
+              index_in(config_.nationality_regions, p.region), 255)));
+    }
+  }
+}
+
+std::size_t OversightTracker::meldingen(const State& state) const {
+  return state.data_->meldingen.size();
+}
+std::size_t OversightTracker::persons(const State& state) const {
+  return state.data_->persons.size();
+}
+
+}  // namespace mozaiek

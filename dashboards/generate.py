@@ -403,8 +403,8 @@ def feedback_latency() -> dict:
                      "unanswered")], unit="none", decimals=0,
              thresholds=steps("green", None, "orange", 1, "red", 10)),
         stat("SLA breach alerts in range", "sla_breach alerts written to mozaiek.alerts in the "
-             "selected time range, for case managers to chase.",
-             [target('sum(increase(mozaiek_alerts_total{rule="sla_breach"}[$__range]))', "sla_breach")],
+             "selected time range (one per melding past its deadline), for case managers to chase.",
+             [target(f"sum(increase(mozaiek_meldingen_unanswered_total{{{sel}}}[$__range]))", "sla_breach")],
              unit="none", decimals=0, thresholds=steps("green", None, "orange", 1, "red", 10)),
         bargauge("Open meldingen by age",
                  "Open meldingen per age bucket: under 7 days, 7-30, 30-90 and over 90 days since "
@@ -422,8 +422,9 @@ def feedback_latency() -> dict:
                            "{{from}} -> {{to}}")], unit="none",
                    thresholds=steps("green", None, "orange", 3)),
         timeseries("SLA breach alerts per day",
-                   "sla_breach alerts per day on mozaiek.alerts (rate over the last hour, scaled).",
-                   [target(f'sum(rate(mozaiek_alerts_total{{rule="sla_breach"}}[1h])) * {DAY}', "sla_breach")],
+                   "sla_breach alerts per day on mozaiek.alerts, all selected pairs together (one per "
+                   "melding past its deadline; rate over the last hour, scaled).",
+                   [target(f"sum(rate(mozaiek_meldingen_unanswered_total{{{sel}}}[1h])) * {DAY}", "sla_breach")],
                    unit="none"),
         row("Latency"),
         timeseries("Acknowledgement latency per sender and receiver",
@@ -549,8 +550,10 @@ def missing_persons() -> dict:
         timeseries("Spikes and worrying departures",
                    "mob_spike alerts (departures at a location above its own baseline) and "
                    "worrying_departure alerts (departure of a person with prior signals), per day.",
-                   [target(f'sum by (rule) (rate(mozaiek_alerts_total{{rule=~"mob_spike|worrying_departure"}}[1h])) * {DAY}',
-                           "{{rule}}")], unit="none"),
+                   [target(f'sum(rate(mozaiek_mob_spikes_total{{location=~"$location"}}[1h])) * {DAY}',
+                           "mob_spike"),
+                    target(f"sum(rate(mozaiek_mob_with_prior_signals_total{{{age}}}[1h])) * {DAY}",
+                           "worrying_departure")], unit="none"),
     ]
     return dashboard(
         "mozaiek-missing-persons", "mozaiek / Missing persons",

@@ -16,7 +16,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  openjdk-17-jre-headless maven prometheus curl python3
+  openjdk-17-jre-headless maven prometheus curl python3 python3-yaml python3-matplotlib
 )
 
 install_packages() {

@@ -21,6 +21,7 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
   }
   labels.subject_types.emplace_back("melding");  // sla_breach alerts
   for (auto t : linking::kLinkTypeNames) labels.link_types.emplace_back(t);
+  for (const auto& ind : settings.operators.catalogue.all()) labels.indicators.push_back(ind.code);
   ConsumerGroupLabels intake{"intake", {}};
   for (const auto& s : settings.operators.sources) {
     intake.topics.push_back(settings.topics.signals_prefix + s.name);
@@ -73,6 +74,10 @@ void publish_stage_counters(StageCounters& c, Stage stage, PipelineMetrics& metr
       for (std::size_t r = 0; r < c.dlq[i].size(); ++r) {
         if (c.dlq[i][r] != 0) metrics.record_dlq(slot, r, c.dlq[i][r]);
       }
+    }
+    const std::size_t row = c.indicators + 1;
+    for (std::size_t k = 0; k < c.signals.size(); ++k) {
+      if (c.signals[k] != 0) metrics.record_signals(k / row, k % row, c.signals[k]);
     }
   } else {
     if (c.duplicates != 0) metrics.record_duplicate(c.duplicates);

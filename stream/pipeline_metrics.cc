@@ -67,6 +67,16 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
     for (const auto& r : reasons) dlq_.push_back(&dlq.Add({{"source", s}, {"reason", r}}));
   }
 
+  auto& signals = prometheus::BuildCounter()
+                      .Name("mozaiek_signals_total")
+                      .Help("Signals accepted by intake, by source and indicator.")
+                      .Register(registry);
+  for (const auto& s : configured_sources) {
+    for (const auto& i : with_other(labels_.indicators)) {
+      signals_.push_back(&signals.Add({{"source", s}, {"indicator", i}}));
+    }
+  }
+
   duplicates_ = &prometheus::BuildCounter()
                      .Name("mozaiek_records_duplicate_total")
                      .Help("Redelivered or repeated signals ignored by convergence (same source "
@@ -240,6 +250,13 @@ void PipelineMetrics::record_dlq(std::size_t source, std::size_t reason, std::ui
 
 void PipelineMetrics::record_duplicate(std::uint64_t n) {
   if (n) duplicates_->Increment(static_cast<double>(n));
+}
+
+void PipelineMetrics::record_signals(std::size_t source, std::size_t indicator, std::uint64_t n) {
+  const std::size_t indicators = labels_.indicators.size();
+  const std::size_t i =
+      slot(source, labels_.sources.size()) * (indicators + 1) + slot(indicator, indicators);
+  if (n) signals_[i]->Increment(static_cast<double>(n));
 }
 
 void PipelineMetrics::observe_processing_latency(double seconds) { latency_->Observe(seconds); }

@@ -39,6 +39,7 @@ struct PipelineLabelSets {
   std::vector<std::string> sources;
   std::vector<std::string> dlq_reasons;
   std::vector<std::string> rules;
+  std::vector<std::string> indicators;  // catalogue codes, in IndicatorId order
   std::vector<std::string> subject_types{"person", "vehicle", "location"};
   std::vector<ConsumerGroupLabels> consumer_groups;
   std::int32_t partitions = 1;  // partitions 0..partitions-1 get their own label
@@ -76,6 +77,8 @@ class PipelineMetrics {
   void record_processed(std::size_t source, std::uint64_t n);
   void record_dlq(std::size_t source, std::size_t reason, std::uint64_t n);
   void record_duplicate(std::uint64_t n);
+  // Accepted signals of a configured source with a catalogue indicator.
+  void record_signals(std::size_t source, std::size_t indicator, std::uint64_t n);
   void observe_processing_latency(double seconds);
   // `records` observations of `seconds_per_record` each, in one histogram update.
   void observe_batch_latency(double seconds_per_record, std::uint64_t records);
@@ -120,6 +123,8 @@ class PipelineMetrics {
   std::vector<prometheus::Counter*> processed_;  // by source slot
   std::vector<prometheus::Counter*> dlq_;        // source slot * (reasons + 1) + reason slot
   prometheus::Counter* duplicates_ = nullptr;
+  // slot(source, sources) * (indicators + 1) + slot(indicator, indicators)
+  std::vector<prometheus::Counter*> signals_;
   std::vector<prometheus::Counter*> alerts_;  // (rule slot * (types + 1) + type slot) * 2 + kind
   prometheus::Histogram* latency_ = nullptr;
   std::vector<double> latency_bounds_;

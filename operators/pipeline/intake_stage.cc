@@ -26,7 +26,7 @@ IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseu
       output_(output),
       intake_(config, pseudonymiser),
       watermarks_(idle_timeouts(config)),
-      counters_(config.sources.size()),
+      counters_(config.sources.size(), config.catalogue.size()),
       chain_topic_(chain_topic),
       chain_intake_(config, pseudonymiser),
       reporting_delay_(reporting_delay_buckets_seconds(), config.sources.size() + 1) {}
@@ -133,6 +133,7 @@ void IntakeStage::process(const RecordView& record) {
   for (std::size_t i = 0; i < n; ++i) output_.on_routed(routed_[i]);
   counters_.routed += n;
   ++counters_.processed[slot];
+  counters_.count_signal(signal_.source, signal_.indicator);
   reporting_delay_.observe(slot,
                           std::max(0.0, to_seconds(signal_.reported_at - signal_.observed_at)));
 }

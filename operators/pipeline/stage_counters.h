@@ -21,20 +21,35 @@ struct StageCounters {
   std::uint64_t duplicates = 0;
   std::uint64_t routed = 0;
   std::uint64_t alerts = 0;
+  // Accepted signals by source and indicator (intake):
+  // signals[source * (indicators + 1) + indicator]; the last slot of each is "other".
+  std::vector<std::uint64_t> signals;
+  std::size_t indicators = 0;
   // Valid chain events by type (intake); chain events are also in in/processed/dlq,
   // under the source named by their `org` (or the unknown slot).
   std::array<std::uint64_t, kChainEventTypeCount> chain_events{};
 
-  explicit StageCounters(std::size_t sources)
-      : in(sources + 1, 0), processed(sources + 1, 0), dlq(sources + 1) {
+  explicit StageCounters(std::size_t sources, std::size_t indicator_count = 0)
+      : in(sources + 1, 0),
+        processed(sources + 1, 0),
+        dlq(sources + 1),
+        signals((sources + 1) * (indicator_count + 1), 0),
+        indicators(indicator_count) {
     for (auto& row : dlq) row.fill(0);
   }
   std::size_t other_source() const { return in.size() - 1; }
+
+  void count_signal(SourceId source, IndicatorId indicator) {
+    const std::size_t s = source < other_source() ? source : other_source();
+    const std::size_t i = indicator < indicators ? indicator : indicators;
+    ++signals[s * (indicators + 1) + i];
+  }
 
   void reset() {
     std::fill(in.begin(), in.end(), 0);
     std::fill(processed.begin(), processed.end(), 0);
     for (auto& row : dlq) row.fill(0);
+    std::fill(signals.begin(), signals.end(), 0);
     duplicates = routed = alerts = 0;
     chain_events.fill(0);
   }
@@ -44,6 +59,9 @@ struct StageCounters {
       in[i] += o.in[i];
       processed[i] += o.processed[i];
       for (std::size_t r = 0; r < dlq[i].size(); ++r) dlq[i][r] += o.dlq[i][r];
+    }
+    for (std::size_t i = 0; i < signals.size() && i < o.signals.size(); ++i) {
+      signals[i] += o.signals[i];
     }
     duplicates += o.duplicates;
     routed += o.routed;

@@ -21,6 +21,7 @@ PipelineLabelSets test_labels() {
   l.sources = {"coa", "nidos"};
   l.dlq_reasons = {"bad_json", "too_late"};
   l.rules = {"person_convergence", "vehicle_convergence", "location_convergence"};
+  l.indicators = {"no_id_documents", "irregular_hours"};
   l.consumer_groups = {{"intake", {"signals.coa", "signals.nidos"}},
                        {"convergence", {"mozaiek.internal.subjects"}}};
   l.partitions = 4;
@@ -78,6 +79,30 @@ TEST_F(PipelineMetricsTest, UnknownSourceAndOutOfSetIndicesHaveTheirOwnLabels) {
   EXPECT_THAT(value("mozaiek_records_dlq_total", {"source=\"unknown\"", "reason=\"other\""}),
               Optional(DoubleEq(3)));
   EXPECT_EQ(metrics_.source_index("riec"), metrics_.unknown_source() + 1);
+}
+
+TEST_F(PipelineMetricsTest, SignalsBySourceAndIndicatorWithOtherForUnknownIndices) {
+  metrics_.record_signals(1, 0, 3);
+  metrics_.record_signals(1, 0, 2);
+  metrics_.record_signals(0, 1, 4);
+  metrics_.record_signals(0, 7, 6);   // indicator outside the catalogue
+  metrics_.record_signals(42, 1, 8);  // source outside the configured set
+  EXPECT_THAT(value("mozaiek_signals_total", {"source=\"nidos\"", "indicator=\"no_id_documents\""}),
+              Optional(DoubleEq(5)));
+  EXPECT_THAT(value("mozaiek_signals_total", {"source=\"coa\"", "indicator=\"irregular_hours\""}),
+              Optional(DoubleEq(4)));
+  EXPECT_THAT(value("mozaiek_signals_total", {"source=\"coa\"", "indicator=\"other\""}),
+              Optional(DoubleEq(6)));
+  EXPECT_THAT(value("mozaiek_signals_total", {"source=\"other\"", "indicator=\"irregular_hours\""}),
+              Optional(DoubleEq(8)));
+  EXPECT_THAT(value("mozaiek_signals_total", {"source=\"coa\"", "indicator=\"no_id_documents\""}),
+              Optional(DoubleEq(0)));
+  // Only configured sources (plus "other") and catalogue indicators (plus "other"): 3 x 3 series.
+  std::istringstream lines(scrape());
+  std::string line;
+  int series = 0;
+  while (std::getline(lines, line)) series += line.rfind("mozaiek_signals_total{", 0) == 0;
+  EXPECT_EQ(series, 9);
 }
 
 TEST_F(PipelineMetricsTest, AlertsByRuleSubjectTypeAndKind) {

@@ -1,0 +1,328 @@
+"""Shared helpers for mozaiek's dashboards and Prometheus rules.
+
+Used by generate.py (nothing), render.py and the tests under tests/dashboards/:
+reading the dashboard JSON and rule files, pulling every PromQL expression out
+of them, substituting Grafana's variables, naming the metrics an expression
+reads, and running a local stack (mozaiek demo + Debian's prometheus) on
+loopback for the real-Prometheus test and the pictures.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+GRAFANA_DIR = HERE / "grafana"
+PROMETHEUS_DIR = HERE / "prometheus"
+RULE_FILES = sorted((PROMETHEUS_DIR / "rules").glob("*.yml"))
+SCRAPE_CONFIG = PROMETHEUS_DIR / "prometheus.yml"
+
+# Values Grafana would put in for its built-in variables when a query runs.
+# Windows are chosen for a Prometheus scraping every second that has seen
+# about a minute of data: every range still holds two or more samples.
+BUILTIN_VALUES = {
+    "__rate_interval": "20s",
+    "__interval": "5s",
+    "__range": "5m",
+}
+
+
+# ---------------------------------------------------------------- dashboards
+
+@dataclass(frozen=True)
+class Query:
+    origin: str  # "dashboard <file>" or "rules <file>"
+    title: str   # panel title or rule name
+    ref: str     # target refId or "record"/"alert"
+    expr: str
+
+
+def load_dashboards() -> dict[str, dict]:
+    return {p.name: json.loads(p.read_text()) for p in sorted(GRAFANA_DIR.glob("*.json"))}
+
+
+def panels(dashboard: dict) -> Iterator[dict]:
+    """Every panel, including those nested in collapsed rows."""
+    for p in dashboard.get("panels", []):
+        yield p
+        yield from p.get("panels", [])
+
+
+def dashboard_queries(name: str, dashboard: dict) -> Iterator[Query]:
+    for p in panels(dashboard):
+        for t in p.get("targets", []):
+            if t.get("expr"):
+                yield Query(f"dashboard {name}", p.get("title", "?"), t.get("refId", "?"), t["expr"])
+
+
+def variable_queries(name: str, dashboard: dict) -> Iterator[Query]:
+    """label_values(metric, label) of the query variables, as instant selectors."""
+    for v in dashboard.get("templating", {}).get("list", []):
+        if v.get("type") != "query":
+            continue
+        q = v.get("query")
+        q = q.get("query", "") if isinstance(q, dict) else (q or "")
+        m = re.fullmatch(r"\s*label_values\(\s*(.+?)\s*,\s*(\w+)\s*\)\s*", q)
+        if m:
+            yield Query(f"dashboard {name}", f"variable ${v['name']}", "var", m.group(1))
+
+
+def variable_values(dashboard: dict) -> dict[str, str]:
+    """Every dashboard variable set to "all values": the regex .* for query
+    variables (their "All" value), the first option for custom ones."""
+    values = dict(BUILTIN_VALUES)
+    for v in dashboard.get("templating", {}).get("list", []):
+        if v.get("type") == "query":
+            values[v["name"]] = v.get("allValue") or ".*"
+        elif v.get("type") in ("custom", "interval"):
+            opts = v.get("options") or []
+            values[v["name"]] = (opts[0]["value"] if opts else v.get("query", "").split(",")[0])
+        elif v.get("type") == "datasource":
+            values[v["name"]] = "prometheus"
+    return values
+
+
+def substitute(expr: str, values: dict[str, str]) -> str:
+    """Replaces $name, ${name} and [[name]] like Grafana; unknown names stay."""
+    def repl(m: re.Match) -> str:
+        name = m.group(1) or m.group(2) or m.group(3)
+        return values.get(name, m.group(0))
+    return re.sub(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]", repl, expr)
+
+
+# --------------------------------------------------------------------- rules
+
+def load_rule_groups() -> dict[str, list[dict]]:
+    return {p.name: yaml.safe_load(p.read_text())["groups"] for p in RULE_FILES}
+
+
+def rule_queries() -> Iterator[Query]:
+    for fname, groups in load_rule_groups().items():
+        for g in groups:
+            for r in g["rules"]:
+                kind = "record" if "record" in r else "alert"
+                yield Query(f"rules {fname}", r[kind], kind, r["expr"])
+
+
+def recorded_names() -> set[str]:
+    return {q.title for q in rule_queries() if q.ref == "record"}
+
+
+# --------------------------------------------------------- metric names used
+
+_KEYWORDS = {
+    "and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right",
+    "offset", "bool", "inf", "nan", "atan2",
+}
+
+
+def metric_names(expr: str) -> set[str]:
+    """Metric names an expression selects (not functions, labels or keywords)."""
+    s = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)          # string literals
+    s = re.sub(r"\{[^}]*\}", "", s)                         # label matchers
+    s = re.sub(r"\[[^\]]*\]", "", s)                        # ranges, subqueries
+    s = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", s)
+    names = set()
+    for m in re.finditer(r"(?<![\w.])([a-zA-Z_:][\w:]*)(\s*\()?", s):
+        word, call = m.group(1), m.group(2)
+        if call or word.lower() in _KEYWORDS:
+            continue
+        names.add(word)
+    return names
+
+
+_BUILDERS = re.compile(r"Build(Counter|Gauge|Histogram|Summary)\(\)\s*\.Name\(\s*\"([a-z_:][a-z0-9_:]*)\"")
+
+
+def exported_names(source_root: Path) -> set[str]:
+    """Every metric family mozaiek's code registers with prometheus-cpp, with
+    the series names a histogram adds."""
+    names: set[str] = set()
+    for folder in ("stream", "operators", "connectors"):
+        for path in (source_root / folder).rglob("*.cc"):
+            for kind, name in _BUILDERS.findall(path.read_text()):
+                names.add(name)
+                if kind == "Histogram":
+                    names.update({name + "_bucket", name + "_sum", name + "_count"})
+                if kind == "Summary":
+                    names.update({name + "_sum", name + "_count"})
+    return names
+
+
+def scraped_names(metrics_text: str) -> set[str]:
+    names = set()
+    for line in metrics_text.splitlines():
+        if line and not line.startswith("#"):
+            names.add(re.split(r"[{ ]", line, maxsplit=1)[0])
+    return names
+
+
+# ------------------------------------------------------------ HTTP, Prometheus
+
+def http_get(url: str, timeout: float = 10.0) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+
+
+class Prometheus:
+    """A client for the query API of one Prometheus server."""
+
+    def __init__(self, base_url: str):
+        self.base = base_url.rstrip("/")
+
+    def _get(self, path: str, **params) -> dict:
+        status, body = http_get(f"{self.base}{path}?{urllib.parse.urlencode(params)}", timeout=30)
+        try:
+            return json.loads(body)
+        except json.JSONDecodeError:
+            return {"status": "error", "error": f"HTTP {status}: {body[:200]}"}
+
+    def query(self, expr: str, at: float | None = None) -> dict:
+        params = {"query": expr}
+        if at is not None:
+            params["time"] = f"{at:.3f}"
+        return self._get("/api/v1/query", **params)
+
+    def query_range(self, expr: str, start: float, end: float, step: float) -> dict:
+        return self._get("/api/v1/query_range", query=expr, start=f"{start:.3f}",
+                         end=f"{end:.3f}", step=f"{step:g}")
+
+    def targets_up(self) -> int:
+        r = self._get("/api/v1/targets")
+        active = r.get("data", {}).get("activeTargets", [])
+        return sum(1 for t in active if t.get("health") == "up")
+
+
+# ------------------------------------------------------------- a local stack
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _die_with_parent() -> None:
+    """Runs in the child: SIGKILL it when this process dies, however it dies."""
+    os.setsid()
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+def wait_for(pred, deadline_s: float, what: str, interval_s: float = 0.25):
+    end = time.monotonic() + deadline_s
+    while True:
+        value = pred()
+        if value:
+            return value
+        if time.monotonic() >= end:
+            raise TimeoutError(f"timed out after {deadline_s:.0f} s waiting for {what}")
+        time.sleep(interval_s)
+
+
+def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: list[Path]) -> dict:
+    """The shipped scrape config, pointed at one target with a short interval."""
+    cfg = yaml.safe_load(SCRAPE_CONFIG.read_text())
+    cfg["global"]["scrape_interval"] = scrape_interval
+    cfg["global"]["evaluation_interval"] = scrape_interval
+    cfg["rule_files"] = [str(p) for p in rule_files]
+    cfg.pop("alerting", None)
+    jobs = [j for j in cfg["scrape_configs"] if j["job_name"] == "mozaiek"]
+    if not jobs:
+        raise ValueError(f"{SCRAPE_CONFIG}: no scrape job named mozaiek")
+    job = jobs[0]
+    job["scrape_interval"] = scrape_interval
+    job["scrape_timeout"] = scrape_interval
+    job.pop("file_sd_configs", None)
+    job["static_configs"] = [{"targets": [mozaiek_target], "labels": {"instance": "demo"}}]
+    cfg["scrape_configs"] = [job]
+    return cfg
+
+
+@contextlib.contextmanager
+def local_stack(mozaiek_binary: str, demo_seconds: int, log_dir: Path | None = None,
+                demo_args: list[str] | None = None) -> Iterator[tuple[str, Prometheus]]:
+    """Starts `mozaiek demo` and a Prometheus scraping it every second, both on
+    free loopback ports in a temporary directory; stops both on exit, also on
+    errors (and the kernel kills them if this process dies first).
+    Yields (mozaiek metrics URL, Prometheus client)."""
+    prom_bin = shutil.which("prometheus")
+    if not prom_bin:
+        raise FileNotFoundError("Debian's prometheus is not installed (apt-get install prometheus)")
+    work = Path(tempfile.mkdtemp(prefix="mozaiek-prom-"))
+    logs = log_dir or work
+    demo = prom = None
+    try:
+        mport, pport = free_port(), free_port()
+        demo_log = open(logs / "mozaiek-demo.log", "w")
+        demo = subprocess.Popen(
+            [mozaiek_binary, "demo", "--quiet", "--duration", str(demo_seconds),
+             "--http", f"127.0.0.1:{mport}", "--state-dir", str(work / "state"),
+             *(demo_args or [])],
+            stdout=demo_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        metrics_url = f"http://127.0.0.1:{mport}/metrics"
+
+        def demo_ready():
+            if demo.poll() is not None:
+                raise RuntimeError(f"mozaiek demo exited with {demo.returncode}; log: "
+                                   f"{(logs / 'mozaiek-demo.log').read_text()[-2000:]}")
+            with contextlib.suppress(OSError):
+                return http_get(metrics_url, timeout=2)[0] == 200
+            return False
+        wait_for(demo_ready, 60, "mozaiek demo's /metrics")
+
+        cfg_path = work / "prometheus.yml"
+        cfg_path.write_text(yaml.safe_dump(prometheus_config(f"127.0.0.1:{mport}", "1s", RULE_FILES)))
+        prom_log = open(logs / "prometheus.log", "w")
+        prom = subprocess.Popen(
+            [prom_bin, f"--config.file={cfg_path}", f"--storage.tsdb.path={work / 'tsdb'}",
+             f"--web.listen-address=127.0.0.1:{pport}", "--storage.tsdb.retention.time=1h",
+             "--web.enable-lifecycle"],
+            stdout=prom_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        client = Prometheus(f"http://127.0.0.1:{pport}")
+
+        def prom_ready():
+            if prom.poll() is not None:
+                raise RuntimeError(f"prometheus exited with {prom.returncode}; log: "
+                                   f"{(logs / 'prometheus.log').read_text()[-2000:]}")
+            with contextlib.suppress(OSError):
+                return client.targets_up() == 1
+            return False
+        wait_for(prom_ready, 60, "prometheus to scrape mozaiek")
+        yield metrics_url, client
+    finally:
+        _stop(prom)
+        _stop(demo)
+        shutil.rmtree(work, ignore_errors=True)

@@ -374,6 +374,21 @@ def chain_oversight() -> dict:
                    "vehicle, location.",
                    [target("sum by (subject_type) (rate(mozaiek_alerts_total[1h])) * 3600",
                            "{{subject_type}}")], unit="none"),
+        row("Links between persons, vehicles and locations"),
+        timeseries("Links created and expired",
+                   "Links per hour by kind (person-vehicle, person-location, vehicle-location): "
+                   "created when a signal names both subjects, expired when no signal renewed them "
+                   "within the link window. Each link counts once.",
+                   [target("sum by (link_type) (rate(mozaiek_links_created_total[1h])) * 3600",
+                           "created {{link_type}}"),
+                    target("sum by (link_type) (rate(mozaiek_links_expired_total[1h])) * 3600",
+                           "expired {{link_type}}")], unit="none"),
+        timeseries("Entity notices",
+                   "Notices per second between linked entities on other partitions, by kind "
+                   "(sent, received, unmatched): what the network rules and the person lift learn "
+                   "about the other end of a link.",
+                   [target("sum by (kind) (rate(mozaiek_entity_notices_total[$__rate_interval]))",
+                           "{{kind}}")], unit="reqps"),
     ]
     return dashboard(
         "mozaiek-chain-oversight", "mozaiek / Chain oversight",

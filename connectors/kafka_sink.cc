@@ -50,7 +50,9 @@ class KafkaSink::Impl {
         {"linger.ms", "5"},
         {"batch.num.messages", "10000"},
         {"batch.size", "1000000"},
-        {"compression.type", "lz4"},
+        // LZ4 saves network bytes; with the brokers in this process it is
+        // pure CPU on both ends (about 5% of the end-to-end profile).
+        {"compression.type", settings.in_process ? "none" : "lz4"},
         {"queue.buffering.max.messages", "200000"},
         // Same key -> same partition as Java producers (Kafka's default).
         {"partitioner", "murmur2_random"},

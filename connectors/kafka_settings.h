@@ -16,9 +16,6 @@ struct KafkaSettings {
   // Used when ensure_topics() creates a missing topic.
   int partitions = 4;
   int replication_factor = 1;
-  // The brokers run inside this process (the embedded cluster): records
-  // never cross a network, so producers do not compress by default.
-  bool in_process = false;
   // Passed to librdkafka as-is (security.protocol, sasl.*, ssl.*, debug, ...).
   // Values may be secrets: never log them.
   std::vector<std::pair<std::string, std::string>> properties;

@@ -229,7 +229,6 @@ Status Service::start() {
     m.cluster = EmbeddedCluster::start(1, s);
     if (!m.cluster) return Status::error("embedded Kafka cluster: " + s.message());
     m.kafka.brokers = m.cluster->bootstrap_servers();
-    m.kafka.in_process = true;
     for (auto& prop : EmbeddedCluster::client_properties()) m.kafka.properties.push_back(prop);
     for (const auto& t : topics) {
       if (Status c = m.cluster->create_topic(t, m.settings.partitions, 1); !c) return c;

@@ -112,6 +112,18 @@ void fill_alert(const Subject& s, const Candidate& c, const RuleParams& p,
   a.detection_delay_seconds = delay_ms > 0 ? static_cast<double>(delay_ms) / 1000.0 : 0.0;
 }
 
+// An empty subject that keeps the capacity of a recycled cache node's
+// vectors, so a new subject after an eviction allocates less.
+void reset_subject(Subject& s) {
+  auto entries = std::move(s.entries);
+  auto alert_ids = std::move(s.alert_ids);
+  entries.clear();
+  alert_ids.clear();
+  s = Subject{};
+  s.entries = std::move(entries);
+  s.alert_ids = std::move(alert_ids);
+}
+
 enum class Expiry { unchanged, changed, remove };
 
 // Drops what can no longer matter at watermark wm; says whether the subject
@@ -196,8 +208,9 @@ struct ConvergenceScorer::SubjectCache {
       return *node;
     }
     if (cache.size() >= max_cached) evict();
-    SubjectNode& node = cache.insert(key, h);
-    read(p, node.value);
+    SubjectNode& node = cache.insert(key, h);  // possibly a recycled node
+    reset_subject(node.value);
+    if (!read(p, node.value)) reset_subject(node.value);  // absent, or partly decoded
     node.value.last_used = tick;
     return node;
   }
@@ -218,7 +231,7 @@ struct ConvergenceScorer::SubjectCache {
     cache.for_each([&](SubjectNode& n) {
       if (n.value.last_used <= cutoff) doomed.push_back(&n);
     });
-    for (SubjectNode* n : doomed) cache.erase(n);
+    for (SubjectNode* n : doomed) cache.recycle(n);
   }
 
   // Distinct sources among the entries in r (stamping, no allocation).

@@ -209,7 +209,13 @@ std::unique_ptr<RocksStateDb> RocksStateDb::open(const std::string& dir, Status&
   db->cf_options_ = std::make_unique<rocksdb::ColumnFamilyOptions>();
   auto& cf = *db->cf_options_;
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // Level-0 and level-1 files are rewritten by the next compaction soon
+  // after they are written: compressing them costs background CPU for
+  // nothing. Only the longer-lived lower levels are compressed.
   cf.compression = pick_compression();
+  cf.compression_per_level.assign(static_cast<std::size_t>(cf.num_levels), cf.compression);
+  cf.compression_per_level[0] = rocksdb::kNoCompression;
+  cf.compression_per_level[1] = rocksdb::kNoCompression;
   cf.write_buffer_size = options.write_buffer_bytes;
   // Most lookups are for subjects never seen before; a whole-key bloom filter
   // on the memtable answers those without walking the skiplist.

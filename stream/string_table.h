@@ -42,8 +42,8 @@ class StringTable {
   }
 
   // Adds a node for a key that is not present (check with find first). Its
-  // value is V{}, or, for a node recycled by recycle_all(), whatever that
-  // node held: the caller overwrites it.
+  // value is V{}, or, for a node recycled by recycle() or recycle_all(),
+  // whatever that node held: the caller overwrites it.
   Node& insert(std::string_view key, std::uint64_t h) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
     std::size_t i = h & mask_;
@@ -62,24 +62,13 @@ class StringTable {
   Node& insert(std::string_view key) { return insert(key, hash(key)); }
 
   // Removes and frees the node; pointers to it dangle afterwards.
-  void erase(Node* node) {
-    if (node == nullptr || slots_.empty()) return;
-    std::size_t i = hash(node->key) & mask_;
-    while (slots_[i].node.get() != node) {
-      if (!slots_[i].node) return;  // not in this table
-      i = (i + 1) & mask_;
-    }
-    slots_[i].node.reset();
-    --size_;
-    // Backward-shift deletion: pull later members of the probe run into the
-    // hole unless their home slot lies cyclically in (hole, j].
-    for (std::size_t j = (i + 1) & mask_; slots_[j].node; j = (j + 1) & mask_) {
-      const std::size_t home = slots_[j].hash & mask_;
-      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
-      if (stays) continue;
-      slots_[i] = std::move(slots_[j]);
-      i = j;
-    }
+  void erase(Node* node) { take(node); }
+
+  // Removes the node but keeps it, with its strings' and vectors' capacity,
+  // for a later insert(), which hands it out holding its old value. Pointers
+  // to it must not be used until then.
+  void recycle(Node* node) {
+    if (auto kept = take(node)) spare_.push_back(std::move(kept));
   }
 
   std::size_t size() const { return size_; }
@@ -114,6 +103,28 @@ class StringTable {
     std::uint64_t hash = 0;
     std::unique_ptr<Node> node;  // empty slot when null
   };
+
+  // Unlinks the node from its slot and returns it; null if not in the table.
+  std::unique_ptr<Node> take(Node* node) {
+    if (node == nullptr || slots_.empty()) return nullptr;
+    std::size_t i = hash(node->key) & mask_;
+    while (slots_[i].node.get() != node) {
+      if (!slots_[i].node) return nullptr;  // not in this table
+      i = (i + 1) & mask_;
+    }
+    std::unique_ptr<Node> taken = std::move(slots_[i].node);
+    --size_;
+    // Backward-shift deletion: pull later members of the probe run into the
+    // hole unless their home slot lies cyclically in (hole, j].
+    for (std::size_t j = (i + 1) & mask_; slots_[j].node; j = (j + 1) & mask_) {
+      const std::size_t home = slots_[j].hash & mask_;
+      const bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+      if (stays) continue;
+      slots_[i] = std::move(slots_[j]);
+      i = j;
+    }
+    return taken;
+  }
 
   void grow() {
     std::vector<Slot> old = std::move(slots_);

@@ -88,7 +88,8 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
     }
     auto stores = db->factory();
     ManualClock clock(SystemClock().now());
-    LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, nullptr, nullptr);
+    auto pipeline = std::make_unique<LocalPipeline>(settings.operators, pseudonymiser, clock,
+                                                    *stores, nullptr, nullptr);
     RecordView view;
     const auto t0 = SteadyClock::now();
     const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
@@ -98,29 +99,29 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
       view.topic = r.topic;
       view.key = r.key;
       view.value = r.value;
-      pipeline.process(view);
+      pipeline->process(view);
       // The service flushes state once per consumed batch; do the same here.
       if (++since_flush == 20000) {
         since_flush = 0;
-        if (Status f = pipeline.convergence().flush(); !f) {
+        if (Status f = pipeline->convergence().flush(); !f) {
           std::fprintf(stderr, "error: %s\n", f.message().c_str());
           return 1;
         }
       }
     }
-    if (Status f = pipeline.finish(); !f) {
+    if (Status f = pipeline->finish(); !f) {
       std::fprintf(stderr, "error: %s\n", f.message().c_str());
       return 1;
     }
     const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
     const double thread_cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
     const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
-    const auto& c = pipeline.intake().counters();
+    const auto& c = pipeline->intake().counters();
     const double n = static_cast<double>(records.size());
     const double rate = n / secs;
     rates.push_back(rate);
     cpu_rates.push_back(n / thread_cpu);
-    const LinkCounters& links = pipeline.convergence().link_counters();
+    const LinkCounters& links = pipeline->convergence().link_counters();
     std::uint64_t links_created = 0;
     for (auto k : links.created) links_created += k;
     std::printf(
@@ -129,11 +130,15 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
         "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices\n",
         round + 1, rate, secs, n / thread_cpu, n / process_cpu,
         static_cast<unsigned long long>(c.routed),
-        static_cast<unsigned long long>(pipeline.alerts_raised()),
+        static_cast<unsigned long long>(pipeline->alerts_raised()),
         static_cast<unsigned long long>(c.total_dlq()),
         settings.operators.linking.enabled ? "on" : "off",
         static_cast<unsigned long long>(links_created),
         static_cast<unsigned long long>(links.notices_sent));
+    // Stores before the database that owns them (a store touches it when
+    // destroyed; the other order corrupted its table and could hang).
+    pipeline.reset();
+    stores.reset();
     db.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir, ec);

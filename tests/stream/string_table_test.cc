@@ -5,6 +5,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace mozaiek {
 namespace {
@@ -45,6 +46,30 @@ TEST(StringTableTest, RecycleAllEmptiesTheTableAndReusesNodes) {
   EXPECT_EQ(table.find("c")->value, "fresh");
   EXPECT_EQ(table.find("c")->key, "c");
   EXPECT_EQ(table.size(), 1u);
+}
+
+TEST(StringTableTest, RecycledNodeLeavesTheTableAndIsHandedOutByTheNextInsert) {
+  StringTable<std::vector<int>> table;
+  auto& a = table.insert("a");
+  a.value.assign(1000, 7);
+  const auto* a_address = &a;
+  table.insert("b").value = {1};
+  table.recycle(&a);
+  EXPECT_EQ(table.size(), 1u);
+  EXPECT_EQ(table.find("a"), nullptr);
+  ASSERT_NE(table.find("b"), nullptr);
+  EXPECT_EQ(table.find("b")->value, std::vector<int>{1});
+  // The next insert reuses that node: same address, old value and capacity.
+  auto& c = table.insert("c");
+  EXPECT_EQ(&c, a_address);
+  EXPECT_EQ(c.key, "c");
+  EXPECT_EQ(c.value.size(), 1000u);
+  EXPECT_EQ(table.find("c"), &c);
+  // A node that is not in the table is left alone.
+  StringTable<std::vector<int>> other;
+  other.recycle(&c);
+  EXPECT_EQ(table.find("c"), &c);
+  EXPECT_EQ(table.size(), 2u);
 }
 
 // Randomised against std::map, with colliding hashes forced by a tiny key

@@ -306,6 +306,10 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
     return {Kind::ignored, 0};
   }
   const ConvergenceRule& rule = config_.rules[type_index];
+  if (rule.skip_reception && sig.subject_type == SubjectType::location &&
+      config_.linking.is_reception(sig.subject_key)) {
+    return {Kind::ignored, 0};  // a reception site: its score would measure occupancy
+  }
   const RuleParams& p = *params_[type_index];
   const std::int64_t t = to_ms(sig.observed_at);
   // Contributions at or before the horizon can never be in a window again:

@@ -54,8 +54,9 @@ class ConvergenceScorer {
       scored,     // added to the subject (an alert may have been appended)
       duplicate,  // same source and signal_id already counted: redelivery
       alerted,    // added and raised an alert (first of an episode or escalation)
-      ignored,    // not scoreable: unknown source/indicator, empty key, or
-                  // older than anything that can still matter
+      ignored,    // not scoreable: unknown source/indicator, empty key, a
+                  // reception site the rule skips, or older than anything
+                  // that can still matter
     } kind;
     double score;  // the highest score evaluated for this signal
   };

@@ -117,7 +117,15 @@ bool JsonDocumentReader::open(std::string_view json, od::object& root, IntakeFai
 
 // ---- forms ----------------------------------------------------------------
 
-bool FormsReader::read(od::value v) {
+namespace {
+
+// The opening every array field shares: null is accepted as absent, another
+// type is a bad_type failure on `field` (the value is skipped), an array is
+// handed out in `arr`. Returns false on malformed input; `is_array` says
+// whether there is an array to read. `field` must outlive the failure (a literal).
+bool open_array_field(od::value v, std::string_view field, std::optional<IntakeFailure>& failure,
+                      od::array& arr, bool& is_array) {
+  is_array = false;
   od::json_type t;
   if (v.type().get(t)) return false;
   if (t == od::json_type::null) {
@@ -125,11 +133,21 @@ bool FormsReader::read(od::value v) {
     return !v.is_null().get(is_null) && is_null;
   }
   if (t != od::json_type::array) {
-    failure = IntakeFailure{DlqReason::bad_type, "forms"};
+    failure = IntakeFailure{DlqReason::bad_type, field};  // field: a literal
     return consume_valid(v, 1);
   }
-  od::array arr;
   if (v.get_array().get(arr)) return false;
+  is_array = true;
+  return true;
+}
+
+}  // namespace
+
+bool FormsReader::read(od::value v) {
+  od::array arr;
+  bool is_array = false;
+  if (!open_array_field(v, "forms", failure, arr, is_array)) return false;
+  if (!is_array) return true;
   int i = 0;
   for (auto element : arr) {
     od::value e;
@@ -167,18 +185,10 @@ void SubjectsReader::reset() {
 }
 
 bool SubjectsReader::read(od::value v, std::vector<SubjectRef>& out, IntakeFailure& malformed) {
-  od::json_type t;
-  if (v.type().get(t)) return false;
-  if (t == od::json_type::null) {
-    bool is_null = false;
-    return !v.is_null().get(is_null) && is_null;
-  }
-  if (t != od::json_type::array) {
-    failure_ = IntakeFailure{DlqReason::bad_type, "subjects"};
-    return consume_valid(v, 1);
-  }
   od::array arr;
-  if (v.get_array().get(arr)) return false;
+  bool is_array = false;
+  if (!open_array_field(v, "subjects", failure_, arr, is_array)) return false;
+  if (!is_array) return true;
   const std::size_t max = config_.max_subjects_per_signal;
   std::size_t i = 0;
   for (auto element : arr) {

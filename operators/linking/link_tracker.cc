@@ -41,15 +41,12 @@ bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
   return false;
 }
 
-bool is_reception(const LinkingConfig& l, std::string_view location) {
-  return l.is_reception(location);
-}
 
 // Links are counted once, at the end whose (type, key) sorts first, or at
 // the end that is not a reception location (those hold no links).
 bool counted_here(const LinkingConfig& cfg, SubjectType a, std::string_view ak, SubjectType b,
                   std::string_view bk) {
-  if (b == SubjectType::location && is_reception(cfg, bk)) return true;
+  if (b == SubjectType::location && cfg.is_reception(bk)) return true;
   return a != b ? a < b : ak < bk;
 }
 
@@ -218,7 +215,7 @@ void qualifying(const EntityLinks& e, RuleSlot slot, const NetworkRule& rule,
   for (std::size_t i = 0; i < e.links.size(); ++i) {
     const Link& l = e.links[i];
     const bool kind = slot == linking::kPickupVan
-                          ? l.type == SubjectType::location && is_reception(cfg, l.key)
+                          ? l.type == SubjectType::location && cfg.is_reception(l.key)
                           : l.type == SubjectType::person && l.peer_has_own;
     if (kind && has_signal_in(l, at, window)) out.push_back(i);
   }
@@ -393,7 +390,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
   // counts them from the vehicle's side), and their links would be the
   // largest and busiest state entries. The residents' and vehicles' ends
   // still hold the links.
-  if (location && is_reception(cfg, sig.subject_key)) return;
+  if (location && cfg.is_reception(sig.subject_key)) return;
   // A lone signal on an unlinked person or vehicle changes nothing here.
   if (sig.co_subjects.empty() && !location) {
     c.make_key(sig.subject_type, sig.subject_key);
@@ -463,7 +460,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     auto wanted = [&](std::size_t i) {
       const Link& l = e.links[i];
       if (!has_signal_in(l, t, cfg.link_window)) return false;
-      if (l.type == SubjectType::location && is_reception(cfg, l.key)) return false;
+      if (l.type == SubjectType::location && cfg.is_reception(l.key)) return false;
       const bool fresh = std::find(c.fresh.begin(), c.fresh.end(), i) != c.fresh.end();
       if (l.type == SubjectType::person) {
         if (!lifts) return false;

@@ -54,12 +54,6 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   ++counters_.in[slot];
   alerts_.clear();
   notices_.clear();
-  if (signal.subject_type == SubjectType::location &&
-      config_.rule_for(SubjectType::location).skip_reception &&
-      config_.linking.is_reception(signal.subject_key)) {
-    ++counters_.processed[slot];  // counted, not scored
-    return;
-  }
   auto result = scorer_.process(*ps.state, signal, clock_.now(), alerts_);
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];

@@ -41,6 +41,32 @@ constexpr auto kLagInterval = std::chrono::seconds(5);
 constexpr auto kExpiryInterval = std::chrono::seconds(30);
 constexpr auto kOversightInterval = std::chrono::seconds(1);
 
+// When a stage flushes its outputs and state and commits its offsets: at most
+// every commit_interval, and as soon as its input goes quiet. Flushing waits
+// for acknowledgements, so doing it once per interval rather than once per
+// polled batch lets librdkafka deliver while the next batches are processed.
+class CommitCadence {
+ public:
+  explicit CommitCadence(int interval_ms) : interval_(interval_ms) {}
+  // Records processed since the last commit.
+  void processed(std::size_t n) { pending_ += n; }
+  std::size_t pending() const { return pending_; }
+  // Whether to commit now; input_idle: the last poll returned nothing.
+  bool due(bool input_idle) const {
+    if (pending_ == 0) return false;
+    return input_idle || std::chrono::steady_clock::now() - last_ >= interval_;
+  }
+  void committed() {
+    pending_ = 0;
+    last_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  std::chrono::milliseconds interval_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+  std::size_t pending_ = 0;
+};
+
 // The rules in force, for GET /api/rules.
 std::string rules_json(const OperatorConfig& config) {
   std::string out;
@@ -226,6 +252,10 @@ struct Service::Impl {
     stopping = true;
     cv.notify_all();
   }
+  bool failed() {
+    std::lock_guard lock(mu);
+    return failure.has_value();
+  }
   void loop_done() {
     std::lock_guard lock(mu);
     --loops_running;
@@ -331,6 +361,24 @@ void Service::Impl::run_intake() {
   IntakeStage stage(settings.operators, *pseudonymiser, clock, settings.topics.signals_prefix,
                     output, settings.topics.chain_events);
   RecordBatch batch;
+  CommitCadence cadence(settings.commit_interval_ms);
+  // Counts of records processed since the last commit; progress() shows
+  // committed work only.
+  std::uint64_t pending_in = 0, pending_dlq = 0, pending_routed = 0;
+  // Outputs delivered, then offsets committed. False after failing the service.
+  auto commit = [&]() {
+    if (Status out = sink->flush(kFlushTimeout); !out) {
+      // Nothing is committed: the records are redelivered after the restart.
+      fail(Status::error("intake producer: " + out.message()));
+      return false;
+    }
+    if (Status c = source->commit(); !c) spdlog::warn("intake commit: {}", c.message());
+    intake_in += std::exchange(pending_in, 0);
+    intake_dlq += std::exchange(pending_dlq, 0);
+    routed += std::exchange(pending_routed, 0);
+    cadence.committed();
+    return true;
+  };
   auto last_lag = std::chrono::steady_clock::now();
   while (!stopping) {
     if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
@@ -340,24 +388,22 @@ void Service::Impl::run_intake() {
     if (!batch.records.empty()) {
       const auto t0 = std::chrono::steady_clock::now();
       for (const auto& r : batch.records) stage.process(r);
-      Status out = output.take_status();
-      if (out) out = sink->flush(kFlushTimeout);
-      if (!out) {
-        // Nothing is committed: the batch is redelivered after the restart.
+      if (Status out = output.take_status(); !out) {
         fail(Status::error("intake producer: " + out.message()));
         break;
       }
-      if (Status c = source->commit(); !c) spdlog::warn("intake commit: {}", c.message());
+      cadence.processed(batch.records.size());
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
                                      batch.records.size());
-      intake_in += stage.counters().total_in();
-      intake_dlq += stage.counters().total_dlq();
-      routed += stage.counters().routed;
+      pending_in += stage.counters().total_in();
+      pending_dlq += stage.counters().total_dlq();
+      pending_routed += stage.counters().routed;
       publish_chain_counts(stage.counters(), *oversight);
       publish_stage_counters(stage.counters(), Stage::intake, *metrics);
       oversight->publish_reporting_delay(stage.reporting_delay());
     }
+    if (cadence.due(batch.records.empty()) && !commit()) break;
     auto now = std::chrono::steady_clock::now();
     if (now - last_lag > kLagInterval) {
       last_lag = now;
@@ -367,6 +413,7 @@ void Service::Impl::run_intake() {
       publish_watermarks(stage.watermarks(), clock.now(), *metrics);
     }
   }
+  if (cadence.pending() > 0 && !failed()) (void)commit();
   (void)sink->flush(kFlushTimeout);
   loop_done();
 }
@@ -403,6 +450,8 @@ void Service::Impl::run_convergence() {
   auto last_lag = std::chrono::steady_clock::now();
   auto last_expiry = last_lag;
   auto last_oversight = last_lag;
+  CommitCadence cadence(settings.commit_interval_ms);
+  std::uint64_t pending_in = 0, pending_alerts = 0;  // since the last commit
   // Alerts and notices delivered, then state (changelog, RocksDB): what must
   // hold before offsets are committed. False after failing the service.
   auto flush_outputs = [&]() {
@@ -411,6 +460,14 @@ void Service::Impl::run_convergence() {
     if (out) out = stage.flush();
     if (!out) fail(Status::error("convergence: " + out.message()));
     return out.is_ok();
+  };
+  auto commit = [&]() {
+    if (!flush_outputs()) return false;
+    if (Status c = source->commit(); !c) spdlog::warn("convergence commit: {}", c.message());
+    convergence_in += std::exchange(pending_in, 0);
+    alerts += std::exchange(pending_alerts, 0);
+    cadence.committed();
+    return true;
   };
   while (!stopping) {
     if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
@@ -443,23 +500,28 @@ void Service::Impl::run_convergence() {
         metrics->record_task_error("convergence", undecodable);
         undecodable = 0;
       }
-      if (!flush_outputs()) break;
-      if (Status c = source->commit(); !c) spdlog::warn("convergence commit: {}", c.message());
+      if (Status out = output.take_status(); !out) {
+        fail(Status::error("convergence: " + out.message()));
+        break;
+      }
+      cadence.processed(batch.records.size());
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       metrics->observe_batch_latency(secs / static_cast<double>(batch.records.size()),
                                      batch.records.size());
-      convergence_in += stage.counters().total_in();
-      alerts += stage.counters().alerts;
+      pending_in += stage.counters().total_in();
+      pending_alerts += stage.counters().alerts;
       publish_stage_counters(stage.counters(), Stage::convergence, *metrics);
       publish_link_counters(stage.link_counters(), *metrics);
     }
+    if (cadence.due(batch.records.empty()) && !commit()) break;
     entity_requests.serve(stage, *sink, settings.topics.audit, clock);
     auto now = std::chrono::steady_clock::now();
     if (now - last_oversight > kOversightInterval) {
       // Melding deadlines by the watermark, open meldingen and missing gauges.
       last_oversight = now;
       stage.maintain_oversight();
-      if (!flush_outputs()) break;
+      // With records pending, the next commit (within the interval) flushes.
+      if (cadence.pending() == 0 && !flush_outputs()) break;
     }
     if (now - last_lag > kLagInterval) {
       last_lag = now;
@@ -478,7 +540,11 @@ void Service::Impl::run_convergence() {
     }
   }
   entity_requests.close();
-  if (Status f = stage.flush(); !f) spdlog::error("final state flush: {}", f.message());
+  if (cadence.pending() > 0 && !failed()) {
+    (void)commit();
+  } else if (Status f = stage.flush(); !f) {
+    spdlog::error("final state flush: {}", f.message());
+  }
   (void)sink->flush(kFlushTimeout);
   loop_done();
 }

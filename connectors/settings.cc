@@ -209,6 +209,11 @@ Section<Settings> kafka_section() {
             "Partitions of topics mozaiek creates; also the partition labels of consumer lag.");
   s.integer("replication_factor", &Settings::replication_factor, config::between(1, 16),
             "Replication factor of topics mozaiek creates (1 for the embedded cluster).");
+  s.integer("commit_interval_ms", &Settings::commit_interval_ms, config::between(0, 600000),
+            "The stages flush outputs and state and commit offsets at most this often, and "
+            "whenever their input is idle; 0 = after every polled batch. Longer: fewer waits "
+            "for acknowledgements, more records reprocessed after a crash (alerts stay "
+            "idempotent by alert_id).");
   s.custom({"topics", "map", "", "", "", "Topic names; see `kafka.topics`."},
            [](const YAML::Node& v, const std::string& path, Settings& out,
               std::vector<std::string>& errors) {

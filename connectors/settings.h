@@ -36,6 +36,11 @@ struct Settings {
   std::string group_id = "mozaiek";
   int partitions = 4;
   int replication_factor = 1;
+  // The stages flush their outputs and state and commit their offsets at
+  // most this often (and when their input goes quiet, on rebalance and on
+  // shutdown), so the flushes' waits for acknowledgements are shared by many
+  // batches. Longer means more records reprocessed after a crash.
+  int commit_interval_ms = 1000;
   // librdkafka properties, in file order; values may be secrets: never log them.
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   std::string http_listen = "127.0.0.1:8080";

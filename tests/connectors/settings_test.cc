@@ -102,6 +102,7 @@ TEST_F(SettingsTest, ShippedConfigLoads) {
   EXPECT_EQ(settings_.http_listen, "127.0.0.1:8080");
   EXPECT_EQ(settings_.topics.signals_prefix, "signals.");
   EXPECT_EQ(settings_.topics.alerts, "mozaiek.alerts");
+  EXPECT_EQ(settings_.commit_interval_ms, 1000);
   EXPECT_EQ(settings_.operators.sources.size(), 12u);
   EXPECT_EQ(settings_.operators.catalogue.size(), 40u);
   EXPECT_EQ(settings_.config_path, path);
@@ -140,6 +141,7 @@ TEST_F(SettingsTest, BadServiceAndKafkaValuesNameTheirPath) {
   root["service"]["http_listen"] = "localhost";
   root["service"]["log_level"] = "verbose";
   root["kafka"]["partitions"] = 0;
+  root["kafka"]["commit_interval_ms"] = -5;
   root["kafka"]["brokers"] = "kafka-1:9092,kafka-2";
   root["kafka"]["topics"]["alerts"] = "signals.alerts";
   root["kafka"]["properties"]["group.id"] = "x";
@@ -149,6 +151,7 @@ TEST_F(SettingsTest, BadServiceAndKafkaValuesNameTheirPath) {
   EXPECT_THAT(bad, Contains(StartsWith("service.http_listen: 'localhost' must be host:port")));
   EXPECT_THAT(bad, Contains(StartsWith("service.log_level: 'verbose' is not one of")));
   EXPECT_THAT(bad, Contains(StartsWith("kafka.partitions: must be >= 1 and <= 1024")));
+  EXPECT_THAT(bad, Contains(StartsWith("kafka.commit_interval_ms: must be >= 0 and <= 600000")));
   EXPECT_THAT(bad, Contains(StartsWith("kafka.brokers: 'kafka-2' is not host:port")));
   EXPECT_THAT(bad, Contains(StartsWith("kafka.topics.alerts: 'signals.alerts' starts with "
                                        "kafka.topics.signals_prefix")));

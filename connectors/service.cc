@@ -34,7 +34,6 @@
 namespace mozaiek {
 namespace {
 
-constexpr std::size_t kBatchRecords = 20000;
 constexpr Millis kPollTimeout{100};
 constexpr Millis kFlushTimeout = seconds(60);
 constexpr auto kLagInterval = std::chrono::seconds(5);
@@ -381,7 +380,7 @@ void Service::Impl::run_intake() {
   };
   auto last_lag = std::chrono::steady_clock::now();
   while (!stopping) {
-    if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
+    if (Status p = source->poll(batch, Service::kBatchRecords, kPollTimeout); !p) {
       fail(Status::error("intake consumer: " + p.message()));
       break;
     }
@@ -470,7 +469,7 @@ void Service::Impl::run_convergence() {
     return true;
   };
   while (!stopping) {
-    if (Status p = source->poll(batch, kBatchRecords, kPollTimeout); !p) {
+    if (Status p = source->poll(batch, Service::kBatchRecords, kPollTimeout); !p) {
       fail(Status::error("convergence consumer: " + p.message()));
       break;
     }

@@ -27,6 +27,9 @@ struct ServiceOptions {
 
 class Service {
  public:
+  // Records a stage's loop takes per poll.
+  static constexpr std::size_t kBatchRecords = 20000;
+
   Service(Settings settings, ServiceOptions options);
   ~Service();
   Service(const Service&) = delete;

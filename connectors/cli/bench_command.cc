@@ -94,20 +94,27 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
     const auto t0 = SteadyClock::now();
     const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
     const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
-    std::size_t since_flush = 0;
+    // The service flushes state when it commits: at most every
+    // kafka.commit_interval_ms, looking at the clock once per polled batch.
+    // Do the same here, with the service's batch size.
+    const auto commit_interval = std::chrono::milliseconds(settings.commit_interval_ms);
+    auto last_flush = SteadyClock::now();
+    std::size_t flushes = 0;
+    std::size_t in_batch = 0;
     for (const auto& r : records) {
       view.topic = r.topic;
       view.key = r.key;
       view.value = r.value;
       pipeline->process(view);
-      // The service flushes state once per consumed batch; do the same here.
-      if (++since_flush == 20000) {
-        since_flush = 0;
-        if (Status f = pipeline->convergence().flush(); !f) {
-          std::fprintf(stderr, "error: %s\n", f.message().c_str());
-          return 1;
-        }
+      if (++in_batch < Service::kBatchRecords) continue;
+      in_batch = 0;
+      if (SteadyClock::now() - last_flush < commit_interval) continue;
+      if (Status f = pipeline->convergence().flush(); !f) {
+        std::fprintf(stderr, "error: %s\n", f.message().c_str());
+        return 1;
       }
+      ++flushes;
+      last_flush = SteadyClock::now();
     }
     if (Status f = pipeline->finish(); !f) {
       std::fprintf(stderr, "error: %s\n", f.message().c_str());
@@ -127,14 +134,15 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
     std::printf(
         "in-process round %d: %.0f signals/s wall (%.2f s), %.0f per CPU second of the pipeline "
         "thread, %.0f per CPU second of the process (RocksDB background work included); %llu "
-        "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices\n",
+        "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices; %zu state "
+        "flushes\n",
         round + 1, rate, secs, n / thread_cpu, n / process_cpu,
         static_cast<unsigned long long>(c.routed),
         static_cast<unsigned long long>(pipeline->alerts_raised()),
         static_cast<unsigned long long>(c.total_dlq()),
         settings.operators.linking.enabled ? "on" : "off",
         static_cast<unsigned long long>(links_created),
-        static_cast<unsigned long long>(links.notices_sent));
+        static_cast<unsigned long long>(links.notices_sent), flushes + 1);
     // Stores before the database that owns them (a store touches it when
     // destroyed; the other order corrupted its table and could hang).
     pipeline.reset();

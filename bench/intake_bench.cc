@@ -33,15 +33,9 @@ struct IntakeFixture {
       for (const auto& e : errors) std::fprintf(stderr, "config: %s\n", e.c_str());
       return;
     }
-    TrafficOptions t;
-    t.seed = 7;
-    t.signals = kRecords;
-    t.malformed_share = 0.0;
-    t.span = days(365);
-    for (const auto& src : settings.operators.sources) t.sources.push_back(src.name);
-    t.locations = settings.operators.locations;
-    for (const auto& ind : settings.operators.catalogue.all()) t.indicators.push_back(ind.code);
-    records = generate_records(t, settings.operators.catalogue, kRecords);
+    // The seed of `mozaiek bench --mode inprocess`.
+    records = generate_records(benchmark_traffic(settings.operators, kRecords, 7),
+                               settings.operators.catalogue, kRecords);
     ok = true;
   }
 };

@@ -261,6 +261,52 @@ TEST_F(SignalIntakeTest, ReportedBeforeObservedIsToleratedOnlyForAMinute) {
   EXPECT_EQ(r->detail, "reported_at");
 }
 
+// Keys are matched without unescaping when they hold no escape; escaped
+// spellings of a known key must still mean that key, in the document and in
+// a subject.
+TEST_F(SignalIntakeTest, EscapedKeysMeanTheSameField) {
+  std::string json = SignalJson().str();
+  const auto plain = parse(json);
+  ASSERT_FALSE(plain) << plain->detail;
+  const Signal expected = signal_;
+  for (auto [from, to] : {std::pair{"\"indicator\"", "\"ind\\u0069cator\""},
+                          std::pair{"\"plate\"", "\"pl\\u0061te\""},
+                          std::pair{"\"id_scheme\"", "\"id_sch\\u0065me\""}}) {
+    json.replace(json.find(from), std::string_view(from).size(), to);
+  }
+  const auto escaped = parse(json);
+  ASSERT_FALSE(escaped) << escaped->detail;
+  EXPECT_EQ(signal_.indicator, expected.indicator);
+  ASSERT_EQ(signal_.subject_count, 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(signal_.subjects[i].key, expected.subjects[i].key);
+
+  const auto dup = parse(SignalJson().str().insert(1, R"("sourc\u0065":"nidos",)"));
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->reason, DlqReason::malformed_json);
+  EXPECT_EQ(dup->detail, "source: duplicate key");
+}
+
+TEST_F(SignalIntakeTest, LongUnknownKeysAndTrailingWhitespaceAreAccepted) {
+  const std::string long_key(40, 'k');
+  const auto r = parse(SignalJson().set(long_key, R"({"a":[1,2]})").str() + " \n\t\r ");
+  ASSERT_FALSE(r) << r->detail;
+  EXPECT_EQ(signal_.signal_id, "coa-2024-0001");
+  EXPECT_EQ(signal_.subject_count, 3u);
+}
+
+// A rejected document is read a second time to name the problem; the next
+// good one must not inherit anything from either reading.
+TEST_F(SignalIntakeTest, RecordAfterATrailingContentRejectionIsReadAfresh) {
+  const auto bad = parse(signal_with("forms", R"(["labour"])") + " x");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->detail, "document: trailing content");
+  const auto good = parse(signal_with("subjects", R"([{"type":"location","id":"azc-budel"}])"));
+  ASSERT_FALSE(good) << good->detail;
+  EXPECT_EQ(signal_.forms, 0);
+  ASSERT_EQ(signal_.subject_count, 1u);
+  EXPECT_EQ(signal_.subjects[0].key, "azc-budel");
+}
+
 TEST_F(SignalIntakeTest, ReusesTheSignalAcrossRecords) {
   ASSERT_FALSE(parse(SignalJson().str()));
   ASSERT_EQ(signal_.subject_count, 3u);

@@ -483,6 +483,46 @@ TEST_F(SignalIntakeTest, StageRejectsUnknownTopicsAndSignalsBeyondAllowedLatenes
   EXPECT_EQ(output.rejected[1].detail, "observed_at");
 }
 
+// The stage keeps the source of the last topic; each change of topic, back
+// and forth, must still give that topic's own answer.
+TEST_F(SignalIntakeTest, StageJudgesEveryTopicOnItsOwnWhenTopicsAlternate) {
+  ManualClock clock(ProcTime{Millis{to_ms(*parse_rfc3339("2024-06-01T00:00:00Z"))}});
+  RecordingOutput output;
+  IntakeStage stage(config_, pseudonymiser_, clock, "signals.", output);
+  auto record = [](std::string_view topic, const std::string& value) {
+    return RecordView{topic, Partition{0}, Offset{1}, "k", value, ProcTime{}};
+  };
+  const auto coa = SignalJson()
+                       .set("observed_at", R"("2024-05-31T00:00:00Z")")
+                       .set("reported_at", R"("2024-05-31T00:00:00Z")")
+                       .set("subjects", R"([{"type":"location","id":"azc-budel"}])")
+                       .str();
+  const std::pair<const char*, std::optional<DlqReason>> steps[] = {
+      {"signals.coa", std::nullopt},
+      {"signals.unknown-org", DlqReason::unknown_topic},
+      {"signals.unknown-org", DlqReason::unknown_topic},
+      {"signals.coa", std::nullopt},
+      {"signals.nidos", DlqReason::source_mismatch},
+      {"signals.coa", std::nullopt},
+      {"", std::nullopt},  // a file record: the signal names its source
+  };
+  std::size_t routed = 0;
+  std::size_t rejected = 0;
+  for (const auto& [topic, reason] : steps) {
+    stage.process(record(topic, coa));
+    if (reason) {
+      ASSERT_EQ(output.rejected.size(), ++rejected) << topic;
+      EXPECT_EQ(output.rejected.back().reason, *reason) << topic;
+    } else {
+      ASSERT_EQ(output.routed.size(), ++routed) << topic;
+      EXPECT_EQ(output.routed.back().source, SourceId{0}) << topic;
+    }
+  }
+  EXPECT_EQ(stage.counters().in[0], 4u);  // three from signals.coa and the file record
+  EXPECT_EQ(stage.counters().in[1], 1u);  // counted under its topic, nidos
+  EXPECT_EQ(stage.counters().in[stage.counters().other_source()], 2u);
+}
+
 TEST_F(SignalIntakeTest, RejectionDetailsNeverCarryFieldValues) {
   const std::string secret = "SECRET4711";
   for (const auto& json :

@@ -44,16 +44,17 @@ void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
 }
 
 void LocalPipeline::on_notice(const EntityNotice& notice) {
-  encode_notice(notice, internal_.emplace_back());
+  if (internal_used_ == internal_.size()) internal_.emplace_back();
+  encode_notice(notice, internal_[internal_used_++]);
 }
 
 void LocalPipeline::deliver_internal() {
-  while (!internal_.empty()) {
-    const std::string bytes = std::move(internal_.front());
-    internal_.pop_front();
-    switch (internal_record_kind(bytes).value_or(InternalRecordKind{0})) {
+  // Processing a record may queue more behind it (notices answer notices);
+  // internal_ may then grow, so it is indexed afresh each time.
+  for (std::size_t i = 0; i < internal_used_; ++i) {
+    switch (internal_record_kind(internal_[i]).value_or(InternalRecordKind{0})) {
       case InternalRecordKind::entity_notice:
-        if (decode_notice(bytes, notice_)) {
+        if (decode_notice(internal_[i], notice_)) {
           convergence_.process_notice(Partition{0}, notice_);
           continue;
         }
@@ -64,6 +65,7 @@ void LocalPipeline::deliver_internal() {
     }
     ++undecodable_;  // only this pipeline's own encodings are queued: a programming error
   }
+  internal_used_ = 0;
 }
 
 Status LocalPipeline::finish() {

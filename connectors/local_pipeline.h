@@ -10,9 +10,9 @@
 // state and sinks. Not thread-safe.
 #pragma once
 
-#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "operators/dlq_record.h"
 #include "operators/pipeline/convergence_stage.h"
@@ -67,7 +67,11 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
   Status sink_status_ = Status::ok();
   std::string dlq_json_;
   std::uint64_t alerts_raised_ = 0;
-  std::deque<std::string> internal_;  // encoded internal records not yet delivered
+  // Encoded internal records not yet delivered, in order: internal_[0,
+  // internal_used_). The strings are reused, so queuing a notice allocates
+  // only while the queue is longer than it has ever been.
+  std::vector<std::string> internal_;
+  std::size_t internal_used_ = 0;
   EntityNotice notice_;               // scratch for decoding
   std::uint64_t undecodable_ = 0;
 };

@@ -1097,4 +1097,16 @@ std::vector<OutRecord> generate_records(const TrafficOptions& options, const Cat
   return records;
 }
 
+TrafficOptions benchmark_traffic(const OperatorConfig& config, std::size_t n, std::uint64_t seed) {
+  TrafficOptions t;
+  t.seed = seed;
+  t.signals = n;
+  t.malformed_share = 0.0;
+  t.span = days(365);
+  for (const auto& src : config.sources) t.sources.push_back(src.name);
+  t.locations = config.locations;
+  for (const auto& ind : config.catalogue.all()) t.indicators.push_back(ind.code);
+  return t;
+}
+
 }  // namespace mozaiek

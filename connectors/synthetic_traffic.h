@@ -93,4 +93,8 @@ class SyntheticTraffic {
 std::vector<OutRecord> generate_records(const TrafficOptions& options, const Catalogue& catalogue,
                                         std::size_t n);
 
+// The benchmarks' traffic: n well-formed signals over a year from every
+// configured source, location and indicator.
+TrafficOptions benchmark_traffic(const OperatorConfig& config, std::size_t n, std::uint64_t seed);
+
 }  // namespace mozaiek

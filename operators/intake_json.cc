@@ -19,10 +19,9 @@ constexpr std::array<std::string_view, kSubjectFieldCount> kSubjectFieldNames = 
     "type", "id", "id_scheme", "role", "age_group", "nationality", "plate", "country", "kind"};
 
 std::optional<SubjectField> subject_field(std::string_view key) {
-  for (std::size_t i = 0; i < kSubjectFieldCount; ++i) {
-    if (kSubjectFieldNames[i] == key) return static_cast<SubjectField>(i);
-  }
-  return std::nullopt;
+  const std::size_t i = name_index(kSubjectFieldNames, key);
+  if (i == kSubjectFieldCount) return std::nullopt;
+  return static_cast<SubjectField>(i);
 }
 
 bool is_space(char c) { return is_json_space(c) || c == '\f' || c == '\v'; }
@@ -81,16 +80,29 @@ std::optional<IntakeFailure> check_string_slot(const JsonSlot& s, IntakeFailure 
 JsonDocumentReader::JsonDocumentReader(std::size_t max_document_bytes)
     : parser_(max_document_bytes) {}
 
-bool JsonDocumentReader::open(std::string_view json, od::object& root, IntakeFailure& failure) {
-  failure = IntakeFailure{};
+bool JsonDocumentReader::start(std::string_view json) {
   const std::size_t needed = json.size() + simdjson::SIMDJSON_PADDING;
   if (capacity_ < needed) {
     capacity_ = std::max(needed, 2 * capacity_);
     buffer_ = std::make_unique<char[]>(capacity_);
   }
   std::memcpy(buffer_.get(), json.data(), json.size());
+  return !parser_.iterate(buffer_.get(), json.size(), capacity_).get(doc_);
+}
 
-  if (parser_.iterate(buffer_.get(), json.size(), capacity_).get(doc_)) return false;
+bool JsonDocumentReader::open_unchecked(std::string_view json, od::object& root) {
+  return start(json) && !doc_.get_object().get(root);
+}
+
+bool JsonDocumentReader::at_end() {
+  // The iterator reports "out of bounds" exactly when no token is left.
+  const char* next = nullptr;
+  return doc_.current_location().get(next) == simdjson::OUT_OF_BOUNDS;
+}
+
+bool JsonDocumentReader::open(std::string_view json, od::object& root, IntakeFailure& failure) {
+  failure = IntakeFailure{};
+  if (!start(json)) return false;
   // ondemand does not look past the root value: check for trailing content here.
   std::string_view root_text;
   if (doc_.raw_json().get(root_text)) return false;
@@ -220,7 +232,7 @@ bool SubjectsReader::read_subject(od::value v, int index, SubjectRef& ref,
   std::array<JsonSlot, kSubjectFieldCount> slots{};
   for (auto member : obj) {
     std::string_view key;
-    if (member.unescaped_key().get(key)) return false;
+    if (!member_key(member, key)) return false;
     od::value child;
     if (member.value().get(child)) return false;
     const auto f = subject_field(key);

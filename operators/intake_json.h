@@ -56,12 +56,59 @@ class JsonDocumentReader {
   // `failure` then says why (malformed_json or wrong_schema).
   bool open(std::string_view json, simdjson::ondemand::object& root, IntakeFailure& failure);
 
+  // The cheap way in for the common, well-formed document: opens `json` as
+  // an object without first skipping over the whole of it to look for
+  // trailing content. Once the root object has been read to its end,
+  // at_end() says whether only whitespace follows. When either is false the
+  // caller reads the document again through open(), which says what is
+  // wrong, so both ways give one verdict per input.
+  bool open_unchecked(std::string_view json, simdjson::ondemand::object& root);
+  bool at_end();
+
  private:
+  // Copies `json` into the padded buffer and starts the iterator on it.
+  bool start(std::string_view json);
+
   simdjson::ondemand::parser parser_;
   simdjson::ondemand::document doc_;
   std::unique_ptr<char[]> buffer_;
   std::size_t capacity_ = 0;
 };
+
+// A member's key. A key without escapes (short keys are checked, and
+// partners send plain ones) is a view into the document, so the parser need
+// not copy it out; any other key is unescaped as usual. False on malformed
+// JSON.
+inline bool member_key(simdjson::simdjson_result<simdjson::ondemand::field>& member,
+                       std::string_view& key) {
+  if (member.error()) return false;
+  simdjson::ondemand::field& field = member.value_unsafe();
+  // Bounded so the scan stays within the document's padding whatever it holds.
+  constexpr std::size_t kPlainKeyScan = 32;
+  static_assert(kPlainKeyScan < simdjson::SIMDJSON_PADDING);
+  const char* raw = field.key().raw();
+  for (std::size_t n = 0; n < kPlainKeyScan; ++n) {
+    if (raw[n] == '"') {
+      key = std::string_view(raw, n);
+      return true;
+    }
+    if (raw[n] == '\\') break;
+  }
+  return !field.unescaped_key().get(key);
+}
+
+// The index of `key` in `names`, or N when it is not there. The first
+// byte is compared before the rest: most keys differ there already.
+template <std::size_t N>
+std::size_t name_index(const std::array<std::string_view, N>& names, std::string_view key) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i].size() == key.size() && !key.empty() && names[i][0] == key[0] &&
+        names[i] == key) {
+      return i;
+    }
+  }
+  return N;
+}
 
 // Walks the members of a document's root object. Members named in `names`
 // go to on_field(index, value) once each (a repeated name is malformed_json,
@@ -73,11 +120,10 @@ bool walk_members(simdjson::ondemand::object root, const std::array<std::string_
                   std::bitset<N>& seen, IntakeFailure& failure, OnField&& on_field) {
   for (auto member : root) {
     std::string_view key;
-    if (member.unescaped_key().get(key)) return false;
+    if (!member_key(member, key)) return false;
     simdjson::ondemand::value v;
     if (member.value().get(v)) return false;
-    std::size_t i = 0;
-    while (i < N && names[i] != key) ++i;
+    const std::size_t i = name_index(names, key);
     if (i == N) {
       if (!consume_valid(v, 1)) return false;
       continue;

@@ -37,12 +37,24 @@ class SignalIntake::Parser {
     if (json.size() > kMaxDocumentBytes) {
       return to_rejection({DlqReason::field_too_large, "document"});
     }
-    if (!walk(json, out)) return to_rejection(walk_failure_);
+    if (!walk_unchecked(json, out)) {
+      // Something is off with the document: read it again the careful way,
+      // which names the problem exactly as it always has.
+      reset();
+      if (!walk(json, out)) return to_rejection(walk_failure_);
+    }
     if (auto f = check(topic_source, out)) return to_rejection(*f);
     return std::nullopt;
   }
 
  private:
+  // The same pass without the up-front skip over the document: trailing
+  // content is looked for after the walk. False whenever anything is off.
+  bool walk_unchecked(std::string_view json, Signal& out) {
+    od::object root;
+    return document_.open_unchecked(json, root) && walk_root(root, out) && document_.at_end();
+  }
+
   void reset() {
     slots_.fill(Slot{});
     seen_.reset();
@@ -59,6 +71,10 @@ class SignalIntake::Parser {
   bool walk(std::string_view json, Signal& out) {
     od::object root;
     if (!document_.open(json, root, walk_failure_)) return false;
+    return walk_root(root, out);
+  }
+
+  bool walk_root(od::object root, Signal& out) {
     return walk_members(root, kFieldNames, seen_, walk_failure_, [&](std::size_t i, od::value v) {
       switch (static_cast<Field>(i)) {
         case Field::forms: return forms_.read(v);

@@ -38,15 +38,7 @@ struct BenchOptions {
 };
 
 TrafficOptions traffic_for(const Settings& settings, std::size_t n, std::uint64_t seed) {
-  TrafficOptions t;
-  t.seed = seed;
-  t.signals = n;
-  t.malformed_share = 0.0;
-  t.span = days(365);
-  for (const auto& src : settings.operators.sources) t.sources.push_back(src.name);
-  t.locations = settings.operators.locations;
-  for (const auto& ind : settings.operators.catalogue.all()) t.indicators.push_back(ind.code);
-  return t;
+  return benchmark_traffic(settings.operators, n, seed);
 }
 
 // CPU seconds used so far by this thread or by the whole process (all

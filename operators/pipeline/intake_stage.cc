@@ -32,7 +32,17 @@ IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseu
       reporting_delay_(reporting_delay_buckets_seconds(), config.sources.size() + 1) {}
 
 std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic,
-                                                     bool& unknown_topic) const {
+                                                     bool& unknown_topic) {
+  if (topic.empty() || topic != last_topic_) {
+    last_topic_source_ = look_up_topic(topic, last_topic_unknown_);
+    last_topic_.assign(topic);
+  }
+  unknown_topic = last_topic_unknown_;
+  return last_topic_source_;
+}
+
+std::optional<SourceId> IntakeStage::look_up_topic(std::string_view topic,
+                                                   bool& unknown_topic) const {
   unknown_topic = false;
   if (topic.empty()) return std::nullopt;  // files: the signal names its source
   if (topic.size() <= signals_prefix_.size() ||

@@ -56,13 +56,18 @@ class IntakeStage {
   static constexpr Millis kMaxClockSkew = days(1);
 
  private:
-  std::optional<SourceId> source_of_topic(std::string_view topic, bool& unknown_topic) const;
+  std::optional<SourceId> source_of_topic(std::string_view topic, bool& unknown_topic);
+  std::optional<SourceId> look_up_topic(std::string_view topic, bool& unknown_topic) const;
   void reject(const Rejection& r, std::size_t source_slot, const RecordView& record);
   void process_chain(const RecordView& record);
 
   const OperatorConfig& config_;
   const Clock& clock_;
   std::string signals_prefix_;
+  // The answer for the last topic: a consumed batch mostly comes from one.
+  std::string last_topic_;
+  std::optional<SourceId> last_topic_source_;
+  bool last_topic_unknown_ = false;
   IntakeOutput& output_;
   SignalIntake intake_;
   WatermarkTracker watermarks_;

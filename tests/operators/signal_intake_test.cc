@@ -261,6 +261,52 @@ TEST_F(SignalIntakeTest, ReportedBeforeObservedIsToleratedOnlyForAMinute) {
   EXPECT_EQ(r->detail, "reported_at");
 }
 
+// Keys are matched without unescaping when they hold no escape; escaped
+// spellings of a known key must still mean that key, in the document and in
+// a subject.
+TEST_F(SignalIntakeTest, EscapedKeysMeanTheSameField) {
+  std::string json = SignalJson().str();
+  const auto plain = parse(json);
+  ASSERT_FALSE(plain) << plain->detail;
+  const Signal expected = signal_;
+  for (auto [from, to] : {std::pair{"\"indicator\"", "\"ind\\u0069cator\""},
+                          std::pair{"\"plate\"", "\"pl\\u0061te\""},
+                          std::pair{"\"id_scheme\"", "\"id_sch\\u0065me\""}}) {
+    json.replace(json.find(from), std::string_view(from).size(), to);
+  }
+  const auto escaped = parse(json);
+  ASSERT_FALSE(escaped) << escaped->detail;
+  EXPECT_EQ(signal_.indicator, expected.indicator);
+  ASSERT_EQ(signal_.subject_count, 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(signal_.subjects[i].key, expected.subjects[i].key);
+
+  const auto dup = parse(SignalJson().str().insert(1, R"("sourc\u0065":"nidos",)"));
+  ASSERT_TRUE(dup);
+  EXPECT_EQ(dup->reason, DlqReason::malformed_json);
+  EXPECT_EQ(dup->detail, "source: duplicate key");
+}
+
+TEST_F(SignalIntakeTest, LongUnknownKeysAndTrailingWhitespaceAreAccepted) {
+  const std::string long_key(40, 'k');
+  const auto r = parse(SignalJson().set(long_key, R"({"a":[1,2]})").str() + " \n\t\r ");
+  ASSERT_FALSE(r) << r->detail;
+  EXPECT_EQ(signal_.signal_id, "coa-2024-0001");
+  EXPECT_EQ(signal_.subject_count, 3u);
+}
+
+// A rejected document is read a second time to name the problem; the next
+// good one must not inherit anything from either reading.
+TEST_F(SignalIntakeTest, RecordAfterATrailingContentRejectionIsReadAfresh) {
+  const auto bad = parse(signal_with("forms", R"(["labour"])") + " x");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->detail, "document: trailing content");
+  const auto good = parse(signal_with("subjects", R"([{"type":"location","id":"azc-budel"}])"));
+  ASSERT_FALSE(good) << good->detail;
+  EXPECT_EQ(signal_.forms, 0);
+  ASSERT_EQ(signal_.subject_count, 1u);
+  EXPECT_EQ(signal_.subjects[0].key, "azc-budel");
+}
+
 TEST_F(SignalIntakeTest, ReusesTheSignalAcrossRecords) {
   ASSERT_FALSE(parse(SignalJson().str()));
   ASSERT_EQ(signal_.subject_count, 3u);
@@ -435,6 +481,46 @@ TEST_F(SignalIntakeTest, StageRejectsUnknownTopicsAndSignalsBeyondAllowedLatenes
   ASSERT_EQ(output.rejected.size(), 2u);
   EXPECT_EQ(output.rejected[1].reason, DlqReason::too_late);
   EXPECT_EQ(output.rejected[1].detail, "observed_at");
+}
+
+// The stage keeps the source of the last topic; each change of topic, back
+// and forth, must still give that topic's own answer.
+TEST_F(SignalIntakeTest, StageJudgesEveryTopicOnItsOwnWhenTopicsAlternate) {
+  ManualClock clock(ProcTime{Millis{to_ms(*parse_rfc3339("2024-06-01T00:00:00Z"))}});
+  RecordingOutput output;
+  IntakeStage stage(config_, pseudonymiser_, clock, "signals.", output);
+  auto record = [](std::string_view topic, const std::string& value) {
+    return RecordView{topic, Partition{0}, Offset{1}, "k", value, ProcTime{}};
+  };
+  const auto coa = SignalJson()
+                       .set("observed_at", R"("2024-05-31T00:00:00Z")")
+                       .set("reported_at", R"("2024-05-31T00:00:00Z")")
+                       .set("subjects", R"([{"type":"location","id":"azc-budel"}])")
+                       .str();
+  const std::pair<const char*, std::optional<DlqReason>> steps[] = {
+      {"signals.coa", std::nullopt},
+      {"signals.unknown-org", DlqReason::unknown_topic},
+      {"signals.unknown-org", DlqReason::unknown_topic},
+      {"signals.coa", std::nullopt},
+      {"signals.nidos", DlqReason::source_mismatch},
+      {"signals.coa", std::nullopt},
+      {"", std::nullopt},  // a file record: the signal names its source
+  };
+  std::size_t routed = 0;
+  std::size_t rejected = 0;
+  for (const auto& [topic, reason] : steps) {
+    stage.process(record(topic, coa));
+    if (reason) {
+      ASSERT_EQ(output.rejected.size(), ++rejected) << topic;
+      EXPECT_EQ(output.rejected.back().reason, *reason) << topic;
+    } else {
+      ASSERT_EQ(output.routed.size(), ++routed) << topic;
+      EXPECT_EQ(output.routed.back().source, SourceId{0}) << topic;
+    }
+  }
+  EXPECT_EQ(stage.counters().in[0], 4u);  // three from signals.coa and the file record
+  EXPECT_EQ(stage.counters().in[1], 1u);  // counted under its topic, nidos
+  EXPECT_EQ(stage.counters().in[stage.counters().other_source()], 2u);
 }
 
 TEST_F(SignalIntakeTest, RejectionDetailsNeverCarryFieldValues) {

@@ -110,8 +110,11 @@ class ChangelogFactory final : public StateStoreFactory {
     if (!split) return inner_.open(name);
     std::string prefix(split->first);
     prefix.push_back(kKeySeparator);
-    auto store = inner_.open(name);
-    auto checkpoints = inner_.open(kCheckpointStore);
+    // The changelog is these stores' log: the local copy may skip its own,
+    // as long as a checkpoint never outlives the data it vouches for (the
+    // guarantee of open_rebuildable, which both are opened with).
+    auto store = inner_.open_rebuildable(name);
+    auto checkpoints = inner_.open_rebuildable(kCheckpointStore);
     if (Status s = restore(name, prefix, split->second, *store, *checkpoints); !s) {
       return make_failed_store(Status::error("restoring state store " + std::string(name) +
                                              " from its changelog: " + s.message()));

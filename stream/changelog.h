@@ -64,7 +64,11 @@ struct ChangelogCounters {
 
 // Wraps `inner`: stores named "<name>-p<N>" are changelogged to partition N
 // of `transport`; other names pass through unchanged. Checkpoints live in
-// inner's store "changelog-checkpoints". A restore failure yields a store
+// inner's store "changelog-checkpoints". A changelogged store and the
+// checkpoint store are opened with inner.open_rebuildable(): the local copy
+// needs no log of its own (RocksDB then runs without its write-ahead log for
+// them), since whatever a crash loses lies past the surviving checkpoint and
+// is replayed from the changelog on open. A restore failure yields a store
 // whose flush() fails with the reason (see make_failed_store). `inner`,
 // `transport` and `counters` must outlive the factory and its stores.
 std::unique_ptr<StateStoreFactory> make_changelog_factory(StateStoreFactory& inner,

@@ -43,9 +43,13 @@ rocksdb::CompressionType pick_compression() {
 // which makes the memtable inserts (a skiplist) markedly cheaper.
 class RocksStateDb::Store final : public StateStore {
  public:
-  Store(RocksStateDb& owner, std::string name, rocksdb::ColumnFamilyHandle* cf)
+  Store(RocksStateDb& owner, std::string name, rocksdb::ColumnFamilyHandle* cf, Logging logging)
       : owner_(owner), name_(std::move(name)), cf_(cf) {
-    write_options_.sync = owner.options_.sync_writes;
+    if (logging == Logging::kNone) {
+      write_options_.disableWAL = true;  // RocksDB refuses sync without a WAL
+    } else {
+      write_options_.sync = owner.options_.sync_writes;
+    }
   }
   ~Store() override { owner_.release(name_); }
 
@@ -173,6 +177,9 @@ class RocksFactory final : public StateStoreFactory {
  public:
   explicit RocksFactory(RocksStateDb& db) : db_(db) {}
   std::unique_ptr<StateStore> open(std::string_view name) override { return db_.store(name); }
+  std::unique_ptr<StateStore> open_rebuildable(std::string_view name) override {
+    return db_.store(name, RocksStateDb::Logging::kNone);
+  }
 
  private:
   RocksStateDb& db_;
@@ -233,6 +240,10 @@ std::unique_ptr<RocksStateDb> RocksStateDb::open(const std::string& dir, Status&
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 3;
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
+  // Memtables of all column families reach disk together, cut between two
+  // writes: what stores without a write-ahead log keep after a crash is a
+  // consistent prefix of their writes (see Logging::kNone).
+  db_options.atomic_flush = true;
 
   std::vector<std::string> names;
   rocksdb::Status listed = rocksdb::DB::ListColumnFamilies(db_options, dir, &names);
@@ -258,7 +269,8 @@ std::unique_ptr<RocksStateDb> RocksStateDb::open(const std::string& dir, Status&
   return db;
 }
 
-Status RocksStateDb::store(std::string_view name, std::unique_ptr<StateStore>& out) {
+Status RocksStateDb::store(std::string_view name, std::unique_ptr<StateStore>& out,
+                           Logging logging) {
   std::lock_guard lock(mu_);
   auto it = families_.find(name);
   if (it == families_.end()) {
@@ -268,13 +280,13 @@ Status RocksStateDb::store(std::string_view name, std::unique_ptr<StateStore>& o
     it = families_.emplace(std::string(name), Family{handle, 0}).first;
   }
   ++it->second.open_stores;
-  out = std::make_unique<Store>(*this, it->first, it->second.handle);
+  out = std::make_unique<Store>(*this, it->first, it->second.handle, logging);
   return Status::ok();
 }
 
-std::unique_ptr<StateStore> RocksStateDb::store(std::string_view name) {
+std::unique_ptr<StateStore> RocksStateDb::store(std::string_view name, Logging logging) {
   std::unique_ptr<StateStore> out;
-  Status s = store(name, out);
+  Status s = store(name, out, logging);
   if (!s) return make_failed_store(std::move(s));
   return out;
 }

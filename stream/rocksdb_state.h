@@ -10,6 +10,15 @@
 // A store buffers put()/erase() in memory (get() and scan() see them) and
 // writes them to RocksDB as one atomic WriteBatch in flush(), which the
 // task calls right before committing its source offsets.
+//
+// Durability: a store opened with Logging::kWriteAhead survives a process
+// crash from the moment flush() returns (RocksDB's write-ahead log). A store
+// opened with Logging::kNone (changelogged stores: the changelog is their
+// log) skips that log, so a crash loses what RocksDB had not yet written to
+// disk. RocksDB always writes the memtables of all stores to disk together
+// (atomic_flush), and each flush() is one write, so after a crash the
+// kNone stores together hold exactly the state after some prefix of their
+// flushes: a checkpoint written after its data never survives without it.
 #pragma once
 
 #include <cstddef>
@@ -34,6 +43,7 @@ namespace mozaiek {
 struct RocksStateOptions {
   // fsync the WAL on every flush: survives power loss, costs a disk sync per
   // commit. Off: survives a process crash (the WAL is written, not synced).
+  // Stores opened with Logging::kNone have no WAL to sync.
   bool sync_writes = false;
   std::size_t block_cache_bytes = std::size_t{64} << 20;  // shared by all stores
   std::size_t write_buffer_bytes = std::size_t{32} << 20;  // per store (memtable)
@@ -49,12 +59,19 @@ class RocksStateDb {
   RocksStateDb(const RocksStateDb&) = delete;
   RocksStateDb& operator=(const RocksStateDb&) = delete;
 
+  enum class Logging {
+    kWriteAhead,  // every flush() is in RocksDB's write-ahead log
+    kNone,        // no write-ahead log: the caller can replay lost flushes
+  };
+
   // Opens the named store, creating its column family when new.
-  [[nodiscard]] Status store(std::string_view name, std::unique_ptr<StateStore>& out);
+  [[nodiscard]] Status store(std::string_view name, std::unique_ptr<StateStore>& out,
+                             Logging logging = Logging::kWriteAhead);
   // As above for callers that cannot handle an error here (StateStoreFactory):
   // on failure the store works in memory and reports the error from flush(),
   // so the task fails before committing anything it could not persist.
-  std::unique_ptr<StateStore> store(std::string_view name);
+  std::unique_ptr<StateStore> store(std::string_view name,
+                                    Logging logging = Logging::kWriteAhead);
 
   // Deletes a store and its data. Fails while a store object for it is open.
   [[nodiscard]] Status drop_store(std::string_view name);
@@ -62,7 +79,8 @@ class RocksStateDb {
   std::vector<std::string> store_names() const;
   const std::string& dir() const { return dir_; }
 
-  // A factory handing out store(name); borrows *this, which must outlive it.
+  // A factory handing out store(name), and store(name, Logging::kNone) for
+  // open_rebuildable(name); borrows *this, which must outlive it.
   std::unique_ptr<StateStoreFactory> factory();
 
  private:

@@ -41,6 +41,17 @@ class StateStoreFactory {
  public:
   virtual ~StateStoreFactory() = default;
   virtual std::unique_ptr<StateStore> open(std::string_view name) = 0;
+
+  // Opens a store whose every change the caller also keeps elsewhere (a
+  // changelog) and can replay. Such a store may skip its own write-ahead
+  // log, so a crash may lose its latest flushes; but among all stores opened
+  // this way from one factory, what survives a crash is always the state
+  // after some prefix of their flush() calls, in the order they were made.
+  // A progress mark flushed after the data it describes (a checkpoint) thus
+  // never survives without that data. By default the same as open().
+  virtual std::unique_ptr<StateStore> open_rebuildable(std::string_view name) {
+    return open(name);
+  }
 };
 
 std::unique_ptr<StateStoreFactory> make_memory_store_factory();

@@ -213,5 +213,31 @@ TEST_F(ChangelogTest, StoresWithoutPartitionSuffixAreNotChangelogged) {
   EXPECT_EQ(log_.syncs, 0);
 }
 
+// Records how each store was opened.
+class RecordingFactory final : public StateStoreFactory {
+ public:
+  std::unique_ptr<StateStore> open(std::string_view name) override {
+    opened.emplace_back(name, "open");
+    return make_memory_store();
+  }
+  std::unique_ptr<StateStore> open_rebuildable(std::string_view name) override {
+    opened.emplace_back(name, "rebuildable");
+    return make_memory_store();
+  }
+  std::vector<std::pair<std::string, std::string>> opened;
+};
+
+TEST_F(ChangelogTest, ChangeloggedStoresAndTheirCheckpointsNeedNoLocalLogOthersDo) {
+  RecordingFactory local;
+  auto stores = make_changelog_factory(local, log_, counters_);
+  auto conv = stores->open("convergence-p4");
+  auto scratch = stores->open("scratch");
+  // The changelog replays whatever the local copy loses, and the checkpoint
+  // must be lost with the data it vouches for; "scratch" has no changelog.
+  EXPECT_THAT(local.opened, ElementsAre(Pair("convergence-p4", "rebuildable"),
+                                        Pair("changelog-checkpoints", "rebuildable"),
+                                        Pair("scratch", "open")));
+}
+
 }  // namespace
 }  // namespace mozaiek

@@ -9,6 +9,7 @@
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/episode.h"
+#include "operators/convergence/known_keys.h"
 #include "operators/convergence/subject_codec.h"
 #include "operators/convergence/subject_state.h"
 #include "stream/string_table.h"
@@ -158,7 +159,13 @@ struct ConvergenceScorer::SubjectCache {
       : store(s),
         codec(config),
         max_cached(std::max<std::size_t>(1, max_cached_subjects)),
-        source_stamp(config.sources.size(), 0) {}
+        source_stamp(config.sources.size(), 0) {
+    // Whatever the store holds now (a restart, a restored changelog) is known.
+    store.scan("", [this](std::string_view k, std::string_view) {
+      known.add(SubjectTable::hash(k));
+      return true;
+    });
+  }
 
   void make_key(SubjectType type, std::string_view key_part) {
     key.clear();
@@ -210,7 +217,12 @@ struct ConvergenceScorer::SubjectCache {
     if (cache.size() >= max_cached) evict();
     SubjectNode& node = cache.insert(key, h);  // possibly a recycled node
     reset_subject(node.value);
-    if (!read(p, node.value)) reset_subject(node.value);  // absent, or partly decoded
+    // A key never written needs no store lookup.
+    if (known.may_contain(h)) {
+      if (!read(p, node.value)) reset_subject(node.value);  // absent, or partly decoded
+    } else {
+      known.add(h);  // it will be written once it changes
+    }
     node.value.last_used = tick;
     return node;
   }
@@ -253,6 +265,8 @@ struct ConvergenceScorer::SubjectCache {
 
   StateStore& store;
   convergence::SubjectCodec codec;
+  // Every key in the store or the cache is in here (plus some erased ones).
+  convergence::KnownKeys known;
   SubjectTable cache;
   std::vector<SubjectNode*> dirty;  // changed since written to the store
   std::size_t max_cached;
@@ -459,8 +473,15 @@ std::size_t ConvergenceScorer::expire(State& state, EventTime watermark) const {
     bool erase;
   };
   std::vector<Update> updates;
+  // The scan sees every key the store holds, so the known keys are rebuilt
+  // from it, shedding the erased ones (those erased below are added too: a
+  // false "maybe" is harmless).
+  st.known.clear();
+  st.cache.for_each([&](const SubjectNode& node) { st.known.add(SubjectTable::hash(node.key)); });
   st.store.scan("", [&](std::string_view key, std::string_view value) {
-    if (st.cache.find(key)) return true;
+    const std::uint64_t h = SubjectTable::hash(key);
+    st.known.add(h);
+    if (st.cache.find(key, h)) return true;
     const auto type = type_of_key(key);
     convergence::SubjectHeader header;
     if (!type || !convergence::SubjectCodec::read_header(value, header)) {
@@ -510,9 +531,10 @@ std::optional<ConvergenceScorer::SubjectView> ConvergenceScorer::inspect(State& 
   const RuleParams& p = *params_[type_index];
   st.make_key(type, key);
   const Subject* s = nullptr;
-  if (const SubjectNode* node = st.cache.find(st.key)) {
+  const std::uint64_t h = SubjectTable::hash(st.key);
+  if (const SubjectNode* node = st.cache.find(st.key, h)) {
     s = &node->value;
-  } else if (st.read(p, st.scratch)) {
+  } else if (st.known.may_contain(h) && st.read(p, st.scratch)) {
     s = &st.scratch;
   } else {
     return std::nullopt;

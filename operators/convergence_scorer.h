@@ -45,7 +45,9 @@ class ConvergenceScorer {
   // Per-partition state: a cache of decoded subjects over a StateStore.
   class State;
   // store must outlive the state. At most max_cached_subjects are kept
-  // decoded; clean least-recently used ones are dropped beyond that.
+  // decoded; clean least-recently used ones are dropped beyond that. Scans
+  // the store's keys once, so subjects never written skip the store lookup:
+  // open (and restore) the store first; nothing else may write to it.
   std::unique_ptr<State> make_state(StateStore& store,
                                     std::size_t max_cached_subjects = kDefaultCachedSubjects) const;
 

@@ -54,12 +54,13 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   ++counters_.in[slot];
   alerts_.clear();
   notices_.clear();
-  auto result = scorer_.process(*ps.state, signal, clock_.now(), alerts_);
+  const ProcTime now = clock_.now();  // one clock read per record
+  auto result = scorer_.process(*ps.state, signal, now, alerts_);
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];
   if (result.kind == ConvergenceScorer::Result::Kind::scored ||
       result.kind == ConvergenceScorer::Result::Kind::alerted) {
-    linker_.on_signal(*ps.links, *ps.state, signal, result.score, clock_.now(), alerts_, notices_);
+    linker_.on_signal(*ps.links, *ps.state, signal, result.score, now, alerts_, notices_);
   }
   emit(ps);
 }

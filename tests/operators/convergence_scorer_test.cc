@@ -468,5 +468,35 @@ TEST_F(ConvergenceScorerTest, StatePersistsAcrossFlushAndReopenOfRocksDb) {
   EXPECT_EQ(alert_ids(got), alert_ids(expected));
 }
 
+// The scorer skips the store lookup for keys it never saw; subjects the
+// store held before the state was made (a restart, a restored changelog)
+// must still be found, and so must subjects that left the cache.
+TEST_F(ConvergenceScorerTest, SubjectsInTheStoreBeforeTheStateWasMadeAreStillRead) {
+  process(signal("s1", kCoa, kW3, 0));
+  ASSERT_TRUE(scorer_.flush(*state_).is_ok());
+  state_ = scorer_.make_state(*store_);  // as after a restart
+  EXPECT_EQ(scorer_.cached_subjects(*state_), 0u);
+  EXPECT_EQ(process(signal("s1", kCoa, kW3, 0)).kind, Kind::duplicate);
+  const auto second = process(signal("s2", kInd, kW3, 0));
+  EXPECT_EQ(second.kind, Kind::alerted);
+  EXPECT_DOUBLE_EQ(second.score, 6.0);
+}
+
+TEST_F(ConvergenceScorerTest, EvictedAndExpiredSubjectsAreReadBackFromTheStore) {
+  state_ = scorer_.make_state(*store_, 1);  // every other subject leaves the cache
+  process(signal("a1", kCoa, kW1, 100, SubjectType::person, "p-one"));
+  process(signal("b1", kCoa, kW1, 100, SubjectType::person, "p-two"));
+  EXPECT_EQ(scorer_.expire(*state_, at_day(101)), 0u);  // rebuilds what the store holds
+  process(signal("b2", kCoa, kW1, 100, SubjectType::person, "p-two"));
+  EXPECT_EQ(process(signal("a1", kCoa, kW1, 100, SubjectType::person, "p-one")).kind,
+            Kind::duplicate);
+  auto one = inspect(100, SubjectType::person, "p-one");
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->contributions.size(), 1u);
+  auto two = inspect(100, SubjectType::person, "p-two");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->contributions.size(), 2u);
+}
+
 }  // namespace
 }  // namespace mozaiek

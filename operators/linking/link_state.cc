@@ -142,31 +142,27 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
       read_indicators_.push_back(config_.catalogue.find(text));
     }
   }
-  // A source from its table position (version 2) or its name (version 1);
-  // false when malformed, `known` false when this config lacks it.
-  auto get_source = [&](std::optional<SourceId>& out) {
+  // A source or indicator from its table position (version 2) or its name
+  // (version 1); false when malformed, `out` empty when this config lacks it.
+  auto get_named = [&](const auto& table, auto find, auto& out) {
     if (tables) {
       std::uint64_t pos;
-      if (!position(in, read_sources_.size(), pos)) return false;
-      out = read_sources_[pos];
+      if (!position(in, table.size(), pos)) return false;
+      out = table[pos];
       return true;
     }
     std::string_view name;
     if (!in.view(name)) return false;
-    out = config_.find_source(name);
+    out = find(name);
     return true;
   };
+  auto find_source = [&](std::string_view name) { return config_.find_source(name); };
+  auto find_indicator = [&](std::string_view code) { return config_.catalogue.find(code); };
+  auto get_source = [&](std::optional<SourceId>& out) {
+    return get_named(read_sources_, find_source, out);
+  };
   auto get_indicator = [&](std::optional<IndicatorId>& out) {
-    if (tables) {
-      std::uint64_t pos;
-      if (!position(in, read_indicators_.size(), pos)) return false;
-      out = read_indicators_[pos];
-      return true;
-    }
-    std::string_view code;
-    if (!in.view(code)) return false;
-    out = config_.catalogue.find(code);
-    return true;
+    return get_named(read_indicators_, find_indicator, out);
   };
   LinkSignal s;
   bool known = false;

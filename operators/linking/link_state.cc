@@ -5,7 +5,8 @@
 namespace mozaiek::linking {
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersionNamesInline = 1;  // read only
+constexpr std::uint8_t kVersion = 2;
 constexpr std::uint64_t kMaxItems = 1 << 20;
 
 std::string_view source_name(const OperatorConfig& c, SourceId s) {
@@ -15,34 +16,13 @@ std::string_view indicator_code(const OperatorConfig& c, IndicatorId i) {
   return i < c.catalogue.size() ? std::string_view(c.catalogue.at(i).code) : "";
 }
 
-void put_signal(const LinkSignal& s, const OperatorConfig& c, std::string& out) {
-  wire::put_string(s.signal_id, out);
-  wire::put_string(source_name(c, s.source), out);
-  wire::put_string(indicator_code(c, s.indicator), out);
-  wire::put_signed(s.observed_ms, out);
-  wire::put_signed(s.reported_ms, out);
-}
-
-// False when malformed; `known` false when it names an unknown source or indicator.
-bool get_signal(wire::Reader& in, const OperatorConfig& c, LinkSignal& s, bool& known) {
-  std::string_view id, source, indicator;
-  if (!in.view(id) || !in.view(source) || !in.view(indicator) ||
-      !in.signed_varint(s.observed_ms) || !in.signed_varint(s.reported_ms)) {
-    return false;
-  }
-  const auto src = c.find_source(source);
-  const auto ind = c.catalogue.find(indicator);
-  known = src && ind;
-  if (known) {
-    s.signal_id.assign(id);
-    s.source = *src;
-    s.indicator = *ind;
-  }
-  return true;
-}
-
 bool count(wire::Reader& in, std::uint64_t& n) {
   return in.varint(n) && n <= kMaxItems && n <= in.remaining();
+}
+
+// A position in one of the entity's name tables; false when malformed.
+bool position(wire::Reader& in, std::size_t table_size, std::uint64_t& pos) {
+  return in.varint(pos) && pos < table_size;
 }
 
 }  // namespace
@@ -55,9 +35,57 @@ std::size_t link_type_index(SubjectType a, SubjectType b) {
   return kIndex[x][y];
 }
 
-void encode_links(const EntityLinks& e, const OperatorConfig& c, std::string& out) {
+LinkCodec::LinkCodec(const OperatorConfig& config)
+    : config_(config),
+      source_pos_(config.sources.size(), 0),
+      indicator_pos_(config.catalogue.size(), 0) {}
+
+std::uint64_t LinkCodec::source_slot(SourceId s) {
+  if (s >= source_pos_.size()) source_pos_.resize(s + 1, 0);
+  if (source_pos_[s] == 0) {
+    sources_.push_back(s);
+    source_pos_[s] = static_cast<std::uint32_t>(sources_.size());
+  }
+  return source_pos_[s] - 1;
+}
+
+std::uint64_t LinkCodec::indicator_slot(IndicatorId i) {
+  if (i >= indicator_pos_.size()) indicator_pos_.resize(i + 1, 0);
+  if (indicator_pos_[i] == 0) {
+    indicators_.push_back(i);
+    indicator_pos_[i] = static_cast<std::uint32_t>(indicators_.size());
+  }
+  return indicator_pos_[i] - 1;
+}
+
+void LinkCodec::encode(const EntityLinks& e, std::string& out) {
+  // The name tables first: every source and indicator the entity mentions,
+  // in order of first mention.
+  for (const auto& s : e.sources_seen) {
+    source_slot(s.source);
+    indicator_slot(s.indicator);
+  }
+  for (const auto& l : e.links) {
+    for (SourceId s : l.peer_sources) source_slot(s);
+    for (const auto& s : l.signals) {
+      source_slot(s.source);
+      indicator_slot(s.indicator);
+    }
+  }
   out.clear();
   out.push_back(static_cast<char>(kVersion));
+  wire::put_varint(sources_.size(), out);
+  for (SourceId s : sources_) wire::put_string(source_name(config_, s), out);
+  wire::put_varint(indicators_.size(), out);
+  for (IndicatorId i : indicators_) wire::put_string(indicator_code(config_, i), out);
+
+  auto put_signal = [&](const LinkSignal& s) {
+    wire::put_string(s.signal_id, out);
+    wire::put_varint(source_pos_[s.source] - 1, out);
+    wire::put_varint(indicator_pos_[s.indicator] - 1, out);
+    wire::put_signed(s.observed_ms, out);
+    wire::put_signed(s.reported_ms - s.observed_ms, out);  // a delay: fewer bytes
+  };
   wire::put_double(e.noticed_score, out);
   for (const auto& r : e.rules) {
     out.push_back(static_cast<char>(r.alerted ? 1 : 0));
@@ -69,7 +97,7 @@ void encode_links(const EntityLinks& e, const OperatorConfig& c, std::string& ou
   wire::put_varint(e.alert_ids.size(), out);
   for (const auto& id : e.alert_ids) wire::put_string(id, out);
   wire::put_varint(e.sources_seen.size(), out);
-  for (const auto& s : e.sources_seen) put_signal(s, c, out);
+  for (const auto& s : e.sources_seen) put_signal(s);
   wire::put_varint(e.links.size(), out);
   for (const auto& l : e.links) {
     out.push_back(static_cast<char>(l.type));
@@ -80,17 +108,82 @@ void encode_links(const EntityLinks& e, const OperatorConfig& c, std::string& ou
     wire::put_double(l.peer_score, out);
     out.push_back(static_cast<char>((l.peer_has_own ? 1 : 0) | (l.told_own ? 2 : 0)));
     wire::put_varint(l.peer_sources.size(), out);
-    for (SourceId s : l.peer_sources) wire::put_string(source_name(c, s), out);
+    for (SourceId s : l.peer_sources) wire::put_varint(source_pos_[s] - 1, out);
     wire::put_varint(l.signals.size(), out);
-    for (const auto& s : l.signals) put_signal(s, c, out);
+    for (const auto& s : l.signals) put_signal(s);
   }
+
+  // Clean tables for the next entity.
+  for (SourceId s : sources_) source_pos_[s] = 0;
+  for (IndicatorId i : indicators_) indicator_pos_[i] = 0;
+  sources_.clear();
+  indicators_.clear();
 }
 
-bool decode_links(std::string_view bytes, const OperatorConfig& c, EntityLinks& e) {
+bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
   wire::Reader in(bytes);
   std::uint8_t version, b;
-  if (!in.byte(version) || version != kVersion) return false;
+  if (!in.byte(version) || (version != kVersion && version != kVersionNamesInline)) return false;
+  const bool tables = version == kVersion;
   e = EntityLinks{};
+  std::uint64_t n;
+  std::string_view text;
+  read_sources_.clear();
+  read_indicators_.clear();
+  if (tables) {
+    if (!count(in, n)) return false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!in.view(text)) return false;
+      read_sources_.push_back(config_.find_source(text));
+    }
+    if (!count(in, n)) return false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!in.view(text)) return false;
+      read_indicators_.push_back(config_.catalogue.find(text));
+    }
+  }
+  // A source or indicator from its table position (version 2) or its name
+  // (version 1); false when malformed, `out` empty when this config lacks it.
+  auto get_named = [&](const auto& table, auto find, auto& out) {
+    if (tables) {
+      std::uint64_t pos;
+      if (!position(in, table.size(), pos)) return false;
+      out = table[pos];
+      return true;
+    }
+    std::string_view name;
+    if (!in.view(name)) return false;
+    out = find(name);
+    return true;
+  };
+  auto find_source = [&](std::string_view name) { return config_.find_source(name); };
+  auto find_indicator = [&](std::string_view code) { return config_.catalogue.find(code); };
+  auto get_source = [&](std::optional<SourceId>& out) {
+    return get_named(read_sources_, find_source, out);
+  };
+  auto get_indicator = [&](std::optional<IndicatorId>& out) {
+    return get_named(read_indicators_, find_indicator, out);
+  };
+  LinkSignal s;
+  bool known = false;
+  auto get_signal = [&]() {
+    std::string_view id;
+    std::optional<SourceId> src;
+    std::optional<IndicatorId> ind;
+    if (!in.view(id) || !get_source(src) || !get_indicator(ind) ||
+        !in.signed_varint(s.observed_ms) || !in.signed_varint(s.reported_ms)) {
+      return false;
+    }
+    if (tables) s.reported_ms += s.observed_ms;
+    known = src && ind;
+    if (known) {
+      s.signal_id.assign(id);
+      s.source = *src;
+      s.indicator = *ind;
+    }
+    return true;
+  };
+
   if (!in.real(e.noticed_score)) return false;
   for (auto& r : e.rules) {
     std::uint64_t level;
@@ -101,8 +194,6 @@ bool decode_links(std::string_view bytes, const OperatorConfig& c, EntityLinks& 
     r.alerted = b == 1;
     r.level = static_cast<int>(level);
   }
-  std::uint64_t n;
-  std::string_view text;
   if (!count(in, n)) return false;
   e.alert_ids.resize(n);
   for (auto& id : e.alert_ids) {
@@ -110,10 +201,8 @@ bool decode_links(std::string_view bytes, const OperatorConfig& c, EntityLinks& 
     id.assign(text);
   }
   if (!count(in, n)) return false;
-  LinkSignal s;
-  bool known = false;
   for (std::uint64_t i = 0; i < n; ++i) {
-    if (!get_signal(in, c, s, known)) return false;
+    if (!get_signal()) return false;
     if (known) e.sources_seen.push_back(s);
   }
   if (!count(in, n)) return false;
@@ -131,16 +220,25 @@ bool decode_links(std::string_view bytes, const OperatorConfig& c, EntityLinks& 
     std::uint64_t m;
     if (!count(in, m)) return false;
     for (std::uint64_t i = 0; i < m; ++i) {
-      if (!in.view(text)) return false;
-      if (auto src = c.find_source(text)) l.peer_sources.push_back(*src);
+      std::optional<SourceId> src;
+      if (!get_source(src)) return false;
+      if (src) l.peer_sources.push_back(*src);
     }
     if (!count(in, m)) return false;
     for (std::uint64_t i = 0; i < m; ++i) {
-      if (!get_signal(in, c, s, known)) return false;
+      if (!get_signal()) return false;
       if (known) l.signals.push_back(s);
     }
   }
   return in.remaining() == 0;
+}
+
+void encode_links(const EntityLinks& e, const OperatorConfig& config, std::string& out) {
+  LinkCodec(config).encode(e, out);
+}
+
+bool decode_links(std::string_view bytes, const OperatorConfig& config, EntityLinks& out) {
+  return LinkCodec(config).decode(bytes, out);
 }
 
 }  // namespace mozaiek::linking

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,8 +69,35 @@ struct EntityLinks {
   bool empty() const { return links.empty() && sources_seen.empty() && alert_ids.empty(); }
 };
 
-// Encodes with source and indicator names, so a config with reordered
-// sources or catalogue still reads it; entries naming unknown ones are dropped.
+// The binary form of an entity, the only code that reads or writes those
+// bytes. Sources and indicators are stored by name, so a config with
+// reordered sources or catalogue still reads them; entries naming unknown
+// ones are dropped. Version 2 writes each name once per entity (a table up
+// front, entries refer to it by position); version 1 (every name in full
+// at every entry) is still read, so state written before stays readable.
+// Holds scratch tables: one codec per thread.
+class LinkCodec {
+ public:
+  explicit LinkCodec(const OperatorConfig& config);
+  void encode(const EntityLinks& e, std::string& out);
+  [[nodiscard]] bool decode(std::string_view bytes, EntityLinks& out);
+
+ private:
+  std::uint64_t source_slot(SourceId s);
+  std::uint64_t indicator_slot(IndicatorId i);
+
+  const OperatorConfig& config_;
+  // Encoding: position in this entity's table + 1 by id (0: not yet in
+  // it), and the ids in table order.
+  std::vector<std::uint32_t> source_pos_, indicator_pos_;
+  std::vector<SourceId> sources_;
+  std::vector<IndicatorId> indicators_;
+  // Decoding: id by table position (nullopt: unknown to this config).
+  std::vector<std::optional<SourceId>> read_sources_;
+  std::vector<std::optional<IndicatorId>> read_indicators_;
+};
+
+// One-off conveniences over a LinkCodec (tests, tools).
 void encode_links(const EntityLinks& e, const OperatorConfig& config, std::string& out);
 [[nodiscard]] bool decode_links(std::string_view bytes, const OperatorConfig& config,
                                 EntityLinks& out);

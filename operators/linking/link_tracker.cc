@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
-#include <unordered_set>
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/episode.h"
+#include "operators/linking/key_hashes.h"
+#include "stream/string_table.h"
 
 namespace mozaiek {
 
@@ -87,83 +87,96 @@ void remember(std::vector<std::string>& ids, std::string_view id, std::size_t ma
 // "<type>:<key>" as on the internal topic. Changed entities are written on
 // flush; beyond max_cached the cache is dropped after a flush.
 struct LinkTracker::Cache {
-  using Map = std::unordered_map<std::string, EntityLinks>;
+  using Table = StringTable<EntityLinks>;
+  using Node = Table::Node;
   Cache(StateStore& s, const OperatorConfig& c, std::size_t max)
-      : store(s), config(c), max_cached(std::max<std::size_t>(1, max)) {}
+      : store(s), config(c), codec(c), max_cached(std::max<std::size_t>(1, max)) {}
 
+  // Sets `key` (and its hash) to the entity's store key.
   void make_key(SubjectType type, std::string_view k) {
     key.clear();
     key.append(to_string(type));
     key.push_back(':');
     key.append(k);
+    key_hash = Table::hash(key);
   }
 
   // The entity, from the cache, the store, or new (empty, clean).
   EntityLinks& load(SubjectType type, std::string_view k, bool* existed = nullptr) {
     make_key(type, k);
-    auto it = map.find(key);
-    if (it != map.end()) {
-      if (existed) *existed = !it->second.empty();
-      current = &*it;
-      return it->second;
+    if (Node* node = map.find(key, key_hash)) {
+      if (existed) *existed = !node->value.empty();
+      current = node;
+      return node->value;
     }
-    auto& node = *map.emplace(key, EntityLinks{}).first;
+    Node& node = map.insert(key, key_hash);
     current = &node;
     bool found = false;
-    if (store.get(key, value)) {
-      if (linking::decode_links(value, config, node.second)) {
+    // Only a key this partition ever wrote can be in the store: most
+    // entities are new, and their lookup would find nothing.
+    if (known.contains(key_hash) && store.get(key, value)) {
+      if (codec.decode(value, node.value)) {
         found = true;
       } else {
         // Replaced rather than failing the partition forever; no key in the
         // log (person keys are pseudonyms, still personal).
-        node.second = EntityLinks{};
+        node.value = EntityLinks{};
         ++undecodable;
         spdlog::warn("linking: replacing an undecodable state entry ({} so far)", undecodable);
       }
     }
     if (existed) *existed = found;
-    return node.second;
+    return node.value;
   }
 
+  // Callers mark right after load(), so `current` (or `key`) names e.
   void mark_dirty(EntityLinks& e) {
     if (e.dirty) return;
     e.dirty = true;
-    if (current != nullptr && &current->second == &e) {
+    if (current != nullptr && &current->value == &e) {
       dirty.push_back(current);
       return;
     }
-    auto it = map.find(key);  // `key` still names e: callers mark right after load
-    if (it != map.end() && &it->second == &e) dirty.push_back(&*it);
+    Node* node = map.find(key, key_hash);
+    if (node != nullptr && &node->value == &e) dirty.push_back(node);
   }
 
   void write_dirty() {
-    for (auto* node : dirty) {
-      node->second.dirty = false;
-      if (node->second.empty()) {
-        store.erase(node->first);
+    for (Node* node : dirty) {
+      node->value.dirty = false;
+      if (node->value.empty()) {
+        store.erase(node->key);
       } else {
-        linking::encode_links(node->second, config, value);
-        store.put(node->first, value);
+        codec.encode(node->value, value);
+        store.put(node->key, value);
+        known.insert(Table::hash(node->key));
       }
     }
     dirty.clear();
   }
 
-  static std::uint64_t hash_of(std::string_view k) { return std::hash<std::string_view>{}(k); }
+  void drop_cache() {
+    map = Table{};
+    current = nullptr;
+  }
+
   // Whether the entity named by `key` may have links (no false negatives).
-  bool may_be_linked() const { return linked.count(hash_of(key)) != 0; }
+  bool may_be_linked() const { return known.contains(key_hash); }
 
   StateStore& store;
   const OperatorConfig& config;
+  linking::LinkCodec codec;
   std::size_t max_cached;
-  Map map;
-  // Hashes of the keys of entities that have (or had) links: a lone signal
-  // on any other person or vehicle needs no state lookup at all. Filled from
-  // the store when the state opens, so it holds across restarts.
-  std::unordered_set<std::uint64_t> linked;
-  std::vector<Map::value_type*> dirty;
-  Map::value_type* current = nullptr;  // the entity load() returned last
-  std::string key;    // scratch: "<type>:<key>" of the current entity
+  Table map;
+  // Hashes of the keys of entities in the store or given links since: a
+  // lone signal on any other person or vehicle needs no state at all, and
+  // no other entity needs a store lookup. Filled from the store when the
+  // state opens (so it holds across restarts) and rebuilt by expire().
+  linking::KeyHashes known;
+  std::vector<Node*> dirty;
+  Node* current = nullptr;  // the entity load() returned last
+  std::string key;          // scratch: "<type>:<key>" of the current entity
+  std::uint64_t key_hash = 0;
   std::string value;  // scratch: encoded entity
   std::vector<std::size_t> fresh;     // scratch: links created by the current signal
   std::vector<std::size_t> chosen;    // scratch: qualifying links or sources
@@ -188,7 +201,7 @@ std::unique_ptr<LinkTracker::State> LinkTracker::make_state(StateStore& store,
                                                             std::size_t max_cached) const {
   auto cache = std::make_unique<Cache>(store, config_, max_cached);
   store.scan("", [&](std::string_view k, std::string_view) {
-    cache->linked.insert(Cache::hash_of(k));
+    cache->known.insert(Cache::Table::hash(k));
     return true;
   });
   return std::unique_ptr<State>(new State(std::move(cache)));
@@ -408,7 +421,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     if (link == nullptr) {
       if (c.fresh.empty()) {
         c.make_key(sig.subject_type, sig.subject_key);
-        c.linked.insert(Cache::hash_of(c.key));
+        c.known.insert(c.key_hash);
       }
       c.fresh.push_back(e.links.size());
       link = &e.links.emplace_back();
@@ -673,8 +686,8 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   Cache& c = *state.cache_;
   const LinkingConfig& cfg = config_.linking;
   c.write_dirty();
-  c.map.clear();
-  c.current = nullptr;
+  c.drop_cache();
+  c.known.clear();  // rebuilt below from the keys that stay
   const std::int64_t wm = to_ms(watermark);
   const std::int64_t link_horizon = wm - cfg.link_window.count();
   const std::int64_t source_horizon = wm - std::max(cfg.address_hotspot.window, cfg.link_window).count();
@@ -683,7 +696,8 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   std::size_t dropped = 0;
   EntityLinks e;
   c.store.scan("", [&](std::string_view k, std::string_view v) {
-    if (!linking::decode_links(v, config_, e)) return true;
+    c.known.insert(Cache::Table::hash(k));  // undecodable ones too: load() replaces them
+    if (!c.codec.decode(v, e)) return true;
     const auto colon = k.find(':');
     const auto type = subject_type_from(k.substr(0, colon));
     if (!type || colon == std::string_view::npos) return true;
@@ -721,7 +735,7 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
     }
     if (!changed) return true;
     std::string value;
-    if (!e.empty() || alerted) linking::encode_links(e, config_, value);
+    if (!e.empty() || alerted) c.codec.encode(e, value);
     updates.emplace_back(std::string(k), std::move(value));
     return true;
   });
@@ -739,10 +753,7 @@ Status LinkTracker::flush(State& state) const {
   Cache& c = *state.cache_;
   c.write_dirty();
   Status s = c.store.flush();
-  if (c.map.size() > c.max_cached) {
-    c.map.clear();
-    c.current = nullptr;
-  }
+  if (c.map.size() > c.max_cached) c.drop_cache();
   return s;
 }
 

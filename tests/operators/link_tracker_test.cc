@@ -15,7 +15,9 @@
 #include <vector>
 
 #include "operators/linking/entity_notice.h"
+#include "operators/linking/key_hashes.h"
 #include "operators/linking/link_state.h"
+#include "operators/wire_format.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "stream/rocksdb_state.h"
 #include "tests/support/expected_alert_id.h"
@@ -453,6 +455,21 @@ TEST(LinkTrackerTest, LinksSurviveARestartInRocksDb) {
 
 // ---- codecs -----------------------------------------------------------------
 
+TEST(KeyHashesTest, HoldsEveryInsertedHashThroughGrowthAndNothingElse) {
+  linking::KeyHashes set;
+  EXPECT_FALSE(set.contains(7));
+  // Zero (the empty-slot marker) and hashes that share their low bits.
+  for (std::uint64_t i = 0; i < 5000; ++i) set.insert(i << 20);
+  set.insert(0);  // already in as 0 << 20
+  EXPECT_EQ(set.size(), 5000u);
+  for (std::uint64_t i = 0; i < 5000; ++i) EXPECT_TRUE(set.contains(i << 20)) << i;
+  EXPECT_FALSE(set.contains(5000ull << 20));
+  EXPECT_FALSE(set.contains((1ull << 20) + 1));
+  set.clear();
+  EXPECT_FALSE(set.contains(1ull << 20));
+  EXPECT_EQ(set.size(), 0u);
+}
+
 TEST(EntityNoticeCodecTest, RoundTripsAndRejectsDamage) {
   EntityNotice n;
   n.from_type = SubjectType::vehicle;
@@ -517,6 +534,125 @@ TEST(LinkStateCodecTest, RoundTripsAndDropsEntriesOfUnknownSources) {
   ASSERT_TRUE(linking::decode_links(bytes, fewer, back));
   EXPECT_TRUE(back.links[0].signals.empty());
   EXPECT_FALSE(linking::decode_links(bytes.substr(0, bytes.size() - 1), config, back));
+}
+
+TEST(LinkStateCodecTest, WritesEachNameOnceAndKeepsEveryField) {
+  const OperatorConfig config = test_config();
+  linking::EntityLinks e;
+  e.sources_seen.push_back({"seen", kPolice, kW3, 40, 45});
+  for (int i = 0; i < 3; ++i) {
+    auto& l = e.links.emplace_back();
+    l.type = SubjectType::person;
+    l.key = std::string(64, static_cast<char>('a' + i));
+    l.first_ms = kT0;
+    l.last_ms = kT0 + i;
+    l.peer_sources = {kInd, kPolice};
+    l.signals.push_back({"p" + std::to_string(i), kPolice, kW35, kT0 + i, kT0 + i + kDayMs});
+    l.signals.push_back({"n" + std::to_string(i), kNla, kW1, kT0 + i + 1, kT0 - 7});
+  }
+  linking::LinkCodec codec(config);
+  std::string bytes;
+  codec.encode(e, bytes);
+  EXPECT_EQ(bytes[0], 2);  // the version with name tables
+  // "police" and "w35" once each in the tables, however many entries name them.
+  auto occurrences = [&](std::string_view word) {
+    std::size_t n = 0;
+    for (auto p = bytes.find(word); p != std::string::npos; p = bytes.find(word, p + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(occurrences("police"), 1u);
+  EXPECT_EQ(occurrences("w35"), 1u);
+  linking::EntityLinks back;
+  ASSERT_TRUE(codec.decode(bytes, back));
+  ASSERT_EQ(back.sources_seen.size(), 1u);
+  EXPECT_EQ(back.sources_seen[0].source, kPolice);
+  EXPECT_EQ(back.sources_seen[0].indicator, kW3);
+  EXPECT_EQ(back.sources_seen[0].reported_ms, 45);
+  ASSERT_EQ(back.links.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    const auto& l = back.links[static_cast<std::size_t>(i)];
+    EXPECT_EQ(l.peer_sources, (std::vector<SourceId>{kInd, kPolice}));
+    ASSERT_EQ(l.signals.size(), 2u);
+    EXPECT_EQ(l.signals[0].signal_id, "p" + std::to_string(i));
+    EXPECT_EQ(l.signals[0].indicator, kW35);
+    EXPECT_EQ(l.signals[0].reported_ms, kT0 + i + kDayMs);
+    EXPECT_EQ(l.signals[1].source, kNla);
+    EXPECT_EQ(l.signals[1].indicator, kW1);
+    EXPECT_EQ(l.signals[1].reported_ms, kT0 - 7);  // reported "before" observed survives too
+  }
+  // The same codec, reused, writes the same bytes again (its tables start clean).
+  std::string again;
+  codec.encode(e, again);
+  EXPECT_EQ(again, bytes);
+  // A table position past the table is damage, not a crash.
+  std::string damaged = bytes;
+  damaged[1] = 0;  // no sources in the table, yet entries refer to some
+  EXPECT_FALSE(codec.decode(damaged, back));
+}
+
+// State written before the name tables (version 1: every name in full at
+// every entry) still reads.
+TEST(LinkStateCodecTest, ReadsTheVersionWithNamesAtEveryEntry) {
+  const OperatorConfig config = test_config();
+  std::string v1;
+  v1.push_back(1);
+  wire::put_double(1.5, v1);
+  for (std::size_t r = 0; r < linking::kRuleSlots; ++r) {
+    v1.push_back(0);
+    wire::put_signed(0, v1);
+    wire::put_double(0, v1);
+    wire::put_varint(0, v1);
+    wire::put_signed(0, v1);
+  }
+  wire::put_varint(0, v1);  // alert ids
+  wire::put_varint(1, v1);  // sources seen
+  for (std::string_view field : {"s0", "coa", "w2"}) wire::put_string(field, v1);
+  wire::put_signed(10, v1);
+  wire::put_signed(20, v1);
+  wire::put_varint(1, v1);  // links
+  v1.push_back(static_cast<char>(SubjectType::vehicle));
+  wire::put_string(kVan, v1);
+  wire::put_signed(100, v1);
+  wire::put_signed(200, v1);
+  wire::put_signed(150, v1);
+  wire::put_double(4.25, v1);
+  v1.push_back(3);
+  wire::put_varint(1, v1);
+  wire::put_string("police", v1);
+  wire::put_varint(1, v1);
+  for (std::string_view field : {"s1", "nla", "w35"}) wire::put_string(field, v1);
+  wire::put_signed(200, v1);
+  wire::put_signed(300, v1);
+
+  linking::EntityLinks e;
+  ASSERT_TRUE(linking::decode_links(v1, config, e));
+  EXPECT_DOUBLE_EQ(e.noticed_score, 1.5);
+  ASSERT_EQ(e.sources_seen.size(), 1u);
+  EXPECT_EQ(e.sources_seen[0].source, kCoa);
+  EXPECT_EQ(e.sources_seen[0].indicator, kW2);
+  EXPECT_EQ(e.sources_seen[0].reported_ms, 20);
+  ASSERT_EQ(e.links.size(), 1u);
+  const auto& l = e.links[0];
+  EXPECT_EQ(l.key, kVan);
+  EXPECT_EQ(l.peer_at_ms, 150);
+  EXPECT_DOUBLE_EQ(l.peer_score, 4.25);
+  EXPECT_TRUE(l.peer_has_own);
+  EXPECT_TRUE(l.told_own);
+  EXPECT_EQ(l.peer_sources, std::vector<SourceId>{kPolice});
+  ASSERT_EQ(l.signals.size(), 1u);
+  EXPECT_EQ(l.signals[0].signal_id, "s1");
+  EXPECT_EQ(l.signals[0].source, kNla);
+  EXPECT_EQ(l.signals[0].indicator, kW35);
+  EXPECT_EQ(l.signals[0].observed_ms, 200);
+  EXPECT_EQ(l.signals[0].reported_ms, 300);
+  // Written back, it is the current version and reads the same.
+  std::string v2;
+  linking::encode_links(e, config, v2);
+  EXPECT_EQ(v2[0], 2);
+  linking::EntityLinks again;
+  ASSERT_TRUE(linking::decode_links(v2, config, again));
+  EXPECT_EQ(again.links[0].signals[0].reported_ms, 300);
+  EXPECT_EQ(again.sources_seen[0].indicator, kW2);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/episode.h"
-#include "operators/convergence/known_keys.h"
+#include "stream/known_keys.h"
 #include "operators/convergence/subject_codec.h"
 #include "operators/convergence/subject_state.h"
 #include "stream/string_table.h"
@@ -266,7 +266,7 @@ struct ConvergenceScorer::SubjectCache {
   StateStore& store;
   convergence::SubjectCodec codec;
   // Every key in the store or the cache is in here (plus some erased ones).
-  convergence::KnownKeys known;
+  KnownKeys known;
   SubjectTable cache;
   std::vector<SubjectNode*> dirty;  // changed since written to the store
   std::size_t max_cached;

@@ -7,7 +7,7 @@
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/episode.h"
-#include "operators/linking/key_hashes.h"
+#include "stream/known_keys.h"
 #include "stream/string_table.h"
 
 namespace mozaiek {
@@ -114,7 +114,7 @@ struct LinkTracker::Cache {
     bool found = false;
     // Only a key this partition ever wrote can be in the store: most
     // entities are new, and their lookup would find nothing.
-    if (known.contains(key_hash) && store.get(key, value)) {
+    if (known.may_contain(key_hash) && store.get(key, value)) {
       if (codec.decode(value, node.value)) {
         found = true;
       } else {
@@ -149,7 +149,7 @@ struct LinkTracker::Cache {
       } else {
         codec.encode(node->value, value);
         store.put(node->key, value);
-        known.insert(Table::hash(node->key));
+        known.add(Table::hash(node->key));
       }
     }
     dirty.clear();
@@ -161,7 +161,7 @@ struct LinkTracker::Cache {
   }
 
   // Whether the entity named by `key` may have links (no false negatives).
-  bool may_be_linked() const { return known.contains(key_hash); }
+  bool may_be_linked() const { return known.may_contain(key_hash); }
 
   StateStore& store;
   const OperatorConfig& config;
@@ -172,7 +172,7 @@ struct LinkTracker::Cache {
   // lone signal on any other person or vehicle needs no state at all, and
   // no other entity needs a store lookup. Filled from the store when the
   // state opens (so it holds across restarts) and rebuilt by expire().
-  linking::KeyHashes known;
+  KnownKeys known;
   std::vector<Node*> dirty;
   Node* current = nullptr;  // the entity load() returned last
   std::string key;          // scratch: "<type>:<key>" of the current entity
@@ -201,7 +201,7 @@ std::unique_ptr<LinkTracker::State> LinkTracker::make_state(StateStore& store,
                                                             std::size_t max_cached) const {
   auto cache = std::make_unique<Cache>(store, config_, max_cached);
   store.scan("", [&](std::string_view k, std::string_view) {
-    cache->known.insert(Cache::Table::hash(k));
+    cache->known.add(Cache::Table::hash(k));
     return true;
   });
   return std::unique_ptr<State>(new State(std::move(cache)));
@@ -421,7 +421,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     if (link == nullptr) {
       if (c.fresh.empty()) {
         c.make_key(sig.subject_type, sig.subject_key);
-        c.known.insert(c.key_hash);
+        c.known.add(c.key_hash);
       }
       c.fresh.push_back(e.links.size());
       link = &e.links.emplace_back();
@@ -696,7 +696,7 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   std::size_t dropped = 0;
   EntityLinks e;
   c.store.scan("", [&](std::string_view k, std::string_view v) {
-    c.known.insert(Cache::Table::hash(k));  // undecodable ones too: load() replaces them
+    c.known.add(Cache::Table::hash(k));  // undecodable ones too: load() replaces them
     if (!c.codec.decode(v, e)) return true;
     const auto colon = k.find(':');
     const auto type = subject_type_from(k.substr(0, colon));

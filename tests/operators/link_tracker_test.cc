@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "operators/linking/entity_notice.h"
-#include "operators/linking/key_hashes.h"
 #include "operators/linking/link_state.h"
 #include "operators/wire_format.h"
 #include "operators/pipeline/convergence_stage.h"
@@ -454,21 +453,6 @@ TEST(LinkTrackerTest, LinksSurviveARestartInRocksDb) {
 }
 
 // ---- codecs -----------------------------------------------------------------
-
-TEST(KeyHashesTest, HoldsEveryInsertedHashThroughGrowthAndNothingElse) {
-  linking::KeyHashes set;
-  EXPECT_FALSE(set.contains(7));
-  // Zero (the empty-slot marker) and hashes that share their low bits.
-  for (std::uint64_t i = 0; i < 5000; ++i) set.insert(i << 20);
-  set.insert(0);  // already in as 0 << 20
-  EXPECT_EQ(set.size(), 5000u);
-  for (std::uint64_t i = 0; i < 5000; ++i) EXPECT_TRUE(set.contains(i << 20)) << i;
-  EXPECT_FALSE(set.contains(5000ull << 20));
-  EXPECT_FALSE(set.contains((1ull << 20) + 1));
-  set.clear();
-  EXPECT_FALSE(set.contains(1ull << 20));
-  EXPECT_EQ(set.size(), 0u);
-}
 
 TEST(EntityNoticeCodecTest, RoundTripsAndRejectsDamage) {
   EntityNotice n;

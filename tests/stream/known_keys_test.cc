@@ -1,10 +1,10 @@
-#include "operators/convergence/known_keys.h"
+#include "stream/known_keys.h"
 
 #include <gtest/gtest.h>
 
 #include <random>
 
-namespace mozaiek::convergence {
+namespace mozaiek {
 namespace {
 
 TEST(KnownKeysTest, EveryAddedHashIsKnownAcrossGrowth) {
@@ -45,4 +45,4 @@ TEST(KnownKeysTest, AZeroFingerprintIsStillKnown) {
 }
 
 }  // namespace
-}  // namespace mozaiek::convergence
+}  // namespace mozaiek

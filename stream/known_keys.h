@@ -1,13 +1,15 @@
-// KnownKeys: the keys a partition's convergence store may hold, kept as
-// 32-bit fingerprints of their hashes, so a subject seen for the first time
-// (most subjects are) skips the store lookup that would find nothing.
+// KnownKeys: the keys a state store may hold, kept as 32-bit fingerprints of
+// their hashes, so a key seen for the first time (most subjects and links
+// are new) skips the store lookup that would find nothing.
 //
 // Never a false "absent" as long as every key that can be in the store was
-// added: the scorer fills it from a scan of the store when the partition's
-// state is made (after any changelog restore), adds every subject it caches,
-// and rebuilds it from the store during expiry. A false "maybe" (two keys
+// added: the owner (the convergence scorer's and the link tracker's
+// partition state) fills it from a scan of the store when the state is made
+// (after any changelog restore), adds every key it caches or writes, and
+// rebuilds it from the store during expiry. A false "maybe" (two keys
 // sharing a fingerprint, or a key erased since) only costs the lookup that
-// would have been done anyway. 8 bytes per key at most half full.
+// would have been done anyway. Open addressing in one flat array, at most
+// half full: 8 bytes per key at most.
 //
 // Not thread-safe; owned by one partition state.
 #pragma once
@@ -16,7 +18,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mozaiek::convergence {
+namespace mozaiek {
 
 class KnownKeys {
  public:
@@ -77,4 +79,4 @@ class KnownKeys {
   std::size_t size_ = 0;
 };
 
-}  // namespace mozaiek::convergence
+}  // namespace mozaiek

@@ -47,7 +47,7 @@ class Service {
   std::string bootstrap_servers() const;
   std::string http_address() const;
 
-  // Totals since start, updated per batch (for the benchmark and tests).
+  // Totals since start of committed work (for the benchmark and tests).
   struct Progress {
     std::uint64_t intake_in = 0;       // records consumed from signals.*
     std::uint64_t intake_dlq = 0;      // of which dead-lettered

@@ -40,22 +40,26 @@ LinkCodec::LinkCodec(const OperatorConfig& config)
       source_pos_(config.sources.size(), 0),
       indicator_pos_(config.catalogue.size(), 0) {}
 
-std::uint64_t LinkCodec::source_slot(SourceId s) {
-  if (s >= source_pos_.size()) source_pos_.resize(s + 1, 0);
-  if (source_pos_[s] == 0) {
-    sources_.push_back(s);
-    source_pos_[s] = static_cast<std::uint32_t>(sources_.size());
+namespace {
+
+// The position of `id` in a per-entity name table, appending it on first
+// use; pos[id] holds position + 1 (0 = not in the table yet).
+template <typename Id>
+std::uint64_t table_slot(Id id, std::vector<std::uint32_t>& pos, std::vector<Id>& table) {
+  if (id >= pos.size()) pos.resize(id + 1, 0);
+  if (pos[id] == 0) {
+    table.push_back(id);
+    pos[id] = static_cast<std::uint32_t>(table.size());
   }
-  return source_pos_[s] - 1;
+  return pos[id] - 1;
 }
 
+}  // namespace
+
+std::uint64_t LinkCodec::source_slot(SourceId s) { return table_slot(s, source_pos_, sources_); }
+
 std::uint64_t LinkCodec::indicator_slot(IndicatorId i) {
-  if (i >= indicator_pos_.size()) indicator_pos_.resize(i + 1, 0);
-  if (indicator_pos_[i] == 0) {
-    indicators_.push_back(i);
-    indicator_pos_[i] = static_cast<std::uint32_t>(indicators_.size());
-  }
-  return indicator_pos_[i] - 1;
+  return table_slot(i, indicator_pos_, indicators_);
 }
 
 void LinkCodec::encode(const EntityLinks& e, std::string& out) {

@@ -99,6 +99,10 @@ std::string person_subject(const std::string& id, const std::string& extra = "")
 
 class SignalIntakeTest : public ::testing::Test {
  protected:
+  // A record as consumed from `topic`.
+  static RecordView record(std::string_view topic, const std::string& value) {
+    return RecordView{topic, Partition{0}, Offset{1}, "k", value, ProcTime{}};
+  }
   std::optional<Rejection> parse(const std::string& json,
                                  std::optional<SourceId> topic_source = std::nullopt) {
     return intake_.parse(json, topic_source, signal_);
@@ -457,9 +461,6 @@ TEST_F(SignalIntakeTest, StageRejectsUnknownTopicsAndSignalsBeyondAllowedLatenes
   ManualClock clock(ProcTime{Millis{to_ms(*parse_rfc3339("2024-06-01T00:00:00Z"))}});
   RecordingOutput output;
   IntakeStage stage(config_, pseudonymiser_, clock, "signals.", output);
-  auto record = [](std::string_view topic, const std::string& value) {
-    return RecordView{topic, Partition{0}, Offset{1}, "k", value, ProcTime{}};
-  };
   const auto fresh = SignalJson()
                          .set("observed_at", R"("2024-05-31T00:00:00Z")")
                          .set("reported_at", R"("2024-05-31T00:00:00Z")")
@@ -489,9 +490,6 @@ TEST_F(SignalIntakeTest, StageJudgesEveryTopicOnItsOwnWhenTopicsAlternate) {
   ManualClock clock(ProcTime{Millis{to_ms(*parse_rfc3339("2024-06-01T00:00:00Z"))}});
   RecordingOutput output;
   IntakeStage stage(config_, pseudonymiser_, clock, "signals.", output);
-  auto record = [](std::string_view topic, const std::string& value) {
-    return RecordView{topic, Partition{0}, Offset{1}, "k", value, ProcTime{}};
-  };
   const auto coa = SignalJson()
                        .set("observed_at", R"("2024-05-31T00:00:00Z")")
                        .set("reported_at", R"("2024-05-31T00:00:00Z")")

@@ -532,7 +532,10 @@ void Service::Impl::run_convergence() {
     }
     if (now - last_expiry > kExpiryInterval) {
       last_expiry = now;
-      if (stage.expire() > 0) {
+      // As for the oversight gauges: with records pending, the next commit
+      // flushes, so state never gets ahead of uncommitted input (a
+      // redelivered notice would meet state that already holds it).
+      if (stage.expire() > 0 && cadence.pending() == 0) {
         if (Status f = stage.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
       }
       publish_link_counters(stage.link_counters(), *metrics);

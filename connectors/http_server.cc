@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "connectors/alert_feed.h"
+#include "connectors/console.h"
 
 namespace mozaiek {
 namespace {
@@ -35,6 +36,12 @@ constexpr auto kStartTimeout = std::chrono::seconds(5);
 void set_json_error(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
   res.set_content("{\"error\":\"" + std::string(message) + "\"}", "application/json");
+}
+
+void apply(const HttpResponse& out, httplib::Response& res) {
+  res.status = out.status;
+  for (const auto& [k, v] : out.headers) res.set_header(k, v);
+  res.set_content(out.body, out.content_type);
 }
 
 std::string sse_event(const AlertFeed::Entry& e) {
@@ -164,6 +171,14 @@ void HttpServer::Impl::add_builtin_routes() {
     std::lock_guard lock(rules_mu);
     res.set_content(rules_json, "application/json");
   });
+  server.Get("/", [](const httplib::Request& req, httplib::Response& res) {
+    apply(console_response("index.html", req.get_header_value("If-None-Match")), res);
+  });
+  server.Get(R"(/console/([A-Za-z0-9._-]+))",
+             [](const httplib::Request& req, httplib::Response& res) {
+               apply(console_response(req.matches[1].str(), req.get_header_value("If-None-Match")),
+                     res);
+             });
 }
 
 // Streams alerts published after the request (or after Last-Event-ID when a
@@ -250,9 +265,7 @@ void HttpServer::route(std::string method, std::string pattern, HttpHandler hand
     r.params.insert(req.params.begin(), req.params.end());
     r.body = req.body;
     for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-    HttpResponse out = h(r);
-    res.status = out.status;
-    res.set_content(out.body, out.content_type);
+    apply(h(r), res);
   };
   httplib::Server& s = impl_->server;
   if (method == "GET") s.Get(pattern, adapter);

@@ -6,6 +6,7 @@
 //   GET /api/alerts?limit=N  recent alerts, newest first (JSON array)
 //   GET /api/alerts/stream   Server-Sent Events: each new alert as it fires
 //   GET /api/rules           the current rules (JSON set by the owner)
+//   GET /, /console/<file>   the analysts' web console (connectors/console.h)
 // Other components add routes with route() before start().
 //
 // Lifecycle: construct, route(), start() (binds, then serves on its own
@@ -51,6 +52,8 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";
   std::string body;
+  // Extra response headers (Content-Type comes from content_type).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;

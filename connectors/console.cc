@@ -1,0 +1,85 @@
+#include "connectors/console.h"
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "connectors/console_files.h"
+
+namespace mozaiek {
+namespace {
+
+struct Asset {
+  std::string_view name;
+  std::string_view body;
+  std::string etag;
+};
+
+std::string etag_of(std::string_view body) {
+  std::uint64_t h = 14695981039346656037ULL;  // FNV-1a 64
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+const std::vector<Asset>& assets() {
+  static const std::vector<Asset> all = [] {
+    std::vector<Asset> out;
+    for (const auto& f : console_files::kFiles) {
+      std::string_view body(reinterpret_cast<const char*>(f.data), f.size);
+      out.push_back({f.name, body, etag_of(body)});
+    }
+    return out;
+  }();
+  return all;
+}
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+void add_common_headers(HttpResponse& r) {
+  r.headers.emplace_back("Content-Security-Policy", std::string(kConsoleCsp));
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
+  r.headers.emplace_back("X-Frame-Options", "DENY");
+}
+
+}  // namespace
+
+std::string_view console_content_type(std::string_view name) {
+  if (ends_with(name, ".html")) return "text/html; charset=utf-8";
+  if (ends_with(name, ".js")) return "text/javascript; charset=utf-8";
+  if (ends_with(name, ".css")) return "text/css; charset=utf-8";
+  if (ends_with(name, ".svg")) return "image/svg+xml";
+  return "application/octet-stream";
+}
+
+HttpResponse console_response(std::string_view name, std::string_view if_none_match) {
+  HttpResponse r;
+  add_common_headers(r);
+  for (const Asset& a : assets()) {
+    if (a.name != name) continue;
+    r.headers.emplace_back("Cache-Control", "no-cache");
+    r.headers.emplace_back("ETag", a.etag);
+    r.content_type = console_content_type(name);
+    if (!if_none_match.empty() && if_none_match == a.etag) {
+      r.status = 304;
+      return r;
+    }
+    r.body = a.body;
+    return r;
+  }
+  r.status = 404;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = "no such console file\n";
+  return r;
+}
+
+}  // namespace mozaiek

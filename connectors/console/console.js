@@ -16,7 +16,6 @@
   let order = [];
   const fresh = new Set();
   let selectedId = null;
-  let entityTarget = null;  // {type, key}
 
   // ---- small DOM helpers -------------------------------------------------
 
@@ -416,13 +415,13 @@
   }
 
   function openEntity(type, key) {
-    entityTarget = { type, key };
     $('entity').hidden = false;
-    $('entity-target').textContent = subjectLabel(type, key, true);
+    $('entity-type').value = type;
+    $('entity-key').value = key;
     $('entity-reason').value = '';
     $('entity-result').hidden = true;
     showEntityMessage('');
-    $('entity-reason').focus();
+    (key ? $('entity-reason') : $('entity-key')).focus();
   }
 
   function showEntityMessage(text) {
@@ -433,7 +432,8 @@
 
   async function lookUpEntity(ev) {
     ev.preventDefault();
-    if (!entityTarget) return;
+    const type = $('entity-type').value;
+    const key = $('entity-key').value.trim();
     const user = analystName();
     const reason = $('entity-reason').value.trim();
     $('entity-result').hidden = true;
@@ -442,13 +442,17 @@
       $('analyst-name').focus();
       return;
     }
+    if (!key) {
+      showEntityMessage('Enter the key of the entity (a person by pseudonym).');
+      $('entity-key').focus();
+      return;
+    }
     if (!reason) {
       showEntityMessage('A reason is required: every lookup is audited.');
       $('entity-reason').focus();
       return;
     }
     showEntityMessage('');
-    const { type, key } = entityTarget;
     const url = `/api/entities/${encodeURIComponent(type)}/${encodeURIComponent(key)}` +
                 `?reason=${encodeURIComponent(reason)}`;
     try {
@@ -581,6 +585,7 @@
     $('filter-type').addEventListener('change', renderAlerts);
     $('tab-alerts').addEventListener('click', () => showTab('alerts'));
     $('tab-rules').addEventListener('click', () => showTab('rules'));
+    $('open-entity').addEventListener('click', () => openEntity('vehicle', ''));
     $('entity-form').addEventListener('submit', lookUpEntity);
     $('action-form').addEventListener('submit', (ev) => ev.preventDefault());
     for (const b of document.querySelectorAll('#action-form button[data-action]')) {

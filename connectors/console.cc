@@ -1,6 +1,7 @@
+#include <httplib.h>
+
 #include "connectors/console.h"
 
-#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -44,11 +45,11 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-void add_common_headers(HttpResponse& r) {
-  r.headers.emplace_back("Content-Security-Policy", std::string(kConsoleCsp));
-  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  r.headers.emplace_back("X-Frame-Options", "DENY");
+void set_common_headers(httplib::Response& res) {
+  res.set_header("Content-Security-Policy", std::string(kConsoleCsp));
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("X-Frame-Options", "DENY");
 }
 
 }  // namespace
@@ -61,25 +62,23 @@ std::string_view console_content_type(std::string_view name) {
   return "application/octet-stream";
 }
 
-HttpResponse console_response(std::string_view name, std::string_view if_none_match) {
-  HttpResponse r;
-  add_common_headers(r);
+void serve_console_file(std::string_view name, std::string_view if_none_match,
+                        httplib::Response& res) {
+  set_common_headers(res);
   for (const Asset& a : assets()) {
     if (a.name != name) continue;
-    r.headers.emplace_back("Cache-Control", "no-cache");
-    r.headers.emplace_back("ETag", a.etag);
-    r.content_type = console_content_type(name);
+    res.set_header("Cache-Control", "no-cache");
+    res.set_header("ETag", a.etag);
     if (!if_none_match.empty() && if_none_match == a.etag) {
-      r.status = 304;
-      return r;
+      res.status = 304;
+      return;
     }
-    r.body = a.body;
-    return r;
+    res.status = 200;
+    res.set_content(a.body.data(), a.body.size(), std::string(console_content_type(name)));
+    return;
   }
-  r.status = 404;
-  r.content_type = "text/plain; charset=utf-8";
-  r.body = "no such console file\n";
-  return r;
+  res.status = 404;
+  res.set_content("no such console file\n", "text/plain; charset=utf-8");
 }
 
 }  // namespace mozaiek

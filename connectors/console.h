@@ -12,7 +12,9 @@
 
 #include <string_view>
 
-#include "connectors/http_server.h"
+namespace httplib {
+struct Response;
+}  // namespace httplib
 
 namespace mozaiek {
 
@@ -25,8 +27,9 @@ inline constexpr std::string_view kConsoleCsp =
 // for anything else).
 std::string_view console_content_type(std::string_view name);
 
-// The answer to GET of asset `name` ("index.html" for `/`): 200 with the
-// file, 304 when `if_none_match` is its ETag, 404 for unknown names.
-HttpResponse console_response(std::string_view name, std::string_view if_none_match);
+// Answers GET of asset `name` ("index.html" for `/`) into `res`: 200 with
+// the file, 304 when `if_none_match` is its ETag, 404 for unknown names.
+void serve_console_file(std::string_view name, std::string_view if_none_match,
+                        httplib::Response& res);
 
 }  // namespace mozaiek

@@ -38,12 +38,6 @@ void set_json_error(httplib::Response& res, int status, std::string_view message
   res.set_content("{\"error\":\"" + std::string(message) + "\"}", "application/json");
 }
 
-void apply(const HttpResponse& out, httplib::Response& res) {
-  res.status = out.status;
-  for (const auto& [k, v] : out.headers) res.set_header(k, v);
-  res.set_content(out.body, out.content_type);
-}
-
 std::string sse_event(const AlertFeed::Entry& e) {
   std::string out = "id: " + std::to_string(e.sequence) + "\nevent: alert\n";
   // A data line may not contain a newline; split multi-line JSON.
@@ -172,12 +166,12 @@ void HttpServer::Impl::add_builtin_routes() {
     res.set_content(rules_json, "application/json");
   });
   server.Get("/", [](const httplib::Request& req, httplib::Response& res) {
-    apply(console_response("index.html", req.get_header_value("If-None-Match")), res);
+    serve_console_file("index.html", req.get_header_value("If-None-Match"), res);
   });
   server.Get(R"(/console/([A-Za-z0-9._-]+))",
              [](const httplib::Request& req, httplib::Response& res) {
-               apply(console_response(req.matches[1].str(), req.get_header_value("If-None-Match")),
-                     res);
+               serve_console_file(req.matches[1].str(), req.get_header_value("If-None-Match"),
+                                  res);
              });
 }
 
@@ -265,7 +259,9 @@ void HttpServer::route(std::string method, std::string pattern, HttpHandler hand
     r.params.insert(req.params.begin(), req.params.end());
     r.body = req.body;
     for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-    apply(h(r), res);
+    HttpResponse out = h(r);
+    res.status = out.status;
+    res.set_content(out.body, out.content_type);
   };
   httplib::Server& s = impl_->server;
   if (method == "GET") s.Get(pattern, adapter);

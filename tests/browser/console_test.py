@@ -15,7 +15,8 @@ against the service's own API:
   browser; the API refuses one too), then shows the entity with a reason: the
   request carried the analyst's name, was answered 200 (the service answers
   only after the audit record is written) and the view lists the alert; a
-  plate the service never saw shows the API's own error text;
+  plate the service never saw shows the API's own error text; the audit
+  counter mozaiek_entity_lookups_total counts exactly those lookups;
 - when the service has alert actions: escalating from the detail changes the
   alert's status in the list;
 - every request the page made went to the service's origin;
@@ -224,6 +225,16 @@ def run(args, base: str, driver, failures: Failures) -> None:
     # A lookup the service refuses: the page shows the service's own words.
     missing_url = check_refusal_shown(base, driver, failures, reason)
 
+    # Audited: one found and two not_found lookups (the page's and this
+    # test's own for the unknown plate); the one without a reason never
+    # reached the entity state and is no lookup.
+    want = {"found": 1.0, "not_found": 2.0, "unaudited": 0.0}
+    try:
+        dashlib.wait_for(lambda: lookup_counts(base) == want, UI_DEADLINE_S,
+                         f"mozaiek_entity_lookups_total to read {want}")
+    except TimeoutError as e:
+        failures.check(False, f"{e}: it reads {lookup_counts(base)}")
+
     actions_available = check_actions(base, driver, failures)
 
     # Network: same origin only; the entity lookup carried the user and reason
@@ -254,6 +265,16 @@ def run(args, base: str, driver, failures: Failures) -> None:
                 and not (e["source"] == "network" and e["message"].startswith(missing_url + " ")
                          and "404" in e["message"])]
     failures.check(not problems, f"browser console: {problems}")
+
+
+def lookup_counts(base: str) -> dict[str, float]:
+    _, text = dashlib.http_get(base + "/metrics")
+    counts = {}
+    for line in text.splitlines():
+        if line.startswith("mozaiek_entity_lookups_total{"):
+            labels, value = line.rsplit(" ", 1)
+            counts[labels.split('outcome="')[1].split('"')[0]] = float(value)
+    return counts
 
 
 def check_refusal_shown(base: str, driver, failures: Failures, reason: str) -> str:

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -250,6 +251,19 @@ def wait_for(pred, deadline_s: float, what: str, interval_s: float = 0.25):
         if time.monotonic() >= end:
             raise TimeoutError(f"timed out after {deadline_s:.0f} s waiting for {what}")
         time.sleep(interval_s)
+
+
+def report(failures: list[str], started: float, ok_message: str) -> int:
+    """Prints how a test script ended (each failure, or `ok_message`) with
+    the time since `started` (time.monotonic()); returns its exit code."""
+    elapsed = time.monotonic() - started
+    if failures:
+        print(f"FAILED ({len(failures)} problems, {elapsed:.0f} s):", file=sys.stderr)
+        for f in failures:
+            print("  " + f, file=sys.stderr)
+        return 1
+    print(f"OK: {ok_message} ({elapsed:.0f} s)")
+    return 0
 
 
 def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: list[Path]) -> dict:

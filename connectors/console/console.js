@@ -126,6 +126,12 @@
     return a.status || 'new';
   }
 
+  // Level 0 is the first alert of an episode, higher levels are re-raises
+  // after the score rose by the rule's escalation step.
+  function levelStatus(a) {
+    return `level ${Number(a.level) || 0} · ${statusOf(a)}`;
+  }
+
   function upsert(alert, live) {
     if (!alert || typeof alert.alert_id !== 'string') return;
     const id = alert.alert_id;
@@ -194,7 +200,7 @@
       cell(tr, '').appendChild(subjectNode(subject.type, subject.key));
       cell(tr, formatNumber(a.score, 2), 'num');
       cell(tr, Array.isArray(a.sources) ? a.sources.join(', ') : '');
-      cell(tr, `L${a.level ?? 1} · ${statusOf(a)}`, 'status');
+      cell(tr, levelStatus(a), 'status');
       tr.addEventListener('click', () => openAlert(id));
       tr.addEventListener('keydown', (ev) => {
         if (ev.key === 'Enter' || ev.key === ' ') {
@@ -291,6 +297,22 @@
 
   // ---- alert detail ------------------------------------------------------
 
+  // The rows of a contributions table (alert detail and entity view).
+  function fillContributions(table, contributions) {
+    const body = table.tBodies[0];
+    clear(body);
+    for (const c of contributions) {
+      const tr = document.createElement('tr');
+      cell(tr, c.signal_id, 'mono signal-id');
+      cell(tr, c.source);
+      cell(tr, c.indicator);
+      cell(tr, formatTime(c.observed_at)).title = String(c.observed_at || '');
+      cell(tr, formatNumber(c.weight, 3), 'num');
+      cell(tr, formatNumber(c.decayed_weight, 3), 'num');
+      body.appendChild(tr);
+    }
+  }
+
   function openAlert(id) {
     selectedId = id;
     fresh.delete(id);
@@ -320,20 +342,9 @@
     addField(dl, 'Raised', formatTime(a.raised_at), a.raised_at);
     addField(dl, 'Detection delay', formatDuration(a.detection_delay_seconds),
              `${a.detection_delay_seconds} s`);
-    addField(dl, 'Level / status', `L${a.level ?? 1} · ${statusOf(a)}`).id = 'detail-status';
+    addField(dl, 'Level / status', levelStatus(a)).id = 'detail-status';
 
-    const cbody = $('detail-contributions').tBodies[0];
-    clear(cbody);
-    for (const c of a.contributions || []) {
-      const tr = document.createElement('tr');
-      cell(tr, c.signal_id, 'mono signal-id');
-      cell(tr, c.source);
-      cell(tr, c.indicator);
-      cell(tr, formatTime(c.observed_at)).title = String(c.observed_at || '');
-      cell(tr, formatNumber(c.weight, 3), 'num');
-      cell(tr, formatNumber(c.decayed_weight, 3), 'num');
-      cbody.appendChild(tr);
-    }
+    fillContributions($('detail-contributions'), a.contributions || []);
 
     const linked = a.linked || [];
     $('detail-linked-block').hidden = linked.length === 0;
@@ -480,20 +491,10 @@
       addField(dl, 'Organisations seen', v.organisations.join(', '));
     }
 
-    const cbody = $('entity-contributions').tBodies[0];
-    clear(cbody);
+    // A timeline: oldest observation first.
     const contributions = (v.contributions || []).slice();
     contributions.sort((x, y) => String(x.observed_at).localeCompare(String(y.observed_at)));
-    for (const c of contributions) {
-      const tr = document.createElement('tr');
-      cell(tr, formatTime(c.observed_at)).title = String(c.observed_at || '');
-      cell(tr, c.signal_id, 'mono signal-id');
-      cell(tr, c.source);
-      cell(tr, c.indicator);
-      cell(tr, formatNumber(c.weight, 3), 'num');
-      cell(tr, formatNumber(c.decayed_weight, 3), 'num');
-      cbody.appendChild(tr);
-    }
+    fillContributions($('entity-contributions'), contributions);
 
     const lbody = $('entity-links').tBodies[0];
     clear(lbody);

@@ -17,8 +17,9 @@ against the service's own API:
   only after the audit record is written) and the view lists the alert; a
   plate the service never saw shows the API's own error text; the audit
   counter mozaiek_entity_lookups_total counts exactly those lookups;
-- when the service has alert actions: escalating from the detail changes the
-  alert's status in the list;
+- when the service has alert actions: dismissing from the detail, with a
+  reason, changes the alert's status in the detail, the list and /api/alerts
+  and shows in its history;
 - every request the page made went to the service's origin;
 - the browser's console log holds no errors or warnings.
 
@@ -301,8 +302,9 @@ def check_refusal_shown(base: str, driver, failures: Failures, reason: str) -> s
 
 
 def check_actions(base: str, driver, failures: Failures) -> bool:
-    """Escalates the shown alert from its detail when the service has alert
-    actions; returns False when it has not (POST answers 404 without JSON)."""
+    """Dismisses the shown alert from its detail, with a reason, when the
+    service has alert actions; returns False when it has not (the POST route
+    answers 404 without a JSON body)."""
     probe = urllib.request.Request(base + "/api/alerts/none/actions", data=b"{}", method="POST",
                                    headers={"X-Mozaiek-User": ANALYST})
     try:
@@ -310,22 +312,30 @@ def check_actions(base: str, driver, failures: Failures) -> bool:
     except urllib.error.HTTPError as e:
         if e.code == 404 and not e.read():
             return False
-    driver.find_element(By.ID, "action-reason").send_keys("browser test: escalation path")
-    driver.find_element(By.CSS_SELECTOR, '#action-form button[data-action="escalate"]').click()
-    dashlib.wait_for(lambda: "escalated" in driver.find_element(By.ID, "detail-status").text,
-                     UI_DEADLINE_S, "the detail to show the alert escalated")
     alert_id = driver.execute_script(
         "return document.querySelector('#alerts-body tr.selected').dataset.alertId;")
-    dashlib.wait_for(lambda: "escalated" in " ".join(
-        texts(driver, f'#alerts-body tr[data-alert-id="{alert_id}"] .status')),
-        UI_DEADLINE_S, "the list to show the alert escalated")
+    row_status = f'#alerts-body tr[data-alert-id="{alert_id}"] .status'
+    failures.check("dismissed" not in " ".join(texts(driver, row_status)),
+                   f"alert {alert_id} is dismissed before anyone dismissed it")
+    why = "browser test: duplicate of an earlier case"
+    driver.find_element(By.ID, "action-reason").send_keys(why)
+    driver.find_element(By.CSS_SELECTOR, '#action-form button[data-action="dismiss"]').click()
+    dashlib.wait_for(lambda: "dismissed" in driver.find_element(By.ID, "detail-status").text,
+                     UI_DEADLINE_S, "the detail to show the alert dismissed")
+    dashlib.wait_for(lambda: "dismissed" in " ".join(texts(driver, row_status)),
+                     UI_DEADLINE_S, "the list to show the alert dismissed")
     history = driver.find_element(By.ID, "action-history").text
-    failures.check("escalate" in history and ANALYST in history,
-                   f"the actions history does not show the escalation: '{history}'")
-    status, listed = api_json(base, "/api/alerts?limit=1000")
-    served = next((a for a in listed if a["alert_id"] == alert_id), {})
-    failures.check(served.get("status") == "escalated",
-                   f"/api/alerts has {alert_id} as {served.get('status')}, not escalated")
+    failures.check("dismiss" in history and ANALYST in history and why in history,
+                   f"the actions history does not show the dismissal: '{history}'")
+
+    def served_status():
+        _, listed = api_json(base, "/api/alerts?limit=1000")
+        return next((a.get("status") for a in listed if a["alert_id"] == alert_id), None)
+    try:
+        dashlib.wait_for(lambda: served_status() == "dismissed", UI_DEADLINE_S,
+                         f"/api/alerts to have {alert_id} dismissed")
+    except TimeoutError as e:
+        failures.check(False, f"{e}: it has {served_status()}")
     return True
 
 
@@ -362,15 +372,8 @@ def main() -> int:
             driver.quit()
         shutil.rmtree(work, ignore_errors=True)
 
-    elapsed = time.monotonic() - started
-    if failures:
-        print(f"FAILED ({len(failures)} problems, {elapsed:.0f} s):", file=sys.stderr)
-        for f in failures:
-            print("  " + f, file=sys.stderr)
-        return 1
-    print(f"OK: the console shows live alerts, details, rules and the audited entity view "
-          f"({elapsed:.0f} s)")
-    return 0
+    return dashlib.report(failures, started, "the console shows live alerts, details, rules "
+                          "and the audited entity view")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,15 @@
     while (node.firstChild) node.removeChild(node.firstChild);
   }
 
+  // A table body with nothing to list says so.
+  function noneRow(body, text) {
+    if (body.rows.length > 0) return;
+    const tr = document.createElement('tr');
+    const td = cell(tr, text, 'muted');
+    td.colSpan = body.parentElement.tHead.rows[0].cells.length;
+    body.appendChild(tr);
+  }
+
   function addField(dl, name, value, title) {
     dl.appendChild(el('dt', name));
     const dd = el('dd', value);
@@ -311,6 +320,7 @@
       cell(tr, formatNumber(c.decayed_weight, 3), 'num');
       body.appendChild(tr);
     }
+    noneRow(body, 'none in the window');
   }
 
   function openAlert(id) {
@@ -511,6 +521,7 @@
       if (isEntityType(l.type)) last.appendChild(button('View entity', () => openEntity(l.type, l.key)));
       lbody.appendChild(tr);
     }
+    noneRow(lbody, 'no links');
 
     const ul = $('entity-alerts');
     clear(ul);

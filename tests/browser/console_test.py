@@ -28,6 +28,7 @@ Usage: console_test.py --mozaiek PATH [--chromedriver PATH] [--chromium PATH]
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -218,8 +219,9 @@ def run(args, base: str, driver, failures: Failures) -> None:
                       "entity not shown: " + driver.find_element(By.ID, "entity-message").text):
         failures.check(subject["key"] in driver.find_element(By.ID, "entity-fields").text,
                        "the entity view does not name the entity")
-        failures.check(len(texts(driver, "#entity-contributions .signal-id")) > 0,
-                       "the entity view shows no contributions")
+        score = driver.find_element(By.ID, "entity-score").text
+        failures.check(re.fullmatch(r"\d+\.\d{3}", score) is not None,
+                       f"the entity view shows score '{score}'")
         failures.check(alert["alert_id"] in driver.find_element(By.ID, "entity-alerts").text,
                        f"the entity view does not list alert {alert['alert_id']}")
 

@@ -24,6 +24,7 @@ against the service's own API:
 - the browser's console log holds no errors or warnings.
 
 Usage: console_test.py --mozaiek PATH [--chromedriver PATH] [--chromium PATH]
+                       [--screenshot PNG]
 """
 
 import argparse
@@ -225,6 +226,10 @@ def run(args, base: str, driver, failures: Failures) -> None:
         failures.check(alert["alert_id"] in driver.find_element(By.ID, "entity-alerts").text,
                        f"the entity view does not list alert {alert['alert_id']}")
 
+    if args.screenshot:
+        driver.execute_script("window.scrollTo(0, 0);")
+        driver.save_screenshot(args.screenshot)
+
     # A lookup the service refuses: the page shows the service's own words.
     missing_url = check_refusal_shown(base, driver, failures, reason)
 
@@ -347,6 +352,8 @@ def main() -> int:
     ap.add_argument("--chromedriver", default=shutil.which("chromedriver") or "chromedriver")
     ap.add_argument("--chromium", default=None,
                     help="the browser binary (default: what chromedriver finds)")
+    ap.add_argument("--screenshot", default=None,
+                    help="also save a PNG of the console with an alert and its entity open")
     args = ap.parse_args()
 
     # Debian's /usr/bin/chromium is a wrapper script; chromedriver wants the binary.

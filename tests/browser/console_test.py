@@ -168,10 +168,20 @@ def run(args, base: str, driver, failures: Failures) -> None:
     if not failures.check(alert is not None, "no listed alert about an entity with contributions"):
         return
     click_row(driver, alert["alert_id"])
-    expected_ids = [c["signal_id"] for c in alert["contributions"]]
-    dashlib.wait_for(lambda: texts(driver, "#detail-contributions .signal-id") == expected_ids,
-                     UI_DEADLINE_S,
-                     f"the detail of {alert['alert_id']} to list signals {expected_ids}")
+
+    def served_ids() -> list[str]:
+        # A re-raise keeps the alert id and may bring more contributions:
+        # compare with what the API holds now.
+        _, now = api_json(base, "/api/alerts?limit=1000")
+        return next([c["signal_id"] for c in a["contributions"]]
+                    for a in now if a["alert_id"] == alert["alert_id"])
+    try:
+        dashlib.wait_for(lambda: texts(driver, "#detail-contributions .signal-id") == served_ids(),
+                         UI_DEADLINE_S, f"the detail of {alert['alert_id']} to list its signals")
+    except TimeoutError as e:
+        failures.check(False, f"{e}: the page lists "
+                       f"{texts(driver, '#detail-contributions .signal-id')}, the API {served_ids()}")
+        return
     fields = driver.find_element(By.ID, "detail-fields").text
     failures.check(alert["alert_id"] in fields, "the detail does not show the alert id")
     failures.check(alert["subject"]["key"] in fields,

@@ -85,8 +85,11 @@ std::string subject_of(const Alert& a) {
 }
 
 std::string alert_identity(const Alert& a) {
-  std::string out = a.rule + "|" + subject_of(a) + "|" + std::to_string(a.level);
-  for (const auto& c : a.contributions) out += "|" + c.signal_id;
+  std::string out = a.rule + "|" + subject_of(a) + "|" + std::to_string(a.level) + "|" +
+                    std::to_string(a.score);
+  for (const auto& c : a.contributions) {
+    out += "|" + c.signal_id + "=" + std::to_string(c.decayed_weight);
+  }
   return out;
 }
 

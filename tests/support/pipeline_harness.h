@@ -41,8 +41,11 @@ Traffic make_traffic(const Settings& settings, std::size_t signals, std::uint64_
 // The "<type>:<key>" an alert on this planted case carries (persons pseudonymised with key).
 std::string planted_subject(const PlantedCase& c, const std::string& pseudonym_key);
 std::string subject_of(const Alert& a);
-// What makes two alert records the same alert: rule, subject, level and the
-// contributing signals. A re-delivered alert must carry the same alert_id.
+// What makes two alert records the same alert: rule, subject, level, score
+// and the contributing signals with their decayed weights (which fix the
+// event time it was evaluated at). A re-delivered alert must carry the same
+// alert_id. The same signals can raise a rule again in a later episode,
+// after the cooldown, with lower decayed weights: that is another alert.
 std::string alert_identity(const Alert& a);
 
 // Reads alert v1 records from a topic (own consumer group) until told to stop.

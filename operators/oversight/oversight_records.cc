@@ -13,6 +13,8 @@ using wire::put_varint;
 using wire::Reader;
 
 constexpr std::uint8_t kFormat = 1;
+// Persons: version 2 adds departure_unmatched at the end; 1 is still read.
+constexpr std::uint8_t kPersonFormat = 2;
 
 void put_seen(const SeenIds& s, std::string& out) {
   put_varint(s.ids.size(), out);
@@ -81,7 +83,7 @@ bool decode(std::string_view bytes, Melding& m) {
 
 void encode(const Person& p, std::string& out) {
   out.clear();
-  out.push_back(static_cast<char>(kFormat));
+  out.push_back(static_cast<char>(kPersonFormat));
   out.push_back(static_cast<char>(p.status));
   put_time(p.arrived_at, out);
   put_time(p.departed_at, out);
@@ -99,12 +101,16 @@ void encode(const Person& p, std::string& out) {
     put_string(r.registry, out);
   }
   put_seen(p.seen, out);
+  out.push_back(static_cast<char>(p.departure_unmatched));
 }
 
 bool decode(std::string_view bytes, Person& p) {
   Reader in(bytes);
-  std::uint8_t status;
-  if (!start(in) || !in.byte(status) || status > 2) return false;
+  std::uint8_t version, status;
+  if (!in.byte(version) || version < kFormat || version > kPersonFormat || !in.byte(status) ||
+      status > 2) {
+    return false;
+  }
   p.status = static_cast<PersonStatus>(status);
   if (!in.time(p.arrived_at) || !in.time(p.departed_at) || !in.string(p.location) ||
       !in.string(p.age_group) || !in.string(p.region) || !get_flag(in, p.converging) ||
@@ -122,7 +128,10 @@ bool decode(std::string_view bytes, Person& p) {
     }
     r.year = static_cast<int>(year);
   }
-  return get_seen(in, p.seen) && in.remaining() == 0;
+  if (!get_seen(in, p.seen)) return false;
+  p.departure_unmatched = false;
+  if (version >= 2 && !get_flag(in, p.departure_unmatched)) return false;
+  return in.remaining() == 0;
 }
 
 void encode(const LocationState& l, std::string& out) {

@@ -47,6 +47,9 @@ struct Person {
   std::string age_group = "unknown";     // label names, so a config change keeps meaning
   std::string region = "unknown";
   bool converging = false;  // a person convergence alert was raised
+  // The latest departure was counted without an arrival before it; an
+  // arrival processed later (partners report late) is matched to it then.
+  bool departure_unmatched = false;
   EventTime last_at = kMinEventTime;  // latest event time of any of their chain events
   std::vector<Registration> registrations;
   SeenIds seen;

@@ -201,6 +201,15 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
   p.last_at = std::max(p.last_at, e.at);
   switch (e.type) {
     case ChainEventType::person_arrived:
+      // The arrival before a departure already counted without one: the
+      // days between them are known now.
+      if (p.departure_unmatched && e.at <= p.departed_at) {
+        p.departure_unmatched = false;
+        if (metrics != nullptr) {
+          metrics->observe_days_since_arrival(age, days_between(e.at, p.departed_at));
+          metrics->add_arrival_matched_late(age);
+        }
+      }
       if (!known(p.arrived_at) || e.at >= p.arrived_at) {
         p.arrived_at = e.at;
         if (!known(p.departed_at) || e.at >= p.departed_at) {
@@ -216,15 +225,17 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
       }
       break;
     case ChainEventType::person_departed_unknown: {
+      const bool arrival_known = known(p.arrived_at) && p.arrived_at <= e.at;
       if (metrics != nullptr) {
         metrics->add_mob_departure(metrics->location_index(e.location), age,
                                    index_in(config_.nationality_regions, p.region));
-        if (known(p.arrived_at) && p.arrived_at <= e.at) {
+        if (arrival_known) {
           metrics->observe_days_since_arrival(age, days_between(p.arrived_at, e.at));
         } else {
           metrics->add_departure_without_arrival(age);
         }
       }
+      if (e.at >= p.departed_at) p.departure_unmatched = !arrival_known;
       p.status = PersonStatus::missing;
       p.departed_at = std::max(p.departed_at, e.at);
       p.location = e.location;

@@ -6,6 +6,16 @@
 #include "operators/subject_normaliser.h"
 
 namespace mozaiek {
+
+#define MOZAIEK_TEXT_OF(x) #x
+#define MOZAIEK_NAME_OF(x) MOZAIEK_TEXT_OF(x)
+std::string_view json_kernel() {
+  // The kernel the On-Demand code in this file was compiled for (the
+  // library's own builtin_implementation() speaks for the library's flags).
+  return MOZAIEK_NAME_OF(SIMDJSON_BUILTIN_IMPLEMENTATION);
+}
+#undef MOZAIEK_NAME_OF
+#undef MOZAIEK_TEXT_OF
 namespace {
 
 namespace od = simdjson::ondemand;

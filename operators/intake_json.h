@@ -42,6 +42,10 @@ struct IntakeFailure {
 
 Rejection to_rejection(const IntakeFailure& f);
 
+// The simdjson On-Demand kernel intake parses with ("haswell", "fallback",
+// ...), fixed when intake was compiled (see MOZAIEK_NATIVE_JSON).
+std::string_view json_kernel();
+
 // Type and size check of a string field; nullopt when acceptable. `where`
 // names the field; its reason is replaced by bad_type, missing_field or
 // field_too_large.

@@ -1,0 +1,180 @@
+// Erasure end to end through a real Apache Kafka broker: signals make the
+// boy alert and link him to a car; an erasure request over HTTP (by his raw
+// id, pseudonymised on the way in) is answered 202 and audited; the entity
+// view of the boy is then empty, the car no longer holds him, and a second
+// instance that rebuilds the state from the changelog does not bring him
+// back.
+#include <httplib.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "connectors/kafka_source.h"
+#include "connectors/service.h"
+#include "operators/pseudonymiser.h"
+#include "tests/support/pipeline_harness.h"
+#include "tests/support/real_kafka.h"
+#include "tests/support/wait.h"
+
+namespace mozaiek::test {
+namespace {
+
+OutRecord signal(const std::string& source, const std::string& id, const std::string& indicator,
+                 const std::string& day, const std::string& subjects) {
+  OutRecord r;
+  r.topic = "signals." + source;
+  r.key = id;
+  r.value = R"({"schema":"mozaiek.signal/v1","signal_id":")" + id + R"(","source":")" + source +
+            R"(","observed_at":"2025-03-)" + day + R"(T10:00:00Z","reported_at":"2025-03-)" + day +
+            R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
+  return r;
+}
+
+// Status and body of GET /api/entities/<type>/<key>; status 0 without an answer.
+std::pair<int, std::string> view(const std::string& address, const std::string& type,
+                                 const std::string& key) {
+  httplib::Client http("http://" + address);
+  auto res = http.Get("/api/entities/" + type + "/" + key + "?reason=check-erasure",
+                      httplib::Headers{{"X-Mozaiek-User", "dpo-1"}});
+  if (!res) return {0, ""};
+  return {res->status, res->body};
+}
+
+class ErasureRealBrokerTest : public RealKafkaTest {};
+
+TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARestore) {
+  Settings settings = shipped_settings();
+  settings.brokers = kafka().bootstrap();
+  settings.partitions = 4;
+  const std::string ns = kafka().unique_name("erase");
+  use_namespace(settings, ns);
+  settings.http_listen = "127.0.0.1:0";
+  const auto root = std::filesystem::temp_directory_path() / ("mozaiek-" + ns);
+  std::filesystem::remove_all(root);
+
+  Pseudonymiser pseudonymiser(kDemoPseudonymKey);
+  std::string boy;
+  pseudonymiser.pseudonymise("v-number", normalise_person_id("2213456789"), boy);
+  const std::string car = "FR-AB123CD";
+  const std::string boy_subject =
+      R"({"type":"person","id":"2213456789","id_scheme":"v-number","age_group":"minor"})";
+  const std::string car_subject = R"({"type":"vehicle","plate":"AB-123-CD","country":"FR"})";
+  const std::vector<OutRecord> records = {
+      signal("coa", "coa-1", "behaviour_change", "01", boy_subject),
+      signal("coa", "coa-2", "many_foreign_calls", "03", boy_subject),
+      signal("coa", "coa-gate", "visitor_vehicle", "06", car_subject + "," + boy_subject),
+      signal("police", "bvh-1", "transports_persons_with_documents", "07", car_subject),
+      signal("kmar", "kmar-1", "foreign_plate_recurring", "07", car_subject),
+  };
+
+  KafkaSettings k;
+  k.brokers = kafka().bootstrap();
+  {
+    settings.state_dir = (root / "a").string();
+    Service a(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+    Status s = a.start();
+    ASSERT_TRUE(s.is_ok()) << s.message();
+    produce_all(k, records, settings.topics.signals_prefix);
+    AlertCollector collector(k, settings.topics.alerts, ns + ".test-alerts");
+    ASSERT_TRUE(collector.collect_until(
+        [&](const std::vector<Alert>& alerts) {
+          return std::any_of(alerts.begin(), alerts.end(), [&](const Alert& x) {
+            return x.subject_type == SubjectType::person && x.subject_key == boy;
+          });
+        },
+        std::chrono::seconds(90)));
+    const std::string address = a.http_address();
+    ASSERT_TRUE(wait_until([&] { return view(address, "vehicle", car).second.find(boy) !=
+                                        std::string::npos; },
+                           seconds(60)))
+        << "the car never showed its link to the boy";
+    ASSERT_EQ(view(address, "person", boy).first, 200);
+
+    httplib::Client http("http://" + address);
+    auto refused = http.Post("/api/erasure", httplib::Headers{{"X-Mozaiek-User", "dpo-1"}},
+                             R"({"type":"person","id":"2213456789","reason":"AVG-2026-17"})",
+                             "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400);
+    EXPECT_NE(refused->body.find("\"field\":\"id_scheme\""), std::string::npos) << refused->body;
+    auto anonymous = http.Post("/api/erasure",
+                               R"({"type":"person","key":")" + boy + R"(","reason":"x"})",
+                               "application/json");
+    ASSERT_TRUE(anonymous);
+    EXPECT_EQ(anonymous->status, 400);
+
+    auto accepted = http.Post("/api/erasure", httplib::Headers{{"X-Mozaiek-User", "dpo-1"}},
+                              R"({"type":"person","id":"2213456789","id_scheme":"v-number",)"
+                              R"("reason":"AVG-2026-17"})",
+                              "application/json");
+    ASSERT_TRUE(accepted);
+    ASSERT_EQ(accepted->status, 202) << accepted->body;
+    EXPECT_NE(accepted->body.find("\"key\":\"" + boy + "\""), std::string::npos) << accepted->body;
+
+    ASSERT_TRUE(wait_until([&] { return view(address, "person", boy).first == 404; }, seconds(60)))
+        << view(address, "person", boy).second;
+    ASSERT_TRUE(wait_until([&] { return view(address, "vehicle", car).second.find(boy) ==
+                                        std::string::npos; },
+                           seconds(60)))
+        << view(address, "vehicle", car).second;
+    auto [car_status, car_view] = view(address, "vehicle", car);
+    EXPECT_EQ(car_status, 200);
+    EXPECT_NE(car_view.find("bvh-1"), std::string::npos) << "the car's own signals stay";
+    ASSERT_TRUE(wait_until(
+        [&] {
+          auto m = http.Get("/metrics");
+          return m && metric_sum(m->body, "mozaiek_erasures_total",
+                                 {"subject_type=\"person\""}) == 1.0;
+        },
+        seconds(30)));
+    a.stop();
+  }
+
+  // A second instance, empty state directory: everything comes from the
+  // changelog, the boy's tombstones included.
+  settings.state_dir = (root / "b").string();
+  Service b(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Status s = b.start();
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  const std::string address = b.http_address();
+  ASSERT_TRUE(wait_until([&] { return view(address, "vehicle", car).first == 200; }, seconds(90)))
+      << "the car's state was not restored";
+  auto [car_status, car_view] = view(address, "vehicle", car);
+  EXPECT_EQ(car_view.find(boy), std::string::npos) << car_view;
+  EXPECT_NE(car_view.find("bvh-1"), std::string::npos) << car_view;
+  EXPECT_EQ(view(address, "person", boy).first, 404);
+  b.stop();
+
+  // The request is audited: who, which person (by pseudonym only), why.
+  Status cs = Status::ok();
+  auto audit = KafkaSource::create(k, ns + ".test-audit", {settings.topics.audit}, cs);
+  ASSERT_TRUE(audit) << cs.message();
+  RecordBatch batch;
+  std::vector<std::string> erasures;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        EXPECT_TRUE(audit->poll(batch, 100, Millis{200}).is_ok());
+        for (const auto& r : batch.records) {
+          const std::string value(r.value);
+          EXPECT_EQ(value.find("2213456789"), std::string::npos) << value;
+          if (value.find("\"action\":\"erasure\"") != std::string::npos) {
+            EXPECT_EQ(r.key, "dpo-1");
+            erasures.push_back(value);
+          }
+        }
+        return !erasures.empty();
+      },
+      seconds(30)));
+  ASSERT_EQ(erasures.size(), 1u);  // refused requests erase nothing and are not audited
+  EXPECT_NE(erasures[0].find("\"schema\":\"mozaiek.audit/v1\""), std::string::npos) << erasures[0];
+  EXPECT_NE(erasures[0].find("\"user\":\"dpo-1\""), std::string::npos) << erasures[0];
+  EXPECT_NE(erasures[0].find("\"type\":\"person\",\"key\":\"" + boy + "\""), std::string::npos)
+      << erasures[0];
+  EXPECT_NE(erasures[0].find("\"reason\":\"AVG-2026-17\""), std::string::npos) << erasures[0];
+  std::filesystem::remove_all(root);
+}
+
+}  // namespace
+}  // namespace mozaiek::test

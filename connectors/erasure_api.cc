@@ -41,10 +41,10 @@ Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
   return sink.flush(flush_timeout);
 }
 
-ErasureApi::ErasureApi(std::unique_ptr<RecordSink> sink, ErasureTopics topics,
+ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
                        const Pseudonymiser& pseudonymiser, const Clock& clock)
-    : sink_(std::move(sink)), topics_(std::move(topics)), pseudonymiser_(pseudonymiser),
-      clock_(clock) {}
+    : make_sink_(std::move(make_sink)), topics_(std::move(topics)),
+      pseudonymiser_(pseudonymiser), clock_(clock) {}
 
 HttpResponse ErasureApi::handle(const HttpRequest& req) {
   const std::string user = req.header(kUserHeader);
@@ -59,7 +59,11 @@ HttpResponse ErasureApi::handle(const HttpRequest& req) {
   Status written = Status::ok();
   {
     std::lock_guard lock(mu_);
-    written = write_erasure_request(*sink_, topics_, request, clock_.now(), seconds(10));
+    if (!sink_) sink_ = make_sink_(written);
+    if (sink_) {
+      written = write_erasure_request(*sink_, topics_, request, clock_.now(), seconds(10));
+      if (!written) sink_.reset();  // the next request gets a fresh producer
+    }
   }
   if (!written) {
     spdlog::error("erasure request of a {} not written: {}", to_string(request.type),

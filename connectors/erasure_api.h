@@ -8,6 +8,7 @@
 // applies it (ConvergenceStage::process_erasure).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -39,17 +40,21 @@ void write_erasure_audit_json(const ErasureRequest& request, ProcTime at, std::s
 // the request through its own producer, answers 202 with the entity's
 // subject type and key (a person's pseudonym) once written, 400 naming the
 // bad field, 503 when it could not be written. handle() may be called from
-// several HTTP threads; writes are serialised.
+// several HTTP threads; writes are serialised. The producer is made on
+// first use and made anew after a failed write (a Kafka producer's delivery
+// failure is sticky), so one outage does not refuse every later request.
 class ErasureApi {
  public:
-  // Borrows the pseudonymiser and clock; owns the sink.
-  ErasureApi(std::unique_ptr<RecordSink> sink, ErasureTopics topics,
-             const Pseudonymiser& pseudonymiser, const Clock& clock);
+  using SinkFactory = std::function<std::unique_ptr<RecordSink>(Status& status)>;
+  // Borrows the pseudonymiser and clock.
+  ErasureApi(SinkFactory make_sink, ErasureTopics topics, const Pseudonymiser& pseudonymiser,
+             const Clock& clock);
   HttpResponse handle(const HttpRequest& request);
 
  private:
   std::mutex mu_;
-  std::unique_ptr<RecordSink> sink_;
+  SinkFactory make_sink_;
+  std::unique_ptr<RecordSink> sink_;  // null until first use and after a failure
   const ErasureTopics topics_;
   const Pseudonymiser& pseudonymiser_;
   const Clock& clock_;

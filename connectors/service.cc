@@ -334,11 +334,12 @@ Status Service::start() {
     });
     // Erasure requests get their own producer: HTTP threads never share the
     // task loops' sinks.
-    auto erasure_sink = KafkaSink::create(m.kafka, s);
-    if (!erasure_sink) return Status::error("erasure producer: " + s.message());
     m.erasures = std::make_unique<ErasureApi>(
-        std::move(erasure_sink), ErasureTopics{m.settings.topics.subjects, m.settings.topics.audit},
-        *m.pseudonymiser, m.clock);
+        [&m](Status& status) -> std::unique_ptr<RecordSink> {
+          return KafkaSink::create(m.kafka, status);
+        },
+        ErasureTopics{m.settings.topics.subjects, m.settings.topics.audit}, *m.pseudonymiser,
+        m.clock);
     m.http->route("POST", "/api/erasure", [&m](const HttpRequest& req) {
       return m.erasures->handle(req);
     });

@@ -9,15 +9,14 @@
 #include "connectors/settings.h"
 #include "operators/pseudonymiser.h"
 #include "tests/support/command.h"
+#include "tests/support/pipeline_harness.h"
 
 namespace mozaiek {
 namespace {
 
 std::string signal(const std::string& id, const std::string& source, const std::string& indicator,
                    const std::string& day, const std::string& subjects) {
-  return R"({"schema":"mozaiek.signal/v1","signal_id":")" + id + R"(","source":")" + source +
-         R"(","observed_at":"2025-03-)" + day + R"(T10:00:00Z","reported_at":"2025-03-)" + day +
-         R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
+  return test::signal_json(source, id, indicator, "2025-03-" + day, subjects);
 }
 
 // The line of `text` that contains `needle` (an entity view), or "".

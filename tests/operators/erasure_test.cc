@@ -276,9 +276,7 @@ class Partitions final : public IntakeOutput, public AlertOutput {
 
 std::string signal(const std::string& id, const std::string& source, const std::string& indicator,
                    const std::string& day, const std::string& subjects) {
-  return R"({"schema":"mozaiek.signal/v1","signal_id":")" + id + R"(","source":")" + source +
-         R"(","observed_at":"2026-03-)" + day + R"(T10:00:00Z","reported_at":"2026-03-)" + day +
-         R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
+  return test::signal_json(source, id, indicator, "2026-03-" + day, subjects);
 }
 
 std::string chain(const std::string& id, const std::string& type, const std::string& day,

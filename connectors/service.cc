@@ -280,10 +280,7 @@ Status Service::start() {
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
 
-  m.kafka.brokers = m.settings.brokers;
-  m.kafka.partitions = m.settings.partitions;
-  m.kafka.replication_factor = m.settings.replication_factor;
-  m.kafka.properties = m.settings.kafka_properties;
+  m.kafka = m.settings.kafka_settings();
   const std::string changelog_topic = m.settings.changelog_topic();
   std::vector<std::string> topics;
   for (const auto& src : m.settings.operators.sources) {

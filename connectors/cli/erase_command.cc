@@ -97,13 +97,8 @@ int erase(const EraseOptions& o) {
                  "`mozaiek run`; use its POST /api/erasure, or --brokers HOST:PORT\n");
     return 2;
   }
-  KafkaSettings kafka;
-  kafka.brokers = settings.brokers;
-  kafka.partitions = settings.partitions;
-  kafka.replication_factor = settings.replication_factor;
-  kafka.properties = settings.kafka_properties;
   Status status = Status::ok();
-  auto sink = KafkaSink::create(kafka, status);
+  auto sink = KafkaSink::create(settings.kafka_settings(), status);
   if (!sink) {
     std::fprintf(stderr, "error: Kafka producer: %s\n", status.message().c_str());
     return 1;

@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
+#include <iostream>
 
 #include "connectors/cli/commands.h"
 #include "connectors/erasure_api.h"
@@ -75,16 +77,25 @@ int erase(const EraseOptions& o) {
   }
   Pseudonymiser pseudonymiser(secret);
 
+  // "--id -": the raw id from the first line of stdin, so it stays out of
+  // the process list and the shell history.
+  std::string id = o.id;
+  if (id == "-") {
+    std::getline(std::cin, id);
+    if (!id.empty() && id.back() == '\r') id.pop_back();
+  }
   auto given = [](const std::string& v) -> std::optional<std::string_view> {
     if (v.empty()) return std::nullopt;
     return std::string_view(v);
   };
   const char* login = std::getenv("USER");
   const std::string user = !o.user.empty() ? o.user : (login != nullptr ? login : "");
-  ErasureFields fields{given(o.type), given(o.id),      given(o.id_scheme), given(o.key),
+  ErasureFields fields{given(o.type), given(id),        given(o.id_scheme), given(o.key),
                        given(o.plate), given(o.country), given(o.reason),   given(user)};
   ErasureRequest request;
-  if (auto bad = make_erasure_request(fields, pseudonymiser, request)) {
+  auto problem = make_erasure_request(fields, pseudonymiser, request);
+  std::fill(id.begin(), id.end(), '\0');
+  if (auto bad = problem) {
     std::fprintf(stderr, "error: %s %s%s\n", option_of(bad->field).c_str(), bad->message.c_str(),
                  bad->field == "user" ? " (no --user and no USER in the environment)" : "");
     return 2;
@@ -132,7 +143,9 @@ void add_erase_command(CLI::App& app, Runner& run) {
       "(pseudonym); a vehicle by --plate [--country]; a location by --id.");
   cmd->add_option("--config", opts->config, "Config file")->capture_default_str();
   cmd->add_option("--type", opts->type, "person, vehicle or location")->required();
-  cmd->add_option("--id", opts->id, "Person: raw identifier; location: location id");
+  cmd->add_option("--id", opts->id,
+                  "Person: raw identifier ('-' reads it from stdin, keeping it out of the "
+                  "process list and shell history); location: location id");
   cmd->add_option("--id-scheme", opts->id_scheme, "Person: identifier scheme (bsn, v-number, ...)");
   cmd->add_option("--key", opts->key, "Person: pseudonym (64 hex digits) instead of --id");
   cmd->add_option("--plate", opts->plate, "Vehicle: number plate");

@@ -106,7 +106,12 @@ std::optional<ErasureFieldError> parse_erasure_json(std::string_view body, std::
   if (body.size() > kMaxBodyBytes) return bad("body", "is larger than 16 KiB");
   simdjson::dom::parser parser;
   simdjson::dom::element root;
-  const simdjson::padded_string padded(body);
+  simdjson::padded_string padded(body);
+  // The copy may hold a raw person id: wiped on every way out.
+  struct Wipe {
+    simdjson::padded_string& s;
+    ~Wipe() { std::fill(s.data(), s.data() + s.size(), '\0'); }
+  } wipe{padded};
   if (parser.parse(padded).get(root)) return bad("body", "is not valid JSON");
   simdjson::dom::object object;
   if (root.get_object().get(object)) return bad("body", "must be a JSON object");

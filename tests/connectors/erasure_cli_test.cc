@@ -75,9 +75,10 @@ TEST_F(EraseCommandTest, ErasesAPersonFromAReplayStateDirectoryAndPrintsTheAudit
   ASSERT_NE(line_with(before, "\"type\":\"person\"").find("coa-1"), std::string::npos) << before;
   ASSERT_NE(line_with(before, "\"type\":\"vehicle\"").find(boy_), std::string::npos) << before;
 
+  // The raw id through stdin, not on the command line.
   const auto erased = test::run_command(
-      bin_ + " erase --demo-key --state-dir " + path("state") +
-      " --type person --id 2213-456-789 --id-scheme V-NUMBER --reason AVG-2026-17 --user dpo-1"
+      "echo 2213-456-789 | " + bin_ + " erase --demo-key --state-dir " + path("state") +
+      " --type person --id - --id-scheme V-NUMBER --reason AVG-2026-17 --user dpo-1"
       " 2>" + path("erase.err"));
   ASSERT_EQ(erased.exit_code, 0) << erased.output;
   EXPECT_NE(erased.output.find("\"action\":\"erasure\""), std::string::npos) << erased.output;

@@ -2,13 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operators/erasure/erasure_request.h"
+#include "operators/pseudonymiser.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
 
-constexpr std::size_t kMaxUser = 128;
-constexpr std::size_t kMaxReason = 512;
+constexpr std::size_t kMaxUser = kMaxAuditUserChars;
+constexpr std::size_t kMaxReason = kMaxAuditReasonChars;
 constexpr std::size_t kMaxKey = 256;
 
 HttpResponse error(int status, std::string_view message) {
@@ -17,14 +19,6 @@ HttpResponse error(int status, std::string_view message) {
   JsonWriter w(r.body);
   w.begin_object().key("error").string(message).end_object();
   return r;
-}
-
-bool is_pseudonym(std::string_view key) {
-  if (key.size() != 64) return false;
-  for (char c : key) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -53,20 +47,26 @@ std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityL
   return std::nullopt;
 }
 
-void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out) {
+void write_audit_json(const AuditEntry& entry, std::string& out) {
   JsonWriter w(out);
   w.begin_object();
   w.key("schema").string(kAuditSchema);
-  w.key("user").string(lookup.user);
-  w.key("action").string("entity_view");
+  w.key("user").string(entry.user);
+  w.key("action").string(entry.action);
   w.key("entity").begin_object();
-  w.key("type").string(to_string(lookup.type));
-  w.key("key").string(lookup.key);
+  w.key("type").string(to_string(entry.type));
+  w.key("key").string(entry.key);
   w.end_object();
-  w.key("at").timestamp(to_ms(at));
-  w.key("reason").string(lookup.reason);
-  w.key("found").boolean(found);
+  w.key("at").timestamp(to_ms(entry.at));
+  w.key("reason").string(entry.reason);
+  if (entry.found) w.key("found").boolean(*entry.found);
   w.end_object();
+}
+
+void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out) {
+  write_audit_json(AuditEntry{lookup.user, "entity_view", lookup.type, lookup.key, at,
+                              lookup.reason, found},
+                   out);
 }
 
 HttpResponse EntityRequests::ask(EntityLookup lookup, std::chrono::milliseconds timeout) {

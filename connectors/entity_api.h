@@ -37,7 +37,20 @@ struct EntityLookup {
 // identifier is refused before it can reach the audit topic.
 std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup);
 
-// The audit record (schema mozaiek.audit/v1): who, which entity, when, why.
+// One mozaiek.audit/v1 record: who did what to which entity, when, why;
+// `found` only for lookups.
+struct AuditEntry {
+  std::string_view user;
+  std::string_view action;  // "entity_view", "erasure"
+  SubjectType type = SubjectType::person;
+  std::string_view key;  // persons by pseudonym only
+  ProcTime at{};
+  std::string_view reason;
+  std::optional<bool> found;
+};
+void write_audit_json(const AuditEntry& entry, std::string& out);
+
+// The audit record of an entity lookup.
 void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out);
 
 class EntityRequests {

@@ -174,7 +174,6 @@ class SubjectsReader {
                     IntakeFailure& malformed);
   std::optional<IntakeFailure> normalise_subject(const std::array<JsonSlot, 9>& slots, int index,
                                                  SubjectRef& ref);
-  bool normalise_scheme(std::string_view scheme);
   std::uint8_t age_group_index(std::string_view text) const;
 
   const OperatorConfig& config_;

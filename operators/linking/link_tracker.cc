@@ -661,10 +661,26 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
   if (!cfg.enabled || n.to_key.empty()) return;
   Cache& c = *state.cache_;
   ++c.counters.notices_received;
+  if (n.erased) {
+    // Only an entity this partition ever gave links can hold one; an
+    // erasure notice for a reception location (sent for its departures)
+    // finds none, and no empty entry is cached for it.
+    c.make_key(n.to_type, n.to_key);
+    if (!c.may_be_linked()) return;
+  }
   EntityLinks& e = c.load(n.to_type, n.to_key);
   Link* link = find_link(e, n.from_type, n.from_key);
   if (link == nullptr) {
-    ++c.counters.notices_unmatched;  // expired or bounded out at this end
+    if (!n.erased) ++c.counters.notices_unmatched;  // expired or bounded out at this end
+    return;
+  }
+  if (n.erased) {
+    if (counted_here(cfg, n.to_type, n.to_key, n.from_type, n.from_key)) {
+      ++c.counters.expired[linking::link_type_index(n.to_type, n.from_type)];
+    }
+    e.links.erase(e.links.begin() + (link - e.links.data()));
+    c.make_key(n.to_type, n.to_key);
+    c.mark_dirty(e);
     return;
   }
   const std::string key = n.to_key;
@@ -779,12 +795,35 @@ Status LinkTracker::flush(State& state) const {
   return s;
 }
 
-void LinkTracker::erase(State& state, SubjectType type, std::string_view key) const {
+std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view key,
+                               std::vector<EntityNotice>& notices) const {
   Cache& c = *state.cache_;
+  const LinkingConfig& cfg = config_.linking;
+  // Loaded whatever the known keys say: a location's organisations seen
+  // since the last flush are cached but not yet known.
   EntityLinks& e = c.load(type, key);
+  const std::size_t removed = e.links.size();
+  for (const Link& l : e.links) {
+    if (counted_here(cfg, type, key, l.type, l.key)) {
+      ++c.counters.expired[linking::link_type_index(type, l.type)];
+    }
+    if (l.type == SubjectType::location && cfg.is_reception(l.key)) continue;  // holds none
+    EntityNotice& n = notices.emplace_back();
+    n.from_type = type;
+    n.from_key.assign(key);
+    n.to_type = l.type;
+    n.to_key = l.key;
+    n.erased = true;
+    ++c.counters.notices_sent;
+  }
+  // Cleared in place: it stays cached as empty, and write_dirty() turns an
+  // empty entity into a tombstone.
+  const bool was_dirty = e.dirty;
   e = EntityLinks{};
+  e.dirty = was_dirty;
   c.make_key(type, key);
   c.mark_dirty(e);
+  return removed;
 }
 
 std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, SubjectType type,

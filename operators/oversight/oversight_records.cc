@@ -161,4 +161,36 @@ bool decode(std::string_view bytes, LocationState& l) {
   return in.remaining() == 0;
 }
 
+void encode(const ErasedCounts& counts, std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(kFormat));
+  put_varint(counts.size(), out);
+  for (const auto& [key, n] : counts) {
+    put_varint(std::get<0>(key), out);
+    wire::put_signed(std::get<1>(key), out);
+    put_string(std::get<2>(key), out);
+    put_string(std::get<3>(key), out);
+    wire::put_signed(n, out);
+  }
+}
+
+bool decode(std::string_view bytes, ErasedCounts& counts) {
+  Reader in(bytes);
+  std::uint8_t format;
+  std::uint64_t size;
+  if (!in.byte(format) || format != kFormat || !get_count(in, size)) return false;
+  counts.clear();
+  for (std::uint64_t i = 0; i < size; ++i) {
+    std::uint64_t rule;
+    std::int64_t year, n;
+    std::string dimension, value;
+    if (!in.varint(rule) || !in.signed_varint(year) || !in.string(dimension) ||
+        !in.string(value) || !in.signed_varint(n)) {
+      return false;
+    }
+    counts[{static_cast<std::size_t>(rule), static_cast<int>(year), dimension, value}] = n;
+  }
+  return in.remaining() == 0;
+}
+
 }  // namespace mozaiek::oversight

@@ -136,6 +136,24 @@ std::size_t count_records(const KafkaSettings& kafka, const std::string& topic,
   return n;
 }
 
+std::string signal_json(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects) {
+  return R"({"schema":"mozaiek.signal/v1","signal_id":")" + signal_id + R"(","source":")" +
+         source + R"(","observed_at":")" + date + R"(T10:00:00Z","reported_at":")" + date +
+         R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
+}
+
+OutRecord signal_record(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects) {
+  OutRecord r;
+  r.topic = "signals." + source;
+  r.key = signal_id;
+  r.value = signal_json(source, signal_id, indicator, date, subjects);
+  return r;
+}
+
 void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& records,
                  const std::string& signals_prefix) {
   Status s = Status::ok();

@@ -80,6 +80,30 @@ class CollectingSink final : public RecordSink {
   std::vector<std::string> values;
 };
 
+// A signal v1 document from `source` observed at <date>T10:00:00Z and
+// reported the same day at 18:00; `subjects` is the inside of the array.
+std::string signal_json(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects);
+// The same as a record for topic "signals.<source>", keyed by the signal id.
+OutRecord signal_record(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects);
+
+// A sink that keeps every produced record (topic, key, value), in order;
+// with `fail` set, produce() fails as with the broker down.
+class RecordingSink final : public RecordSink {
+ public:
+  Status produce(std::string_view topic, std::string_view key, std::string_view value) override {
+    if (fail) return Status::error("broker down");
+    records.push_back({std::string(topic), std::string(key), std::string(value)});
+    return Status::ok();
+  }
+  Status flush(Millis) override { return Status::ok(); }
+  std::vector<OutRecord> records;
+  bool fail = false;
+};
+
 // Produces records, renaming "signals." topics to prefix + source.
 void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& records,
                  const std::string& signals_prefix);

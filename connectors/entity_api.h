@@ -25,6 +25,13 @@ namespace mozaiek {
 inline constexpr std::string_view kAuditSchema = "mozaiek.audit/v1";
 inline constexpr std::string_view kUserHeader = "X-Mozaiek-User";
 
+// Who is asking: the X-Mozaiek-User header, 1 to 128 characters. Every
+// request that reads or changes what analysts see must name its user.
+inline constexpr std::size_t kMaxUserHeader = 128;
+inline bool is_valid_user(std::string_view user) {
+  return !user.empty() && user.size() <= kMaxUserHeader;
+}
+
 struct EntityLookup {
   SubjectType type = SubjectType::person;
   std::string key;

@@ -82,11 +82,10 @@ std::unique_ptr<AlertTopicsReader> AlertTopicsReader::start(const KafkaSettings&
       rd_kafka_topic_partition_list_new(alert_partitions + action_partitions));
   for (int p = 0; p < alert_partitions; ++p) {
     std::int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-        rk, impl->topics.alerts.c_str(), p, &low, &high, kQueryTimeoutMs);
-    if (err) {
+    const auto deadline = std::chrono::steady_clock::now() + kSetupTimeout;
+    if (Status s = kafka::query_watermarks(rk, impl->topics.alerts, p, deadline, low, high); !s) {
       status = Status::error("topic " + impl->topics.alerts + " [" + std::to_string(p) +
-                             "]: reading its end offset: " + kafka::describe(err));
+                             "]: " + s.message());
       return nullptr;
     }
     const auto tail = static_cast<std::int64_t>(alerts_tail);

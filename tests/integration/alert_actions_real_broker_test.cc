@@ -1,8 +1,8 @@
 // Alert actions through a real Apache Kafka broker: the service raises an
 // alert, an analyst acknowledges it over HTTP, the action record is on the
-// alert-actions topic (key: the alert id), /api/alerts shows the status, and
-// after a graceful restart the restarted service shows it again, read back
-// from the topics.
+// alert-actions topic (key: the alert id), /api/alerts shows the status,
+// another instance's reader of the topics shows it too, and after a graceful
+// restart the restarted service shows it again, read back from the topics.
 #include <httplib.h>
 
 #include <gmock/gmock.h>
@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "connectors/alert_action.h"
+#include "connectors/alert_topics_reader.h"
 #include "connectors/kafka_source.h"
 #include "connectors/service.h"
 #include "tests/support/pipeline_harness.h"
@@ -136,6 +137,22 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   EXPECT_EQ(metric_sum(metrics.Get("/metrics")->body, "mozaiek_alert_actions_total",
                        {"action=\"ack\""}),
             1.0);
+
+  // Another instance's feed, filled by its own reader of the two topics,
+  // shows the same.
+  AlertFeed elsewhere(1000);
+  auto reader = AlertTopicsReader::start(
+      k, {settings.topics.alerts, settings.topics.alert_actions}, elsewhere, elsewhere.capacity(),
+      [](Status fatal) { ADD_FAILURE() << fatal.message(); }, cs);
+  ASSERT_TRUE(reader) << cs.message();
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const auto held = elsewhere.recent(1);
+        return !held.empty() && held[0].find(acknowledged) != std::string::npos;
+      },
+      seconds(60)));
+  EXPECT_THAT(elsewhere.recent(1)[0], HasSubstr(alert_id));
+  reader->stop();
 
   // Graceful restart on the same state: the restarted service's feed starts
   // empty and is filled from the alerts and alert-actions topics, so the

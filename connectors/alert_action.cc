@@ -98,6 +98,7 @@ bool read_action_json(std::string_view json, AlertAction& out, std::string& erro
 }
 
 std::optional<BodyError> parse_action_body(std::string_view body, ActionBody& out) {
+  if (body.size() > kMaxActionBody) return BodyError{"body", "at most 8192 bytes"};
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::element doc;

@@ -20,6 +20,8 @@ class JsonWriter;
 inline constexpr std::string_view kAlertActionSchema = "mozaiek.alert-action/v1";
 // Longest reason accepted, in bytes of UTF-8.
 inline constexpr std::size_t kMaxActionReason = 500;
+// Longest POST body read at all (room for a reason written as \u escapes).
+inline constexpr std::size_t kMaxActionBody = 8192;
 
 enum class ActionKind { ack, dismiss, escalate };
 inline constexpr std::size_t kActionKindCount = 3;

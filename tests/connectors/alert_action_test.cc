@@ -46,6 +46,7 @@ TEST(AlertActionTest, EachRefusedBodyNamesItsField) {
   EXPECT_EQ(field_of("not json"), "body");
   EXPECT_EQ(field_of(R"(["ack"])"), "body");
   EXPECT_EQ(field_of("{\"action\":\"ack\",\"reason\":\"\xff\"}"), "body");  // not UTF-8
+  EXPECT_EQ(field_of(R"({"action":"ack","reason":")" + std::string(9000, ' ') + "\"}"), "body");
   EXPECT_EQ(field_of("{}"), "action");
   EXPECT_EQ(field_of(R"({"reason":"x"})"), "action");
   EXPECT_EQ(field_of(R"({"action":"close"})"), "action");

@@ -26,6 +26,7 @@ bool AlertFeed::publish(std::string alert_json) {
     std::string_view id;
     if (parser.parse(padded).get(doc) || doc["alert_id"].get(id) || id.empty()) return false;
     h.alert_id.assign(id);
+    if (doc["level"].get(h.level) != simdjson::SUCCESS) h.level = 0;
   }
   // Split around the top-level status. A string value cannot hold the key
   // pattern (its quotes would be escaped), and no nested member is called
@@ -50,7 +51,10 @@ bool AlertFeed::publish(std::string alert_json) {
     std::lock_guard lock(mu_);
     if (auto it = by_id_.find(h.alert_id); it != by_id_.end()) {
       Held& old = *it->second;
-      if (old.head == h.head && old.tail == h.tail && old.raised_status == h.raised_status) {
+      // The copy read back from the alerts topic, or an older level of an
+      // alert escalated since (this instance published both before reading).
+      if (h.level < old.level ||
+          (old.head == h.head && old.tail == h.tail && old.raised_status == h.raised_status)) {
         return false;
       }
       h.actions = std::move(old.actions);

@@ -52,8 +52,9 @@ class AlertFeed {
 
   // Keeps the alert (an alert v1 object with an alert_id), dropping the
   // oldest beyond capacity, applies actions held for it and wakes streams.
-  // Returns false, changing nothing, when the same alert is held already
-  // (the copy read back from the alerts topic) or it has no alert_id.
+  // Returns false, changing nothing, when the same alert or a higher level
+  // of it is held already (the copy read back from the alerts topic) or it
+  // has no alert_id.
   bool publish(std::string alert_json);
 
   // Applies an action to its alert, or keeps it until the alert arrives.
@@ -90,6 +91,7 @@ class AlertFeed {
     std::string head;           // up to the "status" member
     std::string tail;           // after the status value, without the closing brace
     std::string raised_status;  // as raised: new or escalated
+    std::int64_t level = 0;     // 0 as first raised, then each escalation
     std::vector<AlertAction> actions;  // by time, oldest first
   };
   struct Pending {

@@ -130,6 +130,8 @@ TEST(AlertFeedTest, AReRaisedAlertReplacesTheHeldOneAndKeepsItsActions) {
   EXPECT_EQ(feed.last_sequence(), seq);
   // An escalation under the same id: newest again, still acknowledged.
   ASSERT_TRUE(feed.publish(alert("a1", "escalated", 1)));
+  // Level 0 read back from the topic after the escalation changes nothing.
+  EXPECT_FALSE(feed.publish(alert("a1", "new", 0)));
   const auto recent = feed.recent(10);
   ASSERT_EQ(recent.size(), 2u);
   EXPECT_NE(recent[0].find(R"("alert_id":"a1")"), std::string::npos);

@@ -17,6 +17,7 @@
 
 #include "connectors/http_server.h"
 #include "operators/model.h"
+#include "operators/erasure/erasure_request.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "stream/io.h"
 
@@ -24,6 +25,13 @@ namespace mozaiek {
 
 inline constexpr std::string_view kAuditSchema = "mozaiek.audit/v1";
 inline constexpr std::string_view kUserHeader = "X-Mozaiek-User";
+
+// Who is asking: the X-Mozaiek-User header, 1 to 128 characters. Every
+// request that reads or changes what analysts see must name its user.
+inline constexpr std::size_t kMaxUserHeader = kMaxAuditUserChars;
+inline bool is_valid_user(std::string_view user) {
+  return !user.empty() && user.size() <= kMaxUserHeader;
+}
 
 struct EntityLookup {
   SubjectType type = SubjectType::person;

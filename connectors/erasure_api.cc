@@ -48,7 +48,7 @@ ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
 
 HttpResponse ErasureApi::handle(const HttpRequest& req) {
   const std::string user = req.header(kUserHeader);
-  if (user.empty() || user.size() > kMaxAuditUserChars) {
+  if (!is_valid_user(user)) {
     return answer(400, kUserHeader,
                   "header X-Mozaiek-User (1 to 128 characters) is required: erasures are audited");
   }

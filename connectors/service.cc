@@ -7,7 +7,9 @@
 #include <mutex>
 #include <optional>
 
+#include "connectors/alert_actions_api.h"
 #include "connectors/alert_feed.h"
+#include "connectors/alert_topics_reader.h"
 #include "connectors/embedded_cluster.h"
 #include "connectors/entity_api.h"
 #include "connectors/erasure_api.h"
@@ -234,6 +236,11 @@ struct Service::Impl {
   std::unique_ptr<PipelineMetrics> metrics;
   std::unique_ptr<OversightMetrics> oversight;
   AlertFeed feed{1000};
+  // With HTTP only: the alerts and actions every instance shows, and the
+  // actions API (its producer writes the alert-actions topic).
+  std::unique_ptr<AlertTopicsReader> alert_reader;
+  std::unique_ptr<AlertActionProbe> action_probe;
+  std::unique_ptr<AlertActionsApi> actions_api;
   std::unique_ptr<HttpServer> http;
   EntityRequests entity_requests;
   std::unique_ptr<ErasureApi> erasures;
@@ -329,6 +336,19 @@ Status Service::start() {
       if (auto bad = check_entity_request(req, lookup)) return *bad;
       return m.entity_requests.ask(std::move(lookup), kEntityTimeout);
     });
+    m.alert_reader = AlertTopicsReader::start(
+        m.kafka, {m.settings.topics.alerts, m.settings.topics.alert_actions}, m.feed,
+        m.feed.capacity(), [&m](Status fatal) { m.fail(std::move(fatal)); }, s);
+    if (!m.alert_reader) return Status::error("alert topics: " + s.message());
+    m.action_probe = std::make_unique<AlertActionProbe>(m.registry);
+    m.actions_api = std::make_unique<AlertActionsApi>(
+        m.feed, m.settings.topics.alert_actions,
+        [&m](Status& status) -> std::unique_ptr<RecordSink> {
+          return KafkaSink::create(m.kafka, status);
+        },
+        m.clock, *m.action_probe);
+    m.http->route("POST", R"(/api/alerts/([^/]+)/actions)",
+                  [&m](const HttpRequest& req) { return m.actions_api->handle(req); });
     // Erasure requests get their own producer: HTTP threads never share the
     // task loops' sinks.
     m.erasures = std::make_unique<ErasureApi>(
@@ -342,7 +362,7 @@ Status Service::start() {
     });
     if (Status h = m.http->start(); !h) return h;
     spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
-                 "/api/erasure)",
+                 "POST /api/alerts/<id>/actions, POST /api/erasure)",
                  m.http->address());
   }
 
@@ -581,6 +601,7 @@ void Service::stop() {
     m.http->set_ready(false);
     m.http->stop();
   }
+  if (m.alert_reader) m.alert_reader->stop();
 }
 
 Status Service::wait() {

@@ -1,26 +1,164 @@
 #include "connectors/alert_feed.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
+#include "stream/json_writer.h"
+
 namespace mozaiek {
+namespace {
 
-AlertFeed::AlertFeed(std::size_t capacity) : capacity_(std::max<std::size_t>(capacity, 1)) {}
+constexpr std::string_view kStatusKey = R"("status":")";
 
-void AlertFeed::publish(std::string alert_json) {
+}  // namespace
+
+AlertFeed::AlertFeed(std::size_t capacity, std::size_t pending_capacity)
+    : capacity_(std::max<std::size_t>(capacity, 1)),
+      pending_capacity_(std::max<std::size_t>(pending_capacity, 1)) {}
+
+bool AlertFeed::publish(std::string alert_json) {
+  Held h;
+  {
+    simdjson::dom::parser parser;
+    simdjson::padded_string padded(alert_json);
+    simdjson::dom::object doc;
+    std::string_view id;
+    if (parser.parse(padded).get(doc) || doc["alert_id"].get(id) || id.empty()) return false;
+    h.alert_id.assign(id);
+    if (doc["level"].get(h.level) != simdjson::SUCCESS) h.level = 0;
+  }
+  // Split around the top-level status. A string value cannot hold the key
+  // pattern (its quotes would be escaped), and no nested member is called
+  // status, so the last match is the alert's own.
+  const std::size_t key = alert_json.rfind(kStatusKey);
+  const std::size_t value = key == std::string::npos ? key : key + kStatusKey.size();
+  const std::size_t close = value == std::string::npos ? value : alert_json.find('"', value);
+  const std::size_t end = alert_json.rfind('}');
+  if (close != std::string::npos && close < end) {
+    h.head.assign(alert_json, 0, key);
+    h.raised_status.assign(alert_json, value, close - value);
+    h.tail.assign(alert_json, close + 1, end - close - 1);
+  } else {
+    // No status member: served with status "new" after its other members.
+    h.head.assign(alert_json, 0, end);
+    if (h.head.find_first_not_of(" \t\r\n{") != std::string::npos) h.head += ',';
+    h.raised_status = "new";
+  }
+
+  std::string rendered;
   {
     std::lock_guard lock(mu_);
-    entries_.push_back(Entry{++last_sequence_, std::move(alert_json)});
-    if (entries_.size() > capacity_) entries_.pop_front();
+    if (auto it = by_id_.find(h.alert_id); it != by_id_.end()) {
+      Held& old = *it->second;
+      // The copy read back from the alerts topic, or an older level of an
+      // alert escalated since (this instance published both before reading).
+      if (h.level < old.level ||
+          (old.head == h.head && old.tail == h.tail && old.raised_status == h.raised_status)) {
+        return false;
+      }
+      h.actions = std::move(old.actions);
+      alerts_.erase(it->second);
+      by_id_.erase(it);
+    }
+    if (auto p = pending_.find(h.alert_id); p != pending_.end()) {
+      for (const auto& a : p->second.actions) add_action(h.actions, a);
+      pending_count_ -= p->second.actions.size();
+      pending_.erase(p);
+    }
+    alerts_.push_front(std::move(h));
+    by_id_[alerts_.front().alert_id] = alerts_.begin();
+    if (alerts_.size() > capacity_) {
+      by_id_.erase(alerts_.back().alert_id);
+      alerts_.pop_back();
+    }
+    render(alerts_.front(), rendered);
+    push_event(EventKind::alert, std::move(rendered));
   }
   cv_.notify_all();
+  return true;
+}
+
+AlertFeed::Applied AlertFeed::apply(const AlertAction& action) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = by_id_.find(action.alert_id); it != by_id_.end()) {
+      if (!add_action(it->second->actions, action)) return Applied::duplicate;
+      std::string record;
+      write_action_json(action, record);
+      push_event(EventKind::action, std::move(record));
+    } else {
+      auto [p, fresh] = pending_.try_emplace(action.alert_id);
+      if (fresh) {
+        p->second.order = ++pending_seq_;
+        pending_order_.emplace_back(p->second.order, action.alert_id);
+      }
+      if (!add_action(p->second.actions, action)) return Applied::duplicate;
+      ++pending_count_;
+      // Over the bound: forget the alert ids waiting longest (never the one
+      // just added).
+      while (pending_count_ > pending_capacity_ && pending_order_.size() > 1) {
+        auto [order, id] = std::move(pending_order_.front());
+        pending_order_.pop_front();
+        auto old = pending_.find(id);
+        if (old == pending_.end() || old->second.order != order) continue;  // applied since
+        pending_count_ -= old->second.actions.size();
+        pending_.erase(old);
+      }
+      // Alerts that arrived leave their ids behind in the order; drop them.
+      while (!pending_order_.empty()) {
+        auto old = pending_.find(pending_order_.front().second);
+        if (old != pending_.end() && old->second.order == pending_order_.front().first) break;
+        pending_order_.pop_front();
+      }
+      return Applied::pending;
+    }
+  }
+  cv_.notify_all();
+  return Applied::applied;
+}
+
+bool AlertFeed::add_action(std::vector<AlertAction>& actions, const AlertAction& a) {
+  for (const auto& held : actions) {
+    if (held.action_id == a.action_id) return false;
+  }
+  // By time; equal times keep the order they were applied in.
+  auto pos = std::upper_bound(actions.begin(), actions.end(), a.at,
+                              [](ProcTime t, const AlertAction& x) { return t < x.at; });
+  actions.insert(pos, a);
+  return true;
+}
+
+void AlertFeed::push_event(EventKind kind, std::string json) {
+  events_.push_back(Entry{++last_sequence_, kind, std::move(json)});
+  if (events_.size() > capacity_) events_.pop_front();
+}
+
+void AlertFeed::render(const Held& h, std::string& out) const {
+  out += h.head;
+  out += R"("status":)";
+  JsonWriter::append_string(out, h.actions.empty() ? std::string_view(h.raised_status)
+                                                   : status_after(h.actions.back().action));
+  out += h.tail;
+  out += R"(,"actions":)";
+  JsonWriter w(out);
+  w.begin_array();
+  for (const auto& a : h.actions) write_action_entry(w, a);
+  w.end_array();
+  out += '}';
+}
+
+bool AlertFeed::contains(std::string_view alert_id) const {
+  std::lock_guard lock(mu_);
+  return by_id_.count(std::string(alert_id)) > 0;
 }
 
 std::vector<std::string> AlertFeed::recent(std::size_t limit) const {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
-  out.reserve(std::min(limit, entries_.size()));
-  for (auto it = entries_.rbegin(); it != entries_.rend() && out.size() < limit; ++it) {
-    out.push_back(it->json);
+  out.reserve(std::min(limit, alerts_.size()));
+  for (auto it = alerts_.begin(); it != alerts_.end() && out.size() < limit; ++it) {
+    render(*it, out.emplace_back());
   }
   return out;
 }
@@ -30,13 +168,18 @@ std::uint64_t AlertFeed::last_sequence() const {
   return last_sequence_;
 }
 
+std::size_t AlertFeed::pending_actions() const {
+  std::lock_guard lock(mu_);
+  return pending_count_;
+}
+
 std::vector<AlertFeed::Entry> AlertFeed::wait_after(std::uint64_t after,
                                                     std::chrono::milliseconds timeout) const {
   std::unique_lock lock(mu_);
   const std::uint64_t epoch = wake_epoch_;
   cv_.wait_for(lock, timeout, [&] { return last_sequence_ > after || wake_epoch_ != epoch; });
   std::vector<Entry> out;
-  for (const auto& e : entries_) {
+  for (const auto& e : events_) {
     if (e.sequence > after) out.push_back(e);
   }
   return out;

@@ -4,50 +4,39 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include "operators/erasure/erasure_request.h"
+#include "operators/pseudonymiser.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
 
-constexpr std::size_t kMaxUser = 128;
-constexpr std::size_t kMaxReason = 512;
+constexpr std::size_t kMaxReason = kMaxAuditReasonChars;
 constexpr std::size_t kMaxKey = 256;
-
-HttpResponse error(int status, std::string_view message) {
-  HttpResponse r;
-  r.status = status;
-  JsonWriter w(r.body);
-  w.begin_object().key("error").string(message).end_object();
-  return r;
-}
-
-bool is_pseudonym(std::string_view key) {
-  if (key.size() != 64) return false;
-  for (char c : key) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
 std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup) {
-  if (req.matches.size() < 3) return error(404, "use /api/entities/<type>/<key>");
+  if (req.matches.size() < 3) return json_error(404, "use /api/entities/<type>/<key>");
   const auto type = subject_type_from(req.matches[1]);
-  if (!type) return error(400, "type must be one of: person, vehicle, location");
+  if (!type) return json_error(400, "type must be one of: person, vehicle, location");
   const std::string& key = req.matches[2];
-  if (key.empty() || key.size() > kMaxKey) return error(400, "key must be 1 to 256 characters");
+  if (key.empty() || key.size() > kMaxKey) {
+    return json_error(400, "key must be 1 to 256 characters");
+  }
   if (*type == SubjectType::person && !is_pseudonym(key)) {
-    return error(400, "persons are looked up by pseudonym only (64 hex digits)");
+    return json_error(400, "persons are looked up by pseudonym only (64 hex digits)");
   }
   lookup.user = req.header(kUserHeader);
-  if (lookup.user.empty() || lookup.user.size() > kMaxUser) {
-    return error(400, "header X-Mozaiek-User (1 to 128 characters) is required: lookups are "
+  if (!is_valid_user(lookup.user)) {
+    return json_error(400,
+                      "header X-Mozaiek-User (1 to 128 characters) is required: lookups are "
                       "audited");
   }
   lookup.reason = req.param("reason");
   if (lookup.reason.empty() || lookup.reason.size() > kMaxReason) {
-    return error(400, "query parameter reason (1 to 512 characters) is required: lookups are "
+    return json_error(400,
+                      "query parameter reason (1 to 512 characters) is required: lookups are "
                       "audited");
   }
   lookup.type = *type;
@@ -55,19 +44,19 @@ std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityL
   return std::nullopt;
 }
 
-void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out) {
+void write_audit_json(const AuditEntry& entry, std::string& out) {
   JsonWriter w(out);
   w.begin_object();
   w.key("schema").string(kAuditSchema);
-  w.key("user").string(lookup.user);
-  w.key("action").string("entity_view");
+  w.key("user").string(entry.user);
+  w.key("action").string(entry.action);
   w.key("entity").begin_object();
-  w.key("type").string(to_string(lookup.type));
-  w.key("key").string(lookup.key);
+  w.key("type").string(to_string(entry.type));
+  w.key("key").string(entry.key);
   w.end_object();
-  w.key("at").timestamp(to_ms(at));
-  w.key("reason").string(lookup.reason);
-  w.key("found").boolean(found);
+  w.key("at").timestamp(to_ms(entry.at));
+  w.key("reason").string(entry.reason);
+  if (entry.found) w.key("found").boolean(*entry.found);
   w.end_object();
 }
 
@@ -89,17 +78,23 @@ void EntityLookupProbe::record(const EntityLookupCounts& counts) {
   if (counts.unaudited) unaudited_->Increment(static_cast<double>(counts.unaudited));
 }
 
+void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out) {
+  write_audit_json(AuditEntry{lookup.user, "entity_view", lookup.type, lookup.key, at,
+                              lookup.reason, found},
+                   out);
+}
+
 HttpResponse EntityRequests::ask(EntityLookup lookup, std::chrono::milliseconds timeout) {
   auto pending = std::make_shared<Pending>();
   pending->lookup = std::move(lookup);
   auto answer = pending->answer.get_future();
   {
     std::lock_guard lock(mu_);
-    if (closed_) return error(503, "the service is stopping");
+    if (closed_) return json_error(503, "the service is stopping");
     queue_.push_back(pending);
   }
   if (answer.wait_for(timeout) != std::future_status::ready) {
-    return error(503, "the entity state is busy; try again");
+    return json_error(503, "the entity state is busy; try again");
   }
   return answer.get();
 }
@@ -120,7 +115,9 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
     const EntityLookup& l = batch[i]->lookup;
     HttpResponse& r = answers[i];
     const bool found = stage.entity_view(l.type, l.key, r.body);
-    if (!found) r = error(404, "no state for this entity (never seen, expired or erased)");
+    if (!found) {
+      r = json_error(404, "no state for this entity (never seen, expired or erased)");
+    }
     audit.clear();
     write_audit_json(l, clock.now(), found, audit);
     if (Status s = sink.produce(audit_topic, l.user, audit); !s && written) written = s;
@@ -129,7 +126,7 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!written) {
       spdlog::error("entity view: audit record not written: {}", written.message());
-      batch[i]->answer.set_value(error(503, "the audit record could not be written"));
+      batch[i]->answer.set_value(json_error(503, "the audit record could not be written"));
       ++counts.unaudited;
     } else {
       ++(answers[i].status == 200 ? counts.found : counts.not_found);
@@ -146,7 +143,7 @@ void EntityRequests::close() {
     closed_ = true;
     rest.swap(queue_);
   }
-  for (auto& p : rest) p->answer.set_value(error(503, "the service is stopping"));
+  for (auto& p : rest) p->answer.set_value(json_error(503, "the service is stopping"));
 }
 
 }  // namespace mozaiek

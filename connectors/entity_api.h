@@ -18,6 +18,7 @@
 
 #include "connectors/http_server.h"
 #include "operators/model.h"
+#include "operators/erasure/erasure_request.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "stream/io.h"
 
@@ -31,6 +32,13 @@ namespace mozaiek {
 inline constexpr std::string_view kAuditSchema = "mozaiek.audit/v1";
 inline constexpr std::string_view kUserHeader = "X-Mozaiek-User";
 
+// Who is asking: the X-Mozaiek-User header, 1 to 128 characters. Every
+// request that reads or changes what analysts see must name its user.
+inline constexpr std::size_t kMaxUserHeader = kMaxAuditUserChars;
+inline bool is_valid_user(std::string_view user) {
+  return !user.empty() && user.size() <= kMaxUserHeader;
+}
+
 struct EntityLookup {
   SubjectType type = SubjectType::person;
   std::string key;
@@ -43,7 +51,20 @@ struct EntityLookup {
 // identifier is refused before it can reach the audit topic.
 std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup);
 
-// The audit record (schema mozaiek.audit/v1): who, which entity, when, why.
+// One mozaiek.audit/v1 record: who did what to which entity, when, why;
+// `found` only for lookups.
+struct AuditEntry {
+  std::string_view user;
+  std::string_view action;  // "entity_view", "erasure"
+  SubjectType type = SubjectType::person;
+  std::string_view key;  // persons by pseudonym only
+  ProcTime at{};
+  std::string_view reason;
+  std::optional<bool> found;
+};
+void write_audit_json(const AuditEntry& entry, std::string& out);
+
+// The audit record of an entity lookup.
 void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out);
 
 // Lookups answered by one EntityRequests::serve(): with the entity, without

@@ -20,6 +20,7 @@
 
 #include "connectors/alert_feed.h"
 #include "connectors/console.h"
+#include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
@@ -39,7 +40,9 @@ void set_json_error(httplib::Response& res, int status, std::string_view message
 }
 
 std::string sse_event(const AlertFeed::Entry& e) {
-  std::string out = "id: " + std::to_string(e.sequence) + "\nevent: alert\n";
+  const bool action = e.kind == AlertFeed::EventKind::action;
+  std::string out = "id: " + std::to_string(e.sequence) +
+                    (action ? "\nevent: action\n" : "\nevent: alert\n");
   // A data line may not contain a newline; split multi-line JSON.
   std::size_t start = 0;
   while (true) {
@@ -62,6 +65,14 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
 }
 
 }  // namespace
+
+HttpResponse json_error(int status, std::string_view message) {
+  HttpResponse r;
+  r.status = status;
+  JsonWriter w(r.body);
+  w.begin_object().key("error").string(message).end_object();
+  return r;
+}
 
 std::string HttpRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {

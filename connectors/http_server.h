@@ -3,8 +3,9 @@
 //   GET /metrics             Prometheus text format (registry + extra collectables)
 //   GET /healthz             200 "ok" while the process serves HTTP
 //   GET /readyz              200 after set_ready(true), else 503
-//   GET /api/alerts?limit=N  recent alerts, newest first (JSON array)
-//   GET /api/alerts/stream   Server-Sent Events: each new alert as it fires
+//   GET /api/alerts?limit=N  recent alerts, newest first, with status and actions
+//   GET /api/alerts/stream   Server-Sent Events: `alert` for each new or re-raised
+//                            alert, `action` (the action record) for each action
 //   GET /api/rules           the current rules (JSON set by the owner)
 //   GET /, /console/<file>   the analysts' web console (connectors/console.h)
 // Other components add routes with route() before start().
@@ -53,6 +54,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
 };
+
+// {"error": message} with `status`, for handlers added with route().
+HttpResponse json_error(int status, std::string_view message);
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <thread>
 
 #include "connectors/kafka_client.h"
 
@@ -56,18 +55,8 @@ Status KafkaChangelog::replay(Partition p, Offset from, const Apply& apply, Offs
   std::int64_t low = 0;
   std::int64_t high = 0;
   const auto deadline = std::chrono::steady_clock::now() + kReplayTimeout;
-  // A topic created a moment ago may have no leader yet: retry what is
-  // recoverable until the deadline.
-  while (true) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(rk.get(), topic_.c_str(), raw(p), &low, &high, 5000);
-    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) break;
-    if (kafka::classify(err) == kafka::ErrorClass::kFatal ||
-        std::chrono::steady_clock::now() > deadline) {
-      return Status::error("changelog " + where + ": reading its end offset: " +
-                           kafka::describe(err));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (Status s = kafka::query_watermarks(rk.get(), topic_, raw(p), deadline, low, high); !s) {
+    return Status::error("changelog " + where + ": " + s.message());
   }
   std::int64_t start = std::max(raw(from), low);
   if (raw(from) > high) {

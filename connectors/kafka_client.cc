@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstring>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -108,6 +109,20 @@ std::string fatal_reason(rd_kafka_t* rk) {
   rd_kafka_resp_err_t err = rd_kafka_fatal_error(rk, reason.data(), reason.size());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
   return std::string(rd_kafka_err2name(err)) + ": " + reason.data();
+}
+
+Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int partition,
+                        std::chrono::steady_clock::time_point deadline, std::int64_t& low,
+                        std::int64_t& high) {
+  while (true) {
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 5000);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::ok();
+    if (classify(err) == ErrorClass::kFatal || std::chrono::steady_clock::now() > deadline) {
+      return Status::error("reading its end offset: " + describe(err));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
 }
 
 std::shared_ptr<spdlog::logger> logger() {

@@ -6,6 +6,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -77,6 +79,13 @@ std::string describe(rd_kafka_resp_err_t err);
 
 // The reason of a raised fatal error (rd_kafka_fatal_error), or "".
 std::string fatal_reason(rd_kafka_t* rk);
+
+// The low and high offsets of a partition, retrying what is recoverable (a
+// topic created a moment ago may have no leader yet) until `deadline`.
+// Errors read "reading its end offset: <error>".
+[[nodiscard]] Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int partition,
+                                      std::chrono::steady_clock::time_point deadline,
+                                      std::int64_t& low, std::int64_t& high);
 
 // Logger for everything Kafka; one name so `debug=kafka` style switches work.
 std::shared_ptr<spdlog::logger> logger();

@@ -61,11 +61,18 @@ void LocalPipeline::deliver_internal() {
         break;
       case InternalRecordKind::routed_signal:  // routed signals go straight to the stage
       case InternalRecordKind::chain_event:
+      case InternalRecordKind::erasure:
         break;
     }
     ++undecodable_;  // only this pipeline's own encodings are queued: a programming error
   }
   internal_used_ = 0;
+}
+
+ConvergenceStage::ErasureOutcome LocalPipeline::erase(const ErasureRecord& erasure) {
+  const auto outcome = convergence_.process_erasure(Partition{0}, erasure);
+  deliver_internal();
+  return outcome;
 }
 
 Status LocalPipeline::finish() {

@@ -37,6 +37,9 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
     intake_.process(record);
     deliver_internal();
   }
+  // Applies an erasure request to the state (partition 0) and delivers the
+  // erasure notices it sends; durable after finish().
+  ConvergenceStage::ErasureOutcome erase(const ErasureRecord& erasure);
   // Flushes operator state and both sinks.
   [[nodiscard]] Status finish();
   // First error writing to a sink, if any (checked by the driver per batch).

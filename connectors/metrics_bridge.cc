@@ -81,6 +81,8 @@ void publish_stage_counters(StageCounters& c, Stage stage, PipelineMetrics& metr
     }
   } else {
     if (c.duplicates != 0) metrics.record_duplicate(c.duplicates);
+    // SubjectType order is the order of the subject type labels.
+    for (std::size_t t = 0; t < c.erasures.size(); ++t) metrics.record_erasures(t, c.erasures[t]);
   }
   c.reset();
 }

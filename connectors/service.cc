@@ -7,9 +7,12 @@
 #include <mutex>
 #include <optional>
 
+#include "connectors/alert_actions_api.h"
 #include "connectors/alert_feed.h"
+#include "connectors/alert_topics_reader.h"
 #include "connectors/embedded_cluster.h"
 #include "connectors/entity_api.h"
+#include "connectors/erasure_api.h"
 #include "connectors/http_server.h"
 #include "connectors/kafka_admin.h"
 #include "connectors/kafka_changelog.h"
@@ -18,6 +21,7 @@
 #include "connectors/metrics_bridge.h"
 #include "operators/alert_json.h"
 #include "operators/dlq_record.h"
+#include "operators/erasure/erasure_record.h"
 #include "operators/internal_record.h"
 #include "operators/linking/entity_notice.h"
 #include "operators/pipeline/convergence_stage.h"
@@ -232,9 +236,15 @@ struct Service::Impl {
   std::unique_ptr<PipelineMetrics> metrics;
   std::unique_ptr<OversightMetrics> oversight;
   AlertFeed feed{1000};
+  // With HTTP only: the alerts and actions every instance shows, and the
+  // actions API (its producer writes the alert-actions topic).
+  std::unique_ptr<AlertTopicsReader> alert_reader;
+  std::unique_ptr<AlertActionProbe> action_probe;
+  std::unique_ptr<AlertActionsApi> actions_api;
   std::unique_ptr<HttpServer> http;
   EntityRequests entity_requests;
   std::unique_ptr<EntityLookupProbe> lookups;
+  std::unique_ptr<ErasureApi> erasures;
 
   std::atomic<std::uint64_t> intake_in{0}, intake_dlq{0}, routed{0}, convergence_in{0},
       alerts{0};
@@ -278,10 +288,7 @@ Status Service::start() {
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
 
-  m.kafka.brokers = m.settings.brokers;
-  m.kafka.partitions = m.settings.partitions;
-  m.kafka.replication_factor = m.settings.replication_factor;
-  m.kafka.properties = m.settings.kafka_properties;
+  m.kafka = m.settings.kafka_settings();
   const std::string changelog_topic = m.settings.changelog_topic();
   std::vector<std::string> topics;
   for (const auto& src : m.settings.operators.sources) {
@@ -331,8 +338,33 @@ Status Service::start() {
       if (auto bad = check_entity_request(req, lookup)) return *bad;
       return m.entity_requests.ask(std::move(lookup), kEntityTimeout);
     });
+    m.alert_reader = AlertTopicsReader::start(
+        m.kafka, {m.settings.topics.alerts, m.settings.topics.alert_actions}, m.feed,
+        m.feed.capacity(), [&m](Status fatal) { m.fail(std::move(fatal)); }, s);
+    if (!m.alert_reader) return Status::error("alert topics: " + s.message());
+    m.action_probe = std::make_unique<AlertActionProbe>(m.registry);
+    m.actions_api = std::make_unique<AlertActionsApi>(
+        m.feed, m.settings.topics.alert_actions,
+        [&m](Status& status) -> std::unique_ptr<RecordSink> {
+          return KafkaSink::create(m.kafka, status);
+        },
+        m.clock, *m.action_probe);
+    m.http->route("POST", R"(/api/alerts/([^/]+)/actions)",
+                  [&m](const HttpRequest& req) { return m.actions_api->handle(req); });
+    // Erasure requests get their own producer: HTTP threads never share the
+    // task loops' sinks.
+    m.erasures = std::make_unique<ErasureApi>(
+        [&m](Status& status) -> std::unique_ptr<RecordSink> {
+          return KafkaSink::create(m.kafka, status);
+        },
+        ErasureTopics{m.settings.topics.subjects, m.settings.topics.audit}, *m.pseudonymiser,
+        m.clock);
+    m.http->route("POST", "/api/erasure", [&m](const HttpRequest& req) {
+      return m.erasures->handle(req);
+    });
     if (Status h = m.http->start(); !h) return h;
-    spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities)",
+    spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
+                 "POST /api/alerts/<id>/actions, POST /api/erasure)",
                  m.http->address());
   }
 
@@ -447,6 +479,7 @@ void Service::Impl::run_convergence() {
   RoutedSignal routed;
   RoutedChainEvent routed_chain;
   EntityNotice notice;
+  ErasureRecord erasure;
   std::uint64_t undecodable = 0;
   auto last_lag = std::chrono::steady_clock::now();
   auto last_expiry = last_lag;
@@ -493,6 +526,13 @@ void Service::Impl::run_convergence() {
             if (!decode_routed_chain(r.value, settings.operators, routed_chain)) break;
             stage.process_chain(r.partition, routed_chain);
             continue;
+          case InternalRecordKind::erasure: {
+            if (!decode_erasure(r.value, erasure)) break;
+            const auto done = stage.process_erasure(r.partition, erasure);
+            spdlog::info("erasure applied to a {}: {} links dropped, {} other ends told",
+                         to_string(erasure.type), done.links, done.notices);
+            continue;
+          }
         }
         ++undecodable;
       }
@@ -563,6 +603,7 @@ void Service::stop() {
     m.http->set_ready(false);
     m.http->stop();
   }
+  if (m.alert_reader) m.alert_reader->stop();
 }
 
 Status Service::wait() {

@@ -5,7 +5,10 @@
 // Threads: start() spawns the intake loop and the convergence loop, one
 // thread each; each owns its consumer, producer and stage. The HTTP server
 // runs its own threads and only reads thread-safe objects (registry, alert
-// feed). stop() asks both loops to finish their batch, flush and commit.
+// feed); with it, the alert-topics reader keeps the feed's alerts and
+// statuses in step with the alerts and alert-actions topics on one more
+// thread, and the actions API writes alert actions through its own
+// producer. stop() asks both loops to finish their batch, flush and commit.
 #pragma once
 
 #include <atomic>

@@ -159,8 +159,9 @@ Section<KafkaTopics> topics_section() {
   s.text("alerts", &KafkaTopics::alerts, "Alerts raised by mozaiek (keyed by alert id).",
          check_kafka_name, kKafkaName);
   s.text("alert_actions", &KafkaTopics::alert_actions,
-         "Acknowledge / dismiss / escalate actions from console users.", check_kafka_name,
-         kKafkaName);
+         "Acknowledge / dismiss / escalate actions from console users (keyed by alert id; "
+         "action record v1); every instance reads it from the start for alert statuses.",
+         check_kafka_name, kKafkaName);
   s.text("dlq", &KafkaTopics::dlq,
          "Dead-letter topic: rejected records with reason and source topic/partition/offset.",
          check_kafka_name, kKafkaName);

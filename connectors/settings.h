@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/kafka_settings.h"
 #include "operators/model.h"
 #include "stream/status.h"
 
@@ -52,6 +53,17 @@ struct Settings {
 
   std::string changelog_topic() const {
     return topics.changelog.empty() ? group_id + ".internal.changelog" : topics.changelog;
+  }
+
+  // The client settings of the `kafka:` section (brokers as configured,
+  // "embedded" included: the caller resolves that).
+  KafkaSettings kafka_settings() const {
+    KafkaSettings k;
+    k.brokers = brokers;
+    k.partitions = partitions;
+    k.replication_factor = replication_factor;
+    k.properties = kafka_properties;
+    return k;
   }
 };
 

@@ -553,8 +553,10 @@ def missing_persons() -> dict:
                          instant=True)], unit="none", decimals=0),
         bargauge("Departures without known arrival in range",
                  "MOB departures of persons whose arrival mozaiek never saw, per age group: they are "
-                 "missing from the days-to-departure figures.",
-                 [target(f"sum by (age_group) (increase(mozaiek_mob_departures_without_arrival_total{{{age}}}[$__range]))",
+                 "missing from the days-to-departure figures. An arrival reported after the "
+                 "departure is matched to it when it comes and no longer counts here.",
+                 [target(f"sum by (age_group) (increase(mozaiek_mob_departures_without_arrival_total{{{age}}}[$__range]))"
+                         f" - sum by (age_group) (increase(mozaiek_mob_arrivals_matched_late_total{{{age}}}[$__range]))",
                          "{{age_group}}", instant=True)], unit="none", decimals=0),
         bargauge("Spikes per location in range",
                  "Departure spikes per location in the selected range: departures in a short window "

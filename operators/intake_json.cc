@@ -6,6 +6,16 @@
 #include "operators/subject_normaliser.h"
 
 namespace mozaiek {
+
+#define MOZAIEK_TEXT_OF(x) #x
+#define MOZAIEK_NAME_OF(x) MOZAIEK_TEXT_OF(x)
+std::string_view json_kernel() {
+  // The kernel the On-Demand code in this file was compiled for (the
+  // library's own builtin_implementation() speaks for the library's flags).
+  return MOZAIEK_NAME_OF(SIMDJSON_BUILTIN_IMPLEMENTATION);
+}
+#undef MOZAIEK_NAME_OF
+#undef MOZAIEK_TEXT_OF
 namespace {
 
 namespace od = simdjson::ondemand;
@@ -24,7 +34,6 @@ std::optional<SubjectField> subject_field(std::string_view key) {
   return static_cast<SubjectField>(i);
 }
 
-bool is_space(char c) { return is_json_space(c) || c == '\f' || c == '\v'; }
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -281,15 +290,13 @@ std::optional<IntakeFailure> SubjectsReader::normalise_subject(
       for (auto field : {SubjectField::role, SubjectField::age_group, SubjectField::nationality}) {
         if (auto f = check(field, false)) return f;
       }
-      if (!normalise_scheme(at(SubjectField::id_scheme).text)) {
-        return where(SubjectField::id_scheme);
+      switch (pseudonymise_person(pseudonymiser_, at(SubjectField::id_scheme).text,
+                                  at(SubjectField::id).text, scheme_scratch_, id_scratch_,
+                                  ref.key)) {
+        case PersonIdProblem::bad_scheme: return where(SubjectField::id_scheme);
+        case PersonIdProblem::empty_id: return where(SubjectField::id);
+        case PersonIdProblem::none: break;
       }
-      normalise_person_id(at(SubjectField::id).text, id_scratch_);
-      if (id_scratch_.empty()) return where(SubjectField::id);
-      pseudonymiser_.pseudonymise(scheme_scratch_, id_scratch_, ref.key);
-      // Do not keep the raw identifier around in a long-lived buffer.
-      std::fill(id_scratch_.begin(), id_scratch_.end(), '\0');
-      id_scratch_.clear();
       if (at(SubjectField::age_group).kind == JsonSlot::Kind::string) {
         ref.age_group = age_group_index(at(SubjectField::age_group).text);
       }
@@ -319,24 +326,6 @@ std::optional<IntakeFailure> SubjectsReader::normalise_subject(
     }
   }
   return where(SubjectField::type);
-}
-
-// id_scheme ("bsn", "v-number", "eurodac") trimmed and lower case; no ':'
-// so "<scheme>:<id>" stays unambiguous.
-bool SubjectsReader::normalise_scheme(std::string_view scheme) {
-  std::size_t b = 0;
-  std::size_t e = scheme.size();
-  while (b < e && is_space(scheme[b])) ++b;
-  while (e > b && is_space(scheme[e - 1])) --e;
-  scheme_scratch_.clear();
-  for (std::size_t i = b; i < e; ++i) {
-    const char c = lower(scheme[i]);
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-    if (!ok) return false;
-    scheme_scratch_.push_back(c);
-  }
-  return !scheme_scratch_.empty();
 }
 
 std::uint8_t SubjectsReader::age_group_index(std::string_view text) const {

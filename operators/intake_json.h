@@ -42,6 +42,10 @@ struct IntakeFailure {
 
 Rejection to_rejection(const IntakeFailure& f);
 
+// The simdjson On-Demand kernel intake parses with ("haswell", "fallback",
+// ...), fixed when intake was compiled (see MOZAIEK_NATIVE_JSON).
+std::string_view json_kernel();
+
 // Type and size check of a string field; nullopt when acceptable. `where`
 // names the field; its reason is replaced by bad_type, missing_field or
 // field_too_large.
@@ -170,7 +174,6 @@ class SubjectsReader {
                     IntakeFailure& malformed);
   std::optional<IntakeFailure> normalise_subject(const std::array<JsonSlot, 9>& slots, int index,
                                                  SubjectRef& ref);
-  bool normalise_scheme(std::string_view scheme);
   std::uint8_t age_group_index(std::string_view text) const;
 
   const OperatorConfig& config_;

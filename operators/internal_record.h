@@ -13,13 +13,14 @@ enum class InternalRecordKind : std::uint8_t {
   routed_signal = 1,  // operators/routed_codec.h
   chain_event = 2,    // operators/oversight/chain_codec.h
   entity_notice = 3,  // operators/linking/entity_notice.h
+  erasure = 4,        // operators/erasure/erasure_record.h
 };
 
 // The kind of an internal record; nullopt when empty or unknown.
 inline std::optional<InternalRecordKind> internal_record_kind(std::string_view bytes) {
   if (bytes.empty()) return std::nullopt;
   const auto b = static_cast<std::uint8_t>(bytes[0]);
-  if (b < 1 || b > 3) return std::nullopt;
+  if (b < 1 || b > 4) return std::nullopt;
   return static_cast<InternalRecordKind>(b);
 }
 

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -92,6 +93,47 @@ std::string normalise_person_id(std::string_view id) {
   std::string out;
   normalise_person_id(id, out);
   return out;
+}
+
+bool normalise_id_scheme(std::string_view scheme, std::string& out) {
+  auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
+  std::size_t b = 0;
+  std::size_t e = scheme.size();
+  while (b < e && space(scheme[b])) ++b;
+  while (e > b && space(scheme[e - 1])) --e;
+  out.clear();
+  for (std::size_t i = b; i < e; ++i) {
+    const char c = scheme[i] >= 'A' && scheme[i] <= 'Z' ? static_cast<char>(scheme[i] - 'A' + 'a')
+                                                        : scheme[i];
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+    out.push_back(c);
+  }
+  return !out.empty();
+}
+
+PersonIdProblem pseudonymise_person(const Pseudonymiser& pseudonymiser, std::string_view scheme,
+                                    std::string_view id, std::string& scheme_scratch,
+                                    std::string& id_scratch, std::string& out) {
+  if (!normalise_id_scheme(scheme, scheme_scratch)) return PersonIdProblem::bad_scheme;
+  normalise_person_id(id, id_scratch);
+  if (id_scratch.empty()) return PersonIdProblem::empty_id;
+  pseudonymiser.pseudonymise(scheme_scratch, id_scratch, out);
+  // Do not keep the raw identifier around in a long-lived buffer.
+  std::fill(id_scratch.begin(), id_scratch.end(), '\0');
+  id_scratch.clear();
+  return PersonIdProblem::none;
+}
+
+bool is_pseudonym(std::string_view key) {
+  if (key.size() != Pseudonymiser::kHexChars) return false;
+  for (char c : key) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 }  // namespace mozaiek

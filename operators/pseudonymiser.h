@@ -46,4 +46,22 @@ class Pseudonymiser {
 void normalise_person_id(std::string_view id, std::string& out);
 std::string normalise_person_id(std::string_view id);
 
+// An id_scheme ("bsn", "v-number", "eurodac") trimmed and lower case into
+// `out`; false unless it is then 1+ characters of [a-z0-9._-] (no ':', which
+// separates it from the id in the MAC input).
+bool normalise_id_scheme(std::string_view scheme, std::string& out);
+
+enum class PersonIdProblem { none, bad_scheme, empty_id };
+
+// A person named by raw id and scheme, pseudonymised the way intake does
+// (normalise_id_scheme, normalise_person_id, then the MAC) into `out`. The
+// scratch strings are reused; the normalised id is wiped from `id_scratch`
+// before returning. On a problem `out` is unchanged.
+PersonIdProblem pseudonymise_person(const Pseudonymiser& pseudonymiser, std::string_view scheme,
+                                    std::string_view id, std::string& scheme_scratch,
+                                    std::string& id_scratch, std::string& out);
+
+// Whether `key` has the form of a person pseudonym: 64 lower-case hex digits.
+bool is_pseudonym(std::string_view key);
+
 }  // namespace mozaiek

@@ -138,6 +138,13 @@ OversightMetrics::OversightMetrics(prometheus::Registry& registry, OversightLabe
                       .Name("mozaiek_mob_departures_without_arrival_total")
                       .Help("MOB departures of persons with no known arrival, by age group.")
                       .Register(registry);
+  auto& matched_late =
+      prometheus::BuildCounter()
+          .Name("mozaiek_mob_arrivals_matched_late_total")
+          .Help("Arrivals processed after the MOB departure they precede, which was first "
+                "counted without an arrival; the difference from "
+                "mozaiek_mob_departures_without_arrival_total is what stays unmatched.")
+          .Register(registry);
   auto& prior = prometheus::BuildCounter()
                     .Name("mozaiek_mob_with_prior_signals_total")
                     .Help("MOB departures of persons with signals in the window before "
@@ -150,6 +157,7 @@ OversightMetrics::OversightMetrics(prometheus::Registry& registry, OversightLabe
   for (const auto& a : ages) {
     days_since_arrival_.push_back(&days.Add({{"age_group", a}}, days_since_arrival_buckets()));
     without_arrival_.push_back(&without.Add({{"age_group", a}}));
+    matched_late_.push_back(&matched_late.Add({{"age_group", a}}));
     prior_signals_.push_back(&prior.Add({{"age_group", a}}));
     missing_open_.push_back(&missing.Add({{"age_group", a}}));
   }
@@ -245,6 +253,10 @@ void OversightMetrics::observe_days_since_arrival(std::size_t age_group, double 
 
 void OversightMetrics::add_departure_without_arrival(std::size_t age_group) {
   without_arrival_[slot(age_group, labels_.age_groups.size())]->Increment();
+}
+
+void OversightMetrics::add_arrival_matched_late(std::size_t age_group) {
+  matched_late_[slot(age_group, labels_.age_groups.size())]->Increment();
 }
 
 void OversightMetrics::add_departure_with_prior_signals(std::size_t age_group) {

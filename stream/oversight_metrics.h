@@ -96,6 +96,9 @@ class OversightMetrics {
   void add_mob_departure(std::size_t location, std::size_t age_group, std::size_t region);
   void observe_days_since_arrival(std::size_t age_group, double days);
   void add_departure_without_arrival(std::size_t age_group);
+  // An arrival processed after the departure it precedes, which was counted
+  // without one; its days are observed then.
+  void add_arrival_matched_late(std::size_t age_group);
   void add_departure_with_prior_signals(std::size_t age_group);
   void add_reappearance(std::size_t where);
   void add_mob_spike(std::size_t location);
@@ -124,6 +127,7 @@ class OversightMetrics {
   std::vector<prometheus::Counter*> departures_;  // (loc * A + age) * R + region
   std::vector<prometheus::Histogram*> days_since_arrival_;  // by age
   std::vector<prometheus::Counter*> without_arrival_;       // by age
+  std::vector<prometheus::Counter*> matched_late_;          // by age
   std::vector<prometheus::Counter*> prior_signals_;         // by age
   std::vector<prometheus::Gauge*> missing_open_;            // by age
   std::vector<prometheus::Counter*> reappearances_;         // by where

@@ -118,6 +118,13 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
                       .Register(registry);
   notices_ = {&notices.Add({{"kind", "sent"}}), &notices.Add({{"kind", "received"}}),
               &notices.Add({{"kind", "unmatched"}})};
+  auto& erasures = prometheus::BuildCounter()
+                       .Name("mozaiek_erasures_total")
+                       .Help("Erasure requests applied by the partition owning the entity, by "
+                             "subject type.")
+                       .Register(registry);
+  for (const auto& t : labels_.subject_types) erasures_.push_back(&erasures.Add({{"subject_type", t}}));
+  erasures_.push_back(&erasures.Add({{"subject_type", "other"}}));
 
   latency_ = &prometheus::BuildHistogram()
                   .Name("mozaiek_processing_latency_seconds")
@@ -338,6 +345,10 @@ void PipelineMetrics::record_notices(std::uint64_t sent, std::uint64_t received,
   if (sent != 0) notices_[0]->Increment(static_cast<double>(sent));
   if (received != 0) notices_[1]->Increment(static_cast<double>(received));
   if (unmatched != 0) notices_[2]->Increment(static_cast<double>(unmatched));
+}
+
+void PipelineMetrics::record_erasures(std::size_t subject_type, std::uint64_t n) {
+  if (n != 0) erasures_[slot(subject_type, labels_.subject_types.size())]->Increment(static_cast<double>(n));
 }
 
 void PipelineMetrics::set_state_entries(std::size_t store, std::uint64_t n) {

@@ -92,6 +92,8 @@ class PipelineMetrics {
   // Entity notices between linked subjects: sent, received, and received
   // for a link the receiving end no longer holds.
   void record_notices(std::uint64_t sent, std::uint64_t received, std::uint64_t unmatched);
+  // Erasure requests applied, by subject type index.
+  void record_erasures(std::size_t subject_type, std::uint64_t n);
   void record_task_error(std::size_t stage, std::uint64_t n = 1);
   void record_task_error(std::string_view stage, std::uint64_t n = 1);
   // The pipeline (re)started in this process: counts it and sets the start
@@ -138,6 +140,7 @@ class PipelineMetrics {
   std::vector<prometheus::Counter*> links_created_;  // by link type (+ other)
   std::vector<prometheus::Counter*> links_expired_;
   std::array<prometheus::Counter*, 3> notices_{};  // sent, received, unmatched
+  std::vector<prometheus::Counter*> erasures_;     // by subject type (+ other)
   prometheus::Counter* starts_ = nullptr;
   prometheus::Gauge* start_time_ = nullptr;
 };

@@ -20,6 +20,7 @@
 #include "connectors/settings.h"
 #include "connectors/synthetic_traffic.h"
 #include "operators/alert_json.h"
+#include "operators/intake_json.h"
 #include "stream/rocksdb_state.h"
 
 namespace mozaiek::cli {
@@ -65,8 +66,8 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
                                    o.signals);
   std::size_t bytes = 0;
   for (const auto& r : records) bytes += r.value.size();
-  std::printf("in-process: %zu records, %.1f MB, RocksDB state, 1 thread\n", records.size(),
-              static_cast<double>(bytes) / 1e6);
+  std::printf("in-process: %zu records, %.1f MB, RocksDB state, 1 thread, JSON kernel %s\n",
+              records.size(), static_cast<double>(bytes) / 1e6, std::string(json_kernel()).c_str());
   std::vector<double> rates;
   std::vector<double> cpu_rates;
   for (int round = 0; round < o.rounds; ++round) {

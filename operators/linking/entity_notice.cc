@@ -7,6 +7,7 @@ namespace mozaiek {
 namespace {
 constexpr std::uint8_t kHasOwn = 1;
 constexpr std::uint8_t kParticipation = 2;
+constexpr std::uint8_t kErased = 4;
 constexpr std::uint64_t kMaxSources = 1024;
 }  // namespace
 
@@ -16,6 +17,7 @@ void encode_notice(const EntityNotice& n, std::string& out) {
   std::uint8_t flags = 0;
   if (n.has_own_signals) flags |= kHasOwn;
   if (n.participation) flags |= kParticipation;
+  if (n.erased) flags |= kErased;
   out.push_back(static_cast<char>(flags));
   out.push_back(static_cast<char>(n.from_type));
   wire::put_string(n.from_key, out);
@@ -34,7 +36,7 @@ bool decode_notice(std::string_view bytes, EntityNotice& out) {
   if (!in.byte(kind) || kind != static_cast<std::uint8_t>(InternalRecordKind::entity_notice)) {
     return false;
   }
-  if (!in.byte(flags) || flags > (kHasOwn | kParticipation)) return false;
+  if (!in.byte(flags) || flags > (kHasOwn | kParticipation | kErased)) return false;
   std::string_view from_key, to_key, text;
   if (!in.byte(from) || from >= kSubjectTypeCount || !in.view(from_key) || from_key.empty())
     return false;
@@ -45,6 +47,7 @@ bool decode_notice(std::string_view bytes, EntityNotice& out) {
   out.to_key.assign(to_key);
   out.has_own_signals = (flags & kHasOwn) != 0;
   out.participation = (flags & kParticipation) != 0;
+  out.erased = (flags & kErased) != 0;
   if (!in.time(out.at) || !in.real(out.own_score)) return false;
   std::uint64_t count;
   if (!in.varint(count) || count > kMaxSources || count > in.remaining()) return false;

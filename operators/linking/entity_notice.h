@@ -2,13 +2,15 @@
 // It travels on the internal subjects topic keyed by the receiver
 // ("<type>:<key>"), so it lands where the receiver's state lives.
 //
-// Two kinds: a score notice ("my own score at event time `at`, without the
-// signals we share, and whether I have signals of my own") and a
-// participation notice ("you are listed in my network alert `alert_id`").
-// Receivers never answer a notice with a notice: no feedback loops.
+// Three kinds: a score notice ("my own score at event time `at`, without the
+// signals we share, and whether I have signals of my own"), a
+// participation notice ("you are listed in my network alert `alert_id`"),
+// and an erasure notice ("I was erased: forget me", sent by the owner of an
+// erased entity to the other ends of its links and to the location it left
+// from). Receivers never answer a notice with a notice: no feedback loops.
 //
 // Layout (kind byte 3, see operators/internal_record.h): u8 kind, u8 flags
-// (1 = has own signals, 2 = participation), u8 from type, string from key,
+// (1 = has own signals, 2 = participation, 4 = erased), u8 from type, string from key,
 // u8 to type, string to key, zigzag varint ms `at`, 8-byte double own score,
 // varint count + strings of source names, string alert id. Strings are
 // varint length + bytes.
@@ -33,6 +35,7 @@ struct EntityNotice {
   std::vector<std::string> sources;  // organisations behind own_score
   bool participation = false;
   std::string alert_id;  // participation: the network alert listing the receiver
+  bool erased = false;   // the sender was erased; nothing else is set
 };
 
 // Replaces out with the encoding (capacity reused).

@@ -1,12 +1,15 @@
 #include "operators/linking/link_state.h"
 
+#include <algorithm>
+
 #include "operators/wire_format.h"
 
 namespace mozaiek::linking {
 namespace {
 
 constexpr std::uint8_t kVersionNamesInline = 1;  // read only
-constexpr std::uint8_t kVersion = 2;
+constexpr std::uint8_t kVersionNoEarlierNotices = 2;  // read only
+constexpr std::uint8_t kVersion = 3;
 constexpr std::uint64_t kMaxItems = 1 << 20;
 
 std::string_view source_name(const OperatorConfig& c, SourceId s) {
@@ -110,6 +113,11 @@ void LinkCodec::encode(const EntityLinks& e, std::string& out) {
     wire::put_signed(l.last_ms, out);
     wire::put_signed(l.peer_at_ms, out);
     wire::put_double(l.peer_score, out);
+    wire::put_varint(l.earlier_notices.size(), out);
+    for (const auto& p : l.earlier_notices) {
+      wire::put_signed(l.peer_at_ms - p.at_ms, out);  // a positive gap: fewer bytes
+      wire::put_double(p.score, out);
+    }
     out.push_back(static_cast<char>((l.peer_has_own ? 1 : 0) | (l.told_own ? 2 : 0)));
     wire::put_varint(l.peer_sources.size(), out);
     for (SourceId s : l.peer_sources) wire::put_varint(source_pos_[s] - 1, out);
@@ -127,8 +135,9 @@ void LinkCodec::encode(const EntityLinks& e, std::string& out) {
 bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
   wire::Reader in(bytes);
   std::uint8_t version, b;
-  if (!in.byte(version) || (version != kVersion && version != kVersionNamesInline)) return false;
-  const bool tables = version == kVersion;
+  if (!in.byte(version) || version < kVersionNamesInline || version > kVersion) return false;
+  const bool tables = version != kVersionNamesInline;
+  const bool earlier = version == kVersion;
   e = EntityLinks{};
   std::uint64_t n;
   std::string_view text;
@@ -216,12 +225,22 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
     l.type = static_cast<SubjectType>(b);
     l.key.assign(text);
     if (!in.signed_varint(l.first_ms) || !in.signed_varint(l.last_ms) ||
-        !in.signed_varint(l.peer_at_ms) || !in.real(l.peer_score) || !in.byte(b) || b > 3) {
+        !in.signed_varint(l.peer_at_ms) || !in.real(l.peer_score)) {
       return false;
     }
+    std::uint64_t m;
+    if (earlier) {
+      if (!count(in, m) || m > kMaxEarlierNotices) return false;
+      l.earlier_notices.resize(m);
+      for (auto& p : l.earlier_notices) {
+        std::int64_t gap;
+        if (!in.signed_varint(gap) || !in.real(p.score)) return false;
+        p.at_ms = l.peer_at_ms - gap;
+      }
+    }
+    if (!in.byte(b) || b > 3) return false;
     l.peer_has_own = (b & 1) != 0;
     l.told_own = (b & 2) != 0;
-    std::uint64_t m;
     if (!count(in, m)) return false;
     for (std::uint64_t i = 0; i < m; ++i) {
       std::optional<SourceId> src;
@@ -235,6 +254,39 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
     }
   }
   return in.remaining() == 0;
+}
+
+std::optional<PeerNotice> peer_notice_at(const Link& l, std::int64_t at) {
+  if (l.peer_at_ms == kNever) return std::nullopt;
+  if (l.peer_at_ms <= at) return PeerNotice{l.peer_at_ms, l.peer_score};
+  for (auto it = l.earlier_notices.rbegin(); it != l.earlier_notices.rend(); ++it) {
+    if (it->at_ms <= at) return *it;
+  }
+  return std::nullopt;
+}
+
+bool record_peer_notice(Link& l, PeerNotice notice, bool keep_earlier) {
+  auto& earlier = l.earlier_notices;
+  if (l.peer_at_ms == kNever || notice.at_ms >= l.peer_at_ms) {
+    if (keep_earlier && l.peer_at_ms != kNever && notice.at_ms > l.peer_at_ms) {
+      earlier.push_back(PeerNotice{l.peer_at_ms, l.peer_score});
+    }
+    l.peer_at_ms = notice.at_ms;
+    l.peer_score = notice.score;
+  } else {
+    if (!keep_earlier) return false;
+    auto it = std::lower_bound(earlier.begin(), earlier.end(), notice.at_ms,
+                               [](const PeerNotice& p, std::int64_t at) { return p.at_ms < at; });
+    if (it != earlier.end() && it->at_ms == notice.at_ms) {
+      it->score = notice.score;
+      return true;
+    }
+    if (it == earlier.begin() && earlier.size() >= kMaxEarlierNotices) return false;
+    earlier.insert(it, notice);
+  }
+  if (!keep_earlier) earlier.clear();
+  while (earlier.size() > kMaxEarlierNotices) earlier.erase(earlier.begin());
+  return true;
 }
 
 void encode_links(const EntityLinks& e, const OperatorConfig& config, std::string& out) {

@@ -37,6 +37,12 @@ struct LinkSignal {
   std::int64_t reported_ms = 0;
 };
 
+// A score the linked entity told at an event time.
+struct PeerNotice {
+  std::int64_t at_ms = 0;
+  double score = 0;
+};
+
 struct Link {
   SubjectType type = SubjectType::person;
   std::string key;
@@ -48,9 +54,26 @@ struct Link {
   double peer_score = 0;
   bool peer_has_own = false;
   std::vector<SourceId> peer_sources;
+  // Score notices before the last one, oldest first and at most
+  // kMaxEarlierNotices (kept at persons only): a signal that arrives late is
+  // evaluated at the times the pieces would have met had it come on time, in
+  // whatever order the notices were delivered.
+  std::vector<PeerNotice> earlier_notices;
   // Whether this end told the other it has signals of its own.
   bool told_own = false;
 };
+
+inline constexpr std::size_t kMaxEarlierNotices = 7;
+
+// The linked entity's score as last told at or before `at`, and when it was
+// told; nullopt when nothing was told by then.
+std::optional<PeerNotice> peer_notice_at(const Link& l, std::int64_t at);
+
+// Records a score notice told at `at`: the newest becomes the last one, an
+// older one (a late or redelivered notice) joins the earlier ones in order;
+// one at a time already known replaces it. `keep_earlier` false keeps only
+// the newest. Returns false for a notice older than every one kept.
+bool record_peer_notice(Link& l, PeerNotice notice, bool keep_earlier);
 
 // Per network rule: the same episode state as a convergence subject's.
 using RuleAlertState = convergence::EpisodeHistory;
@@ -72,9 +95,10 @@ struct EntityLinks {
 // The binary form of an entity, the only code that reads or writes those
 // bytes. Sources and indicators are stored by name, so a config with
 // reordered sources or catalogue still reads them; entries naming unknown
-// ones are dropped. Version 2 writes each name once per entity (a table up
-// front, entries refer to it by position); version 1 (every name in full
-// at every entry) is still read, so state written before stays readable.
+// ones are dropped. Version 3 writes each name once per entity (a table up
+// front, entries refer to it by position) and a link's earlier notices.
+// Versions 2 (no earlier notices) and 1 (every name in full at every entry)
+// are still read, so state written before stays readable.
 // Holds scratch tables: one codec per thread.
 class LinkCodec {
  public:

@@ -375,10 +375,14 @@ double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& conf
   double sum = 0;
   for (std::size_t i = 0; i < e.links.size(); ++i) {
     const Link& l = e.links[i];
-    if ((mask & (1u << static_cast<unsigned>(l.type))) == 0 || l.peer_at_ms == kNever) continue;
+    if ((mask & (1u << static_cast<unsigned>(l.type))) == 0) continue;
+    // What the linked entity had told by `at`: a notice from later in event
+    // time counts from its own time on, wherever it came in the input.
+    const auto told = linking::peer_notice_at(l, at);
+    if (!told) continue;
     // Live: a signal naming both within the link window before `at`.
     if (!has_signal_in(l, at, cfg.link_window)) continue;
-    const double v = decay(l.peer_score, at - l.peer_at_ms, config.rule_for(l.type).half_life);
+    const double v = decay(told->score, at - told->at_ms, config.rule_for(l.type).half_life);
     if (v <= 0) continue;
     sum += v;
     if (lifting) lifting->push_back(i);
@@ -486,42 +490,50 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
       if (wanted(i)) c.chosen.push_back(i);
     }
     if (!c.chosen.empty()) {
-      // As of this entity's newest signal: a link that arrives late still
-      // learns about signals after it.
+      // The score without the signals the link itself carries (those the
+      // receiver holds already); false when there is nothing to say.
+      auto tell = [&](Link& l, const ConvergenceScorer::SubjectView& view, EventTime at) {
+        EntityNotice n;
+        n.from_type = sig.subject_type;
+        n.from_key = sig.subject_key;
+        n.to_type = l.type;
+        n.to_key = l.key;
+        n.at = at;
+        for (const auto& contribution : view.contributions) {
+          const bool shared =
+              std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
+                return s.source == contribution.source && s.signal_id == contribution.signal_id;
+              });
+          if (shared) continue;
+          n.own_score += contribution.decayed_weight;
+          n.has_own_signals = true;
+          const std::string& name = config_.sources[contribution.source].name;
+          if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
+            n.sources.push_back(name);
+          }
+        }
+        // Nothing to say: no signals besides the shared ones, and nothing said before.
+        if (!n.has_own_signals && !l.told_own && e.noticed_score <= 0) return false;
+        l.told_own = n.has_own_signals;
+        std::sort(n.sources.begin(), n.sources.end());
+        notices.push_back(std::move(n));
+        ++c.counters.notices_sent;
+        return true;
+      };
       auto view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, sig.observed_at);
       if (view && view->newest > sig.observed_at) {
+        // A late signal: a lifted person hears the score as of the signal's
+        // own time too, as if it had come on time, and then (as for every
+        // signal) the score as of this entity's newest signal, so a link
+        // that arrives late still learns about signals after it.
+        for (std::size_t i : c.chosen) {
+          if (e.links[i].type == SubjectType::person) tell(e.links[i], *view, sig.observed_at);
+        }
         view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, view->newest);
       }
       if (view) {
         const EventTime notice_at = std::max(sig.observed_at, view->newest);
-        for (std::size_t i : c.chosen) {
-          Link& l = e.links[i];
-          EntityNotice n;
-          n.from_type = sig.subject_type;
-          n.from_key = sig.subject_key;
-          n.to_type = l.type;
-          n.to_key = l.key;
-          n.at = notice_at;
-          for (const auto& contribution : view->contributions) {
-            const bool shared =
-                std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
-                  return s.source == contribution.source && s.signal_id == contribution.signal_id;
-                });
-            if (shared) continue;
-            n.own_score += contribution.decayed_weight;
-            n.has_own_signals = true;
-            const std::string& name = config_.sources[contribution.source].name;
-            if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
-              n.sources.push_back(name);
-            }
-          }
-          // Nothing to say: no signals besides the shared ones, and nothing said before.
-          if (!n.has_own_signals && !l.told_own && e.noticed_score <= 0) continue;
-          l.told_own = n.has_own_signals;
-          std::sort(n.sources.begin(), n.sources.end());
-          notices.push_back(std::move(n));
-          ++c.counters.notices_sent;
-        }
+        for (std::size_t i : c.chosen) tell(e.links[i], *view, notice_at);
       }
       changed = true;
     }
@@ -553,8 +565,10 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     std::vector<std::int64_t>& times = c.times;
     times.assign(1, t);
     for (const auto& l : e.links) {
-      if (l.peer_at_ms > t && (lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) != 0) {
-        times.push_back(l.peer_at_ms);
+      if ((lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) == 0) continue;
+      if (l.peer_at_ms != kNever && l.peer_at_ms > t) times.push_back(l.peer_at_ms);
+      for (const auto& p : l.earlier_notices) {
+        if (p.at_ms > t) times.push_back(p.at_ms);
       }
     }
     std::sort(times.begin(), times.end());
@@ -647,10 +661,26 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
   if (!cfg.enabled || n.to_key.empty()) return;
   Cache& c = *state.cache_;
   ++c.counters.notices_received;
+  if (n.erased) {
+    // Only an entity this partition ever gave links can hold one; an
+    // erasure notice for a reception location (sent for its departures)
+    // finds none, and no empty entry is cached for it.
+    c.make_key(n.to_type, n.to_key);
+    if (!c.may_be_linked()) return;
+  }
   EntityLinks& e = c.load(n.to_type, n.to_key);
   Link* link = find_link(e, n.from_type, n.from_key);
   if (link == nullptr) {
-    ++c.counters.notices_unmatched;  // expired or bounded out at this end
+    if (!n.erased) ++c.counters.notices_unmatched;  // expired or bounded out at this end
+    return;
+  }
+  if (n.erased) {
+    if (counted_here(cfg, n.to_type, n.to_key, n.from_type, n.from_key)) {
+      ++c.counters.expired[linking::link_type_index(n.to_type, n.from_type)];
+    }
+    e.links.erase(e.links.begin() + (link - e.links.data()));
+    c.make_key(n.to_type, n.to_key);
+    c.mark_dirty(e);
     return;
   }
   const std::string key = n.to_key;
@@ -661,19 +691,27 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
     return;
   }
   const std::int64_t at = to_ms(n.at);
-  if (at < link->peer_at_ms) return;  // overtaken by a newer notice
-  link->peer_at_ms = at;
-  link->peer_score = n.own_score;
+  const bool lifts = n.to_type == SubjectType::person && cfg.person_lift.enabled &&
+                     (lift_from_mask_ & (1u << static_cast<unsigned>(n.from_type))) != 0;
+  const bool newest = at >= link->peer_at_ms;
+  // A person keeps earlier scores too, so lifts do not depend on the order
+  // notices and signals came in; elsewhere only the newest counts.
+  if (!linking::record_peer_notice(*link, linking::PeerNotice{at, n.own_score}, lifts)) return;
+  if (!newest) {
+    // A notice from before the newest (late, or delivered again): it may
+    // complete a lift at its own time.
+    evaluate_lift(c, scores, e, key, at, now, alerts, notices);
+    c.make_key(n.to_type, n.to_key);
+    c.mark_dirty(e);
+    return;
+  }
   link->peer_has_own = n.has_own_signals;
   link->peer_sources.clear();
   for (const auto& name : n.sources) {
     if (auto s = config_.find_source(name)) link->peer_sources.push_back(*s);
   }
   if (n.to_type == SubjectType::person) {
-    if (cfg.person_lift.enabled &&
-        (lift_from_mask_ & (1u << static_cast<unsigned>(n.from_type))) != 0) {
-      evaluate_lift(c, scores, e, key, at, now, alerts, notices);
-    }
+    if (lifts) evaluate_lift(c, scores, e, key, at, now, alerts, notices);
   } else if (n.from_type == SubjectType::person) {
     evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
                           n.to_type, key, at, now, alerts, notices, c.chosen, c.best);
@@ -757,12 +795,35 @@ Status LinkTracker::flush(State& state) const {
   return s;
 }
 
-void LinkTracker::erase(State& state, SubjectType type, std::string_view key) const {
+std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view key,
+                               std::vector<EntityNotice>& notices) const {
   Cache& c = *state.cache_;
+  const LinkingConfig& cfg = config_.linking;
+  // Loaded whatever the known keys say: a location's organisations seen
+  // since the last flush are cached but not yet known.
   EntityLinks& e = c.load(type, key);
+  const std::size_t removed = e.links.size();
+  for (const Link& l : e.links) {
+    if (counted_here(cfg, type, key, l.type, l.key)) {
+      ++c.counters.expired[linking::link_type_index(type, l.type)];
+    }
+    if (l.type == SubjectType::location && cfg.is_reception(l.key)) continue;  // holds none
+    EntityNotice& n = notices.emplace_back();
+    n.from_type = type;
+    n.from_key.assign(key);
+    n.to_type = l.type;
+    n.to_key = l.key;
+    n.erased = true;
+    ++c.counters.notices_sent;
+  }
+  // Cleared in place: it stays cached as empty, and write_dirty() turns an
+  // empty entity into a tombstone.
+  const bool was_dirty = e.dirty;
   e = EntityLinks{};
+  e.dirty = was_dirty;
   c.make_key(type, key);
   c.mark_dirty(e);
+  return removed;
 }
 
 std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, SubjectType type,

@@ -70,7 +70,8 @@ class LinkTracker {
                  std::vector<EntityNotice>& notices) const;
 
   // A notice for an entity of this partition. May append alerts and
-  // participation notices (never score notices).
+  // participation notices (never score notices). An erasure notice drops
+  // the receiver's link to the erased sender and nothing else.
   void on_notice(State& state, ConvergenceScorer::State& scores, const EntityNotice& notice,
                  ProcTime now, std::vector<Alert>& alerts,
                  std::vector<EntityNotice>& notices) const;
@@ -79,7 +80,13 @@ class LinkTracker {
   // before the watermark; scans the store. Returns links dropped.
   std::size_t expire(State& state, EventTime watermark) const;
   [[nodiscard]] Status flush(State& state) const;
-  void erase(State& state, SubjectType type, std::string_view key) const;
+  // Erasure: removes the entity's links, organisations seen and rule
+  // state (a tombstone on flush) and appends an erasure notice for each
+  // other end that holds the link (every linked entity but reception
+  // locations, which hold none). The links count as expired. Returns the
+  // links removed.
+  std::size_t erase(State& state, SubjectType type, std::string_view key,
+                    std::vector<EntityNotice>& notices) const;
 
   struct LinkView {
     SubjectType type = SubjectType::person;

@@ -13,6 +13,8 @@ using wire::put_varint;
 using wire::Reader;
 
 constexpr std::uint8_t kFormat = 1;
+// Persons: version 2 adds departure_unmatched at the end; 1 is still read.
+constexpr std::uint8_t kPersonFormat = 2;
 
 void put_seen(const SeenIds& s, std::string& out) {
   put_varint(s.ids.size(), out);
@@ -81,7 +83,7 @@ bool decode(std::string_view bytes, Melding& m) {
 
 void encode(const Person& p, std::string& out) {
   out.clear();
-  out.push_back(static_cast<char>(kFormat));
+  out.push_back(static_cast<char>(kPersonFormat));
   out.push_back(static_cast<char>(p.status));
   put_time(p.arrived_at, out);
   put_time(p.departed_at, out);
@@ -99,12 +101,16 @@ void encode(const Person& p, std::string& out) {
     put_string(r.registry, out);
   }
   put_seen(p.seen, out);
+  out.push_back(static_cast<char>(p.departure_unmatched));
 }
 
 bool decode(std::string_view bytes, Person& p) {
   Reader in(bytes);
-  std::uint8_t status;
-  if (!start(in) || !in.byte(status) || status > 2) return false;
+  std::uint8_t version, status;
+  if (!in.byte(version) || version < kFormat || version > kPersonFormat || !in.byte(status) ||
+      status > 2) {
+    return false;
+  }
   p.status = static_cast<PersonStatus>(status);
   if (!in.time(p.arrived_at) || !in.time(p.departed_at) || !in.string(p.location) ||
       !in.string(p.age_group) || !in.string(p.region) || !get_flag(in, p.converging) ||
@@ -122,7 +128,10 @@ bool decode(std::string_view bytes, Person& p) {
     }
     r.year = static_cast<int>(year);
   }
-  return get_seen(in, p.seen) && in.remaining() == 0;
+  if (!get_seen(in, p.seen)) return false;
+  p.departure_unmatched = false;
+  if (version >= 2 && !get_flag(in, p.departure_unmatched)) return false;
+  return in.remaining() == 0;
 }
 
 void encode(const LocationState& l, std::string& out) {
@@ -148,6 +157,38 @@ bool decode(std::string_view bytes, LocationState& l) {
         !in.string(d.person_key)) {
       return false;
     }
+  }
+  return in.remaining() == 0;
+}
+
+void encode(const ErasedCounts& counts, std::string& out) {
+  out.clear();
+  out.push_back(static_cast<char>(kFormat));
+  put_varint(counts.size(), out);
+  for (const auto& [key, n] : counts) {
+    put_varint(std::get<0>(key), out);
+    wire::put_signed(std::get<1>(key), out);
+    put_string(std::get<2>(key), out);
+    put_string(std::get<3>(key), out);
+    wire::put_signed(n, out);
+  }
+}
+
+bool decode(std::string_view bytes, ErasedCounts& counts) {
+  Reader in(bytes);
+  std::uint8_t format;
+  std::uint64_t size;
+  if (!in.byte(format) || format != kFormat || !get_count(in, size)) return false;
+  counts.clear();
+  for (std::uint64_t i = 0; i < size; ++i) {
+    std::uint64_t rule;
+    std::int64_t year, n;
+    std::string dimension, value;
+    if (!in.varint(rule) || !in.signed_varint(year) || !in.string(dimension) ||
+        !in.string(value) || !in.signed_varint(n)) {
+      return false;
+    }
+    counts[{static_cast<std::size_t>(rule), static_cast<int>(year), dimension, value}] = n;
   }
   return in.remaining() == 0;
 }

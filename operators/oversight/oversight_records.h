@@ -1,10 +1,12 @@
 // The state the oversight tracker keeps per entity, and its encoding in the
 // partition's "oversight-p<N>" store. Keys: "m:<melding id>", "p:<person
-// pseudonym>", "l:<location id>". Values: u8 format version (1) followed by
+// pseudonym>", "l:<location id>", and "a:erased" (the registration counts
+// of erased persons, per partition, with no pseudonym). Values: u8 format version (1) followed by
 // the fields in declaration order (operators/wire_format.h primitives).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,9 @@ struct Person {
   std::string age_group = "unknown";     // label names, so a config change keeps meaning
   std::string region = "unknown";
   bool converging = false;  // a person convergence alert was raised
+  // The latest departure was counted without an arrival before it; an
+  // arrival processed later (partners report late) is matched to it then.
+  bool departure_unmatched = false;
   EventTime last_at = kMinEventTime;  // latest event time of any of their chain events
   std::vector<Registration> registrations;
   SeenIds seen;
@@ -66,7 +71,13 @@ struct LocationState {
   static constexpr std::size_t kMaxDepartures = 2048;
 };
 
+// Unique-person counts (RegistrationTally's keys) kept after the persons
+// behind them were erased.
+using ErasedCounts = std::map<RegistrationTally::Key, std::int64_t>;
+
 void encode(const Melding& m, std::string& out);
+void encode(const ErasedCounts& counts, std::string& out);
+[[nodiscard]] bool decode(std::string_view bytes, ErasedCounts& counts);
 void encode(const Person& p, std::string& out);
 void encode(const LocationState& l, std::string& out);
 [[nodiscard]] bool decode(std::string_view bytes, Melding& m);

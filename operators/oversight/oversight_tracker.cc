@@ -25,6 +25,7 @@ constexpr double kDayMs = 86'400'000.0;
 constexpr std::string_view kMeldingPrefix = "m:";
 constexpr std::string_view kPersonPrefix = "p:";
 constexpr std::string_view kLocationPrefix = "l:";
+constexpr std::string_view kErasedCountsKey = "a:erased";
 
 bool known(EventTime t) { return t != kMinEventTime; }
 
@@ -48,6 +49,7 @@ struct OversightTracker::Data {
   // Meldingen sent, not breached and without feedback within the deadline,
   // by deadline: advance() pops what the watermark has passed.
   std::set<std::pair<EventTime, std::string>> deadlines;
+  oversight::ErasedCounts erased;  // registration counts of erased persons
   std::unordered_set<std::string> dirty;  // store keys changed since the last flush
   std::string scratch;
 };
@@ -86,6 +88,10 @@ std::unique_ptr<OversightTracker::State> OversightTracker::make_state(StateStore
     }
     return true;
   });
+  std::string value;
+  if (store.get(kErasedCountsKey, value) && !oversight::decode(value, d->erased)) {
+    d->erased.clear();  // a newer format: left in the store until counts change
+  }
   return std::unique_ptr<State>(new State(std::move(d)));
 }
 
@@ -201,6 +207,15 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
   p.last_at = std::max(p.last_at, e.at);
   switch (e.type) {
     case ChainEventType::person_arrived:
+      // The arrival before a departure already counted without one: the
+      // days between them are known now.
+      if (p.departure_unmatched && e.at <= p.departed_at) {
+        p.departure_unmatched = false;
+        if (metrics != nullptr) {
+          metrics->observe_days_since_arrival(age, days_between(e.at, p.departed_at));
+          metrics->add_arrival_matched_late(age);
+        }
+      }
       if (!known(p.arrived_at) || e.at >= p.arrived_at) {
         p.arrived_at = e.at;
         if (!known(p.departed_at) || e.at >= p.departed_at) {
@@ -216,15 +231,17 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
       }
       break;
     case ChainEventType::person_departed_unknown: {
+      const bool arrival_known = known(p.arrived_at) && p.arrived_at <= e.at;
       if (metrics != nullptr) {
         metrics->add_mob_departure(metrics->location_index(e.location), age,
                                    index_in(config_.nationality_regions, p.region));
-        if (known(p.arrived_at) && p.arrived_at <= e.at) {
+        if (arrival_known) {
           metrics->observe_days_since_arrival(age, days_between(p.arrived_at, e.at));
         } else {
           metrics->add_departure_without_arrival(age);
         }
       }
+      if (e.at >= p.departed_at) p.departure_unmatched = !arrival_known;
       p.status = PersonStatus::missing;
       p.departed_at = std::max(p.departed_at, e.at);
       p.location = e.location;
@@ -430,6 +447,8 @@ Status OversightTracker::flush(State& state) const {
       oversight::encode(d.meldingen.find(id)->second, d.scratch);
     } else if (k.starts_with(kPersonPrefix)) {
       oversight::encode(d.persons.find(id)->second, d.scratch);
+    } else if (k == kErasedCountsKey) {
+      oversight::encode(d.erased, d.scratch);
     } else {
       oversight::encode(d.locations.find(id)->second, d.scratch);
     }
@@ -454,6 +473,7 @@ void OversightTracker::tally(const State& state, EventTime watermark,
          std::min(metrics.org_index(m.to), orgs - 1)) * kOpenAgeBuckets + open_age_bucket(age);
     ++out.open[i];
   }
+  registrations.add_counts(d.erased);
   for (const auto& [key, p] : d.persons) {
     if (p.status == PersonStatus::missing) {
       ++out.missing[std::min(index_in(config_.age_groups, p.age_group), out.missing.size() - 1)];
@@ -469,6 +489,57 @@ void OversightTracker::tally(const State& state, EventTime watermark,
               index_in(config_.nationality_regions, p.region), 255)));
     }
   }
+}
+
+void OversightTracker::erase(State& state, SubjectType type, std::string_view key,
+                             std::vector<std::string>& tell) const {
+  Data& d = *state.data_;
+  auto forget = [&](std::string_view prefix) {
+    std::string k(prefix);
+    k += key;
+    d.dirty.erase(k);
+    d.store.erase(k);  // a tombstone, also when nothing was stored
+  };
+  switch (type) {
+    case SubjectType::person: {
+      forget(kPersonPrefix);
+      auto it = d.persons.find(key);
+      if (it == d.persons.end()) return;
+      const Person& p = it->second;
+      if (!p.registrations.empty()) {
+        RegistrationTally share(config_);
+        share.add_person(p.registrations,
+                         static_cast<std::uint8_t>(std::min<std::size_t>(
+                             index_in(config_.nationality_regions, p.region), 255)));
+        for (const auto& [k, n] : share.counts()) d.erased[k] += n;
+        d.dirty.insert(std::string(kErasedCountsKey));
+      }
+      if (known(p.departed_at) && !p.location.empty()) tell.push_back(p.location);
+      d.persons.erase(it);
+      return;
+    }
+    case SubjectType::location:
+      forget(kLocationPrefix);
+      d.locations.erase(std::string(key));
+      return;
+    case SubjectType::vehicle:
+      return;
+  }
+}
+
+void OversightTracker::forget_person_at(State& state, std::string_view location_key,
+                                        std::string_view person_key) const {
+  Data& d = *state.data_;
+  auto it = d.locations.find(location_key);
+  if (it == d.locations.end()) return;
+  bool changed = false;
+  for (auto& dep : it->second.departures) {
+    if (dep.person_key == person_key) {
+      dep.person_key.clear();
+      changed = true;
+    }
+  }
+  if (changed) d.dirty.insert(std::string(kLocationPrefix) + std::string(location_key));
 }
 
 std::size_t OversightTracker::meldingen(const State& state) const {

@@ -88,6 +88,20 @@ class OversightTracker {
   void tally(const State& state, EventTime watermark, const OversightMetrics& metrics,
              Gauges& out, RegistrationTally& registrations) const;
 
+  // Erasure of an entity of this partition (durable after flush()):
+  //  - a person: their entry (status, arrivals, departures, registrations,
+  //    seen event ids) is removed; their registrations' contribution to the
+  //    yearly unique counts is first added to the partition's anonymous
+  //    "a:erased" counts, so published counts stay. Appends the location
+  //    they last left from (its departures name them) to `tell`.
+  //  - a location: its departures and spike state are removed.
+  //  - a vehicle: nothing (oversight keeps none).
+  void erase(State& state, SubjectType type, std::string_view key,
+             std::vector<std::string>& tell) const;
+  // A person was erased: departures at this location no longer name them.
+  void forget_person_at(State& state, std::string_view location_key,
+                        std::string_view person_key) const;
+
   // For tests and tools.
   std::size_t meldingen(const State& state) const;
   std::size_t persons(const State& state) const;

@@ -41,6 +41,10 @@ class RegistrationTally {
   explicit RegistrationTally(const OperatorConfig& config) : config_(config) {}
 
   void add_person(const std::vector<Registration>& regs, std::uint8_t region);
+  // Counts tallied before (erased persons' share): added as they are.
+  void add_counts(const std::map<Key, std::int64_t>& counts) {
+    for (const auto& [key, n] : counts) counts_[key] += n;
+  }
   const std::map<Key, std::int64_t>& counts() const { return counts_; }
   std::int64_t get(std::size_t rule, int year, const std::string& dimension,
                    const std::string& value) const;

@@ -1,5 +1,7 @@
 #include "operators/pipeline/convergence_stage.h"
 
+#include <algorithm>
+
 #include "operators/alert_json.h"
 #include "operators/linking/entity_view.h"
 
@@ -69,8 +71,43 @@ void ConvergenceStage::process_notice(Partition p, const EntityNotice& notice) {
   auto& ps = ensure(p);
   alerts_.clear();
   notices_.clear();
+  if (notice.erased && notice.from_type == SubjectType::person &&
+      notice.to_type == SubjectType::location) {
+    oversight_.forget_person_at(*ps.oversight, notice.to_key, notice.from_key);
+  }
   linker_.on_notice(*ps.links, *ps.state, notice, clock_.now(), alerts_, notices_);
   emit(ps);
+}
+
+ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
+                                                                   const ErasureRecord& r) {
+  auto& ps = ensure(p);
+  alerts_.clear();
+  notices_.clear();
+  erasure_locations_.clear();
+  ErasureOutcome outcome;
+  scorer_.erase(*ps.state, r.type, r.key);
+  outcome.links = linker_.erase(*ps.links, r.type, r.key, notices_);
+  oversight_.erase(*ps.oversight, r.type, r.key, erasure_locations_);
+  // The location a person left from names them in its departures; it may
+  // also be a linked end already told.
+  for (const auto& location : erasure_locations_) {
+    const bool told = std::any_of(notices_.begin(), notices_.end(), [&](const EntityNotice& n) {
+      return n.to_type == SubjectType::location && n.to_key == location;
+    });
+    if (told) continue;
+    EntityNotice& n = notices_.emplace_back();
+    n.from_type = r.type;
+    n.from_key = r.key;
+    n.to_type = SubjectType::location;
+    n.to_key = location;
+    n.erased = true;
+    ++linker_.counters(*ps.links).notices_sent;
+  }
+  outcome.notices = notices_.size();
+  ++counters_.erasures[static_cast<std::size_t>(r.type)];
+  emit(ps);
+  return outcome;
 }
 
 void ConvergenceStage::emit(PartitionState& ps) {

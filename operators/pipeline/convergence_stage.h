@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "operators/convergence_scorer.h"
+#include "operators/erasure/erasure_record.h"
 #include "operators/linking/entity_notice.h"
 #include "operators/linking/link_tracker.h"
 #include "operators/model.h"
@@ -61,6 +62,15 @@ class ConvergenceStage {
   const OversightTracker& oversight() const { return oversight_; }
   OversightTracker::State* oversight_state(Partition p);
   void process_notice(Partition p, const EntityNotice& notice);
+  // An erasure record (kind 4) for an entity of partition p: its
+  // convergence, link and oversight state go (tombstones on the next
+  // flush), and erasure notices go to the other ends of its links and to
+  // the location a person last left from. Counted in counters().erasures.
+  struct ErasureOutcome {
+    std::size_t links = 0;    // links the entity held
+    std::size_t notices = 0;  // erasure notices sent
+  };
+  ErasureOutcome process_erasure(Partition p, const ErasureRecord& erasure);
   [[nodiscard]] Status flush();
   // Expires state behind the watermark; call every few seconds at most.
   std::size_t expire();
@@ -109,6 +119,7 @@ class ConvergenceStage {
   StageCounters counters_;
   std::vector<Alert> alerts_;
   std::vector<EntityNotice> notices_;
+  std::vector<std::string> erasure_locations_;  // scratch
   LinkCounters link_counters_;
   std::string json_;
 };

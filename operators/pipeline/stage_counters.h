@@ -28,6 +28,8 @@ struct StageCounters {
   // Valid chain events by type (intake); chain events are also in in/processed/dlq,
   // under the source named by their `org` (or the unknown slot).
   std::array<std::uint64_t, kChainEventTypeCount> chain_events{};
+  // Erasure requests applied (entity stage), by SubjectType.
+  std::array<std::uint64_t, kSubjectTypeCount> erasures{};
 
   explicit StageCounters(std::size_t sources, std::size_t indicator_count = 0)
       : in(sources + 1, 0),
@@ -52,6 +54,7 @@ struct StageCounters {
     std::fill(signals.begin(), signals.end(), 0);
     duplicates = routed = alerts = 0;
     chain_events.fill(0);
+    erasures.fill(0);
   }
 
   void add(const StageCounters& o) {
@@ -67,6 +70,7 @@ struct StageCounters {
     routed += o.routed;
     alerts += o.alerts;
     for (std::size_t t = 0; t < chain_events.size(); ++t) chain_events[t] += o.chain_events[t];
+    for (std::size_t t = 0; t < erasures.size(); ++t) erasures[t] += o.erasures[t];
   }
 
   std::uint64_t total_in() const { return sum(in); }

@@ -353,6 +353,7 @@ def check_actions(base: str, driver, failures: Failures) -> bool:
                          f"/api/alerts to have {alert_id} dismissed")
     except TimeoutError as e:
         failures.check(False, f"{e}: it has {served_status()}")
+    print(f"alert actions: dismissed {alert_id} from the console", flush=True)
     return True
 
 

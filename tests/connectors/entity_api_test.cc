@@ -8,20 +8,12 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/pipeline_harness.h"
+
 namespace mozaiek {
 namespace {
 
-class RecordingSink final : public RecordSink {
- public:
-  Status produce(std::string_view topic, std::string_view key, std::string_view value) override {
-    if (fail) return Status::error("broker down");
-    records.push_back({std::string(topic), std::string(key), std::string(value)});
-    return Status::ok();
-  }
-  Status flush(Millis) override { return Status::ok(); }
-  std::vector<OutRecord> records;
-  bool fail = false;
-};
+using test::RecordingSink;
 
 class NullOutput final : public AlertOutput {
  public:

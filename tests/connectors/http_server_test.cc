@@ -78,10 +78,14 @@ TEST_F(HttpServerTest, RecentAlertsNewestFirstWithinTheLimit) {
   auto all = client().Get("/api/alerts");
   ASSERT_TRUE(all);
   EXPECT_EQ(all->get_header_value("Content-Type"), "application/json");
-  // Capacity 4: the two oldest are gone.
+  // Capacity 4: the two oldest are gone. Each is served with its status and actions.
   EXPECT_EQ(all->body,
-            R"([{"alert_id":"a6"},{"alert_id":"a5"},{"alert_id":"a4"},{"alert_id":"a3"}])");
-  EXPECT_EQ(client().Get("/api/alerts?limit=1")->body, R"([{"alert_id":"a6"}])");
+            R"([{"alert_id":"a6","status":"new","actions":[]},)"
+            R"({"alert_id":"a5","status":"new","actions":[]},)"
+            R"({"alert_id":"a4","status":"new","actions":[]},)"
+            R"({"alert_id":"a3","status":"new","actions":[]}])");
+  EXPECT_EQ(client().Get("/api/alerts?limit=1")->body,
+            R"([{"alert_id":"a6","status":"new","actions":[]}])");
   EXPECT_EQ(client().Get("/api/alerts?limit=zero")->status, 400);
   EXPECT_EQ(client().Get("/api/alerts?limit=0")->status, 400);
 }
@@ -159,7 +163,31 @@ TEST_F(HttpServerTest, AlertStreamDeliversPublishedAlerts) {
   feed_.publish(R"({"alert_id":"abc","score":7.5})");
   ASSERT_TRUE(reader.wait_until_done());
   EXPECT_THAT(reader.received(),
-              HasSubstr("id: 1\nevent: alert\ndata: {\"alert_id\":\"abc\",\"score\":7.5}\n\n"));
+              HasSubstr("id: 1\nevent: alert\ndata: {\"alert_id\":\"abc\",\"score\":7.5,"
+                        "\"status\":\"new\",\"actions\":[]}\n\n"));
+}
+
+TEST_F(HttpServerTest, AlertStreamTellsOfActionsWithTheActionRecord) {
+  feed_.publish(R"({"alert_id":"abc","status":"new"})");
+  StreamReader reader(server_.port(), [](const std::string& text) {
+    const auto event = text.find("event: action");
+    return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
+  });
+  ASSERT_TRUE(reader.wait_for_text(": subscribed"));
+  AlertAction ack;
+  ack.action_id = "x1";
+  ack.alert_id = "abc";
+  ack.user = "analyst-7";
+  ack.at = ProcTime{Millis{1'764'000'000'000}};
+  ASSERT_EQ(feed_.apply(ack), AlertFeed::Applied::applied);
+  ASSERT_TRUE(reader.wait_until_done());
+  EXPECT_THAT(reader.received(),
+              HasSubstr("id: 2\nevent: action\ndata: {\"schema\":\"mozaiek.alert-action/v1\","
+                        "\"action_id\":\"x1\",\"alert_id\":\"abc\",\"action\":\"ack\","
+                        "\"user\":\"analyst-7\",\"reason\":\"\",\"at\":\"2025-11-24T16:00:00Z\"}"
+                        "\n\n"));
+  EXPECT_THAT(client().Get("/api/alerts")->body,
+              HasSubstr(R"("status":"acknowledged","actions":[{"action":"ack")"));
 }
 
 TEST_F(HttpServerTest, StopEndsLiveStreams) {

@@ -32,13 +32,7 @@ std::int32_t partition_of(const std::string& key, int partitions) {
 
 OutRecord signal(const std::string& source, const std::string& id, const std::string& indicator,
                  const std::string& day, const std::string& subjects) {
-  OutRecord r;
-  r.topic = "signals." + source;
-  r.key = id;
-  r.value = R"({"schema":"mozaiek.signal/v1","signal_id":")" + id + R"(","source":")" + source +
-            R"(","observed_at":"2025-03-)" + day + R"(T10:00:00Z","reported_at":"2025-03-)" + day +
-            R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
-  return r;
+  return signal_record(source, id, indicator, "2025-03-" + day, subjects);
 }
 
 class LinkingRealBrokerTest : public RealKafkaTest {};

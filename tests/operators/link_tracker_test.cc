@@ -11,6 +11,7 @@
 #include <cmath>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -381,6 +382,62 @@ TEST(LinkTrackerTest, LateOwnSignalsCompleteTheLiftAtTheNoticeTime) {
   EXPECT_EQ(lifted[0].alert_id, alert_id("person_linked", "person", kBoy, at_day(20), 0));
 }
 
+// The car tells the boy its score twice (days 12 and 20); with his own
+// signal from day 11 the lift crosses the threshold at day 12. Whatever
+// order the pieces come in (late reports, redelivery after a crash), the
+// alert opens at day 12 and so keeps one id.
+TEST(LinkTrackerTest, LiftOpensAtTheSameTimeWhateverOrderThePiecesArriveIn) {
+  const OperatorConfig config = test_config();
+  using Step = std::function<void(Network&)>;
+  const Step gate = [](Network& n) {
+    n.signal("coa-gate", kCoa, kW1, 10, {person(kBoy), vehicle(kCar)});
+  };
+  const Step behaviour = [](Network& n) { n.signal("coa-behaviour", kCoa, kW35, 11, {person(kBoy)}); };
+  const Step police = [](Network& n) { n.signal("police-1", kPolice, kW35, 12, {vehicle(kCar)}); };
+  const Step ind = [](Network& n) { n.signal("ind-1", kInd, kW2, 20, {vehicle(kCar)}); };
+  const std::vector<std::vector<Step>> orders = {
+      {gate, behaviour, police, ind},  // in event-time order
+      {gate, police, ind, behaviour},  // the boy's own signal late
+      {gate, police, behaviour, ind},
+      {behaviour, gate, ind, police},  // the car's reports in reverse
+  };
+  const std::string expected = alert_id("person_linked", "person", kBoy, at_day(12), 0);
+  for (std::size_t o = 0; o < orders.size(); ++o) {
+    Network net(config);
+    for (const auto& step : orders[o]) step(net);
+    const auto lifted = net.of_rule("person_linked");
+    ASSERT_FALSE(lifted.empty()) << "order " << o;
+    EXPECT_EQ(lifted[0].alert_id, expected) << "order " << o;
+    // Anything after it escalates the same episode: no second opening.
+    for (const auto& a : lifted) {
+      if (a.level == 0) {
+        EXPECT_EQ(a.alert_id, expected) << "order " << o;
+      }
+    }
+  }
+}
+
+// A notice delivered again (the sender reprocessed after a crash) after a
+// newer one changes nothing: no second alert, no other id.
+TEST(LinkTrackerTest, ANoticeDeliveredAgainAfterANewerOneRaisesNothingNew) {
+  const OperatorConfig config = test_config();
+  Network net(config);
+  net.signal("coa-gate", kCoa, kW1, 10, {person(kBoy), vehicle(kCar)});
+  net.signal("coa-behaviour", kCoa, kW35, 11, {person(kBoy)});
+  net.signal("police-1", kPolice, kW35, 12, {vehicle(kCar)});
+  net.signal("ind-1", kInd, kW2, 20, {vehicle(kCar)});
+  const auto before = net.of_rule("person_linked");
+  ASSERT_FALSE(before.empty());
+  std::vector<EntityNotice> from_car;
+  for (const auto& n : net.notices) {
+    if (!n.participation && n.from_key == kCar) from_car.push_back(n);
+  }
+  ASSERT_EQ(from_car.size(), 2u);
+  for (const auto& n : from_car) net.stage().process_notice(Network::partition_of(n.to_type), n);
+  net.deliver();
+  EXPECT_EQ(net.of_rule("person_linked").size(), before.size());
+}
+
 TEST(LinkTrackerTest, NoticesFlowBothWaysButOnlyFromSignals) {
   const OperatorConfig config = test_config();
   Network net(config);
@@ -531,13 +588,16 @@ TEST(LinkStateCodecTest, WritesEachNameOnceAndKeepsEveryField) {
     l.first_ms = kT0;
     l.last_ms = kT0 + i;
     l.peer_sources = {kInd, kPolice};
+    l.peer_at_ms = kT0 + 10 * kDayMs;
+    l.peer_score = 4.5;
+    for (int k = 0; k < i; ++k) l.earlier_notices.push_back({kT0 + k * kDayMs, 1.0 + k});
     l.signals.push_back({"p" + std::to_string(i), kPolice, kW35, kT0 + i, kT0 + i + kDayMs});
     l.signals.push_back({"n" + std::to_string(i), kNla, kW1, kT0 + i + 1, kT0 - 7});
   }
   linking::LinkCodec codec(config);
   std::string bytes;
   codec.encode(e, bytes);
-  EXPECT_EQ(bytes[0], 2);  // the version with name tables
+  EXPECT_EQ(bytes[0], 3);  // the version with name tables and earlier notices
   // "police" and "w35" once each in the tables, however many entries name them.
   auto occurrences = [&](std::string_view word) {
     std::size_t n = 0;
@@ -556,6 +616,13 @@ TEST(LinkStateCodecTest, WritesEachNameOnceAndKeepsEveryField) {
   for (int i = 0; i < 3; ++i) {
     const auto& l = back.links[static_cast<std::size_t>(i)];
     EXPECT_EQ(l.peer_sources, (std::vector<SourceId>{kInd, kPolice}));
+    EXPECT_EQ(l.peer_at_ms, kT0 + 10 * kDayMs);
+    EXPECT_DOUBLE_EQ(l.peer_score, 4.5);
+    ASSERT_EQ(l.earlier_notices.size(), static_cast<std::size_t>(i));
+    for (int k = 0; k < i; ++k) {
+      EXPECT_EQ(l.earlier_notices[static_cast<std::size_t>(k)].at_ms, kT0 + k * kDayMs);
+      EXPECT_DOUBLE_EQ(l.earlier_notices[static_cast<std::size_t>(k)].score, 1.0 + k);
+    }
     ASSERT_EQ(l.signals.size(), 2u);
     EXPECT_EQ(l.signals[0].signal_id, "p" + std::to_string(i));
     EXPECT_EQ(l.signals[0].indicator, kW35);
@@ -630,13 +697,33 @@ TEST(LinkStateCodecTest, ReadsTheVersionWithNamesAtEveryEntry) {
   EXPECT_EQ(l.signals[0].observed_ms, 200);
   EXPECT_EQ(l.signals[0].reported_ms, 300);
   // Written back, it is the current version and reads the same.
-  std::string v2;
-  linking::encode_links(e, config, v2);
-  EXPECT_EQ(v2[0], 2);
+  std::string v3;
+  linking::encode_links(e, config, v3);
+  EXPECT_EQ(v3[0], 3);
   linking::EntityLinks again;
-  ASSERT_TRUE(linking::decode_links(v2, config, again));
+  ASSERT_TRUE(linking::decode_links(v3, config, again));
   EXPECT_EQ(again.links[0].signals[0].reported_ms, 300);
   EXPECT_EQ(again.sources_seen[0].indicator, kW2);
+  EXPECT_EQ(again.links[0].peer_at_ms, 150);
+  EXPECT_TRUE(again.links[0].earlier_notices.empty());
+
+  // Version 2 is version 3 without a link's count of earlier notices.
+  std::string score;
+  wire::put_double(4.25, score);
+  const auto at = v3.find(score);
+  ASSERT_NE(at, std::string::npos);
+  ASSERT_EQ(v3[at + score.size()], 0);  // no earlier notices
+  std::string v2 = v3;
+  v2.erase(at + score.size(), 1);
+  v2[0] = 2;
+  linking::EntityLinks from_v2;
+  ASSERT_TRUE(linking::decode_links(v2, config, from_v2));
+  ASSERT_EQ(from_v2.links.size(), 1u);
+  EXPECT_DOUBLE_EQ(from_v2.links[0].peer_score, 4.25);
+  EXPECT_TRUE(from_v2.links[0].told_own);
+  EXPECT_EQ(from_v2.links[0].signals[0].signal_id, "s1");
+  v2[0] = 4;  // a version from the future is refused, not misread
+  EXPECT_FALSE(linking::decode_links(v2, config, from_v2));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "connectors/metrics_bridge.h"
 #include "connectors/synthetic_chain.h"
 #include "operators/alert_json.h"
+#include "operators/oversight/oversight_records.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
 #include "operators/oversight/spike_rule.h"
@@ -331,6 +332,49 @@ TEST_F(OversightTrackerTest, DeparturesCountByLocationAgeAndRegionWithDaysSinceA
   EXPECT_EQ(s.value("mozaiek_missing_open", {"age_group=\"adult\""}), 1.0);
   EXPECT_EQ(s.value("mozaiek_reappearances_total", {"where=\"eurodac\""}), 1.0);
   EXPECT_EQ(s.value("mozaiek_reappearances_total", {"where=\"other\""}), 1.0);
+}
+
+// Partners report late: COA's arrival record can be processed after the
+// departure it precedes. The departure is first counted without an arrival;
+// the arrival, when it comes, is matched to it once.
+TEST_F(OversightTrackerTest, AnArrivalProcessedAfterItsDepartureIsMatchedOnce) {
+  Stages s(settings_.operators);
+  const Who c{"C300", "minor", "ER"};
+  s.feed(person_event("d1", "person.departed_unknown", c, ts("2025-03-04"), "nidos", "coa-budel"));
+  EXPECT_EQ(s.value("mozaiek_mob_departures_without_arrival_total", {"age_group=\"minor\""}), 1.0);
+  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_count"), 0.0);
+  // An arrival after the departure is a new stay, not the missing one.
+  s.feed(person_event("a0", "person.arrived", c, ts("2025-03-20"), "coa", "coa-gilze"));
+  EXPECT_EQ(s.value("mozaiek_mob_arrivals_matched_late_total"), 0.0);
+  s.feed(person_event("a1", "person.arrived", c, ts("2025-02-20"), "coa", "coa-budel"));
+  EXPECT_EQ(s.value("mozaiek_mob_arrivals_matched_late_total", {"age_group=\"minor\""}), 1.0);
+  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_count", {"age_group=\"minor\""}), 1.0);
+  EXPECT_DOUBLE_EQ(s.value("mozaiek_mob_days_since_arrival_sum", {"age_group=\"minor\""}), 12.0);
+  // A second, earlier arrival record does not match the same departure again.
+  s.feed(person_event("a2", "person.arrived", c, ts("2025-02-10"), "coa", "coa-budel"));
+  EXPECT_EQ(s.value("mozaiek_mob_arrivals_matched_late_total"), 1.0);
+  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_count"), 1.0);
+  EXPECT_EQ(s.value("mozaiek_mob_departures_without_arrival_total"), 1.0);  // a counter: stays
+}
+
+TEST(OversightRecordsTest, PersonReadsTheVersionWithoutTheUnmatchedFlag) {
+  oversight::Person p;
+  p.status = oversight::PersonStatus::missing;
+  p.age_group = "minor";
+  p.departure_unmatched = true;
+  std::string bytes;
+  oversight::encode(p, bytes);
+  oversight::Person back;
+  ASSERT_TRUE(oversight::decode(bytes, back));
+  EXPECT_TRUE(back.departure_unmatched);
+  EXPECT_EQ(back.age_group, "minor");
+  // Version 1: the same without the trailing flag.
+  std::string v1 = bytes.substr(0, bytes.size() - 1);
+  v1[0] = 1;
+  ASSERT_TRUE(oversight::decode(v1, back));
+  EXPECT_FALSE(back.departure_unmatched);
+  EXPECT_EQ(back.status, oversight::PersonStatus::missing);
+  EXPECT_FALSE(oversight::decode(bytes.substr(0, bytes.size() - 1), back));  // v2 cut short
 }
 
 TEST_F(OversightTrackerTest, WorryingDepartureCarriesThePersonsPriorSignals) {

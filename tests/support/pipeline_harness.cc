@@ -85,8 +85,11 @@ std::string subject_of(const Alert& a) {
 }
 
 std::string alert_identity(const Alert& a) {
-  std::string out = a.rule + "|" + subject_of(a) + "|" + std::to_string(a.level);
-  for (const auto& c : a.contributions) out += "|" + c.signal_id;
+  std::string out = a.rule + "|" + subject_of(a) + "|" + std::to_string(a.level) + "|" +
+                    std::to_string(a.score);
+  for (const auto& c : a.contributions) {
+    out += "|" + c.signal_id + "=" + std::to_string(c.decayed_weight);
+  }
   return out;
 }
 
@@ -131,6 +134,24 @@ std::size_t count_records(const KafkaSettings& kafka, const std::string& topic,
     n += batch.records.size();
   }
   return n;
+}
+
+std::string signal_json(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects) {
+  return R"({"schema":"mozaiek.signal/v1","signal_id":")" + signal_id + R"(","source":")" +
+         source + R"(","observed_at":")" + date + R"(T10:00:00Z","reported_at":")" + date +
+         R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
+}
+
+OutRecord signal_record(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects) {
+  OutRecord r;
+  r.topic = "signals." + source;
+  r.key = signal_id;
+  r.value = signal_json(source, signal_id, indicator, date, subjects);
+  return r;
 }
 
 void produce_all(const KafkaSettings& kafka, const std::vector<OutRecord>& records,

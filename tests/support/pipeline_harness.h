@@ -41,8 +41,11 @@ Traffic make_traffic(const Settings& settings, std::size_t signals, std::uint64_
 // The "<type>:<key>" an alert on this planted case carries (persons pseudonymised with key).
 std::string planted_subject(const PlantedCase& c, const std::string& pseudonym_key);
 std::string subject_of(const Alert& a);
-// What makes two alert records the same alert: rule, subject, level and the
-// contributing signals. A re-delivered alert must carry the same alert_id.
+// What makes two alert records the same alert: rule, subject, level, score
+// and the contributing signals with their decayed weights (which fix the
+// event time it was evaluated at). A re-delivered alert must carry the same
+// alert_id. The same signals can raise a rule again in a later episode,
+// after the cooldown, with lower decayed weights: that is another alert.
 std::string alert_identity(const Alert& a);
 
 // Reads alert v1 records from a topic (own consumer group) until told to stop.
@@ -75,6 +78,30 @@ class CollectingSink final : public RecordSink {
   }
   Status flush(Millis) override { return Status::ok(); }
   std::vector<std::string> values;
+};
+
+// A signal v1 document from `source` observed at <date>T10:00:00Z and
+// reported the same day at 18:00; `subjects` is the inside of the array.
+std::string signal_json(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects);
+// The same as a record for topic "signals.<source>", keyed by the signal id.
+OutRecord signal_record(const std::string& source, const std::string& signal_id,
+                        const std::string& indicator, const std::string& date,
+                        const std::string& subjects);
+
+// A sink that keeps every produced record (topic, key, value), in order;
+// with `fail` set, produce() fails as with the broker down.
+class RecordingSink final : public RecordSink {
+ public:
+  Status produce(std::string_view topic, std::string_view key, std::string_view value) override {
+    if (fail) return Status::error("broker down");
+    records.push_back({std::string(topic), std::string(key), std::string(value)});
+    return Status::ok();
+  }
+  Status flush(Millis) override { return Status::ok(); }
+  std::vector<OutRecord> records;
+  bool fail = false;
 };
 
 // Produces records, renaming "signals." topics to prefix + source.

@@ -91,15 +91,20 @@ def shown_counts(driver) -> tuple[int, int]:
     return int(words[0]), int(words[2])
 
 
-def click_row(driver, alert_id: str) -> None:
-    # The list re-renders on every live alert; find the row afresh on each try.
+def click(driver, css: str) -> None:
+    # The list and the open detail re-render on every live alert or action;
+    # find the element afresh on each try.
     def attempt():
         try:
-            driver.find_element(By.CSS_SELECTOR, f'tr[data-alert-id="{alert_id}"]').click()
+            driver.find_element(By.CSS_SELECTOR, css).click()
             return True
         except StaleElementReferenceException:
             return False
-    dashlib.wait_for(attempt, UI_DEADLINE_S, f"a clickable row for alert {alert_id}", 0.05)
+    dashlib.wait_for(attempt, UI_DEADLINE_S, f"a clickable {css}", 0.05)
+
+
+def click_row(driver, alert_id: str) -> None:
+    click(driver, f'tr[data-alert-id="{alert_id}"]')
 
 
 def texts(driver, css: str) -> list[str]:
@@ -204,7 +209,7 @@ def run(args, base: str, driver, failures: Failures) -> None:
     name.send_keys(ANALYST)
     subject = alert["subject"]
     click_row(driver, alert["alert_id"])
-    driver.find_element(By.CSS_SELECTOR, "#detail-fields button").click()
+    click(driver, "#detail-fields button")
     shown = (driver.find_element(By.ID, "entity-type").get_attribute("value"),
              driver.find_element(By.ID, "entity-key").get_attribute("value"))
     failures.check(shown == (subject["type"], subject["key"]),
@@ -337,7 +342,7 @@ def check_actions(base: str, driver, failures: Failures) -> bool:
     why = "browser test: duplicate of an earlier case"
     driver.find_element(By.ID, "action-reason").send_keys(why)
     driver.find_element(By.CSS_SELECTOR, '#action-form button[data-action="dismiss"]').click()
-    dashlib.wait_for(lambda: "dismissed" in driver.find_element(By.ID, "detail-status").text,
+    dashlib.wait_for(lambda: "dismissed" in " ".join(texts(driver, "#detail-status")),
                      UI_DEADLINE_S, "the detail to show the alert dismissed")
     dashlib.wait_for(lambda: "dismissed" in " ".join(texts(driver, row_status)),
                      UI_DEADLINE_S, "the list to show the alert dismissed")

@@ -6,75 +6,12 @@
 #include <span>
 #include <string_view>
 
+#include "connectors/synthetic_random.h"
+
 namespace mozaiek {
+using namespace synthetic;
 namespace {
 
-// --- randomness ---------------------------------------------------------------
-// Our own generators, not <random>'s distributions, so the bytes are the same
-// with every standard library.
-
-std::uint64_t mix(std::uint64_t x) {  // splitmix64 finaliser
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-class Rng {  // xoshiro256**
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& s : s_) s = seed = mix(seed);
-  }
-  std::uint64_t next() {
-    const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return result;
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  std::uint64_t below(std::uint64_t n) {  // Lemire's multiply-high; bias is negligible here
-    return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * n) >> 64);
-  }
-  bool chance(double p) { return uniform() < p; }
-  std::int64_t below_ms(std::int64_t n) {
-    return static_cast<std::int64_t>(below(static_cast<std::uint64_t>(n)));
-  }
-  std::int64_t exponential_ms(Millis mean) {
-    return static_cast<std::int64_t>(-static_cast<double>(mean.count()) * std::log1p(-uniform()));
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
-
-struct Weighted {
-  const char* value;
-  double weight;
-};
-
-const char* pick(std::span<const Weighted> table, double u) {
-  double total = 0;
-  for (const auto& w : table) total += w.weight;
-  double x = u * total;
-  for (const auto& w : table) {
-    if (x < w.weight) return w.value;
-    x -= w.weight;
-  }
-  return table.back().value;
-}
-
-constexpr std::int64_t kDayMs = 86'400'000;
-constexpr std::int64_t kHourMs = 3'600'000;
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-std::int64_t to_second(std::int64_t ms) { return floor_div(ms, 1000) * 1000; }
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
 // --- populations and source profiles (numbers from the domain brief) ----------
@@ -835,7 +772,7 @@ void SyntheticTraffic::Impl::append_person(std::string& out, std::uint64_t idx,
 
 // Reception sites are not equal: Ter Apel-like first sites house most people.
 std::string_view SyntheticTraffic::Impl::site_of(std::uint64_t person) const {
-  const double u = static_cast<double>(mix(person ^ options.seed) >> 11) * 0x1.0p-53;
+  const double u = unit_interval(mix(person ^ options.seed));
   const auto i = static_cast<std::size_t>(static_cast<double>(reception.size()) * std::pow(u, 1.7));
   return reception[std::min(i, reception.size() - 1)];
 }
@@ -845,7 +782,7 @@ std::string_view SyntheticTraffic::Impl::site_of(std::uint64_t person) const {
 void SyntheticTraffic::Impl::append_vehicle(std::string& out, std::uint64_t idx,
                                             Rng* spelling) const {
   const std::uint64_t h = mix(options.seed ^ 0x76656869636c65ULL ^ idx);
-  const std::string_view country = pick(kPlateCountries, static_cast<double>(h >> 11) * 0x1.0p-53);
+  const std::string_view country = pick(kPlateCountries, unit_interval(h));
   std::string plate = plate_for(country, mix(h));
   if (spelling == nullptr) {
     append_vehicle_json(out, plate, country);

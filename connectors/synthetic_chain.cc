@@ -1,3 +1,6 @@
+// SyntheticChain, PartnerTraffic and the 2018 registry log: planning chain
+// events (meldingen, arrivals, departures, transfers, re-appearances, the
+// planted spike and James's departure) and rendering them as chain event v1.
 #include "connectors/synthetic_chain.h"
 
 #include <algorithm>

@@ -1,36 +1,20 @@
+// SyntheticChain, PartnerTraffic and the 2018 registry log: planning chain
+// events (meldingen, arrivals, departures, transfers, re-appearances, the
+// planted spike and James's departure) and rendering them as chain event v1.
 #include "connectors/synthetic_chain.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "connectors/synthetic_random.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
 
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : s_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  bool chance(double p) { return uniform() < p; }
-  std::size_t pick(std::size_t n) { return n == 0 ? 0 : static_cast<std::size_t>(next() % n); }
-  // Log-uniform between lo and hi: many short, some long.
-  double log_uniform(double lo, double hi) {
-    return std::exp(std::log(lo) + uniform() * (std::log(hi) - std::log(lo)));
-  }
-
- private:
-  std::uint64_t s_;
-};
-
-constexpr std::int64_t kHourMs = 3'600'000;
-constexpr std::int64_t kDayMs = 86'400'000;
+using synthetic::kDayMs;
+using synthetic::kHourMs;
+using synthetic::Rng;
 
 const std::vector<std::string>& default_sources() {
   static const std::vector<std::string> s{"coa",   "nidos", "ind",          "avim",
@@ -163,15 +147,15 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
     for (const char* p : preferred) {
       if (has(sources, p)) candidates.emplace_back(p);
     }
-    if (candidates.empty()) return sources[rng.pick(sources.size())];
-    return candidates[rng.pick(candidates.size())];
+    if (candidates.empty()) return sources[rng.below(sources.size())];
+    return candidates[rng.below(candidates.size())];
   };
   for (std::size_t i = 0; i < o.meldingen; ++i) {
     const std::string id = "mld-" + std::to_string(o.seed % 1000) + "-" + std::to_string(i);
     std::string from = org({"coa", "nidos", "ind", "municipality", "care_coordinator", "fairwork",
                             "kmar"});
     std::string to = org({"police", "avim", "veilig_thuis", "ind", "nla"});
-    if (to == from) to = sources[(rng.pick(sources.size()) + 1) % sources.size()];
+    if (to == from) to = sources[(rng.below(sources.size()) + 1) % sources.size()];
     // Half in the first weeks, so answered and unanswered ones show early in the demo.
     const double where = i % 2 == 0 ? rng.uniform() * 0.15 : rng.uniform();
     const std::int64_t sent = t0 + static_cast<std::int64_t>(where * static_cast<double>(span));
@@ -201,7 +185,7 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
       constexpr const char* kOutcomes[] = {"investigation_started", "no_grounds",
                                            "referred_to_care", "arrest", "insufficient_evidence"};
       melding_event("melding.feedback", sent + static_cast<std::int64_t>(days_late * kDayMs), to,
-                    from, kOutcomes[rng.pick(std::size(kOutcomes))], false);
+                    from, kOutcomes[rng.below(std::size(kOutcomes))], false);
     }
   }
 
@@ -232,8 +216,8 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
     p.id = "V" + std::to_string(o.seed % 1000) + std::to_string(700000 + i);
     const bool minor = rng.chance(0.35);
     p.age_group = minor ? "minor" : "adult";
-    p.nationality = kNationalities[rng.pick(std::size(kNationalities))];
-    std::string site = reception[rng.pick(reception.size())];
+    p.nationality = kNationalities[rng.below(std::size(kNationalities))];
+    std::string site = reception[rng.below(reception.size())];
     const std::int64_t arrived =
         t0 + static_cast<std::int64_t>(rng.uniform() * 0.8 * static_cast<double>(span));
     const bool on_record = !rng.chance(0.05);
@@ -242,8 +226,8 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
     std::int64_t now = arrived;
     if (rng.chance(0.15) && reception.size() > 1) {
       now += static_cast<std::int64_t>(rng.log_uniform(5, 40) * kDayMs);
-      std::string next = reception[rng.pick(reception.size())];
-      if (next == site) next = reception[(rng.pick(reception.size() - 1) + 1) % reception.size()];
+      std::string next = reception[rng.below(reception.size())];
+      if (next == site) next = reception[(rng.below(reception.size() - 1) + 1) % reception.size()];
       site = next;
       person_event("person.transferred", now, coa, p, "", "to_location", site, delay);
     }
@@ -254,7 +238,7 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
     if (!rng.chance(0.25)) continue;
     now += static_cast<std::int64_t>(rng.log_uniform(3, 60) * kDayMs);
     person_event("person.reappeared", now, police, p, "", "where",
-                 kWhere[rng.pick(std::size(kWhere))], delay);
+                 kWhere[rng.below(std::size(kWhere))], delay);
   }
 
   // ---- the planted spike: Vietnamese minors leave the protected shelter ----

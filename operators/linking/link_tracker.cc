@@ -85,7 +85,8 @@ void remember(std::vector<std::string>& ids, std::string_view id, std::size_t ma
 
 // The per-partition state: decoded entities over the store, keyed
 // "<type>:<key>" as on the internal topic. Changed entities are written on
-// flush; beyond max_cached the cache is dropped after a flush.
+// flush; beyond max_cached the least recently used eighth leaves the cache
+// after a flush.
 struct LinkTracker::Cache {
   using Table = StringTable<EntityLinks>;
   using Node = Table::Node;
@@ -104,9 +105,11 @@ struct LinkTracker::Cache {
   // The entity, from the cache, the store, or new (empty, clean).
   EntityLinks& load(SubjectType type, std::string_view k, bool* existed = nullptr) {
     make_key(type, k);
+    ++tick;
     if (Node* node = map.find(key, key_hash)) {
       if (existed) *existed = !node->value.empty();
       current = node;
+      node->value.last_used = tick;
       return node->value;
     }
     Node& node = map.insert(key, key_hash);
@@ -126,6 +129,7 @@ struct LinkTracker::Cache {
       }
     }
     if (existed) *existed = found;
+    node.value.last_used = tick;
     return node.value;
   }
 
@@ -160,6 +164,24 @@ struct LinkTracker::Cache {
     current = nullptr;
   }
 
+  // Keeps the `keep` most recently used entities. Only after write_dirty():
+  // nothing evicted may be dirty.
+  void evict_to(std::size_t keep) {
+    if (map.size() <= keep) return;
+    ticks.clear();
+    map.for_each([&](const Node& n) { ticks.push_back(n.value.last_used); });
+    const std::size_t drop = ticks.size() - keep;
+    std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(drop - 1),
+                     ticks.end());
+    const std::uint64_t cutoff = ticks[drop - 1];
+    doomed.clear();
+    map.for_each([&](Node& n) {
+      if (n.value.last_used <= cutoff) doomed.push_back(&n);
+    });
+    for (Node* n : doomed) map.erase(n);
+    current = nullptr;
+  }
+
   // Whether the entity named by `key` may have links (no false negatives).
   bool may_be_linked() const { return known.may_contain(key_hash); }
 
@@ -167,6 +189,9 @@ struct LinkTracker::Cache {
   const OperatorConfig& config;
   linking::LinkCodec codec;
   std::size_t max_cached;
+  std::uint64_t tick = 0;                // load() clock, for eviction
+  std::vector<std::uint64_t> ticks;      // scratch for eviction
+  std::vector<Node*> doomed;             // scratch for eviction
   Table map;
   // Hashes of the keys of entities in the store or given links since: a
   // lone signal on any other person or vehicle needs no state at all, and
@@ -791,7 +816,8 @@ Status LinkTracker::flush(State& state) const {
   Cache& c = *state.cache_;
   c.write_dirty();
   Status s = c.store.flush();
-  if (c.map.size() > c.max_cached) c.drop_cache();
+  // The least recently used go, not the whole cache: the hot entities stay.
+  if (c.map.size() > c.max_cached) c.evict_to(c.max_cached - c.max_cached / 8);
   return s;
 }
 

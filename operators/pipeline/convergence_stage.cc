@@ -8,7 +8,8 @@
 namespace mozaiek {
 
 ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFactory& stores,
-                                   const Clock& clock, AlertOutput& output)
+                                   const Clock& clock, AlertOutput& output,
+                                   std::size_t link_cache)
     : config_(config),
       stores_(stores),
       clock_(clock),
@@ -16,7 +17,8 @@ ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFacto
       scorer_(config),
       oversight_(config, scorer_),
       linker_(config, scorer_),
-      counters_(config.sources.size()) {}
+      counters_(config.sources.size()),
+      link_cache_(link_cache) {}
 
 ConvergenceStage::~ConvergenceStage() = default;
 
@@ -29,8 +31,14 @@ ConvergenceStage::PartitionState& ConvergenceStage::ensure(Partition p) {
   ps.oversight_store = stores_.open("oversight-p" + std::to_string(raw(p)));
   ps.oversight = oversight_.make_state(*ps.oversight_store);
   ps.links_store = stores_.open("links-p" + std::to_string(raw(p)));
-  ps.links = linker_.make_state(*ps.links_store);
+  ps.links = linker_.make_state(*ps.links_store, link_cache_);
   return partitions_.emplace(raw(p), std::move(ps)).first->second;
+}
+
+std::size_t ConvergenceStage::cached_link_entities() const {
+  std::size_t n = 0;
+  for (const auto& [p, ps] : partitions_) n += linker_.cached_entities(*ps.links);
+  return n;
 }
 
 void ConvergenceStage::assign(Partition p) { ensure(p); }

@@ -41,8 +41,11 @@ class AlertOutput {
 
 class ConvergenceStage {
  public:
+  // link_cache: linked entities kept decoded per partition (the least
+  // recently used beyond it leave after a flush).
   ConvergenceStage(const OperatorConfig& config, StateStoreFactory& stores, const Clock& clock,
-                   AlertOutput& output);
+                   AlertOutput& output,
+                   std::size_t link_cache = LinkTracker::kDefaultCachedEntities);
   ConvergenceStage(const ConvergenceStage&) = delete;
   ConvergenceStage& operator=(const ConvergenceStage&) = delete;
   ~ConvergenceStage();
@@ -76,6 +79,8 @@ class ConvergenceStage {
   std::size_t expire();
   std::size_t state_entries();
   std::size_t link_state_entries();
+  // Linked entities held decoded in memory, over all partitions.
+  std::size_t cached_link_entities() const;
   LinkCounters& link_counters() { return link_counters_; }
 
   // The entity view JSON (operators/linking/entity_view.h) of one subject at
@@ -120,6 +125,7 @@ class ConvergenceStage {
   std::vector<Alert> alerts_;
   std::vector<EntityNotice> notices_;
   std::vector<std::string> erasure_locations_;  // scratch
+  std::size_t link_cache_;
   LinkCounters link_counters_;
   std::string json_;
 };

@@ -54,14 +54,8 @@ std::string alerts_when(const std::string& address,
 class AlertActionsRealBrokerTest : public RealKafkaTest {};
 
 TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart) {
-  Settings settings = shipped_settings();
-  settings.brokers = kafka().bootstrap();
-  settings.partitions = 4;
   const std::string ns = kafka().unique_name("actions");
-  use_namespace(settings, ns);
-  settings.state_dir = (std::filesystem::temp_directory_path() / ("mozaiek-" + ns)).string();
-  settings.http_listen = "127.0.0.1:0";
-  std::filesystem::remove_all(settings.state_dir);
+  Settings settings = service_settings_for(kafka().bootstrap(), ns);
   const ServiceOptions options{.demo = true, .print_alerts = false, .serve_http = true};
 
   auto service = std::make_unique<Service>(settings, options);

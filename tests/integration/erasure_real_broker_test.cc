@@ -49,14 +49,10 @@ std::string alerts_of(const std::string& view) {
 class ErasureRealBrokerTest : public RealKafkaTest {};
 
 TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARestore) {
-  Settings settings = shipped_settings();
-  settings.brokers = kafka().bootstrap();
-  settings.partitions = 4;
   const std::string ns = kafka().unique_name("erase");
-  use_namespace(settings, ns);
-  settings.http_listen = "127.0.0.1:0";
-  const auto root = std::filesystem::temp_directory_path() / ("mozaiek-" + ns);
-  std::filesystem::remove_all(root);
+  Settings settings = service_settings_for(kafka().bootstrap(), ns);
+  // Two instances' state directories below the one made for the namespace.
+  const std::filesystem::path root = settings.state_dir;
 
   Pseudonymiser pseudonymiser(kDemoPseudonymKey);
   std::string boy;

@@ -38,14 +38,8 @@ OutRecord signal(const std::string& source, const std::string& id, const std::st
 class LinkingRealBrokerTest : public RealKafkaTest {};
 
 TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTheVan) {
-  Settings settings = shipped_settings();
-  settings.brokers = kafka().bootstrap();
-  settings.partitions = 4;
   const std::string ns = kafka().unique_name("link");
-  use_namespace(settings, ns);
-  settings.state_dir = (std::filesystem::temp_directory_path() / ("mozaiek-" + ns)).string();
-  settings.http_listen = "127.0.0.1:0";
-  std::filesystem::remove_all(settings.state_dir);
+  Settings settings = service_settings_for(kafka().bootstrap(), ns);
 
   // The boy's pseudonym, and a French plate whose routing key hashes to
   // another partition than his.

@@ -80,9 +80,10 @@ using Subject = std::pair<SubjectType, std::string>;
 // encoded, after the signal that caused them, to the receiver's partition.
 class Network : public AlertOutput {
  public:
-  explicit Network(const OperatorConfig& config, StateStoreFactory* stores = nullptr)
+  explicit Network(const OperatorConfig& config, StateStoreFactory* stores = nullptr,
+                   std::size_t link_cache = LinkTracker::kDefaultCachedEntities)
       : owned_(stores ? nullptr : make_memory_store_factory()),
-        stage_(config, stores ? *stores : *owned_, clock_, *this) {}
+        stage_(config, stores ? *stores : *owned_, clock_, *this, link_cache) {}
 
   static Partition partition_of(SubjectType t) { return Partition{static_cast<std::int32_t>(t)}; }
 
@@ -436,6 +437,51 @@ TEST(LinkTrackerTest, ANoticeDeliveredAgainAfterANewerOneRaisesNothingNew) {
   for (const auto& n : from_car) net.stage().process_notice(Network::partition_of(n.to_type), n);
   net.deliver();
   EXPECT_EQ(net.of_rule("person_linked").size(), before.size());
+}
+
+// A cache of two entities per partition, flushed after every signal: the
+// least recently used leave and are read back from the store when needed,
+// and the alerts are the same as with everything in memory.
+TEST(LinkTrackerTest, ASmallCacheEvictsTheLeastRecentlyUsedAndChangesNoAlert) {
+  const OperatorConfig config = test_config();
+  auto run = [&](Network& net, bool flush) {
+    auto step = [&](const std::string& id, SourceId s, IndicatorId i, double day,
+                    const std::vector<Subject>& subjects) {
+      net.signal(id, s, i, day, subjects);
+      if (flush) {
+        ASSERT_TRUE(net.stage().flush());
+        // At most 2 per partition; partitions hold one subject type each.
+        EXPECT_LE(net.stage().cached_link_entities(), 2u * kSubjectTypeCount);
+      }
+    };
+    step("coa-behaviour", kCoa, kW3, 0, {person(kBoy)});
+    step("coa-gate", kCoa, kW1, 10, {person(kBoy), vehicle(kCar), location("coa-gilze")});
+    for (int i = 0; i < 6; ++i) {  // other persons and cars push the boy out of the cache
+      const std::string n = std::to_string(i);
+      step("noise-" + n, kNidos, kW1, 11 + i,
+           {person(std::string(64, static_cast<char>('c' + i))), vehicle("NL-" + n + "XX"),
+            location("coa-gilze")});
+    }
+    step("police-1", kPolice, kW3, 20, {vehicle(kCar)});
+    step("ind-1", kInd, kW2, 20, {vehicle(kCar)});
+    step("police-2", kPolice, kW35, 20, {vehicle(kCar)});
+    step("coa-van", kCoa, kW1, 21, {vehicle(kVan), location("coa-a")});
+    step("nidos-van", kNidos, kW1, 22, {vehicle(kVan), location("coa-b")});
+    step("ind-van", kInd, kW1, 23, {vehicle(kVan), location("coa-c")});
+  };
+  Network small(config, nullptr, 2);
+  run(small, true);
+  Network all(config);
+  run(all, false);
+  ASSERT_FALSE(all.alerts.empty());
+  ASSERT_EQ(small.alerts.size(), all.alerts.size());
+  for (std::size_t i = 0; i < all.alerts.size(); ++i) {
+    EXPECT_EQ(small.alerts[i].alert_id, all.alerts[i].alert_id) << all.alerts[i].rule;
+    EXPECT_DOUBLE_EQ(small.alerts[i].score, all.alerts[i].score) << all.alerts[i].rule;
+  }
+  EXPECT_EQ(small.of_rule("person_linked").size(), 1u);
+  EXPECT_EQ(small.of_rule("pickup_van").size(), 1u);
+  EXPECT_EQ(small.notices.size(), all.notices.size());
 }
 
 TEST(LinkTrackerTest, NoticesFlowBothWaysButOnlyFromSignals) {

@@ -1,5 +1,6 @@
 #include "tests/support/pipeline_harness.h"
 
+#include <filesystem>
 #include <sstream>
 
 #include <gtest/gtest.h>
@@ -30,6 +31,17 @@ void use_namespace(Settings& settings, const std::string& ns) {
   settings.topics.alert_actions = ns + ".alert-actions";
   settings.topics.chain_events = ns + ".chain";
   settings.group_id = ns;
+}
+
+Settings service_settings_for(const std::string& brokers, const std::string& ns) {
+  Settings settings = shipped_settings();
+  settings.brokers = brokers;
+  settings.partitions = 4;
+  use_namespace(settings, ns);
+  settings.state_dir = (std::filesystem::temp_directory_path() / ("mozaiek-" + ns)).string();
+  std::filesystem::remove_all(settings.state_dir);
+  settings.http_listen = "127.0.0.1:0";
+  return settings;
 }
 
 std::optional<double> metric_sum(const std::string& exposition, const std::string& name,

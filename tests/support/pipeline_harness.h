@@ -25,6 +25,11 @@ Settings shipped_settings();
 // broker never see each other's records.
 void use_namespace(Settings& settings, const std::string& ns);
 
+// The shipped settings for a service on the broker(s) at `brokers`: four
+// partitions, topics and group under the namespace `ns`, state in an empty
+// temporary directory named after it, HTTP on a free loopback port.
+Settings service_settings_for(const std::string& brokers, const std::string& ns);
+
 // The sum of the series `name` in a Prometheus text exposition that carry
 // all `labels` ("k=\"v\"" pairs); nullopt when no series matches.
 std::optional<double> metric_sum(const std::string& exposition, const std::string& name,

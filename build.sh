@@ -17,6 +17,7 @@ PACKAGES=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   openjdk-17-jre-headless maven prometheus curl python3 python3-yaml python3-matplotlib
+  chromium chromium-driver python3-selenium
 )
 
 install_packages() {

@@ -1,5 +1,7 @@
 #include "connectors/entity_api.h"
 
+#include <prometheus/counter.h>
+#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
 #include "operators/erasure/erasure_request.h"
@@ -58,6 +60,24 @@ void write_audit_json(const AuditEntry& entry, std::string& out) {
   w.end_object();
 }
 
+EntityLookupProbe::EntityLookupProbe(prometheus::Registry& registry) {
+  auto& family = prometheus::BuildCounter()
+                     .Name("mozaiek_entity_lookups_total")
+                     .Help("Entity view lookups through the API by outcome: found, not_found "
+                           "(no state) or unaudited (the audit record could not be written, "
+                           "answered 503). found + not_found audit records were written.")
+                     .Register(registry);
+  found_ = &family.Add({{"outcome", "found"}});
+  not_found_ = &family.Add({{"outcome", "not_found"}});
+  unaudited_ = &family.Add({{"outcome", "unaudited"}});
+}
+
+void EntityLookupProbe::record(const EntityLookupCounts& counts) {
+  if (counts.found) found_->Increment(static_cast<double>(counts.found));
+  if (counts.not_found) not_found_->Increment(static_cast<double>(counts.not_found));
+  if (counts.unaudited) unaudited_->Increment(static_cast<double>(counts.unaudited));
+}
+
 void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out) {
   write_audit_json(AuditEntry{lookup.user, "entity_view", lookup.type, lookup.key, at,
                               lookup.reason, found},
@@ -79,12 +99,13 @@ HttpResponse EntityRequests::ask(EntityLookup lookup, std::chrono::milliseconds 
   return answer.get();
 }
 
-void EntityRequests::serve(ConvergenceStage& stage, RecordSink& sink,
-                           const std::string& audit_topic, const Clock& clock) {
+EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& sink,
+                                         const std::string& audit_topic, const Clock& clock) {
+  EntityLookupCounts counts;
   std::deque<std::shared_ptr<Pending>> batch;
   {
     std::lock_guard lock(mu_);
-    if (queue_.empty()) return;
+    if (queue_.empty()) return counts;
     batch.swap(queue_);
   }
   std::vector<HttpResponse> answers(batch.size());
@@ -106,10 +127,13 @@ void EntityRequests::serve(ConvergenceStage& stage, RecordSink& sink,
     if (!written) {
       spdlog::error("entity view: audit record not written: {}", written.message());
       batch[i]->answer.set_value(json_error(503, "the audit record could not be written"));
+      ++counts.unaudited;
     } else {
+      ++(answers[i].status == 200 ? counts.found : counts.not_found);
       batch[i]->answer.set_value(std::move(answers[i]));
     }
   }
+  return counts;
 }
 
 void EntityRequests::close() {

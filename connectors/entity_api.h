@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <future>
 #include <memory>
@@ -20,6 +21,11 @@
 #include "operators/erasure/erasure_request.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "stream/io.h"
+
+namespace prometheus {
+class Counter;
+class Registry;
+}  // namespace prometheus
 
 namespace mozaiek {
 
@@ -61,15 +67,38 @@ void write_audit_json(const AuditEntry& entry, std::string& out);
 // The audit record of an entity lookup.
 void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out);
 
+// Lookups answered by one EntityRequests::serve(): with the entity, without
+// (404: no state), and refused because the audit record was not written (503).
+struct EntityLookupCounts {
+  std::uint64_t found = 0;
+  std::uint64_t not_found = 0;
+  std::uint64_t unaudited = 0;
+};
+
+// mozaiek_entity_lookups_total{outcome="found|not_found|unaudited"}: every
+// entity view lookup that reached the owning task thread. found + not_found
+// is the number of audit records written. Called by the task thread after
+// serve(); the only part of the entity API that touches prometheus-cpp.
+class EntityLookupProbe {
+ public:
+  explicit EntityLookupProbe(prometheus::Registry& registry);
+  void record(const EntityLookupCounts& counts);
+
+ private:
+  prometheus::Counter* found_;
+  prometheus::Counter* not_found_;
+  prometheus::Counter* unaudited_;
+};
+
 class EntityRequests {
  public:
   // Called on an HTTP thread: queues and waits up to `timeout` for the task thread.
   HttpResponse ask(EntityLookup lookup, std::chrono::milliseconds timeout);
   // Called on the task thread between batches: answers every queued request
   // from `stage`, auditing each on `audit_topic` through `sink` (flushed
-  // before any answer leaves).
-  void serve(ConvergenceStage& stage, RecordSink& sink, const std::string& audit_topic,
-             const Clock& clock);
+  // before any answer leaves). Returns how the lookups it answered ended.
+  EntityLookupCounts serve(ConvergenceStage& stage, RecordSink& sink,
+                           const std::string& audit_topic, const Clock& clock);
   // Answers everything still queued with 503 (the task is stopping).
   void close();
 

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "connectors/alert_feed.h"
+#include "connectors/console.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
@@ -175,6 +176,14 @@ void HttpServer::Impl::add_builtin_routes() {
     std::lock_guard lock(rules_mu);
     res.set_content(rules_json, "application/json");
   });
+  server.Get("/", [](const httplib::Request& req, httplib::Response& res) {
+    serve_console_file("index.html", req.get_header_value("If-None-Match"), res);
+  });
+  server.Get(R"(/console/([A-Za-z0-9._-]+))",
+             [](const httplib::Request& req, httplib::Response& res) {
+               serve_console_file(req.matches[1].str(), req.get_header_value("If-None-Match"),
+                                  res);
+             });
 }
 
 // Streams alerts published after the request (or after Last-Event-ID when a

@@ -7,6 +7,7 @@
 //   GET /api/alerts/stream   Server-Sent Events: `alert` for each new or re-raised
 //                            alert, `action` (the action record) for each action
 //   GET /api/rules           the current rules (JSON set by the owner)
+//   GET /, /console/<file>   the analysts' web console (connectors/console.h)
 // Other components add routes with route() before start().
 //
 // Lifecycle: construct, route(), start() (binds, then serves on its own

@@ -243,6 +243,7 @@ struct Service::Impl {
   std::unique_ptr<AlertActionsApi> actions_api;
   std::unique_ptr<HttpServer> http;
   EntityRequests entity_requests;
+  std::unique_ptr<EntityLookupProbe> lookups;
   std::unique_ptr<ErasureApi> erasures;
 
   std::atomic<std::uint64_t> intake_in{0}, intake_dlq{0}, routed{0}, convergence_in{0},
@@ -328,6 +329,7 @@ Status Service::start() {
   m.metrics = std::make_unique<PipelineMetrics>(m.registry, pipeline_label_sets(m.settings));
   m.metrics->record_restart();
   m.oversight = std::make_unique<OversightMetrics>(m.registry, oversight_label_sets(m.settings));
+  m.lookups = std::make_unique<EntityLookupProbe>(m.registry);
   if (m.options.serve_http) {
     m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
     m.http->set_rules_json(rules_json(m.settings.operators));
@@ -553,7 +555,7 @@ void Service::Impl::run_convergence() {
       publish_link_counters(stage.link_counters(), *metrics);
     }
     if (cadence.due(batch.records.empty()) && !commit()) break;
-    entity_requests.serve(stage, *sink, settings.topics.audit, clock);
+    lookups->record(entity_requests.serve(stage, *sink, settings.topics.audit, clock));
     auto now = std::chrono::steady_clock::now();
     if (now - last_oversight > kOversightInterval) {
       // Melding deadlines by the watermark, open meldingen and missing gauges.

@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
@@ -252,6 +253,19 @@ def wait_for(pred, deadline_s: float, what: str, interval_s: float = 0.25):
         time.sleep(interval_s)
 
 
+def report(failures: list[str], started: float, ok_message: str) -> int:
+    """Prints how a test script ended (each failure, or `ok_message`) with
+    the time since `started` (time.monotonic()); returns its exit code."""
+    elapsed = time.monotonic() - started
+    if failures:
+        print(f"FAILED ({len(failures)} problems, {elapsed:.0f} s):", file=sys.stderr)
+        for f in failures:
+            print("  " + f, file=sys.stderr)
+        return 1
+    print(f"OK: {ok_message} ({elapsed:.0f} s)")
+    return 0
+
+
 def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: list[Path]) -> dict:
     """The shipped scrape config, pointed at one target with a short interval."""
     cfg = yaml.safe_load(SCRAPE_CONFIG.read_text())
@@ -272,6 +286,38 @@ def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: lis
 
 
 @contextlib.contextmanager
+def demo_service(mozaiek_binary: str, demo_seconds: int, work: Path, log_dir: Path | None = None,
+                 demo_args: list[str] | None = None) -> Iterator[str]:
+    """Starts `mozaiek demo` on a free loopback port with its state under
+    `work`, waits until it serves /metrics, and stops it on exit, also on
+    errors (the kernel kills it if this process dies first). Yields its base
+    URL (http://127.0.0.1:PORT). Used by the dashboard and browser tests."""
+    logs = log_dir or work
+    demo = None
+    try:
+        port = free_port()
+        demo_log = open(logs / "mozaiek-demo.log", "w")
+        demo = subprocess.Popen(
+            [mozaiek_binary, "demo", "--quiet", "--duration", str(demo_seconds),
+             "--http", f"127.0.0.1:{port}", "--state-dir", str(work / "state"),
+             *(demo_args or [])],
+            stdout=demo_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        base_url = f"http://127.0.0.1:{port}"
+
+        def demo_ready():
+            if demo.poll() is not None:
+                raise RuntimeError(f"mozaiek demo exited with {demo.returncode}; log: "
+                                   f"{(logs / 'mozaiek-demo.log').read_text()[-2000:]}")
+            with contextlib.suppress(OSError):
+                return http_get(f"{base_url}/metrics", timeout=2)[0] == 200
+            return False
+        wait_for(demo_ready, 60, "mozaiek demo's /metrics")
+        yield base_url
+    finally:
+        _stop(demo)
+
+
+@contextlib.contextmanager
 def local_stack(mozaiek_binary: str, demo_seconds: int, log_dir: Path | None = None,
                 demo_args: list[str] | None = None) -> Iterator[tuple[str, Prometheus]]:
     """Starts `mozaiek demo` and a Prometheus scraping it every second, both on
@@ -283,46 +329,33 @@ def local_stack(mozaiek_binary: str, demo_seconds: int, log_dir: Path | None = N
         raise FileNotFoundError("Debian's prometheus is not installed (apt-get install prometheus)")
     work = Path(tempfile.mkdtemp(prefix="mozaiek-prom-"))
     logs = log_dir or work
-    demo = prom = None
+    prom = None
     try:
-        mport, pport = free_port(), free_port()
-        demo_log = open(logs / "mozaiek-demo.log", "w")
-        demo = subprocess.Popen(
-            [mozaiek_binary, "demo", "--quiet", "--duration", str(demo_seconds),
-             "--http", f"127.0.0.1:{mport}", "--state-dir", str(work / "state"),
-             *(demo_args or [])],
-            stdout=demo_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
-        metrics_url = f"http://127.0.0.1:{mport}/metrics"
+        with demo_service(mozaiek_binary, demo_seconds, work, logs, demo_args) as base_url:
+            mtarget = base_url.removeprefix("http://")
+            pport = free_port()
+            cfg_path = work / "prometheus.yml"
+            cfg_path.write_text(yaml.safe_dump(prometheus_config(mtarget, "1s", RULE_FILES)))
+            prom_log = open(logs / "prometheus.log", "w")
+            prom = subprocess.Popen(
+                [prom_bin, f"--config.file={cfg_path}", f"--storage.tsdb.path={work / 'tsdb'}",
+                 f"--web.listen-address=127.0.0.1:{pport}", "--storage.tsdb.retention.time=1h",
+                 "--web.enable-lifecycle"],
+                stdout=prom_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+            client = Prometheus(f"http://127.0.0.1:{pport}")
 
-        def demo_ready():
-            if demo.poll() is not None:
-                raise RuntimeError(f"mozaiek demo exited with {demo.returncode}; log: "
-                                   f"{(logs / 'mozaiek-demo.log').read_text()[-2000:]}")
-            with contextlib.suppress(OSError):
-                return http_get(metrics_url, timeout=2)[0] == 200
-            return False
-        wait_for(demo_ready, 60, "mozaiek demo's /metrics")
-
-        cfg_path = work / "prometheus.yml"
-        cfg_path.write_text(yaml.safe_dump(prometheus_config(f"127.0.0.1:{mport}", "1s", RULE_FILES)))
-        prom_log = open(logs / "prometheus.log", "w")
-        prom = subprocess.Popen(
-            [prom_bin, f"--config.file={cfg_path}", f"--storage.tsdb.path={work / 'tsdb'}",
-             f"--web.listen-address=127.0.0.1:{pport}", "--storage.tsdb.retention.time=1h",
-             "--web.enable-lifecycle"],
-            stdout=prom_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
-        client = Prometheus(f"http://127.0.0.1:{pport}")
-
-        def prom_ready():
-            if prom.poll() is not None:
-                raise RuntimeError(f"prometheus exited with {prom.returncode}; log: "
-                                   f"{(logs / 'prometheus.log').read_text()[-2000:]}")
-            with contextlib.suppress(OSError):
-                return client.targets_up() == 1
-            return False
-        wait_for(prom_ready, 60, "prometheus to scrape mozaiek")
-        yield metrics_url, client
+            def prom_ready():
+                if prom.poll() is not None:
+                    raise RuntimeError(f"prometheus exited with {prom.returncode}; log: "
+                                       f"{(logs / 'prometheus.log').read_text()[-2000:]}")
+                with contextlib.suppress(OSError):
+                    return client.targets_up() == 1
+                return False
+            wait_for(prom_ready, 60, "prometheus to scrape mozaiek")
+            try:
+                yield f"{base_url}/metrics", client
+            finally:
+                _stop(prom)
     finally:
         _stop(prom)
-        _stop(demo)
         shutil.rmtree(work, ignore_errors=True)

@@ -108,8 +108,10 @@ int run_demo(const RunOptions& o) {
     spdlog::error("cannot start the demo: {}", s.message());
     return 1;
   }
-  std::printf("mozaiek demo: embedded Kafka at %s, metrics at http://%s/metrics\n",
-              service.bootstrap_servers().c_str(), service.http_address().c_str());
+  std::printf("mozaiek demo: embedded Kafka at %s, console at http://%s/, metrics at "
+              "http://%s/metrics\n",
+              service.bootstrap_servers().c_str(), service.http_address().c_str(),
+              service.http_address().c_str());
 
   TrafficOptions traffic;
   traffic.seed = o.seed;
@@ -192,7 +194,7 @@ void add_demo_command(CLI::App& app, Runner& run) {
       "demo",
       "Embedded Kafka, synthetic partner traffic (signals with the brief's planted cases, and\n"
       "chain events: meldingen, arrivals and MOB departures, a departure spike, registrations),\n"
-      "the service, alerts printed as they fire, /metrics served.");
+      "the service, alerts printed as they fire, the web console on / and /metrics served.");
   add_common(cmd, *o);
   cmd->add_option("--signals", o->signals, "Approximate number of synthetic signals")
       ->capture_default_str();

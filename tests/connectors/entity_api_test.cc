@@ -3,7 +3,9 @@
 #include "connectors/entity_api.h"
 
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
+#include <map>
 #include <thread>
 
 #include "tests/support/pipeline_harness.h"
@@ -79,12 +81,15 @@ TEST(EntityApiTest, AnswersFromTheOwningThreadAfterWritingTheAuditRecord) {
   HttpResponse answer;
   std::thread http([&] { answer = requests.ask(lookup, std::chrono::seconds(30)); });
   // The task thread serves between batches until the request was answered.
+  EntityLookupCounts counts;
   while (sink.records.empty()) {
-    requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    counts = requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
     std::this_thread::yield();
   }
   http.join();
   EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(counts.found, 1u);
+  EXPECT_EQ(counts.not_found + counts.unaudited, 0u);
   EXPECT_NE(answer.body.find("\"key\":\"coa-gilze\""), std::string::npos) << answer.body;
   ASSERT_EQ(sink.records.size(), 1u);
   EXPECT_EQ(sink.records[0].topic, "mozaiek.audit");
@@ -107,12 +112,15 @@ TEST(EntityApiTest, UnknownEntityIs404AndStillAudited) {
     answer = requests.ask({SubjectType::vehicle, "NL-ZZ999Z", "ana", "check"},
                           std::chrono::seconds(30));
   });
+  EntityLookupCounts counts;
   while (sink.records.empty()) {
-    requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    counts = requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
     std::this_thread::yield();
   }
   http.join();
   EXPECT_EQ(answer.status, 404);
+  EXPECT_EQ(counts.not_found, 1u);
+  EXPECT_EQ(counts.found + counts.unaudited, 0u);
   EXPECT_NE(sink.records[0].value.find("\"found\":false"), std::string::npos);
 }
 
@@ -128,13 +136,35 @@ TEST(EntityApiTest, NoAuditNoView) {
                           std::chrono::seconds(30));
     done = true;
   });
+  std::uint64_t unaudited = 0, audited = 0;
   while (!done) {
-    requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    const auto counts = requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    unaudited += counts.unaudited;
+    audited += counts.found + counts.not_found;
     std::this_thread::yield();
   }
   http.join();
   EXPECT_EQ(answer.status, 503);
+  EXPECT_EQ(unaudited, 1u);
+  EXPECT_EQ(audited, 0u);
   EXPECT_EQ(answer.body.find("coa-gilze"), std::string::npos);
+}
+
+TEST(EntityApiTest, LookupProbeCountsEachOutcome) {
+  prometheus::Registry registry;
+  EntityLookupProbe probe(registry);
+  probe.record({.found = 2, .not_found = 1, .unaudited = 0});
+  probe.record({.found = 1, .not_found = 0, .unaudited = 4});
+  std::map<std::string, double> by_outcome;
+  for (const auto& family : registry.Collect()) {
+    ASSERT_EQ(family.name, "mozaiek_entity_lookups_total");
+    for (const auto& m : family.metric) {
+      ASSERT_EQ(m.label.size(), 1u);
+      by_outcome[m.label[0].value] = m.counter.value;
+    }
+  }
+  EXPECT_EQ(by_outcome, (std::map<std::string, double>{
+                            {"found", 3.0}, {"not_found", 1.0}, {"unaudited", 4.0}}));
 }
 
 TEST(EntityApiTest, ClosedQueueAnswers503) {

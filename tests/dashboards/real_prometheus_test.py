@@ -109,14 +109,8 @@ def main() -> int:
         print(f"{len(flat)} queries returned only zero or NaN values (series exist; no events yet):")
         for f in flat:
             print("  " + f)
-    elapsed = time.monotonic() - started
-    if failures:
-        print(f"FAILED ({len(failures)} problems, {elapsed:.0f} s):", file=sys.stderr)
-        for f in failures:
-            print("  " + f, file=sys.stderr)
-        return 1
-    print(f"OK: {total} expressions returned series from a real Prometheus ({elapsed:.0f} s)")
-    return 0
+    return dashlib.report(failures, started,
+                          f"{total} expressions returned series from a real Prometheus")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ using wire::put_varint;
 using wire::Reader;
 
 constexpr std::uint8_t kFormat = 1;
-// Persons: version 2 adds departure_unmatched at the end; 1 is still read.
+// Persons: version 2 adds departure_unmatched and departed_from at the end;
+// 1 is still read.
 constexpr std::uint8_t kPersonFormat = 2;
 
 void put_seen(const SeenIds& s, std::string& out) {
@@ -102,6 +103,8 @@ void encode(const Person& p, std::string& out) {
   }
   put_seen(p.seen, out);
   out.push_back(static_cast<char>(p.departure_unmatched));
+  put_varint(p.departed_from.size(), out);
+  for (const auto& l : p.departed_from) put_string(l, out);
 }
 
 bool decode(std::string_view bytes, Person& p) {
@@ -130,7 +133,17 @@ bool decode(std::string_view bytes, Person& p) {
   }
   if (!get_seen(in, p.seen)) return false;
   p.departure_unmatched = false;
-  if (version >= 2 && !get_flag(in, p.departure_unmatched)) return false;
+  p.departed_from.clear();
+  if (version >= 2) {
+    if (!get_flag(in, p.departure_unmatched) || !get_count(in, n) ||
+        n > Person::kMaxDepartedFrom) {
+      return false;
+    }
+    p.departed_from.resize(n);
+    for (auto& l : p.departed_from) {
+      if (!in.string(l)) return false;
+    }
+  }
   return in.remaining() == 0;
 }
 

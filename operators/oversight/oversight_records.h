@@ -52,6 +52,11 @@ struct Person {
   // The latest departure was counted without an arrival before it; an
   // arrival processed later (partners report late) is matched to it then.
   bool departure_unmatched = false;
+  // The locations the person left from (MOB), oldest first, at most
+  // kMaxDepartedFrom: their departures name the person, so an erasure must
+  // reach each of them.
+  std::vector<std::string> departed_from;
+  static constexpr std::size_t kMaxDepartedFrom = 16;
   EventTime last_at = kMinEventTime;  // latest event time of any of their chain events
   std::vector<Registration> registrations;
   SeenIds seen;

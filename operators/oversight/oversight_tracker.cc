@@ -242,6 +242,12 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
         }
       }
       if (e.at >= p.departed_at) p.departure_unmatched = !arrival_known;
+      if (!e.location.empty()) {
+        auto& from = p.departed_from;
+        from.erase(std::remove(from.begin(), from.end(), e.location), from.end());
+        from.push_back(e.location);
+        if (from.size() > Person::kMaxDepartedFrom) from.erase(from.begin());
+      }
       p.status = PersonStatus::missing;
       p.departed_at = std::max(p.departed_at, e.at);
       p.location = e.location;
@@ -514,7 +520,13 @@ void OversightTracker::erase(State& state, SubjectType type, std::string_view ke
         for (const auto& [k, n] : share.counts()) d.erased[k] += n;
         d.dirty.insert(std::string(kErasedCountsKey));
       }
-      if (known(p.departed_at) && !p.location.empty()) tell.push_back(p.location);
+      // Every location whose departures name them (the last one too, for
+      // a person recorded before departed_from was kept).
+      tell.insert(tell.end(), p.departed_from.begin(), p.departed_from.end());
+      if (known(p.departed_at) && !p.location.empty() &&
+          std::find(tell.begin(), tell.end(), p.location) == tell.end()) {
+        tell.push_back(p.location);
+      }
       d.persons.erase(it);
       return;
     }

@@ -92,8 +92,8 @@ class OversightTracker {
   //  - a person: their entry (status, arrivals, departures, registrations,
   //    seen event ids) is removed; their registrations' contribution to the
   //    yearly unique counts is first added to the partition's anonymous
-  //    "a:erased" counts, so published counts stay. Appends the location
-  //    they last left from (its departures name them) to `tell`.
+  //    "a:erased" counts, so published counts stay. Appends the locations
+  //    they left from (their departures name them) to `tell`.
   //  - a location: its departures and spike state are removed.
   //  - a vehicle: nothing (oversight keeps none).
   void erase(State& state, SubjectType type, std::string_view key,

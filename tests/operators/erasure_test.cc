@@ -388,6 +388,33 @@ TEST_F(ErasureStageTest, PersonErasureRemovesScoresLinksAndOversightEntryAndTell
   }
 }
 
+// He had left another centre before: both centres' departures name him,
+// and both are told.
+TEST_F(ErasureStageTest, EveryLocationHeLeftFromForgetsHim) {
+  const std::string budel = R"({"type":"location","id":"coa-budel"})";
+  net.feed(chain("dep0", "person.departed_unknown", "04", kBoy + "," + budel), "chain.events");
+  net.deliver();
+  ASSERT_TRUE(net.stage().flush());
+  net.erase(SubjectType::person, boy);
+  std::vector<std::string> told;
+  for (const auto& n : net.sent) {
+    if (n.to_type == SubjectType::location) told.push_back(n.to_key);
+  }
+  std::sort(told.begin(), told.end());
+  EXPECT_EQ(told, (std::vector<std::string>{"coa-budel", "coa-gilze", "farm-12"}));
+  net.deliver();
+  ASSERT_TRUE(net.stage().flush());
+  for (const char* centre : {"coa-budel", "coa-gilze"}) {
+    std::string value;
+    ASSERT_TRUE(net.stores.stores.at("oversight-p2")->get(std::string("l:") + centre, value))
+        << centre;
+    oversight::LocationState l;
+    ASSERT_TRUE(oversight::decode(value, l));
+    ASSERT_EQ(l.departures.size(), 1u) << centre;
+    EXPECT_EQ(l.departures[0].person_key, "") << centre;
+  }
+}
+
 TEST_F(ErasureStageTest, NewSignalsAfterAnErasureStartFromZero) {
   ASSERT_TRUE(net.view(SubjectType::person, boy, json));
   ASSERT_NE(json.find("coa-1"), std::string::npos);

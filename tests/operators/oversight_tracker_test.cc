@@ -357,24 +357,31 @@ TEST_F(OversightTrackerTest, AnArrivalProcessedAfterItsDepartureIsMatchedOnce) {
   EXPECT_EQ(s.value("mozaiek_mob_departures_without_arrival_total"), 1.0);  // a counter: stays
 }
 
-TEST(OversightRecordsTest, PersonReadsTheVersionWithoutTheUnmatchedFlag) {
+TEST(OversightRecordsTest, PersonRoundTripsAndReadsTheVersionBeforeDepartureTracking) {
   oversight::Person p;
   p.status = oversight::PersonStatus::missing;
   p.age_group = "minor";
   p.departure_unmatched = true;
+  p.departed_from = {"coa-budel", "coa-gilze"};
   std::string bytes;
   oversight::encode(p, bytes);
   oversight::Person back;
   ASSERT_TRUE(oversight::decode(bytes, back));
   EXPECT_TRUE(back.departure_unmatched);
+  EXPECT_EQ(back.departed_from, p.departed_from);
   EXPECT_EQ(back.age_group, "minor");
-  // Version 1: the same without the trailing flag.
-  std::string v1 = bytes.substr(0, bytes.size() - 1);
+  EXPECT_FALSE(oversight::decode(bytes.substr(0, bytes.size() - 1), back));  // cut short
+  // Version 1: the same without the trailing flag and locations.
+  p.departure_unmatched = false;
+  p.departed_from.clear();
+  oversight::encode(p, bytes);
+  std::string v1 = bytes.substr(0, bytes.size() - 2);  // flag 0, count 0
   v1[0] = 1;
+  back.departed_from = {"stale"};
   ASSERT_TRUE(oversight::decode(v1, back));
   EXPECT_FALSE(back.departure_unmatched);
+  EXPECT_TRUE(back.departed_from.empty());
   EXPECT_EQ(back.status, oversight::PersonStatus::missing);
-  EXPECT_FALSE(oversight::decode(bytes.substr(0, bytes.size() - 1), back));  // v2 cut short
 }
 
 TEST_F(OversightTrackerTest, WorryingDepartureCarriesThePersonsPriorSignals) {

@@ -374,6 +374,23 @@ def chain_oversight() -> dict:
                    "vehicle, location.",
                    [target("sum by (subject_type) (rate(mozaiek_alerts_total[1h])) * 3600",
                            "{{subject_type}}")], unit="none"),
+        row("Analysts and privacy"),
+        bargauge("Alert actions in range",
+                 "What analysts did with alerts in the selected range through the console or the "
+                 "API (mozaiek.alert-actions): acknowledged, dismissed, escalated.",
+                 [target("sum by (action) (increase(mozaiek_alert_actions_total[$__range]))",
+                         "{{action}}", instant=True)], unit="none", decimals=0, w=8),
+        timeseries("Entity lookups",
+                   "Entity views opened per interval, by outcome. Every found and not_found lookup "
+                   "wrote an audit record (who, which entity, why) to mozaiek.audit; unaudited ones "
+                   "were refused because the audit record could not be written.",
+                   [target("sum by (outcome) (increase(mozaiek_entity_lookups_total[$__rate_interval]))",
+                           "{{outcome}}")], unit="none", bars=True, w=8),
+        bargauge("Erasures applied in range",
+                 "Erasure requests applied at the partition owning the entity, by subject type, in "
+                 "the selected range. Each request is also on mozaiek.audit.",
+                 [target("sum by (subject_type) (increase(mozaiek_erasures_total[$__range]))",
+                         "{{subject_type}}", instant=True)], unit="none", decimals=0, w=8),
         row("Links between persons, vehicles and locations"),
         timeseries("Links created and expired",
                    "Links per hour by kind (person-vehicle, person-location, vehicle-location): "

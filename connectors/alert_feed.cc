@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "stream/json_writer.h"
+#include "stream/time.h"
 
 namespace mozaiek {
 namespace {
@@ -27,6 +28,10 @@ bool AlertFeed::publish(std::string alert_json) {
     if (parser.parse(padded).get(doc) || doc["alert_id"].get(id) || id.empty()) return false;
     h.alert_id.assign(id);
     if (doc["level"].get(h.level) != simdjson::SUCCESS) h.level = 0;
+    std::string_view raised;
+    if (doc["raised_at"].get(raised) == simdjson::SUCCESS) {
+      if (auto t = parse_rfc3339(raised)) h.raised_ms = to_ms(*t);
+    }
   }
   // Split around the top-level status. A string value cannot hold the key
   // pattern (its quotes would be escaped), and no nested member is called
@@ -137,8 +142,13 @@ void AlertFeed::push_event(EventKind kind, std::string json) {
 void AlertFeed::render(const Held& h, std::string& out) const {
   out += h.head;
   out += R"("status":)";
-  JsonWriter::append_string(out, h.actions.empty() ? std::string_view(h.raised_status)
-                                                   : status_after(h.actions.back().action));
+  // The latest word wins: an analyst's action, or an escalation the scorer
+  // raised after it (new evidence reopens a dismissed or acknowledged
+  // alert). Every instance computes the same from the same records.
+  const bool raised_last =
+      h.actions.empty() || h.raised_ms > to_ms(h.actions.back().at);
+  JsonWriter::append_string(out, raised_last ? std::string_view(h.raised_status)
+                                             : status_after(h.actions.back().action));
   out += h.tail;
   out += R"(,"actions":)";
   JsonWriter w(out);

@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <deque>
 #include <list>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -92,6 +93,9 @@ class AlertFeed {
     std::string tail;           // after the status value, without the closing brace
     std::string raised_status;  // as raised: new or escalated
     std::int64_t level = 0;     // 0 as first raised, then each escalation
+    // raised_at of this level in ms (the minimum when unknown): a level
+    // raised after the latest action reopens the alert as escalated.
+    std::int64_t raised_ms = std::numeric_limits<std::int64_t>::min();
     std::vector<AlertAction> actions;  // by time, oldest first
   };
   struct Pending {

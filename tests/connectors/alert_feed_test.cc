@@ -140,6 +140,33 @@ TEST(AlertFeedTest, AReRaisedAlertReplacesTheHeldOneAndKeepsItsActions) {
       << recent[0];
 }
 
+// New evidence reopens an alert: an escalation raised after the analyst's
+// action shows as escalated (the action stays in the history); one raised
+// before it, read late from the topic, does not undo the action.
+TEST(AlertFeedTest, AnEscalationRaisedAfterTheActionReopensTheAlert) {
+  auto raised = [](const std::string& id, int level, const std::string& at) {
+    return R"({"schema":"mozaiek.alert/v1","alert_id":")" + id +
+           R"(","rule":"person_convergence","raised_at":")" + at + R"(","status":")" +
+           (level == 0 ? "new" : "escalated") + R"(","level":)" + std::to_string(level) + "}";
+  };
+  // action(..., 10) is at 2025-11-24T16:00:10Z.
+  AlertFeed feed(10);
+  ASSERT_TRUE(feed.publish(raised("a1", 0, "2025-11-24T16:00:00Z")));
+  ASSERT_EQ(feed.apply(action("x1", "a1", ActionKind::dismiss, 10, "noise")),
+            AlertFeed::Applied::applied);
+  EXPECT_NE(feed.recent(1)[0].find(R"("status":"dismissed")"), std::string::npos);
+  ASSERT_TRUE(feed.publish(raised("a1", 1, "2025-11-24T16:00:05Z")));  // before the dismissal
+  EXPECT_NE(feed.recent(1)[0].find(R"("status":"dismissed")"), std::string::npos)
+      << feed.recent(1)[0];
+  ASSERT_TRUE(feed.publish(raised("a1", 2, "2025-11-24T16:00:20Z")));  // after it
+  const std::string a1 = feed.recent(1)[0];
+  EXPECT_NE(a1.find(R"("status":"escalated","level":2)"), std::string::npos) << a1;
+  EXPECT_NE(a1.find(R"("action":"dismiss")"), std::string::npos) << "history kept: " << a1;
+  // A later acknowledgement is the latest word again.
+  ASSERT_EQ(feed.apply(action("x2", "a1", ActionKind::ack, 30)), AlertFeed::Applied::applied);
+  EXPECT_NE(feed.recent(1)[0].find(R"("status":"acknowledged")"), std::string::npos);
+}
+
 TEST(AlertFeedTest, CapacityDropsTheOldestAlertWithItsActions) {
   AlertFeed feed(2);
   ASSERT_TRUE(feed.publish(alert("a1")));

@@ -63,6 +63,13 @@ bool AlertFeed::publish(std::string alert_json) {
         return false;
       }
       h.actions = std::move(old.actions);
+      // The same level raised again (reprocessing after a crash) keeps the
+      // first time it was raised: only a higher level reopens an alert.
+      constexpr std::int64_t kUnknown = std::numeric_limits<std::int64_t>::min();
+      if (h.level == old.level && old.raised_ms != kUnknown &&
+          (h.raised_ms == kUnknown || old.raised_ms < h.raised_ms)) {
+        h.raised_ms = old.raised_ms;
+      }
       alerts_.erase(it->second);
       by_id_.erase(it);
     }

@@ -165,6 +165,11 @@ TEST(AlertFeedTest, AnEscalationRaisedAfterTheActionReopensTheAlert) {
   // A later acknowledgement is the latest word again.
   ASSERT_EQ(feed.apply(action("x2", "a1", ActionKind::ack, 30)), AlertFeed::Applied::applied);
   EXPECT_NE(feed.recent(1)[0].find(R"("status":"acknowledged")"), std::string::npos);
+  // The same level raised again later (reprocessing after a crash) is no new
+  // evidence: it does not reopen the alert.
+  ASSERT_TRUE(feed.publish(raised("a1", 2, "2025-11-24T16:00:40Z")));
+  EXPECT_NE(feed.recent(1)[0].find(R"("status":"acknowledged")"), std::string::npos)
+      << feed.recent(1)[0];
 }
 
 TEST(AlertFeedTest, CapacityDropsTheOldestAlertWithItsActions) {

@@ -59,7 +59,7 @@ AlertActionsApi::AlertActionsApi(AlertFeed& feed, std::string topic, SinkFactory
                                  Millis flush_timeout)
     : feed_(feed),
       topic_(std::move(topic)),
-      make_sink_(std::move(make_sink)),
+      producer_(std::move(make_sink)),
       clock_(clock),
       probe_(probe),
       flush_timeout_(flush_timeout) {}
@@ -101,16 +101,11 @@ HttpResponse AlertActionsApi::handle(const HttpRequest& req) {
 }
 
 Status AlertActionsApi::write(const AlertAction& action, const std::string& record) {
-  std::lock_guard lock(mu_);
-  if (!sink_) {
-    Status s = Status::ok();
-    sink_ = make_sink_(s);
-    if (!sink_) return s.is_ok() ? Status::error("no producer") : s;
-  }
-  Status s = sink_->produce(topic_, action.alert_id, record);
-  if (s) s = sink_->flush(flush_timeout_);
-  if (!s) sink_.reset();  // a failed delivery sticks to the producer: start afresh
-  return s;
+  return producer_.write([&](RecordSink& sink) {
+    Status s = sink.produce(topic_, action.alert_id, record);
+    if (s) s = sink.flush(flush_timeout_);
+    return s;
+  });
 }
 
 }  // namespace mozaiek

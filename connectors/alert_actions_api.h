@@ -25,6 +25,7 @@
 #include "connectors/alert_action.h"
 #include "connectors/alert_feed.h"
 #include "connectors/http_server.h"
+#include "connectors/request_producer.h"
 #include "stream/io.h"
 
 namespace prometheus {
@@ -47,7 +48,7 @@ class AlertActionProbe {
 
 class AlertActionsApi {
  public:
-  using SinkFactory = std::function<std::unique_ptr<RecordSink>(Status&)>;
+  using SinkFactory = RequestProducer::SinkFactory;
 
   // `feed`, `clock` and `probe` are borrowed. `make_sink` opens the producer
   // on first use and again after a failed write.
@@ -64,12 +65,10 @@ class AlertActionsApi {
 
   AlertFeed& feed_;
   const std::string topic_;
-  SinkFactory make_sink_;
+  RequestProducer producer_;
   const Clock& clock_;
   AlertActionProbe& probe_;
   const Millis flush_timeout_;
-  std::mutex mu_;  // guards sink_
-  std::unique_ptr<RecordSink> sink_;
 };
 
 // A random action id: 32 hex digits from the system's CSPRNG.

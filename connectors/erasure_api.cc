@@ -43,7 +43,7 @@ Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
 
 ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
                        const Pseudonymiser& pseudonymiser, const Clock& clock)
-    : make_sink_(std::move(make_sink)), topics_(std::move(topics)),
+    : producer_(std::move(make_sink)), topics_(std::move(topics)),
       pseudonymiser_(pseudonymiser), clock_(clock) {}
 
 HttpResponse ErasureApi::handle(const HttpRequest& req) {
@@ -56,15 +56,9 @@ HttpResponse ErasureApi::handle(const HttpRequest& req) {
   if (auto bad = parse_erasure_json(req.body, user, pseudonymiser_, request)) {
     return answer(400, bad->field, bad->field + " " + bad->message);
   }
-  Status written = Status::ok();
-  {
-    std::lock_guard lock(mu_);
-    if (!sink_) sink_ = make_sink_(written);
-    if (sink_) {
-      written = write_erasure_request(*sink_, topics_, request, clock_.now(), seconds(10));
-      if (!written) sink_.reset();  // the next request gets a fresh producer
-    }
-  }
+  const Status written = producer_.write([&](RecordSink& sink) {
+    return write_erasure_request(sink, topics_, request, clock_.now(), seconds(10));
+  });
   if (!written) {
     spdlog::error("erasure request of a {} not written: {}", to_string(request.type),
                   written.message());

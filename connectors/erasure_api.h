@@ -14,6 +14,7 @@
 #include <string>
 
 #include "connectors/http_server.h"
+#include "connectors/request_producer.h"
 #include "operators/erasure/erasure_request.h"
 #include "operators/pseudonymiser.h"
 #include "stream/io.h"
@@ -45,16 +46,14 @@ void write_erasure_audit_json(const ErasureRequest& request, ProcTime at, std::s
 // failure is sticky), so one outage does not refuse every later request.
 class ErasureApi {
  public:
-  using SinkFactory = std::function<std::unique_ptr<RecordSink>(Status& status)>;
+  using SinkFactory = RequestProducer::SinkFactory;
   // Borrows the pseudonymiser and clock.
   ErasureApi(SinkFactory make_sink, ErasureTopics topics, const Pseudonymiser& pseudonymiser,
              const Clock& clock);
   HttpResponse handle(const HttpRequest& request);
 
  private:
-  std::mutex mu_;
-  SinkFactory make_sink_;
-  std::unique_ptr<RecordSink> sink_;  // null until first use and after a failure
+  RequestProducer producer_;
   const ErasureTopics topics_;
   const Pseudonymiser& pseudonymiser_;
   const Clock& clock_;

@@ -21,7 +21,9 @@ AlertFeed::AlertFeed(std::size_t capacity, std::size_t pending_capacity)
 bool AlertFeed::publish(std::string alert_json) {
   Held h;
   {
-    simdjson::dom::parser parser;
+    // One parser per publishing thread (the convergence loop, the topic
+    // reader): its buffers are reused instead of allocated per alert.
+    thread_local simdjson::dom::parser parser;
     simdjson::padded_string padded(alert_json);
     simdjson::dom::object doc;
     std::string_view id;

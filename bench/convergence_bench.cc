@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "operators/alert_json.h"
-#include "operators/convergence_scorer.h"
+#include "operators/records/alert_json.h"
+#include "operators/convergence/convergence_scorer.h"
 #include "stream/rocksdb_state.h"
 
 namespace mozaiek {

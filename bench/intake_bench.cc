@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "connectors/cli/commands.h"
-#include "connectors/settings.h"
-#include "connectors/synthetic_traffic.h"
+#include "connectors/app/cli/commands.h"
+#include "connectors/app/settings.h"
+#include "connectors/synthetic/synthetic_traffic.h"
 #include "operators/pipeline/intake_stage.h"
-#include "operators/routed_codec.h"
+#include "operators/records/routed_codec.h"
 
 namespace mozaiek {
 namespace {

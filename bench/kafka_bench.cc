@@ -18,10 +18,10 @@
 #include <memory>
 #include <string>
 
-#include "connectors/embedded_cluster.h"
-#include "connectors/kafka_settings.h"
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
+#include "connectors/kafka/embedded_cluster.h"
+#include "connectors/kafka/kafka_settings.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/kafka/kafka_source.h"
 
 namespace mozaiek {
 namespace {

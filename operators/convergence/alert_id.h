@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "operators/convergence/subject_state.h"
-#include "operators/model.h"
+#include "operators/model/model.h"
 
 namespace mozaiek::convergence {
 

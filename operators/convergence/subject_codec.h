@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "operators/convergence/subject_state.h"
-#include "operators/model.h"
+#include "operators/model/model.h"
 
 namespace mozaiek::convergence {
 

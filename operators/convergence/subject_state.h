@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "operators/model.h"
+#include "operators/model/model.h"
 
 namespace mozaiek::convergence {
 

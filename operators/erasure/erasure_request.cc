@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <array>
 
-#include "operators/subject_normaliser.h"
+#include "operators/intake/subject_normaliser.h"
 
 namespace mozaiek {
 namespace {

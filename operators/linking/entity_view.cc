@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "operators/alert_json.h"
+#include "operators/records/alert_json.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {

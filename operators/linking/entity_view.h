@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "operators/convergence_scorer.h"
+#include "operators/convergence/convergence_scorer.h"
 #include "operators/linking/link_tracker.h"
 
 namespace mozaiek {

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "operators/wire_format.h"
+#include "operators/records/wire_format.h"
 
 namespace mozaiek::linking {
 namespace {

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "operators/convergence/episode.h"
-#include "operators/model.h"
+#include "operators/model/model.h"
 
 namespace mozaiek::linking {
 

@@ -30,10 +30,10 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/convergence_scorer.h"
-#include "operators/linking/entity_notice.h"
+#include "operators/convergence/convergence_scorer.h"
+#include "operators/records/entity_notice.h"
 #include "operators/linking/link_state.h"
-#include "operators/model.h"
+#include "operators/model/model.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 

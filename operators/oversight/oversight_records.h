@@ -2,7 +2,7 @@
 // partition's "oversight-p<N>" store. Keys: "m:<melding id>", "p:<person
 // pseudonym>", "l:<location id>", and "a:erased" (the registration counts
 // of erased persons, per partition, with no pseudonym). Values: u8 format version (1) followed by
-// the fields in declaration order (operators/wire_format.h primitives).
+// the fields in declaration order (operators/records/wire_format.h primitives).
 #pragma once
 
 #include <cstdint>

@@ -25,11 +25,11 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/convergence_scorer.h"
-#include "operators/model.h"
-#include "operators/oversight/chain_event.h"
+#include "operators/convergence/convergence_scorer.h"
+#include "operators/model/model.h"
+#include "operators/model/chain_event.h"
 #include "operators/oversight/registration_count.h"
-#include "stream/oversight_metrics.h"
+#include "operators/oversight/oversight_metrics.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 #include "stream/time.h"

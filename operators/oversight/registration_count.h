@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include "operators/model.h"
+#include "operators/model/model.h"
 #include "stream/time.h"
 
 namespace mozaiek {

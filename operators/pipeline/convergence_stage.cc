@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "operators/alert_json.h"
+#include "operators/records/alert_json.h"
 #include "operators/linking/entity_view.h"
 
 namespace mozaiek {

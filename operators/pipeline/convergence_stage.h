@@ -14,15 +14,15 @@
 #include <string>
 #include <vector>
 
-#include "operators/convergence_scorer.h"
-#include "operators/erasure/erasure_record.h"
-#include "operators/linking/entity_notice.h"
+#include "operators/convergence/convergence_scorer.h"
+#include "operators/records/erasure_record.h"
+#include "operators/records/entity_notice.h"
 #include "operators/linking/link_tracker.h"
-#include "operators/model.h"
-#include "operators/oversight/chain_event.h"
+#include "operators/model/model.h"
+#include "operators/model/chain_event.h"
 #include "operators/oversight/oversight_tracker.h"
 #include "operators/pipeline/stage_counters.h"
-#include "stream/oversight_metrics.h"
+#include "operators/oversight/oversight_metrics.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 #include "stream/time.h"

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "operators/oversight/chain_router.h"
-#include "operators/subject_router.h"
+#include "operators/records/chain_router.h"
+#include "operators/records/subject_router.h"
 
 namespace mozaiek {
 namespace {

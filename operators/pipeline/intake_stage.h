@@ -11,14 +11,14 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/dlq_reason.h"
-#include "operators/model.h"
-#include "operators/oversight/chain_event.h"
-#include "operators/oversight/chain_intake.h"
+#include "operators/records/dlq_reason.h"
+#include "operators/model/model.h"
+#include "operators/model/chain_event.h"
+#include "operators/intake/chain_intake.h"
 #include "operators/pipeline/stage_counters.h"
-#include "operators/pseudonymiser.h"
-#include "operators/signal_intake.h"
-#include "stream/oversight_metrics.h"
+#include "operators/intake/pseudonymiser.h"
+#include "operators/intake/signal_intake.h"
+#include "operators/oversight/oversight_metrics.h"
 #include "stream/record.h"
 #include "stream/time.h"
 #include "stream/watermark_tracker.h"

@@ -10,10 +10,10 @@
 
 #include <filesystem>
 
-#include "connectors/alert_action.h"
-#include "connectors/alert_topics_reader.h"
-#include "connectors/kafka_source.h"
-#include "connectors/service.h"
+#include "connectors/http/alert_action.h"
+#include "connectors/app/alert_topics_reader.h"
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/app/service.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"

@@ -14,9 +14,9 @@
 #include <map>
 #include <sstream>
 
-#include "connectors/kafka_source.h"
-#include "connectors/service.h"
-#include "operators/pseudonymiser.h"
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/app/service.h"
+#include "operators/intake/pseudonymiser.h"
 #include "tests/support/command.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kafka_admin.h"
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
+#include "connectors/kafka/kafka_admin.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/kafka/kafka_source.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
 

@@ -14,10 +14,10 @@
 #include <map>
 #include <set>
 
-#include "connectors/kafka_source.h"
-#include "connectors/service.h"
-#include "operators/pseudonymiser.h"
-#include "operators/subject_router.h"
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/app/service.h"
+#include "operators/intake/pseudonymiser.h"
+#include "operators/records/subject_router.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"

@@ -10,9 +10,9 @@
 #include <set>
 #include <sstream>
 
-#include "connectors/kafka_sink.h"
-#include "connectors/service.h"
-#include "connectors/synthetic_chain.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/app/service.h"
+#include "connectors/synthetic/synthetic_chain.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"

@@ -6,7 +6,7 @@
 #include <filesystem>
 #include <set>
 
-#include "connectors/service.h"
+#include "connectors/app/service.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"

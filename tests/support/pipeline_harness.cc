@@ -5,11 +5,11 @@
 
 #include <gtest/gtest.h>
 
-#include "connectors/kafka_sink.h"
-#include "connectors/kafka_source.h"
-#include "operators/alert_json.h"
-#include "operators/pseudonymiser.h"
-#include "operators/subject_normaliser.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/kafka/kafka_source.h"
+#include "operators/records/alert_json.h"
+#include "operators/intake/pseudonymiser.h"
+#include "operators/intake/subject_normaliser.h"
 
 namespace mozaiek::test {
 

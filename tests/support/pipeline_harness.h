@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "connectors/kafka_settings.h"
-#include "connectors/settings.h"
-#include "connectors/synthetic_traffic.h"
-#include "operators/model.h"
+#include "connectors/kafka/kafka_settings.h"
+#include "connectors/app/settings.h"
+#include "connectors/synthetic/synthetic_traffic.h"
+#include "operators/model/model.h"
 #include "stream/io.h"
 #include <functional>
 #include <optional>

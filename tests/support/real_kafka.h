@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "connectors/kafka_settings.h"
+#include "connectors/kafka/kafka_settings.h"
 
 namespace mozaiek::test {
 

@@ -1,0 +1,63 @@
+// AlertTopicsReader: keeps an AlertFeed in step with the alert topics, so
+// every instance, and one restarted, serves the same alerts and statuses.
+//
+// On its own thread, with one consumer that assigns partitions directly (no
+// consumer group, nothing committed): the alerts topic from the newest
+// `alerts_tail` records of each partition (the feed holds no more), the
+// alert-actions topic from its beginning, both then followed live. Alerts
+// go to AlertFeed::publish (the instance's own alerts are held already and
+// change nothing), actions to AlertFeed::apply. An action record that cannot
+// be read is logged with its partition and offset and counted, never applied.
+//
+// Lifecycle: start() returns once the partitions are assigned; stop() (also
+// the destructor) ends the thread. Partitions added to the topics after
+// start() are not read until the next start.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "connectors/http/alert_feed.h"
+#include "connectors/kafka/kafka_settings.h"
+#include "stream/status.h"
+
+namespace mozaiek {
+
+class AlertTopicsReader {
+ public:
+  struct Topics {
+    std::string alerts;
+    std::string actions;
+  };
+  // Called on the reader's thread when the consumer fails for good.
+  using OnFatal = std::function<void(Status)>;
+
+  static std::unique_ptr<AlertTopicsReader> start(const KafkaSettings& settings, Topics topics,
+                                                  AlertFeed& feed, std::size_t alerts_tail,
+                                                  OnFatal on_fatal, Status& status);
+  ~AlertTopicsReader();
+  AlertTopicsReader(const AlertTopicsReader&) = delete;
+  AlertTopicsReader& operator=(const AlertTopicsReader&) = delete;
+
+  void stop();
+
+  // Totals since start (for tests and logs).
+  std::uint64_t alerts_read() const { return alerts_read_; }
+  std::uint64_t actions_read() const { return actions_read_; }
+  std::uint64_t unreadable_actions() const { return unreadable_; }
+
+ private:
+  struct Impl;
+  explicit AlertTopicsReader(std::unique_ptr<Impl> impl);
+  void run();
+
+  std::unique_ptr<Impl> impl_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> alerts_read_{0}, actions_read_{0}, unreadable_{0};
+  std::thread thread_;
+};
+
+}  // namespace mozaiek

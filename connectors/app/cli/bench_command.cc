@@ -1,0 +1,313 @@
+// `mozaiek bench`: throughput of intake + routing + convergence with RocksDB
+// state, in process (per core) and end to end through the embedded Kafka
+// cluster, with signal-to-alert latency percentiles. A benchmark, not a test.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <unordered_map>
+
+#include "connectors/app/cli/commands.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/kafka/kafka_source.h"
+#include "connectors/app/local_pipeline.h"
+#include "connectors/app/service.h"
+#include "connectors/app/settings.h"
+#include "connectors/synthetic/synthetic_traffic.h"
+#include "operators/records/alert_json.h"
+#include "operators/intake/intake_json.h"
+#include "stream/rocksdb_state.h"
+
+namespace mozaiek::cli {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string config;
+  std::size_t signals = 1'000'000;
+  std::size_t e2e_signals = 300'000;  // the embedded cluster keeps a bounded log
+  int rounds = 3;
+  bool no_linking = false;
+  std::string mode = "all";  // inprocess | e2e | all
+  std::string work_dir = "/tmp";
+};
+
+TrafficOptions traffic_for(const Settings& settings, std::size_t n, std::uint64_t seed) {
+  return benchmark_traffic(settings.operators, n, seed);
+}
+
+// CPU seconds used so far by this thread or by the whole process (all
+// threads, RocksDB's background flushes and librdkafka's included). Rates per
+// CPU second stay comparable when other work shares the machine; wall-clock
+// rates do not.
+double cpu_seconds(clockid_t which) {
+  timespec ts{};
+  ::clock_gettime(which, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+double percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  return v[i];
+}
+
+int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::string& key) {
+  Pseudonymiser pseudonymiser(key);
+  std::printf("in-process: generating %zu synthetic signals...\n", o.signals);
+  auto records = generate_records(traffic_for(settings, o.signals, 7), settings.operators.catalogue,
+                                   o.signals);
+  std::size_t bytes = 0;
+  for (const auto& r : records) bytes += r.value.size();
+  std::printf("in-process: %zu records, %.1f MB, RocksDB state, 1 thread, JSON kernel %s\n",
+              records.size(), static_cast<double>(bytes) / 1e6, std::string(json_kernel()).c_str());
+  std::vector<double> rates;
+  std::vector<double> cpu_rates;
+  for (int round = 0; round < o.rounds; ++round) {
+    const std::string dir = o.work_dir + "/mozaiek-bench-" + std::to_string(::getpid()) + "-" +
+                            std::to_string(round);
+    Status s = Status::ok();
+    auto db = RocksStateDb::open(dir, s);
+    if (!db) {
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      return 1;
+    }
+    auto stores = db->factory();
+    ManualClock clock(SystemClock().now());
+    auto pipeline = std::make_unique<LocalPipeline>(settings.operators, pseudonymiser, clock,
+                                                    *stores, nullptr, nullptr);
+    RecordView view;
+    const auto t0 = SteadyClock::now();
+    const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+    const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    // The service flushes state when it commits: at most every
+    // kafka.commit_interval_ms, looking at the clock once per polled batch.
+    // Do the same here, with the service's batch size.
+    const auto commit_interval = std::chrono::milliseconds(settings.commit_interval_ms);
+    auto last_flush = SteadyClock::now();
+    std::size_t flushes = 0;
+    std::size_t in_batch = 0;
+    for (const auto& r : records) {
+      view.topic = r.topic;
+      view.key = r.key;
+      view.value = r.value;
+      pipeline->process(view);
+      if (++in_batch < Service::kBatchRecords) continue;
+      in_batch = 0;
+      if (SteadyClock::now() - last_flush < commit_interval) continue;
+      if (Status f = pipeline->convergence().flush(); !f) {
+        std::fprintf(stderr, "error: %s\n", f.message().c_str());
+        return 1;
+      }
+      ++flushes;
+      last_flush = SteadyClock::now();
+    }
+    if (Status f = pipeline->finish(); !f) {
+      std::fprintf(stderr, "error: %s\n", f.message().c_str());
+      return 1;
+    }
+    const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+    const double thread_cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
+    const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
+    const auto& c = pipeline->intake().counters();
+    const double n = static_cast<double>(records.size());
+    const double rate = n / secs;
+    rates.push_back(rate);
+    cpu_rates.push_back(n / thread_cpu);
+    const LinkCounters& links = pipeline->convergence().link_counters();
+    std::uint64_t links_created = 0;
+    for (auto k : links.created) links_created += k;
+    std::printf(
+        "in-process round %d: %.0f signals/s wall (%.2f s), %.0f per CPU second of the pipeline "
+        "thread, %.0f per CPU second of the process (RocksDB background work included); %llu "
+        "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices; %zu state "
+        "flushes\n",
+        round + 1, rate, secs, n / thread_cpu, n / process_cpu,
+        static_cast<unsigned long long>(c.routed),
+        static_cast<unsigned long long>(pipeline->alerts_raised()),
+        static_cast<unsigned long long>(c.total_dlq()),
+        settings.operators.linking.enabled ? "on" : "off",
+        static_cast<unsigned long long>(links_created),
+        static_cast<unsigned long long>(links.notices_sent), flushes + 1);
+    // Stores before the database that owns them (a store touches it when
+    // destroyed; the other order corrupted its table and could hang).
+    pipeline.reset();
+    stores.reset();
+    db.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  std::printf("in-process median: %.0f signals/s wall, %.0f per CPU second\n",
+              percentile(rates, 0.5), percentile(cpu_rates, 0.5));
+  return 0;
+}
+
+int bench_e2e(const BenchOptions& o, Settings settings) {
+  settings.brokers = "embedded";
+  settings.state_dir = o.work_dir + "/mozaiek-bench-e2e-" + std::to_string(::getpid());
+  settings.http_listen = "127.0.0.1:0";
+  std::printf("end-to-end: generating %zu synthetic signals...\n", o.e2e_signals);
+  auto records = generate_records(traffic_for(settings, o.e2e_signals, 11),
+                                  settings.operators.catalogue, o.e2e_signals);
+  Service service(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = false});
+  if (Status s = service.start(); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  KafkaSettings kafka;
+  kafka.brokers = service.bootstrap_servers();
+  Status s = Status::ok();
+  auto sink = KafkaSink::create(kafka, s);
+  auto alerts = sink ? KafkaSource::create(kafka, "mozaiek-bench-alerts", {settings.topics.alerts}, s)
+                     : nullptr;
+  if (!sink || !alerts) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  // Produce time of every signal, to measure signal-to-alert latency.
+  std::unordered_map<std::string, SteadyClock::time_point> produced_at;
+  produced_at.reserve(records.size());
+  std::vector<double> latencies_ms;
+  SteadyClock::time_point timed_from = SteadyClock::time_point::max();
+  std::atomic<bool> done{false};
+  std::mutex mu;
+  std::thread alert_reader([&] {
+    RecordBatch batch;
+    Alert alert;
+    while (!done) {
+      if (!alerts->poll(batch, 1000, Millis{50})) break;
+      const auto now = SteadyClock::now();
+      std::lock_guard lock(mu);
+      for (const auto& r : batch.records) {
+        if (!read_alert_json(r.value, alert)) continue;
+        SteadyClock::time_point last{};
+        for (const auto& c : alert.contributions) {
+          auto it = produced_at.find(c.signal_id);
+          if (it != produced_at.end()) last = std::max(last, it->second);
+        }
+        if (last >= timed_from) {
+          latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+        }
+      }
+    }
+  });
+  auto produce = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      const auto& r = records[i];
+      {
+        std::lock_guard lock(mu);
+        produced_at[r.key] = SteadyClock::now();
+      }
+      if (Status p = sink->produce(r.topic, r.key, r.value); !p) return p;
+    }
+    return sink->flush(seconds(120));
+  };
+  // Until every record produced so far is committed by both stages.
+  auto wait_for = [&](std::size_t produced, Service::Progress& p) {
+    const auto deadline = SteadyClock::now() + std::chrono::minutes(10);
+    while (SteadyClock::now() < deadline) {
+      p = service.progress();
+      if (p.intake_in >= produced && p.convergence_in >= p.routed) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  // Warm-up, not timed: the first records wait for both consumer groups to
+  // join (seconds on the embedded cluster), which is start-up, not throughput.
+  const std::size_t warmup = std::min<std::size_t>(1000, records.size() / 10);
+  Service::Progress p;
+  std::printf("end-to-end: warming up with %zu records (consumer groups joining)\n", warmup);
+  if (Status w = produce(0, warmup); !w || !wait_for(warmup, p)) {
+    std::fprintf(stderr, "error: warm-up did not complete: %s\n", w.message().c_str());
+    return 1;
+  }
+  const Service::Progress before = p;
+  std::printf("end-to-end: producing %zu records to the embedded cluster (2 stages, %d partitions)\n",
+              records.size() - warmup, settings.partitions);
+  const auto t0 = SteadyClock::now();
+  {
+    std::lock_guard lock(mu);
+    timed_from = t0;
+  }
+  const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+  if (Status w = produce(warmup, records.size()); !w) {
+    std::fprintf(stderr, "error: %s\n", w.message().c_str());
+    return 1;
+  }
+  const bool complete = wait_for(records.size(), p);
+  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  done = true;
+  alert_reader.join();
+  service.stop();
+  std::error_code ec;
+  std::filesystem::remove_all(settings.state_dir, ec);
+  if (!complete) {
+    std::fprintf(stderr, "error: the stages did not commit every record within 10 minutes\n");
+    return 1;
+  }
+  const auto timed = static_cast<double>(p.intake_in - before.intake_in);
+  std::printf(
+      "end-to-end: %.0f signals in %.2f s = %.0f signals/s wall, %.0f per CPU second of the "
+      "process (producer, broker, both stages) (%llu routed subject records, %llu alerts)\n",
+      timed, secs, timed / secs, timed / process_cpu,
+      static_cast<unsigned long long>(p.routed - before.routed),
+      static_cast<unsigned long long>(p.alerts - before.alerts));
+  std::lock_guard lock(mu);
+  std::printf("end-to-end: signal-to-alert latency over %zu alerts: p50 %.1f ms, p99 %.1f ms\n",
+              latencies_ms.size(), percentile(latencies_ms, 0.5), percentile(latencies_ms, 0.99));
+  return 0;
+}
+
+int bench(const BenchOptions& o) {
+  spdlog::set_level(spdlog::level::warn);
+  Settings settings;
+  std::vector<std::string> errors;
+  if (!load_settings(o.config, settings, errors)) {
+    for (const auto& e : errors) std::fprintf(stderr, "config error: %s\n", e.c_str());
+    return 2;
+  }
+  if (o.no_linking) settings.operators.linking.enabled = false;
+  std::string key;
+  if (Status s = load_pseudonym_key(settings, true, key); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 2;
+  }
+  std::printf("machine: %u hardware threads\n", std::thread::hardware_concurrency());
+  int rc = 0;
+  if (o.mode == "all" || o.mode == "inprocess") rc |= bench_inprocess(o, settings, key);
+  if (o.mode == "all" || o.mode == "e2e") rc |= bench_e2e(o, settings);
+  return rc;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app, Runner& run) {
+  auto o = std::make_shared<BenchOptions>();
+  o->config = default_config_path();
+  auto* cmd = app.add_subcommand(
+      "bench", "Measure signals/s in process (per core) and end to end through embedded Kafka.");
+  cmd->add_option("--config", o->config, "Config file")->capture_default_str();
+  cmd->add_option("--signals", o->signals, "Signals for the in-process run")->capture_default_str();
+  cmd->add_option("--e2e-signals", o->e2e_signals, "Signals for the end-to-end run")
+      ->capture_default_str();
+  cmd->add_option("--rounds", o->rounds, "In-process rounds")->capture_default_str();
+  cmd->add_flag("--no-linking", o->no_linking,
+                "Turn the linking layer off (linking.enabled: false), to measure its cost");
+  cmd->add_option("--mode", o->mode, "inprocess | e2e | all")
+      ->check(CLI::IsMember({"inprocess", "e2e", "all"}))
+      ->capture_default_str();
+  cmd->add_option("--work-dir", o->work_dir, "Where temporary RocksDB state goes")
+      ->capture_default_str();
+  cmd->callback([o, &run] { run = [o] { return bench(*o); }; });
+}
+
+}  // namespace mozaiek::cli

@@ -1,0 +1,92 @@
+#include "connectors/app/local_pipeline.h"
+
+#include "operators/records/internal_record.h"
+#include "operators/records/entity_notice.h"
+
+namespace mozaiek {
+
+LocalPipeline::LocalPipeline(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
+                             const Clock& clock, StateStoreFactory& stores, RecordSink* alerts,
+                             RecordSink* dlq, std::string dlq_topic, std::string alerts_topic)
+    : clock_(clock),
+      alerts_(alerts),
+      dlq_(dlq),
+      dlq_topic_(std::move(dlq_topic)),
+      alerts_topic_(std::move(alerts_topic)),
+      intake_(config, pseudonymiser, clock, "signals.", *this),
+      convergence_(config, stores, clock, *this) {
+  convergence_.assign(Partition{0});
+}
+
+void LocalPipeline::on_routed(const RoutedSignal& routed) {
+  convergence_.process(Partition{0}, routed);
+}
+
+// The same dispatch as the service's consumer loop, without the encoding.
+void LocalPipeline::on_routed_chain(const RoutedChainEvent& routed) {
+  convergence_.process_chain(Partition{0}, routed);
+}
+
+void LocalPipeline::on_rejected(const Rejection& rejection, const RecordView& record) {
+  if (dlq_ == nullptr) return;
+  dlq_json_.clear();
+  write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset),
+                   record.value, clock_.now(), dlq_json_);
+  Status s = dlq_->produce(dlq_topic_, record.key, dlq_json_);
+  if (!s && sink_status_) sink_status_ = s;
+}
+
+void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
+  ++alerts_raised_;
+  if (alerts_ == nullptr) return;
+  Status s = alerts_->produce(alerts_topic_, alert.alert_id, json);
+  if (!s && sink_status_) sink_status_ = s;
+}
+
+void LocalPipeline::on_notice(const EntityNotice& notice) {
+  if (internal_used_ == internal_.size()) internal_.emplace_back();
+  encode_notice(notice, internal_[internal_used_++]);
+}
+
+void LocalPipeline::deliver_internal() {
+  // Processing a record may queue more behind it (notices answer notices);
+  // internal_ may then grow, so it is indexed afresh each time.
+  for (std::size_t i = 0; i < internal_used_; ++i) {
+    switch (internal_record_kind(internal_[i]).value_or(InternalRecordKind{0})) {
+      case InternalRecordKind::entity_notice:
+        if (decode_notice(internal_[i], notice_)) {
+          convergence_.process_notice(Partition{0}, notice_);
+          continue;
+        }
+        break;
+      case InternalRecordKind::routed_signal:  // routed signals go straight to the stage
+      case InternalRecordKind::chain_event:
+      case InternalRecordKind::erasure:
+        break;
+    }
+    ++undecodable_;  // only this pipeline's own encodings are queued: a programming error
+  }
+  internal_used_ = 0;
+}
+
+ConvergenceStage::ErasureOutcome LocalPipeline::erase(const ErasureRecord& erasure) {
+  const auto outcome = convergence_.process_erasure(Partition{0}, erasure);
+  deliver_internal();
+  return outcome;
+}
+
+Status LocalPipeline::finish() {
+  Status s = convergence_.flush();
+  if (!s) return s;
+  if (alerts_ != nullptr) {
+    s = alerts_->flush(seconds(30));
+    if (!s) return s;
+  }
+  if (dlq_ != nullptr) {
+    s = dlq_->flush(seconds(30));
+    if (!s) return s;
+  }
+  return sink_status_;
+}
+
+}  // namespace mozaiek

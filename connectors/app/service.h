@@ -1,0 +1,68 @@
+// Service: the running mozaiek. Stitches the real implementations together:
+// Kafka (or the embedded cluster), RocksDB state, the two task loops, the
+// Prometheus probe and the HTTP server.
+//
+// Threads: start() spawns the intake loop and the convergence loop, one
+// thread each; each owns its consumer, producer and stage. The HTTP server
+// runs its own threads and only reads thread-safe objects (registry, alert
+// feed); with it, the alert-topics reader keeps the feed's alerts and
+// statuses in step with the alerts and alert-actions topics on one more
+// thread, and the actions API writes alert actions through its own
+// producer. stop() asks both loops to finish their batch, flush and commit.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "connectors/app/settings.h"
+#include "stream/status.h"
+
+namespace mozaiek {
+
+struct ServiceOptions {
+  bool demo = false;          // accept the demo pseudonym key
+  bool print_alerts = false;  // one line per alert on stdout
+  bool serve_http = true;
+};
+
+class Service {
+ public:
+  // Records a stage's loop takes per poll.
+  static constexpr std::size_t kBatchRecords = 20000;
+
+  Service(Settings settings, ServiceOptions options);
+  ~Service();
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  // Connects (or starts the embedded cluster), creates topics, opens state and
+  // starts the loops. Fails with a clear message on a bad key, an unreachable
+  // broker or a state directory it cannot open.
+  [[nodiscard]] Status start();
+  // Graceful: loops finish the current batch, flush outputs and state, commit.
+  void stop();
+  // Blocks until a loop fails or stop() is called; returns the first error.
+  Status wait();
+  // Bootstrap servers in use (the embedded cluster's when embedded).
+  std::string bootstrap_servers() const;
+  std::string http_address() const;
+
+  // Totals since start of committed work (for the benchmark and tests).
+  struct Progress {
+    std::uint64_t intake_in = 0;       // records consumed from signals.*
+    std::uint64_t intake_dlq = 0;      // of which dead-lettered
+    std::uint64_t routed = 0;          // per-subject records written to the internal topic
+    std::uint64_t convergence_in = 0;  // per-subject records scored
+    std::uint64_t alerts = 0;
+  };
+  Progress progress() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mozaiek

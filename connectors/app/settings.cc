@@ -1,0 +1,418 @@
+#include "connectors/app/settings.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "operators/model/config_loader.h"
+#include "stream/config_schema.h"
+
+namespace mozaiek {
+namespace {
+
+using config::add_error;
+using config::join_path;
+using config::Section;
+
+namespace fs = std::filesystem;
+
+std::string check_listen(const std::string& s) {
+  const std::size_t colon = s.rfind(':');
+  if (colon == std::string::npos) return "'" + s + "' must be host:port";
+  const std::string port = s.substr(colon + 1);
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      port.find_first_not_of("0123456789") == std::string::npos;
+  if (!digits || std::stoi(port) > 65535) {
+    return "'" + s + "' must end in a port from 0 to 65535";
+  }
+  return "";
+}
+
+std::string check_brokers(const std::string& s) {
+  if (s == "embedded") return "";
+  if (s.empty()) return "must be 'embedded' or a host:port list";
+  std::stringstream list(s);
+  std::string broker;
+  while (std::getline(list, broker, ',')) {
+    const std::size_t b = broker.find_first_not_of(' ');
+    const std::size_t e = broker.find_last_not_of(' ');
+    broker = b == std::string::npos ? "" : broker.substr(b, e - b + 1);
+    if (std::string msg = check_listen(broker); !msg.empty() || broker.rfind(':') == 0) {
+      return "'" + broker + "' is not host:port (give 'embedded' or host:port,host:port,...)";
+    }
+  }
+  return "";
+}
+
+// Kafka topic and group names: [a-zA-Z0-9._-], at most 249 characters.
+std::string check_kafka_name(const std::string& s);
+
+// The changelog topic may be left empty (derived from the group id).
+std::string check_changelog_name(const std::string& s) {
+  return s.empty() ? std::string() : check_kafka_name(s);
+}
+
+std::string check_kafka_name(const std::string& s) {
+  if (s.empty()) return "must not be empty";
+  if (s.size() > 249) return "must be at most 249 characters";
+  if (s == "." || s == "..") return "'" + s + "' is not a valid Kafka name";
+  for (char c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    if (!ok) return "'" + s + "' may use only a-z, A-Z, 0-9, '.', '_' and '-'";
+  }
+  return "";
+}
+
+constexpr const char* kKafkaName = "a-z A-Z 0-9 . _ -, at most 249";
+
+// librdkafka properties mozaiek sets itself; a value here would be
+// overridden silently or would break the commit protocol.
+std::string managed_property(const std::string& key) {
+  if (key == "bootstrap.servers" || key == "metadata.broker.list") {
+    return "set kafka.brokers instead";
+  }
+  if (key == "group.id") return "set kafka.group_id instead";
+  if (key == "client.id") return "set by mozaiek per client";
+  if (key == "enable.auto.commit" || key == "enable.auto.offset.store") {
+    return "managed by mozaiek: offsets are committed only after outputs are flushed";
+  }
+  return "";
+}
+
+// Replaces ${NAME} with the environment variable NAME.
+bool expand_env(const std::string& in, std::string& out, std::string& missing) {
+  out.clear();
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t open = in.find("${", pos);
+    if (open == std::string::npos) break;
+    const std::size_t close = in.find('}', open + 2);
+    if (close == std::string::npos) break;
+    out.append(in, pos, open - pos);
+    const std::string name = in.substr(open + 2, close - open - 2);
+    const char* value = std::getenv(name.c_str());
+    if (value == nullptr) {
+      missing = name;
+      return false;
+    }
+    out += value;
+    pos = close + 1;
+  }
+  out.append(in, pos, std::string::npos);
+  return true;
+}
+
+void parse_properties(const YAML::Node& v, const std::string& path, Settings& out,
+                      std::vector<std::string>& errors) {
+  if (v.IsNull()) return;
+  if (!v.IsMap()) {
+    add_error(errors, path, "must be a map of librdkafka property names to values", v);
+    return;
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : v) {
+    const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+    const std::string key_path = join_path(path, key);
+    if (key.empty()) {
+      add_error(errors, path, "property names must be plain strings", kv.first);
+      continue;
+    }
+    if (!seen.insert(key).second) {
+      add_error(errors, key_path, "duplicate key", kv.first);
+      continue;
+    }
+    if (std::string why = managed_property(key); !why.empty()) {
+      add_error(errors, key_path, why, kv.first);
+      continue;
+    }
+    if (!kv.second.IsScalar()) {
+      add_error(errors, key_path, "must be a single value", kv.second);
+      continue;
+    }
+    std::string value, missing;
+    if (!expand_env(kv.second.Scalar(), value, missing)) {
+      add_error(errors, key_path, "environment variable " + missing + " is not set", kv.second);
+      continue;
+    }
+    out.kafka_properties.emplace_back(key, std::move(value));
+  }
+}
+
+Section<KafkaTopics> topics_section() {
+  Section<KafkaTopics> s("kafka.topics",
+                         "Topic names: the contract with partner systems (PRODUCT.md, Topics).");
+  s.text("signals_prefix", &KafkaTopics::signals_prefix,
+         "Partner signal topics are <prefix><source name>; intake subscribes to all topics "
+         "with this prefix.",
+         check_kafka_name, kKafkaName);
+  s.text("chain_events", &KafkaTopics::chain_events, "Chain events (meldingen, MOB) from partners.",
+         check_kafka_name, kKafkaName);
+  s.text("alerts", &KafkaTopics::alerts, "Alerts raised by mozaiek (keyed by alert id).",
+         check_kafka_name, kKafkaName);
+  s.text("alert_actions", &KafkaTopics::alert_actions,
+         "Acknowledge / dismiss / escalate actions from console users (keyed by alert id; "
+         "action record v1); every instance reads it from the start for alert statuses.",
+         check_kafka_name, kKafkaName);
+  s.text("dlq", &KafkaTopics::dlq,
+         "Dead-letter topic: rejected records with reason and source topic/partition/offset.",
+         check_kafka_name, kKafkaName);
+  s.text("audit", &KafkaTopics::audit, "Who looked at which entity, when and why.",
+         check_kafka_name, kKafkaName);
+  s.text("subjects", &KafkaTopics::subjects,
+         "Internal repartition topic: one record per signal subject, keyed by subject.",
+         check_kafka_name, kKafkaName);
+  s.text("changelog", &KafkaTopics::changelog,
+         "Internal compacted changelog of operator state, partitioned like `subjects`: a "
+         "partition's state is rebuilt from it wherever the partition is assigned. Empty: "
+         "<group_id>.internal.changelog.",
+         check_changelog_name, kKafkaName);
+  return s;
+}
+
+Section<Settings> service_section() {
+  Section<Settings> s("service", "The mozaiek process.");
+  s.text("http_listen", &Settings::http_listen,
+         "Address of /metrics, /healthz, /readyz, the API and the console. Port 0 picks a free "
+         "port.",
+         check_listen, "host:port");
+  s.text("state_dir", &Settings::state_dir,
+         "RocksDB state directory (scores, contributions, links). Keep it on local disk.",
+         config::check_not_empty, "non-empty path");
+  s.choice("log_level", &Settings::log_level,
+           {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Log level.");
+  s.list("debug", &Settings::debug,
+         "Subsystems to trace at debug level regardless of log_level (e.g. kafka, intake, "
+         "convergence, state, http).",
+         config::check_identifier, "a-z 0-9 _ -");
+  return s;
+}
+
+Section<Settings> kafka_section() {
+  Section<Settings> s("kafka", "Kafka connection, topics and client properties.");
+  s.text("brokers", &Settings::brokers,
+         "'embedded' starts an in-process Kafka cluster (laptop, demo, tests); otherwise the "
+         "bootstrap host:port list.",
+         check_brokers, "embedded or host:port,...");
+  s.text("group_id", &Settings::group_id,
+         "Consumer group prefix; the stages consume as <group_id>.intake and "
+         "<group_id>.convergence.",
+         check_kafka_name, kKafkaName);
+  s.integer("partitions", &Settings::partitions, config::between(1, 1024),
+            "Partitions of topics mozaiek creates; also the partition labels of consumer lag.");
+  s.integer("replication_factor", &Settings::replication_factor, config::between(1, 16),
+            "Replication factor of topics mozaiek creates (1 for the embedded cluster).");
+  s.integer("commit_interval_ms", &Settings::commit_interval_ms, config::between(0, 600000),
+            "The stages flush outputs and state and commit offsets at most this often, and "
+            "whenever their input is idle; 0 = after every polled batch. Longer: fewer waits "
+            "for acknowledgements, more records reprocessed after a crash (alerts stay "
+            "idempotent by alert_id).");
+  s.custom({"topics", "map", "", "", "", "Topic names; see `kafka.topics`."},
+           [](const YAML::Node& v, const std::string& path, Settings& out,
+              std::vector<std::string>& errors) {
+             topics_section().parse(v, path, out.topics, errors);
+           });
+  s.custom({"properties", "map", "", "{}", "no bootstrap.servers, group.id, client.id, "
+            "enable.auto.commit",
+            "librdkafka properties passed as-is (security.protocol, sasl.*, ssl.*, ...). "
+            "`${NAME}` in a value is replaced by environment variable NAME, so secrets stay out "
+            "of this file."},
+           parse_properties);
+  return s;
+}
+
+Section<Settings> privacy_settings_section() {
+  Section<Settings> s("privacy", "");
+  s.text("pseudonym_key_file", &Settings::pseudonym_key_file,
+         "File holding the HMAC-SHA256 key for person pseudonyms (at least 16 bytes; a "
+         "trailing newline is ignored), relative to this config file. $MOZAIEK_PSEUDONYM_KEY "
+         "takes precedence. Never commit the key to the config repository.",
+         config::check_not_empty);
+  s.handled_elsewhere("retention_days");
+  return s;
+}
+
+// The top-level map. Operator sections are parsed by load_operator_config;
+// they are declared here so unknown top-level keys are caught and documented.
+Section<Settings> root_section() {
+  Section<Settings> s("", "The sections of a mozaiek config file.");
+  auto sub = [](Section<Settings> (*make)()) {
+    return [make](const YAML::Node& v, const std::string& path, Settings& out,
+                  std::vector<std::string>& errors) { make().parse(v, path, out, errors); };
+  };
+  auto elsewhere = [](const YAML::Node&, const std::string&, Settings&,
+                      std::vector<std::string>&) {};
+  s.custom({"service", "map", "", "", "", "HTTP listener, state directory, logging."},
+           sub(service_section));
+  s.custom({"kafka", "map", "", "", "", "Brokers, consumer group, topics, client properties."},
+           sub(kafka_section));
+  s.custom({"privacy", "map", "", "", "", "Pseudonym key file and state retention."},
+           sub(privacy_settings_section));
+  s.custom({"catalogue", "map", "", "", "", "Indicator catalogue, age groups, nationality "
+            "regions."},
+           elsewhere);
+  s.custom({"sources", "map", "", "", "", "Partner organisations and their policies."},
+           elsewhere);
+  s.custom({"rules", "map", "", "", "", "Convergence rules per subject type."}, elsewhere);
+  s.custom({"limits", "map", "", "", "", "Bounds on one signal."}, elsewhere);
+  s.custom({"metrics", "map", "", "", "", "Bounded metric label sets."}, elsewhere);
+  s.custom({"oversight", "map", "", "", "",
+            "Chain oversight: melding deadline, MOB spike rule, registration counting rules."},
+           elsewhere);
+  s.custom({"linking", "map", "", "", "", "Links between subjects and the network rules."},
+           elsewhere);
+  return s;
+}
+
+void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::string>& errors) {
+  const std::string changelog = s.changelog_topic();
+  const std::vector<std::pair<std::string, const std::string*>> fixed{
+      {"chain_events", &s.topics.chain_events}, {"alerts", &s.topics.alerts},
+      {"alert_actions", &s.topics.alert_actions}, {"dlq", &s.topics.dlq},
+      {"audit", &s.topics.audit},               {"subjects", &s.topics.subjects},
+      {"changelog", &changelog}};
+  const YAML::Node topics = root["kafka"] && root["kafka"].IsMap() && root["kafka"]["topics"] &&
+                                    root["kafka"]["topics"].IsMap()
+                                ? root["kafka"]["topics"]
+                                : YAML::Node();
+  auto at = [&](const std::string& key) {
+    return topics.IsDefined() && topics.IsMap() && topics[key] ? topics[key] : YAML::Node();
+  };
+  std::set<std::string> names;
+  for (const auto& [key, name] : fixed) {
+    const std::string path = "kafka.topics." + key;
+    if (!names.insert(*name).second) {
+      add_error(errors, path, "'" + *name + "' is already used by another topic", at(key));
+    }
+    if (!s.topics.signals_prefix.empty() && name->starts_with(s.topics.signals_prefix)) {
+      add_error(errors, path,
+                "'" + *name + "' starts with kafka.topics.signals_prefix '" +
+                    s.topics.signals_prefix + "': intake would consume it as partner signals",
+                at(key));
+    }
+  }
+}
+
+}  // namespace
+
+bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors) {
+  const std::size_t before = errors.size();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back("cannot read the config file: " + std::string(std::strerror(errno)));
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  YAML::Node root;
+  try {
+    root = YAML::Load(text.str());
+  } catch (const YAML::ParserException& e) {
+    errors.push_back("YAML syntax error at line " + std::to_string(e.mark.line + 1) +
+                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return false;
+  }
+  if (!root.IsDefined() || root.IsNull()) {
+    errors.push_back("the file is empty: expected the sections of a mozaiek config");
+    return false;
+  }
+  if (!root.IsMap()) {
+    add_error(errors, "(top level)", "must be a map of sections", root);
+    return false;
+  }
+
+  Settings draft;
+  const YAML::Node& doc = root;  // const lookups: operator[] must not insert keys
+  try {
+    root_section().parse(doc, "", draft, errors);
+    load_operator_config(doc, draft.operators, errors, fs::path(path).parent_path().string());
+    check_topics(doc, draft, errors);
+  } catch (const YAML::Exception& e) {
+    // Not expected: every lookup is guarded. Reported rather than thrown.
+    errors.push_back("cannot interpret the config: " + std::string(e.what()));
+  }
+  if (errors.size() != before) return false;
+  draft.config_path = path;
+  out = std::move(draft);
+  return true;
+}
+
+Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key) {
+  key.clear();
+  if (const char* env = std::getenv(kPseudonymKeyEnv); env != nullptr && *env != '\0') {
+    if (std::strlen(env) < kMinPseudonymKeyBytes) {
+      return Status::error(std::string("$") + kPseudonymKeyEnv + " must hold at least " +
+                           std::to_string(kMinPseudonymKeyBytes) +
+                           " bytes (e.g. the output of `openssl rand -hex 32`)");
+    }
+    key = env;
+    spdlog::info("pseudonym key: from ${}", kPseudonymKeyEnv);
+    return Status::ok();
+  }
+  if (!settings.pseudonym_key_file.empty()) {
+    fs::path p(settings.pseudonym_key_file);
+    if (p.is_relative() && !settings.config_path.empty()) {
+      p = fs::path(settings.config_path).parent_path() / p;
+    }
+    std::ifstream in(p, std::ios::binary);
+    if (!in) {
+      return Status::error("privacy.pseudonym_key_file: cannot read '" + p.string() +
+                           "': " + std::strerror(errno));
+    }
+    std::stringstream buf;
+    buf << in.rdbuf();
+    std::string k = buf.str();
+    while (!k.empty() && (k.back() == '\n' || k.back() == '\r')) k.pop_back();
+    if (k.size() < kMinPseudonymKeyBytes) {
+      return Status::error("privacy.pseudonym_key_file: '" + p.string() + "' must hold at least " +
+                           std::to_string(kMinPseudonymKeyBytes) + " bytes");
+    }
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      spdlog::warn("pseudonym key file {} is readable by group or others; chmod 600 it",
+                   p.string());
+    }
+    key = std::move(k);
+    spdlog::info("pseudonym key: from {}", p.string());
+    return Status::ok();
+  }
+  if (demo) {
+    key = kDemoPseudonymKey;
+    spdlog::warn(
+        "pseudonym key: using the well-known DEMO key; pseudonyms are not protected. For real "
+        "data set ${} or privacy.pseudonym_key_file.",
+        kPseudonymKeyEnv);
+    return Status::ok();
+  }
+  return Status::error(std::string("no pseudonym key: set $") + kPseudonymKeyEnv +
+                       " or privacy.pseudonym_key_file (a file holding at least " +
+                       std::to_string(kMinPseudonymKeyBytes) +
+                       " random bytes, e.g. from `openssl rand -hex 32`, outside the config "
+                       "repository); `mozaiek demo` runs with a built-in demo key");
+}
+
+std::string settings_reference_markdown() {
+  std::vector<config::SectionDoc> docs{root_section().doc(), service_section().doc(),
+                                       kafka_section().doc(), topics_section().doc(),
+                                       privacy_settings_section().doc()};
+  for (auto& d : operator_config_reference()) docs.push_back(std::move(d));
+  return config::render_markdown(
+      "mozaiek configuration reference",
+      "Generated by `mozaiek config-reference` from the option declarations in the source "
+      "(`stream/config_schema.h`); do not edit by hand. Check a file with "
+      "`mozaiek check-config FILE`: every error names the YAML path of the bad key. Durations "
+      "are numbers of the unit in the key name (`_days`, `_seconds`) and may be fractional. "
+      "\"Runtime change\" says whether a running service picks up a new value without a "
+      "restart.",
+      docs);
+}
+
+}  // namespace mozaiek

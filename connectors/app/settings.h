@@ -1,0 +1,94 @@
+// Settings: the whole service configuration, read from one YAML file
+// (`mozaiek run --config FILE`): the service and Kafka sections here, the
+// operator sections (catalogue, sources, rules, privacy, limits, metrics)
+// through operators/model/config_loader.h. Every option is declared once (see
+// stream/config_schema.h); settings_reference_markdown() renders them all.
+//
+// Loaded once at startup on the main thread; afterwards read-only.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "connectors/kafka/kafka_settings.h"
+#include "operators/model/model.h"
+#include "stream/status.h"
+
+namespace mozaiek {
+
+struct KafkaTopics {
+  std::string signals_prefix = "signals.";
+  std::string chain_events = "chain.events";
+  std::string alerts = "mozaiek.alerts";
+  std::string alert_actions = "mozaiek.alert-actions";
+  std::string dlq = "mozaiek.dlq";
+  std::string audit = "mozaiek.audit";
+  std::string subjects = "mozaiek.internal.subjects";
+  // Empty: "<group_id>.internal.changelog", so two deployments with their
+  // own group ids never share state (see Settings::changelog_topic()).
+  std::string changelog;
+};
+
+struct Settings {
+  OperatorConfig operators;
+  KafkaTopics topics;
+  std::string brokers = "embedded";
+  std::string group_id = "mozaiek";
+  int partitions = 4;
+  int replication_factor = 1;
+  // The stages flush their outputs and state and commit their offsets at
+  // most this often (and when their input goes quiet, on rebalance and on
+  // shutdown), so the flushes' waits for acknowledgements are shared by many
+  // batches. Longer means more records reprocessed after a crash.
+  int commit_interval_ms = 1000;
+  // librdkafka properties, in file order; values may be secrets: never log them.
+  std::vector<std::pair<std::string, std::string>> kafka_properties;
+  std::string http_listen = "127.0.0.1:8080";
+  std::string state_dir = "./mozaiek-state";
+  std::string pseudonym_key_file;  // as written; relative to the config file
+  std::string log_level = "info";
+  std::vector<std::string> debug;  // subsystems to trace
+  std::string config_path;         // the file these settings came from
+
+  std::string changelog_topic() const {
+    return topics.changelog.empty() ? group_id + ".internal.changelog" : topics.changelog;
+  }
+
+  // The client settings of the `kafka:` section (brokers as configured,
+  // "embedded" included: the caller resolves that).
+  KafkaSettings kafka_settings() const {
+    KafkaSettings k;
+    k.brokers = brokers;
+    k.partitions = partitions;
+    k.replication_factor = replication_factor;
+    k.properties = kafka_properties;
+    return k;
+  }
+};
+
+// Reads `path` into `out`. A missing file, a YAML syntax error (with line
+// and column) and every bad key (with its YAML path) are appended to
+// `errors`; returns false, leaving `out` untouched, if there was any.
+// `${NAME}` in kafka.properties values is replaced by environment variable
+// NAME, so secrets stay out of the config file.
+bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors);
+
+// The environment variable that holds the pseudonymisation key.
+inline constexpr const char* kPseudonymKeyEnv = "MOZAIEK_PSEUDONYM_KEY";
+// The well-known key the demo uses when no key is configured. Never for real data.
+inline constexpr const char* kDemoPseudonymKey = "mozaiek-demo-key-NOT-FOR-REAL-DATA";
+inline constexpr std::size_t kMinPseudonymKeyBytes = 16;
+
+// Finds the HMAC key for person pseudonyms: $MOZAIEK_PSEUDONYM_KEY wins,
+// then privacy.pseudonym_key_file (relative to the config file; trailing
+// newline stripped), then, only when `demo`, kDemoPseudonymKey with a
+// warning. Otherwise an error saying how to provide one. The key is at
+// least 16 bytes and never logged.
+[[nodiscard]] Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key);
+
+// The Markdown config reference (`mozaiek config-reference`), generated from
+// the option declarations.
+std::string settings_reference_markdown();
+
+}  // namespace mozaiek

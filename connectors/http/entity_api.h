@@ -1,0 +1,117 @@
+// The entity view over HTTP: GET /api/entities/<type>/<key>?reason=...
+// with header X-Mozaiek-User. Every lookup is audited on mozaiek.audit
+// (key: the user) before the view is returned; no audit record, no view.
+//
+// The HTTP pool thread validates the request and queues it; the task thread
+// that owns the entity state serves the queue between batches (serve()),
+// writes the audit record, and completes the request. No state is read off
+// the owning thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "connectors/http/http_server.h"
+#include "operators/model/model.h"
+#include "operators/erasure/erasure_request.h"
+#include "operators/pipeline/convergence_stage.h"
+#include "stream/io.h"
+
+namespace prometheus {
+class Counter;
+class Registry;
+}  // namespace prometheus
+
+namespace mozaiek {
+
+inline constexpr std::string_view kAuditSchema = "mozaiek.audit/v1";
+inline constexpr std::string_view kUserHeader = "X-Mozaiek-User";
+
+// Who is asking: the X-Mozaiek-User header, 1 to 128 characters. Every
+// request that reads or changes what analysts see must name its user.
+inline constexpr std::size_t kMaxUserHeader = kMaxAuditUserChars;
+inline bool is_valid_user(std::string_view user) {
+  return !user.empty() && user.size() <= kMaxUserHeader;
+}
+
+struct EntityLookup {
+  SubjectType type = SubjectType::person;
+  std::string key;
+  std::string user;
+  std::string reason;
+};
+
+// Checks an entity request; on success fills `lookup`, else returns the
+// 400 response. Person keys must be pseudonyms (64 hex digits): a raw
+// identifier is refused before it can reach the audit topic.
+std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup);
+
+// One mozaiek.audit/v1 record: who did what to which entity, when, why;
+// `found` only for lookups.
+struct AuditEntry {
+  std::string_view user;
+  std::string_view action;  // "entity_view", "erasure"
+  SubjectType type = SubjectType::person;
+  std::string_view key;  // persons by pseudonym only
+  ProcTime at{};
+  std::string_view reason;
+  std::optional<bool> found;
+};
+void write_audit_json(const AuditEntry& entry, std::string& out);
+
+// The audit record of an entity lookup.
+void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out);
+
+// Lookups answered by one EntityRequests::serve(): with the entity, without
+// (404: no state), and refused because the audit record was not written (503).
+struct EntityLookupCounts {
+  std::uint64_t found = 0;
+  std::uint64_t not_found = 0;
+  std::uint64_t unaudited = 0;
+};
+
+// mozaiek_entity_lookups_total{outcome="found|not_found|unaudited"}: every
+// entity view lookup that reached the owning task thread. found + not_found
+// is the number of audit records written. Called by the task thread after
+// serve(); the only part of the entity API that touches prometheus-cpp.
+class EntityLookupProbe {
+ public:
+  explicit EntityLookupProbe(prometheus::Registry& registry);
+  void record(const EntityLookupCounts& counts);
+
+ private:
+  prometheus::Counter* found_;
+  prometheus::Counter* not_found_;
+  prometheus::Counter* unaudited_;
+};
+
+class EntityRequests {
+ public:
+  // Called on an HTTP thread: queues and waits up to `timeout` for the task thread.
+  HttpResponse ask(EntityLookup lookup, std::chrono::milliseconds timeout);
+  // Called on the task thread between batches: answers every queued request
+  // from `stage`, auditing each on `audit_topic` through `sink` (flushed
+  // before any answer leaves). Returns how the lookups it answered ended.
+  EntityLookupCounts serve(ConvergenceStage& stage, RecordSink& sink,
+                           const std::string& audit_topic, const Clock& clock);
+  // Answers everything still queued with 503 (the task is stopping).
+  void close();
+
+ private:
+  // Shared by the waiting HTTP thread and the serving task thread, either of
+  // which may finish first (the HTTP side gives up after its timeout).
+  struct Pending {
+    EntityLookup lookup;
+    std::promise<HttpResponse> answer;
+  };
+  std::mutex mu_;
+  std::deque<std::shared_ptr<Pending>> queue_;
+  bool closed_ = false;
+};
+
+}  // namespace mozaiek

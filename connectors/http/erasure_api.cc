@@ -1,0 +1,81 @@
+#include "connectors/http/erasure_api.h"
+
+#include <spdlog/spdlog.h>
+
+#include "connectors/http/entity_api.h"
+#include "operators/records/erasure_record.h"
+#include "operators/records/subject_router.h"
+#include "stream/json_writer.h"
+
+namespace mozaiek {
+namespace {
+
+HttpResponse answer(int status, std::string_view field, std::string_view message) {
+  HttpResponse r;
+  r.status = status;
+  JsonWriter w(r.body);
+  w.begin_object();
+  w.key("error").string(message);
+  if (!field.empty()) w.key("field").string(field);
+  w.end_object();
+  return r;
+}
+
+}  // namespace
+
+void write_erasure_audit_json(const ErasureRequest& request, ProcTime at, std::string& out) {
+  write_audit_json(
+      AuditEntry{request.user, "erasure", request.type, request.key, at, request.reason, {}},
+      out);
+}
+
+Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
+                             const ErasureRequest& request, ProcTime now, Millis flush_timeout) {
+  std::string key, value;
+  encode_erasure(ErasureRecord{request.type, request.key, now}, value);
+  routing_key(request.type, request.key, key);
+  if (Status s = sink.produce(topics.subjects, key, value); !s) return s;
+  value.clear();
+  write_erasure_audit_json(request, now, value);
+  if (Status s = sink.produce(topics.audit, request.user, value); !s) return s;
+  return sink.flush(flush_timeout);
+}
+
+ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
+                       const Pseudonymiser& pseudonymiser, const Clock& clock)
+    : producer_(std::move(make_sink)), topics_(std::move(topics)),
+      pseudonymiser_(pseudonymiser), clock_(clock) {}
+
+HttpResponse ErasureApi::handle(const HttpRequest& req) {
+  const std::string user = req.header(kUserHeader);
+  if (!is_valid_user(user)) {
+    return answer(400, kUserHeader,
+                  "header X-Mozaiek-User (1 to 128 characters) is required: erasures are audited");
+  }
+  ErasureRequest request;
+  if (auto bad = parse_erasure_json(req.body, user, pseudonymiser_, request)) {
+    return answer(400, bad->field, bad->field + " " + bad->message);
+  }
+  const Status written = producer_.write([&](RecordSink& sink) {
+    return write_erasure_request(sink, topics_, request, clock_.now(), seconds(10));
+  });
+  if (!written) {
+    spdlog::error("erasure request of a {} not written: {}", to_string(request.type),
+                  written.message());
+    return answer(503, "", "the erasure request could not be written; nothing was erased");
+  }
+  spdlog::info("erasure request written for a {}", to_string(request.type));
+  HttpResponse r;
+  r.status = 202;
+  JsonWriter w(r.body);
+  w.begin_object();
+  w.key("status").string("accepted");
+  w.key("entity").begin_object();
+  w.key("type").string(to_string(request.type));
+  w.key("key").string(request.key);
+  w.end_object();
+  w.end_object();
+  return r;
+}
+
+}  // namespace mozaiek

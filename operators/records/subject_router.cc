@@ -1,0 +1,62 @@
+#include "operators/records/subject_router.h"
+
+#include <algorithm>
+
+namespace mozaiek {
+namespace {
+
+bool routed(const Signal& s, const SubjectRef& ref) {
+  return s.person_level || ref.type != SubjectType::person;
+}
+
+// A subject named twice in one signal (two spellings of one plate) is routed once.
+bool seen_before(const Signal& s, std::size_t i) {
+  for (std::size_t j = 0; j < i; ++j) {
+    if (s.subjects[j].type == s.subjects[i].type && s.subjects[j].key == s.subjects[i].key) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+std::size_t route_signal(const Signal& s, EventTime watermark, std::vector<RoutedSignal>& out) {
+  const std::size_t count = std::min(s.subject_count, s.subjects.size());
+  std::size_t n = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    const SubjectRef& ref = s.subjects[i];
+    if (!routed(s, ref) || seen_before(s, i)) continue;
+    if (out.size() <= n) out.resize(n + 1);
+    RoutedSignal& r = out[n++];
+    r.subject_type = ref.type;
+    r.subject_key.assign(ref.key);
+    r.signal_id.assign(s.signal_id);
+    r.source = s.source;
+    r.indicator = s.indicator;
+    r.strength = s.strength;
+    r.observed_at = s.observed_at;
+    r.reported_at = s.reported_at;
+    r.watermark = watermark;
+    std::size_t c = 0;
+    for (std::size_t j = 0; j < count; ++j) {
+      const SubjectRef& other = s.subjects[j];
+      if (j == i || !routed(s, other) || seen_before(s, j)) continue;
+      if (other.type == ref.type && other.key == ref.key) continue;
+      if (r.co_subjects.size() <= c) r.co_subjects.resize(c + 1);
+      r.co_subjects[c].first = other.type;
+      r.co_subjects[c].second.assign(other.key);
+      ++c;
+    }
+    r.co_subjects.resize(c);
+  }
+  return n;
+}
+
+void routing_key(SubjectType t, std::string_view key, std::string& out) {
+  out.assign(to_string(t));
+  out.push_back(':');
+  out.append(key);
+}
+
+}  // namespace mozaiek

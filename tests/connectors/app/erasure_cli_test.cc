@@ -1,0 +1,127 @@
+// `mozaiek erase`: on a replay state directory the person's state is gone
+// for the next replay over it, the car no longer holds the link, and the
+// audit record is printed without the raw id; bad options are named.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "connectors/app/settings.h"
+#include "operators/intake/pseudonymiser.h"
+#include "tests/support/command.h"
+#include "tests/support/pipeline_harness.h"
+
+namespace mozaiek {
+namespace {
+
+std::string signal(const std::string& id, const std::string& source, const std::string& indicator,
+                   const std::string& day, const std::string& subjects) {
+  return test::signal_json(source, id, indicator, "2025-03-" + day, subjects);
+}
+
+// The line of `text` that contains `needle` (an entity view), or "".
+std::string line_with(const std::string& text, const std::string& needle) {
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string line = text.substr(start, end - start);
+    if (line.find(needle) != std::string::npos) return line;
+    start = end + 1;
+  }
+  return "";
+}
+
+class EraseCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    pseudonymiser_.pseudonymise("v-number", normalise_person_id("2213456789"), boy_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  // replay over `input` with the state kept in dir_/state, printing the views.
+  std::string replay(const std::string& input) {
+    return test::run_command(bin_ + " replay --demo-key -i " + input + " -o " +
+                             path("alerts.ndjson") + " --state-dir " + path("state") +
+                             " --entity person:" + boy_ + " --entity vehicle:FR-AB123CD 2>/dev/null")
+        .output;
+  }
+
+  const std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("mozaiek-erase-cmd-" + std::to_string(::getpid()));
+  const std::string bin_ = MOZAIEK_BINARY;
+  Pseudonymiser pseudonymiser_{kDemoPseudonymKey};
+  std::string boy_;
+};
+
+TEST_F(EraseCommandTest, ErasesAPersonFromAReplayStateDirectoryAndPrintsTheAudit) {
+  const std::string boy = R"({"type":"person","id":"2213456789","id_scheme":"v-number"})";
+  const std::string car = R"({"type":"vehicle","plate":"AB-123-CD","country":"FR"})";
+  {
+    std::ofstream in(path("in.ndjson"));
+    in << signal("coa-1", "coa", "behaviour_change", "01", boy) << "\n"
+       << signal("coa-gate", "coa", "visitor_vehicle", "06", car + "," + boy) << "\n"
+       << signal("police-1", "police", "transports_persons_with_documents", "07", car) << "\n";
+    // Later traffic about someone else, so the views are taken at March 8.
+    std::ofstream later(path("later.ndjson"));
+    later << signal("police-2", "police", "transports_persons_with_documents", "08",
+                    R"({"type":"vehicle","plate":"XY-99-ZZ","country":"DE"})")
+          << "\n";
+  }
+  const std::string before = replay(path("in.ndjson"));
+  ASSERT_NE(line_with(before, "\"type\":\"person\"").find("coa-1"), std::string::npos) << before;
+  ASSERT_NE(line_with(before, "\"type\":\"vehicle\"").find(boy_), std::string::npos) << before;
+
+  // The raw id through stdin, not on the command line.
+  const auto erased = test::run_command(
+      "echo 2213-456-789 | " + bin_ + " erase --demo-key --state-dir " + path("state") +
+      " --type person --id - --id-scheme V-NUMBER --reason AVG-2026-17 --user dpo-1"
+      " 2>" + path("erase.err"));
+  ASSERT_EQ(erased.exit_code, 0) << erased.output;
+  EXPECT_NE(erased.output.find("\"action\":\"erasure\""), std::string::npos) << erased.output;
+  EXPECT_NE(erased.output.find("\"key\":\"" + boy_ + "\""), std::string::npos) << erased.output;
+  EXPECT_NE(erased.output.find("\"user\":\"dpo-1\""), std::string::npos) << erased.output;
+  EXPECT_EQ(erased.output.find("2213"), std::string::npos) << erased.output;
+
+  const std::string after = replay(path("later.ndjson"));
+  const std::string person_view = line_with(after, "\"type\":\"person\"");
+  const std::string car_view = line_with(after, "\"type\":\"vehicle\"");
+  EXPECT_NE(person_view.find("\"found\":false"), std::string::npos) << person_view;
+  EXPECT_NE(car_view.find("police-1"), std::string::npos) << car_view;
+  EXPECT_EQ(car_view.find(boy_), std::string::npos) << car_view;
+}
+
+TEST_F(EraseCommandTest, NamesTheBadOptionAndRefusesTheEmbeddedCluster) {
+  auto run = [&](const std::string& args) {
+    return test::run_command(bin_ + " erase --demo-key " + args + " 2>&1");
+  };
+  auto r = run("--type person --id 123456789 --reason r --user u");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--id-scheme is required"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("123456789"), std::string::npos) << r.output;
+  r = run("--type boat --id x --reason r --user u");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--type must be one of"), std::string::npos) << r.output;
+  r = run("--type vehicle --plate AB/12 --reason r --user u");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--plate"), std::string::npos) << r.output;
+  r = run("--type location --id coa-budel --user u");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--reason"), std::string::npos) << r.output;
+  r = test::run_command("env -u USER " + bin_ +
+                        " erase --demo-key --type location --id coa-budel --reason r 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("--user"), std::string::npos) << r.output;
+  r = run("--type location --id coa-budel --reason r --user u");  // shipped config: embedded
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("POST /api/erasure"), std::string::npos) << r.output;
+  r = test::run_command(bin_ + " erase --help");
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--id-scheme"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace mozaiek

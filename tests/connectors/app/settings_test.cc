@@ -1,0 +1,256 @@
+#include "connectors/app/settings.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace mozaiek {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Pair;
+using ::testing::StartsWith;
+
+const std::string kSourceDir = MOZAIEK_SOURCE_DIR;
+
+// Sets (or unsets) an environment variable for one test and restores it.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+class SettingsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/mozaiek-settings-XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string write(const std::string& name, const std::string& text) {
+    const auto p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p.string();
+  }
+
+  static std::string shipped_text() {
+    std::ifstream in(kSourceDir + "/config/mozaiek.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  // The shipped config with `extra` appended (later keys are new sections).
+  std::string shipped_plus(const std::string& extra) {
+    return write("config.yaml", shipped_text() + extra);
+  }
+  // The shipped config with the first `from` replaced by `to`.
+  std::string shipped_with(const std::string& from, const std::string& to) {
+    std::string text = shipped_text();
+    const std::size_t at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    if (at != std::string::npos) text.replace(at, from.size(), to);
+    return write("config.yaml", text);
+  }
+
+  std::vector<std::string> load(const std::string& path) {
+    std::vector<std::string> errors;
+    ok_ = load_settings(path, settings_, errors);
+    return errors;
+  }
+
+  std::filesystem::path dir_;
+  Settings settings_;
+  bool ok_ = false;
+};
+
+TEST_F(SettingsTest, ShippedConfigLoads) {
+  const std::string path = kSourceDir + "/config/mozaiek.yaml";
+  EXPECT_THAT(load(path), IsEmpty());
+  ASSERT_TRUE(ok_);
+  EXPECT_EQ(settings_.brokers, "embedded");
+  EXPECT_EQ(settings_.http_listen, "127.0.0.1:8080");
+  EXPECT_EQ(settings_.topics.signals_prefix, "signals.");
+  EXPECT_EQ(settings_.topics.alerts, "mozaiek.alerts");
+  EXPECT_EQ(settings_.commit_interval_ms, 1000);
+  EXPECT_EQ(settings_.operators.sources.size(), 12u);
+  EXPECT_EQ(settings_.operators.catalogue.size(), 40u);
+  EXPECT_EQ(settings_.config_path, path);
+  EXPECT_TRUE(settings_.pseudonym_key_file.empty());
+}
+
+TEST_F(SettingsTest, ProductionExampleLoadsWithItsSecretsFromTheEnvironment) {
+  ScopedEnv user("KAFKA_SASL_USERNAME", "mozaiek");
+  ScopedEnv password("KAFKA_SASL_PASSWORD", "s3cret");
+  EXPECT_THAT(load(kSourceDir + "/config/examples/production.yaml"), IsEmpty());
+  EXPECT_NE(settings_.brokers, "embedded");
+  EXPECT_THAT(settings_.kafka_properties, Contains(Pair("sasl.password", "s3cret")));
+  EXPECT_FALSE(settings_.pseudonym_key_file.empty());
+  EXPECT_EQ(settings_.operators.catalogue.size(), 40u);
+}
+
+TEST_F(SettingsTest, MissingFileIsAnError) {
+  EXPECT_THAT(load((dir_ / "absent.yaml").string()),
+              Contains(StartsWith("cannot read the config file")));
+  EXPECT_FALSE(ok_);
+}
+
+TEST_F(SettingsTest, SyntaxErrorGivesLineAndColumn) {
+  EXPECT_THAT(load(write("bad.yaml", "service:\n  http_listen: [127.0.0.1\n")),
+              Contains(StartsWith("YAML syntax error at line ")));
+  EXPECT_THAT(load(write("empty.yaml", "# nothing\n")), Contains(StartsWith("the file is empty")));
+}
+
+TEST_F(SettingsTest, UnknownTopLevelSectionSuggestsTheRightOne) {
+  EXPECT_THAT(load(shipped_plus("servce:\n  log_level: debug\n")),
+              Contains(StartsWith("servce: unknown key (did you mean 'service'?)")));
+}
+
+TEST_F(SettingsTest, BadServiceAndKafkaValuesNameTheirPath) {
+  YAML::Node root = YAML::LoadFile(kSourceDir + "/config/mozaiek.yaml");
+  root["service"]["http_listen"] = "localhost";
+  root["service"]["log_level"] = "verbose";
+  root["kafka"]["partitions"] = 0;
+  root["kafka"]["commit_interval_ms"] = -5;
+  root["kafka"]["brokers"] = "kafka-1:9092,kafka-2";
+  root["kafka"]["topics"]["alerts"] = "signals.alerts";
+  root["kafka"]["properties"]["group.id"] = "x";
+  YAML::Emitter out;
+  out << root;
+  const auto bad = load(write("bad.yaml", out.c_str()));
+  EXPECT_THAT(bad, Contains(StartsWith("service.http_listen: 'localhost' must be host:port")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.log_level: 'verbose' is not one of")));
+  EXPECT_THAT(bad, Contains(StartsWith("kafka.partitions: must be >= 1 and <= 1024")));
+  EXPECT_THAT(bad, Contains(StartsWith("kafka.commit_interval_ms: must be >= 0 and <= 600000")));
+  EXPECT_THAT(bad, Contains(StartsWith("kafka.brokers: 'kafka-2' is not host:port")));
+  EXPECT_THAT(bad, Contains(StartsWith("kafka.topics.alerts: 'signals.alerts' starts with "
+                                       "kafka.topics.signals_prefix")));
+  EXPECT_THAT(bad, Contains(StartsWith("kafka.properties.group.id: set kafka.group_id instead")));
+  EXPECT_FALSE(ok_);
+}
+
+TEST_F(SettingsTest, OperatorErrorsAreReportedThroughSettings) {
+  EXPECT_THAT(load(write("c.yaml", "service: {}\nsources: {coa: {}}\n")),
+              Contains(StartsWith("catalogue: required")));
+}
+
+TEST_F(SettingsTest, PropertyValuesExpandEnvironmentVariables) {
+  ScopedEnv set("MOZAIEK_TEST_SECRET", "hunter2");
+  ScopedEnv unset("MOZAIEK_TEST_UNSET", std::nullopt);
+  const std::string empty = "  properties: {}\n";
+  EXPECT_THAT(load(shipped_with(empty, "  properties:\n"
+                                       "    sasl.password: \"${MOZAIEK_TEST_SECRET}\"\n")),
+              IsEmpty());
+  EXPECT_THAT(settings_.kafka_properties, Contains(Pair("sasl.password", "hunter2")));
+  EXPECT_THAT(load(shipped_with(empty, "  properties:\n"
+                                       "    ssl.key.password: \"pre-${MOZAIEK_TEST_UNSET}\"\n")),
+              Contains(StartsWith("kafka.properties.ssl.key.password: environment variable "
+                                  "MOZAIEK_TEST_UNSET is not set")));
+}
+
+TEST_F(SettingsTest, ReferenceDocumentsEverySection) {
+  const std::string md = settings_reference_markdown();
+  for (const char* section : {"## `(top level)`", "## `service`", "## `kafka`", "## `kafka.topics`",
+                              "## `privacy`", "## `catalogue`", "## `sources.<name>`",
+                              "## `rules.<subject type>`", "## `limits`", "## `metrics`"}) {
+    EXPECT_THAT(md, HasSubstr(section));
+  }
+  EXPECT_THAT(md, HasSubstr("| `pseudonym_key_file` |"));
+  EXPECT_THAT(md, HasSubstr("| `retention_days` |"));
+}
+
+// ---- pseudonym key ----
+
+class PseudonymKeyTest : public SettingsTest {
+ protected:
+  void SetUp() override {
+    SettingsTest::SetUp();
+    settings_.config_path = (dir_ / "mozaiek.yaml").string();
+  }
+  ScopedEnv no_env_{kPseudonymKeyEnv, std::nullopt};
+};
+
+TEST_F(PseudonymKeyTest, EnvironmentWinsOverFile) {
+  write("key", "file-key-0123456789abcdef\n");
+  settings_.pseudonym_key_file = "key";
+  ScopedEnv env(kPseudonymKeyEnv, "env-key-0123456789abcdef");
+  std::string key;
+  ASSERT_TRUE(load_pseudonym_key(settings_, false, key).is_ok());
+  EXPECT_EQ(key, "env-key-0123456789abcdef");
+}
+
+TEST_F(PseudonymKeyTest, FileRelativeToTheConfigWinsOverDemoKey) {
+  write("key", "file-key-0123456789abcdef\n");
+  settings_.pseudonym_key_file = "key";
+  std::string key;
+  ASSERT_TRUE(load_pseudonym_key(settings_, true, key).is_ok());
+  EXPECT_EQ(key, "file-key-0123456789abcdef");  // trailing newline stripped
+}
+
+TEST_F(PseudonymKeyTest, DemoFallsBackToTheWellKnownKey) {
+  std::string key;
+  ASSERT_TRUE(load_pseudonym_key(settings_, true, key).is_ok());
+  EXPECT_EQ(key, kDemoPseudonymKey);
+}
+
+TEST_F(PseudonymKeyTest, MissingKeyOutsideDemoSaysHowToProvideOne) {
+  std::string key;
+  const Status s = load_pseudonym_key(settings_, false, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), HasSubstr("MOZAIEK_PSEUDONYM_KEY"));
+  EXPECT_THAT(s.message(), HasSubstr("privacy.pseudonym_key_file"));
+  EXPECT_TRUE(key.empty());
+}
+
+TEST_F(PseudonymKeyTest, ShortOrUnreadableKeysAreErrorsWithoutEchoingTheKey) {
+  std::string key;
+  {
+    ScopedEnv env(kPseudonymKeyEnv, "short-secret");
+    const Status s = load_pseudonym_key(settings_, true, key);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_THAT(s.message(), HasSubstr("at least 16 bytes"));
+    EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("short-secret")));
+  }
+  write("short", "tiny-secret\n");
+  settings_.pseudonym_key_file = "short";
+  Status s = load_pseudonym_key(settings_, true, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("tiny-secret")));
+  settings_.pseudonym_key_file = "absent";
+  s = load_pseudonym_key(settings_, true, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), StartsWith("privacy.pseudonym_key_file: cannot read"));
+}
+
+}  // namespace
+}  // namespace mozaiek

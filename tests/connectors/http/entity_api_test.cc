@@ -1,0 +1,178 @@
+// The entity view API: request checks, and that every answered lookup is
+// audited before the answer leaves (and none is answered without audit).
+#include "connectors/http/entity_api.h"
+
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <thread>
+
+#include "tests/support/pipeline_harness.h"
+
+namespace mozaiek {
+namespace {
+
+using test::RecordingSink;
+
+class NullOutput final : public AlertOutput {
+ public:
+  void on_alert(const Alert&, std::string_view) override {}
+  void on_notice(const EntityNotice&) override {}
+};
+
+HttpRequest request(const std::string& type, const std::string& key, const std::string& user,
+                    const std::string& reason) {
+  HttpRequest r;
+  r.matches = {"/api/entities/" + type + "/" + key, type, key};
+  if (!user.empty()) r.headers.emplace_back("x-mozaiek-user", user);
+  if (!reason.empty()) r.params.emplace("reason", reason);
+  return r;
+}
+
+const std::string kPseudonym(64, 'c');
+
+TEST(EntityApiTest, RequestsNeedAUserAReasonAndPersonsByPseudonym) {
+  EntityLookup l;
+  EXPECT_FALSE(check_entity_request(request("vehicle", "FR-AB123CD", "ana", "case 1"), l));
+  EXPECT_EQ(l.type, SubjectType::vehicle);
+  EXPECT_EQ(l.user, "ana");
+  EXPECT_EQ(l.reason, "case 1");
+  EXPECT_FALSE(check_entity_request(request("person", kPseudonym, "ana", "case 1"), l));
+  auto status = [&](const HttpRequest& r) {
+    auto bad = check_entity_request(r, l);
+    return bad ? bad->status : 200;
+  };
+  EXPECT_EQ(status(request("vehicle", "FR-AB123CD", "", "case 1")), 400);
+  EXPECT_EQ(status(request("vehicle", "FR-AB123CD", "ana", "")), 400);
+  EXPECT_EQ(status(request("boat", "X", "ana", "case 1")), 400);
+  EXPECT_EQ(status(request("person", "v-number:2213456789", "ana", "case 1")), 400);
+  EXPECT_EQ(status(request("person", std::string(64, 'C'), "ana", "case 1")), 400);
+}
+
+struct Fixture {
+  OperatorConfig config;
+  ManualClock clock;
+  std::unique_ptr<StateStoreFactory> stores = make_memory_store_factory();
+  NullOutput output;
+  std::unique_ptr<ConvergenceStage> stage;
+  Fixture() {
+    config.catalogue.add({"w1", Strength::soft, 1.0, 0b111, 0});
+    SourcePolicy coa;
+    coa.name = "coa";
+    config.sources.push_back(coa);
+    stage = std::make_unique<ConvergenceStage>(config, *stores, clock, output);
+    RoutedSignal r;
+    r.subject_type = SubjectType::vehicle;
+    r.subject_key = "FR-AB123CD";
+    r.signal_id = "s1";
+    r.observed_at = event_time_from_ms(1'700'000'000'000);
+    r.watermark = r.observed_at;
+    r.co_subjects.emplace_back(SubjectType::location, "coa-gilze");
+    stage->process(Partition{0}, r);
+  }
+};
+
+TEST(EntityApiTest, AnswersFromTheOwningThreadAfterWritingTheAuditRecord) {
+  Fixture f;
+  EntityRequests requests;
+  RecordingSink sink;
+  EntityLookup lookup{SubjectType::vehicle, "FR-AB123CD", "ana", "case 1"};
+  HttpResponse answer;
+  std::thread http([&] { answer = requests.ask(lookup, std::chrono::seconds(30)); });
+  // The task thread serves between batches until the request was answered.
+  EntityLookupCounts counts;
+  while (sink.records.empty()) {
+    counts = requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    std::this_thread::yield();
+  }
+  http.join();
+  EXPECT_EQ(answer.status, 200);
+  EXPECT_EQ(counts.found, 1u);
+  EXPECT_EQ(counts.not_found + counts.unaudited, 0u);
+  EXPECT_NE(answer.body.find("\"key\":\"coa-gilze\""), std::string::npos) << answer.body;
+  ASSERT_EQ(sink.records.size(), 1u);
+  EXPECT_EQ(sink.records[0].topic, "mozaiek.audit");
+  EXPECT_EQ(sink.records[0].key, "ana");
+  const std::string& audit = sink.records[0].value;
+  EXPECT_NE(audit.find("\"schema\":\"mozaiek.audit/v1\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"entity\":{\"type\":\"vehicle\",\"key\":\"FR-AB123CD\"}"),
+            std::string::npos)
+      << audit;
+  EXPECT_NE(audit.find("\"reason\":\"case 1\""), std::string::npos) << audit;
+  EXPECT_NE(audit.find("\"at\":\"2023-11-14T22:13:20Z\""), std::string::npos) << audit;
+}
+
+TEST(EntityApiTest, UnknownEntityIs404AndStillAudited) {
+  Fixture f;
+  EntityRequests requests;
+  RecordingSink sink;
+  HttpResponse answer;
+  std::thread http([&] {
+    answer = requests.ask({SubjectType::vehicle, "NL-ZZ999Z", "ana", "check"},
+                          std::chrono::seconds(30));
+  });
+  EntityLookupCounts counts;
+  while (sink.records.empty()) {
+    counts = requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    std::this_thread::yield();
+  }
+  http.join();
+  EXPECT_EQ(answer.status, 404);
+  EXPECT_EQ(counts.not_found, 1u);
+  EXPECT_EQ(counts.found + counts.unaudited, 0u);
+  EXPECT_NE(sink.records[0].value.find("\"found\":false"), std::string::npos);
+}
+
+TEST(EntityApiTest, NoAuditNoView) {
+  Fixture f;
+  EntityRequests requests;
+  RecordingSink sink;
+  sink.fail = true;
+  std::atomic<bool> done{false};
+  HttpResponse answer;
+  std::thread http([&] {
+    answer = requests.ask({SubjectType::vehicle, "FR-AB123CD", "ana", "case 1"},
+                          std::chrono::seconds(30));
+    done = true;
+  });
+  std::uint64_t unaudited = 0, audited = 0;
+  while (!done) {
+    const auto counts = requests.serve(*f.stage, sink, "mozaiek.audit", f.clock);
+    unaudited += counts.unaudited;
+    audited += counts.found + counts.not_found;
+    std::this_thread::yield();
+  }
+  http.join();
+  EXPECT_EQ(answer.status, 503);
+  EXPECT_EQ(unaudited, 1u);
+  EXPECT_EQ(audited, 0u);
+  EXPECT_EQ(answer.body.find("coa-gilze"), std::string::npos);
+}
+
+TEST(EntityApiTest, LookupProbeCountsEachOutcome) {
+  prometheus::Registry registry;
+  EntityLookupProbe probe(registry);
+  probe.record({.found = 2, .not_found = 1, .unaudited = 0});
+  probe.record({.found = 1, .not_found = 0, .unaudited = 4});
+  std::map<std::string, double> by_outcome;
+  for (const auto& family : registry.Collect()) {
+    ASSERT_EQ(family.name, "mozaiek_entity_lookups_total");
+    for (const auto& m : family.metric) {
+      ASSERT_EQ(m.label.size(), 1u);
+      by_outcome[m.label[0].value] = m.counter.value;
+    }
+  }
+  EXPECT_EQ(by_outcome, (std::map<std::string, double>{
+                            {"found", 3.0}, {"not_found", 1.0}, {"unaudited", 4.0}}));
+}
+
+TEST(EntityApiTest, ClosedQueueAnswers503) {
+  EntityRequests requests;
+  requests.close();
+  EXPECT_EQ(requests.ask({SubjectType::vehicle, "X", "ana", "r"}, std::chrono::seconds(1)).status,
+            503);
+}
+
+}  // namespace
+}  // namespace mozaiek

@@ -1,14 +1,11 @@
 #include "operators/linking/link_tracker.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "operators/convergence/alert_id.h"
 #include "operators/convergence/episode.h"
-#include "stream/known_keys.h"
-#include "stream/string_table.h"
+#include "stream/cached_store.h"
 
 namespace mozaiek {
 
@@ -83,132 +80,48 @@ void remember(std::vector<std::string>& ids, std::string_view id, std::size_t ma
 
 }  // namespace
 
-// The per-partition state: decoded entities over the store, keyed
-// "<type>:<key>" as on the internal topic. Changed entities are written on
-// flush; beyond max_cached the least recently used eighth leaves the cache
-// after a flush.
-struct LinkTracker::Cache {
-  using Table = StringTable<EntityLinks>;
-  using Node = Table::Node;
-  Cache(StateStore& s, const OperatorConfig& c, std::size_t max)
-      : store(s), config(c), codec(c), max_cached(std::max<std::size_t>(1, max)) {}
+namespace {
 
-  // Sets `key` (and its hash) to the entity's store key.
-  void make_key(SubjectType type, std::string_view k) {
-    key.clear();
-    key.append(to_string(type));
-    key.push_back(':');
-    key.append(k);
-    key_hash = Table::hash(key);
+// The link codec as the cache uses it: an empty entity is a tombstone.
+struct LinkStoreCodec {
+  explicit LinkStoreCodec(const OperatorConfig& config) : codec(config) {}
+  void encode(const EntityLinks& e, std::string& out) { codec.encode(e, out); }
+  bool decode(std::string_view in, EntityLinks& e) { return codec.decode(in, e); }
+  // Keeps the vectors' capacity for the next entity in a recycled node.
+  void reset(EntityLinks& e) {
+    e.links.clear();
+    e.sources_seen.clear();
+    e.alert_ids.clear();
+    e.noticed_score = 0;
+    e.rules = {};
   }
-
-  // The entity, from the cache, the store, or new (empty, clean).
-  EntityLinks& load(SubjectType type, std::string_view k, bool* existed = nullptr) {
-    make_key(type, k);
-    ++tick;
-    if (Node* node = map.find(key, key_hash)) {
-      if (existed) *existed = !node->value.empty();
-      current = node;
-      node->value.last_used = tick;
-      return node->value;
-    }
-    Node& node = map.insert(key, key_hash);
-    current = &node;
-    bool found = false;
-    // Only a key this partition ever wrote can be in the store: most
-    // entities are new, and their lookup would find nothing.
-    if (known.may_contain(key_hash) && store.get(key, value)) {
-      if (codec.decode(value, node.value)) {
-        found = true;
-      } else {
-        // Replaced rather than failing the partition forever; no key in the
-        // log (person keys are pseudonyms, still personal).
-        node.value = EntityLinks{};
-        ++undecodable;
-        spdlog::warn("linking: replacing an undecodable state entry ({} so far)", undecodable);
-      }
-    }
-    if (existed) *existed = found;
-    node.value.last_used = tick;
-    return node.value;
-  }
-
-  // Callers mark right after load(), so `current` (or `key`) names e.
-  void mark_dirty(EntityLinks& e) {
-    if (e.dirty) return;
-    e.dirty = true;
-    if (current != nullptr && &current->value == &e) {
-      dirty.push_back(current);
-      return;
-    }
-    Node* node = map.find(key, key_hash);
-    if (node != nullptr && &node->value == &e) dirty.push_back(node);
-  }
-
-  void write_dirty() {
-    for (Node* node : dirty) {
-      node->value.dirty = false;
-      if (node->value.empty()) {
-        store.erase(node->key);
-      } else {
-        codec.encode(node->value, value);
-        store.put(node->key, value);
-        known.add(Table::hash(node->key));
-      }
-    }
-    dirty.clear();
-  }
-
-  void drop_cache() {
-    map = Table{};
-    current = nullptr;
-  }
-
-  // Keeps the `keep` most recently used entities. Only after write_dirty():
-  // nothing evicted may be dirty.
-  void evict_to(std::size_t keep) {
-    if (map.size() <= keep) return;
-    ticks.clear();
-    map.for_each([&](const Node& n) { ticks.push_back(n.value.last_used); });
-    const std::size_t drop = ticks.size() - keep;
-    std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(drop - 1),
-                     ticks.end());
-    const std::uint64_t cutoff = ticks[drop - 1];
-    doomed.clear();
-    map.for_each([&](Node& n) {
-      if (n.value.last_used <= cutoff) doomed.push_back(&n);
-    });
-    for (Node* n : doomed) map.erase(n);
-    current = nullptr;
-  }
-
-  // Whether the entity named by `key` may have links (no false negatives).
-  bool may_be_linked() const { return known.may_contain(key_hash); }
-
-  StateStore& store;
-  const OperatorConfig& config;
+  bool erases(const EntityLinks& e) const { return e.empty(); }
   linking::LinkCodec codec;
-  std::size_t max_cached;
-  std::uint64_t tick = 0;                // load() clock, for eviction
-  std::vector<std::uint64_t> ticks;      // scratch for eviction
-  std::vector<Node*> doomed;             // scratch for eviction
-  Table map;
-  // Hashes of the keys of entities in the store or given links since: a
-  // lone signal on any other person or vehicle needs no state at all, and
-  // no other entity needs a store lookup. Filled from the store when the
-  // state opens (so it holds across restarts) and rebuilt by expire().
-  KnownKeys known;
-  std::vector<Node*> dirty;
-  Node* current = nullptr;  // the entity load() returned last
-  std::string key;          // scratch: "<type>:<key>" of the current entity
-  std::uint64_t key_hash = 0;
-  std::string value;  // scratch: encoded entity
+};
+
+}  // namespace
+
+// The per-partition state: decoded entities over the store, keyed
+// "<type>:<key>" as on the internal topic, and the scratch of one signal.
+// Its known keys hold every entity in the store or given links since: a
+// lone signal on any other person or vehicle needs no state at all.
+struct LinkTracker::Cache {
+  using Entities = CachedStore<EntityLinks, LinkStoreCodec>;
+  using Node = Entities::Node;
+  Cache(StateStore& s, const OperatorConfig& c, std::size_t max)
+      : entities(s, "linking", max, "", c) {}
+
+  std::string_view make_key(SubjectType type, std::string_view k) {
+    return entities.make_key(to_string(type), std::string_view(":"), k);
+  }
+
+  Entities entities;
+  EntityLinks scratch;                // uncached entities during inspect and expire
   std::vector<std::size_t> fresh;     // scratch: links created by the current signal
   std::vector<std::size_t> chosen;    // scratch: qualifying links or sources
   std::vector<std::size_t> best;      // scratch: the best candidate's
   std::vector<std::int64_t> times;    // scratch: evaluation times
   LinkCounters counters;
-  std::uint64_t undecodable = 0;
 };
 
 LinkTracker::LinkTracker(const OperatorConfig& config, const ConvergenceScorer& scorer)
@@ -224,17 +137,12 @@ LinkTracker::State::~State() = default;
 
 std::unique_ptr<LinkTracker::State> LinkTracker::make_state(StateStore& store,
                                                             std::size_t max_cached) const {
-  auto cache = std::make_unique<Cache>(store, config_, max_cached);
-  store.scan("", [&](std::string_view k, std::string_view) {
-    cache->known.add(Cache::Table::hash(k));
-    return true;
-  });
-  return std::unique_ptr<State>(new State(std::move(cache)));
+  return std::unique_ptr<State>(new State(std::make_unique<Cache>(store, config_, max_cached)));
 }
 
 LinkCounters& LinkTracker::counters(State& state) const { return state.cache_->counters; }
 std::size_t LinkTracker::cached_entities(const State& state) const {
-  return state.cache_->map.size();
+  return state.cache_->entities.size();
 }
 
 namespace {
@@ -434,11 +342,11 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
   // still hold the links.
   if (location && cfg.is_reception(sig.subject_key)) return;
   // A lone signal on an unlinked person or vehicle changes nothing here.
-  if (sig.co_subjects.empty() && !location) {
-    c.make_key(sig.subject_type, sig.subject_key);
-    if (!c.may_be_linked()) return;
-  }
-  EntityLinks& e = c.load(sig.subject_type, sig.subject_key);
+  const std::string_view store_key = c.make_key(sig.subject_type, sig.subject_key);
+  const std::uint64_t h = Cache::Entities::hash(store_key);
+  if (sig.co_subjects.empty() && !location && !c.entities.may_contain(h)) return;
+  Cache::Node& node = c.entities.load(store_key, h);
+  EntityLinks& e = node.value.value;
   if (sig.co_subjects.empty() && !location && e.links.empty()) return;
 
   const std::int64_t t = to_ms(sig.observed_at);
@@ -448,10 +356,6 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     if (type == sig.subject_type && key == sig.subject_key) continue;
     Link* link = find_link(e, type, key);
     if (link == nullptr) {
-      if (c.fresh.empty()) {
-        c.make_key(sig.subject_type, sig.subject_key);
-        c.known.add(c.key_hash);
-      }
       c.fresh.push_back(e.links.size());
       link = &e.links.emplace_back();
       link->type = type;
@@ -616,10 +520,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
     }
     e.links.erase(oldest);
   }
-  if (changed) {
-    c.make_key(sig.subject_type, sig.subject_key);
-    c.mark_dirty(e);
-  }
+  if (changed) c.entities.mark_dirty(node);
 }
 
 void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, EntityLinks& e,
@@ -686,14 +587,14 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
   if (!cfg.enabled || n.to_key.empty()) return;
   Cache& c = *state.cache_;
   ++c.counters.notices_received;
-  if (n.erased) {
-    // Only an entity this partition ever gave links can hold one; an
-    // erasure notice for a reception location (sent for its departures)
-    // finds none, and no empty entry is cached for it.
-    c.make_key(n.to_type, n.to_key);
-    if (!c.may_be_linked()) return;
-  }
-  EntityLinks& e = c.load(n.to_type, n.to_key);
+  const std::string_view store_key = c.make_key(n.to_type, n.to_key);
+  const std::uint64_t h = Cache::Entities::hash(store_key);
+  // Only an entity this partition ever gave links can hold one; an erasure
+  // notice for a reception location (sent for its departures) finds none,
+  // and no empty entry is cached for it.
+  if (n.erased && !c.entities.may_contain(h)) return;
+  Cache::Node& node = c.entities.load(store_key, h);
+  EntityLinks& e = node.value.value;
   Link* link = find_link(e, n.from_type, n.from_key);
   if (link == nullptr) {
     if (!n.erased) ++c.counters.notices_unmatched;  // expired or bounded out at this end
@@ -704,15 +605,13 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
       ++c.counters.expired[linking::link_type_index(n.to_type, n.from_type)];
     }
     e.links.erase(e.links.begin() + (link - e.links.data()));
-    c.make_key(n.to_type, n.to_key);
-    c.mark_dirty(e);
+    c.entities.mark_dirty(node);
     return;
   }
   const std::string key = n.to_key;
   if (n.participation) {
     remember(e.alert_ids, n.alert_id, kMaxAlertIds);
-    c.make_key(n.to_type, n.to_key);
-    c.mark_dirty(e);
+    c.entities.mark_dirty(node);
     return;
   }
   const std::int64_t at = to_ms(n.at);
@@ -726,8 +625,7 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
     // A notice from before the newest (late, or delivered again): it may
     // complete a lift at its own time.
     evaluate_lift(c, scores, e, key, at, now, alerts, notices);
-    c.make_key(n.to_type, n.to_key);
-    c.mark_dirty(e);
+    c.entities.mark_dirty(node);
     return;
   }
   link->peer_has_own = n.has_own_signals;
@@ -741,29 +639,22 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
     evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
                           n.to_type, key, at, now, alerts, notices, c.chosen, c.best);
   }
-  c.make_key(n.to_type, n.to_key);
-  c.mark_dirty(e);
+  c.entities.mark_dirty(node);
 }
 
 std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   Cache& c = *state.cache_;
   const LinkingConfig& cfg = config_.linking;
-  c.write_dirty();
-  c.drop_cache();
-  c.known.clear();  // rebuilt below from the keys that stay
   const std::int64_t wm = to_ms(watermark);
   const std::int64_t link_horizon = wm - cfg.link_window.count();
   const std::int64_t source_horizon = wm - std::max(cfg.address_hotspot.window, cfg.link_window).count();
   const std::int64_t alert_horizon = wm - config_.retention.count();
-  std::vector<std::pair<std::string, std::string>> updates;  // key -> value ("" erases)
+  using Verdict = Cache::Entities::Verdict;
   std::size_t dropped = 0;
-  EntityLinks e;
-  c.store.scan("", [&](std::string_view k, std::string_view v) {
-    c.known.add(Cache::Table::hash(k));  // undecodable ones too: load() replaces them
-    if (!c.codec.decode(v, e)) return true;
+  auto expire_entity = [&](std::string_view k, EntityLinks& e) {
     const auto colon = k.find(':');
     const auto type = subject_type_from(k.substr(0, colon));
-    if (!type || colon == std::string_view::npos) return true;
+    if (!type || colon == std::string_view::npos) return Verdict::unchanged;
     const std::string_view own_key = k.substr(colon + 1);
     bool changed = false;
     for (auto it = e.links.begin(); it != e.links.end();) {
@@ -796,38 +687,32 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
       e.alert_ids.clear();
       changed = true;
     }
-    if (!changed) return true;
-    std::string value;
-    if (!e.empty() || alerted) c.codec.encode(e, value);
-    updates.emplace_back(std::string(k), std::move(value));
-    return true;
-  });
-  for (const auto& [k, v] : updates) {
-    if (v.empty()) {
-      c.store.erase(k);
-    } else {
-      c.store.put(k, v);
-    }
-  }
+    if (!changed) return Verdict::unchanged;
+    return e.empty() && !alerted ? Verdict::remove : Verdict::changed;
+  };
+  auto stored = [&](std::string_view k, std::string_view v, std::string& rewritten) {
+    // Undecodable ones stay: load() replaces them.
+    if (!c.entities.codec().decode(v, c.scratch)) return Verdict::unchanged;
+    const Verdict verdict = expire_entity(k, c.scratch);
+    if (verdict == Verdict::changed) c.entities.codec().encode(c.scratch, rewritten);
+    return verdict;
+  };
+  c.entities.expire(expire_entity, stored);
   return dropped;
 }
 
 Status LinkTracker::flush(State& state) const {
   Cache& c = *state.cache_;
-  c.write_dirty();
-  Status s = c.store.flush();
-  // The least recently used go, not the whole cache: the hot entities stay.
-  if (c.map.size() > c.max_cached) c.evict_to(c.max_cached - c.max_cached / 8);
-  return s;
+  c.entities.write_dirty();
+  return c.entities.store().flush();
 }
 
 std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view key,
                                std::vector<EntityNotice>& notices) const {
   Cache& c = *state.cache_;
   const LinkingConfig& cfg = config_.linking;
-  // Loaded whatever the known keys say: a location's organisations seen
-  // since the last flush are cached but not yet known.
-  EntityLinks& e = c.load(type, key);
+  const std::string_view store_key = c.make_key(type, key);
+  const EntityLinks& e = c.entities.load(store_key).value.value;
   const std::size_t removed = e.links.size();
   for (const Link& l : e.links) {
     if (counted_here(cfg, type, key, l.type, l.key)) {
@@ -842,13 +727,7 @@ std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view 
     n.erased = true;
     ++c.counters.notices_sent;
   }
-  // Cleared in place: it stays cached as empty, and write_dirty() turns an
-  // empty entity into a tombstone.
-  const bool was_dirty = e.dirty;
-  e = EntityLinks{};
-  e.dirty = was_dirty;
-  c.make_key(type, key);
-  c.mark_dirty(e);
+  c.entities.erase(store_key);
   return removed;
 }
 
@@ -856,9 +735,9 @@ std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, Subjec
                                                             std::string_view key,
                                                             EventTime at) const {
   Cache& c = *state.cache_;
-  bool existed = false;
-  EntityLinks& e = c.load(type, key, &existed);
-  if (!existed && e.empty()) return std::nullopt;
+  const EntityLinks* entity = c.entities.peek(c.make_key(type, key), c.scratch);
+  if (entity == nullptr || entity->empty()) return std::nullopt;
+  const EntityLinks& e = *entity;
   const std::int64_t t = to_ms(at);
   const LinkingConfig& cfg = config_.linking;
   EntityView view;

@@ -5,7 +5,7 @@
 #include <limits>
 #include <optional>
 
-#include "operators/convergence/alert_id.h"
+#include "operators/convergence/alert_builder.h"
 #include "operators/convergence/episode.h"
 #include "operators/convergence/subject_codec.h"
 #include "operators/convergence/subject_state.h"
@@ -21,8 +21,6 @@ using convergence::Subject;
 namespace {
 
 using convergence::reaches;
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 // Sort order of entries: (observed_ms, signal_id, source).
 bool entry_before(const Entry& e, std::int64_t observed_ms, std::string_view signal_id,
@@ -71,24 +69,15 @@ std::optional<Candidate> alertable(const Subject& s, std::int64_t at, double sco
 // The alert explains itself: every contribution in the window at the alert's
 // time, with its weight then.
 void fill_alert(const Subject& s, const Candidate& c, const RuleParams& p,
-                const convergence::AlertIdText& id, const ConvergenceRule& rule,
-                const RoutedSignal& sig, ProcTime now, const OperatorConfig& config, Alert& a) {
-  a.alert_id.assign(id.data(), id.size());
-  a.rule = rule.name;
-  a.subject_type = sig.subject_type;
-  a.subject_key = sig.subject_key;
-  a.score = round3(c.score);
-  a.first_seen = event_time_from_ms(s.entries[c.range.lo].observed_ms);
-  a.last_seen = event_time_from_ms(s.entries[c.range.hi - 1].observed_ms);
-  a.raised_at = now;
-  a.level = c.level;
-  a.status = c.level == 0 ? "new" : "escalated";
-  std::int64_t max_reported = std::numeric_limits<std::int64_t>::min();
+                const ConvergenceRule& rule, const RoutedSignal& sig, ProcTime now,
+                const OperatorConfig& config, Alert& a) {
+  convergence::AlertBuilder b(config, a);
+  b.open(rule.name, sig.subject_type, sig.subject_key, c.episode_start_ms, c.level, now)
+      .score(convergence::round_score(c.score));
   a.contributions.reserve(c.range.hi - c.range.lo);
   for (std::size_t i = c.range.lo; i < c.range.hi; ++i) {
     const Entry& e = s.entries[i];
-    max_reported = std::max(max_reported, e.reported_ms);
-    Contribution& out = a.contributions.emplace_back();
+    Contribution& out = b.contribution();
     out.signal_id = e.signal_id;
     out.source = e.source;
     out.indicator = e.indicator;
@@ -96,15 +85,8 @@ void fill_alert(const Subject& s, const Candidate& c, const RuleParams& p,
     out.reported_at = event_time_from_ms(e.reported_ms);
     out.weight = e.weight;
     out.decayed_weight = convergence::decayed_weight(e, c.at_ms, p);
-    const std::string& name = config.sources[e.source].name;
-    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
-      a.sources.push_back(name);
-    }
   }
-  std::sort(a.sources.begin(), a.sources.end());
-  // How much later than event time the pieces arrived.
-  const std::int64_t delay_ms = max_reported - to_ms(a.last_seen);
-  a.detection_delay_seconds = delay_ms > 0 ? static_cast<double>(delay_ms) / 1000.0 : 0.0;
+  b.summarise_contributions().finish();
 }
 
 // An empty subject that keeps the capacity of a recycled cache node's
@@ -336,10 +318,11 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
     s.last_alert_score = best->score;
     s.last_alert_ms = std::max(s.last_alert_ms, best->at_ms);
   }
-  const convergence::AlertIdText id = convergence::make_alert_id(
-      rule.name, sig.subject_type, sig.subject_key, best->episode_start_ms, best->level);
+  Alert& alert = alerts.emplace_back();
+  fill_alert(s, *best, p, rule, sig, now, config_, alert);
+  convergence::AlertIdText id;
+  std::copy(alert.alert_id.begin(), alert.alert_id.end(), id.begin());
   convergence::remember_alert_id(s, id);
-  fill_alert(s, *best, p, id, rule, sig, now, config_, alerts.emplace_back());
   return {Kind::alerted, max_score};
 }
 

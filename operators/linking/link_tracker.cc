@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "operators/convergence/alert_id.h"
+#include "operators/convergence/alert_builder.h"
 #include "operators/convergence/episode.h"
 #include "stream/cached_store.h"
 
@@ -17,8 +17,6 @@ using linking::RuleAlertState;
 using linking::RuleSlot;
 
 namespace {
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 // w * 0.5^(age / half-life); no growth for a negative age (a notice from
 // slightly later in event time than the evaluation).
@@ -168,11 +166,9 @@ void qualifying(const EntityLinks& e, RuleSlot slot, const NetworkRule& rule,
 }
 
 void add_contribution(const LinkSignal& s, std::int64_t at, Millis half_life,
-                      const OperatorConfig& config, Alert& a) {
-  for (const auto& c : a.contributions) {
-    if (c.source == s.source && c.signal_id == s.signal_id) return;
-  }
-  Contribution& c = a.contributions.emplace_back();
+                      const OperatorConfig& config, convergence::AlertBuilder& b) {
+  if (b.has_contribution(s.source, s.signal_id)) return;
+  Contribution& c = b.contribution();
   c.signal_id = s.signal_id;
   c.source = s.source;
   c.indicator = s.indicator;
@@ -182,56 +178,23 @@ void add_contribution(const LinkSignal& s, std::int64_t at, Millis half_life,
   c.decayed_weight = decay(c.weight, at - s.observed_ms, half_life);
 }
 
-// Sources, first/last seen and the detection delay from the contributions.
-void finish_alert(const OperatorConfig& config, Alert& a) {
-  std::sort(a.contributions.begin(), a.contributions.end(),
-            [](const Contribution& x, const Contribution& y) {
-              if (x.observed_at != y.observed_at) return x.observed_at < y.observed_at;
-              return x.signal_id < y.signal_id;
-            });
-  std::int64_t max_reported = kNever;
-  for (const auto& c : a.contributions) {
-    const std::string& name = config.sources[c.source].name;
-    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
-      a.sources.push_back(name);
-    }
-    max_reported = std::max(max_reported, to_ms(c.reported_at));
-  }
-  std::sort(a.sources.begin(), a.sources.end());
-  if (!a.contributions.empty()) {
-    a.first_seen = a.contributions.front().observed_at;
-    a.last_seen = a.contributions.back().observed_at;
-    const std::int64_t delay = max_reported - to_ms(a.last_seen);
-    a.detection_delay_seconds = delay > 0 ? static_cast<double>(delay) / 1000.0 : 0.0;
-  }
-}
-
-}  // namespace
-
-namespace {
-
 // Opens (or escalates) an alert of `rule_name` on the entity when allowed by
-// its episode state; returns it, or nullptr.
-Alert* open_alert(EntityLinks& e, RuleSlot slot, const std::string& rule_name,
-                         Millis cooldown, double step, SubjectType type, const std::string& key,
-                         std::int64_t at, double score, ProcTime now, std::vector<Alert>& alerts) {
+// its episode state; returns its builder, or nothing.
+std::optional<convergence::AlertBuilder> open_alert(const OperatorConfig& config, EntityLinks& e,
+                                                    RuleSlot slot, const std::string& rule_name,
+                                                    Millis cooldown, double step, SubjectType type,
+                                                    const std::string& key, std::int64_t at,
+                                                    double score, ProcTime now,
+                                                    std::vector<Alert>& alerts) {
   RuleAlertState& r = e.rules[slot];
   const auto next = convergence::next_alert(r, at, score, cooldown.count(), step);
-  if (!next) return nullptr;
+  if (!next) return std::nullopt;
   r = RuleAlertState{true, at, score, next->level, next->episode_start_ms};
-  const auto id = convergence::make_alert_id(rule_name, type, key, next->episode_start_ms,
-                                             next->level);
-  Alert& a = alerts.emplace_back();
-  a.alert_id.assign(id.data(), id.size());
-  a.rule = rule_name;
-  a.subject_type = type;
-  a.subject_key = key;
-  a.score = round3(score);
-  a.raised_at = now;
-  a.level = next->level;
-  a.status = next->level == 0 ? "new" : "escalated";
-  remember(e.alert_ids, a.alert_id, LinkTracker::kMaxAlertIds);
-  return &a;
+  convergence::AlertBuilder b(config, alerts.emplace_back());
+  b.open(rule_name, type, key, next->episode_start_ms, next->level, now)
+      .score(convergence::round_score(score));
+  remember(e.alert_ids, b.alert().alert_id, LinkTracker::kMaxAlertIds);
+  return b;
 }
 
 // Each entity listed in a network alert learns that it took part.
@@ -273,9 +236,10 @@ void evaluate_network_rule(const OperatorConfig& config, LinkCounters& counters,
   }
   if (best.size() < static_cast<std::size_t>(rule.min_count)) return;
   const double score = rule.weight * static_cast<double>(best.size());
-  Alert* a = open_alert(e, slot, rule.name, rule.cooldown, rule.escalation_step, type, key, at,
-                        score, now, alerts);
-  if (a == nullptr) return;
+  auto b = open_alert(config, e, slot, rule.name, rule.cooldown, rule.escalation_step, type, key,
+                      at, score, now, alerts);
+  if (!b) return;
+  Alert* a = &b->alert();
   const Millis half_life = config.rule_for(type).half_life;
   const Millis window = std::min(rule.window, cfg.link_window);
   auto add_link = [&](const Link& l) {
@@ -286,11 +250,11 @@ void evaluate_network_rule(const OperatorConfig& config, LinkCounters& counters,
     for (const auto& s : l.signals) {
       if (!in_window(s.observed_ms, at, window)) continue;
       le.via.push_back(s.signal_id);
-      add_contribution(s, at, half_life, config, *a);
+      add_contribution(s, at, half_life, config, *b);
     }
   };
   if (slot == linking::kHotspot) {
-    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config, *a);
+    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config, *b);
     // The hot-spot explains itself by who else was seen there.
     for (const auto& l : e.links) {
       if (has_signal_in(l, at, window)) add_link(l);
@@ -298,7 +262,7 @@ void evaluate_network_rule(const OperatorConfig& config, LinkCounters& counters,
   } else {
     for (std::size_t i : best) add_link(e.links[i]);
   }
-  finish_alert(config, *a);
+  b->sort_contributions().summarise_contributions().finish();
   tell_participants(*a, notices, counters);
 }
 
@@ -538,9 +502,10 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
   if (convergence::reaches(own, rule.threshold) || !convergence::reaches(own + lift, rule.threshold)) {
     return;
   }
-  Alert* a = open_alert(e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
-                        SubjectType::person, key, t, own + lift, now, alerts);
-  if (a == nullptr) return;
+  auto b = open_alert(config_, e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
+                      SubjectType::person, key, t, own + lift, now, alerts);
+  if (!b) return;
+  Alert* a = &b->alert();
   if (view) a->contributions = view->contributions;
   for (std::size_t i : c.chosen) {
     const Link& l = e.links[i];
@@ -552,12 +517,8 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
       le.via.push_back(s.signal_id);
       // The signals linking them explain the lift: shown, but they add no
       // weight of their own beyond what the person's score already holds.
-      bool present = false;
-      for (const auto& contribution : a->contributions) {
-        present = present || (contribution.source == s.source && contribution.signal_id == s.signal_id);
-      }
-      if (!present) {
-        Contribution& contribution = a->contributions.emplace_back();
+      if (!b->has_contribution(s.source, s.signal_id)) {
+        Contribution& contribution = b->contribution();
         contribution.signal_id = s.signal_id;
         contribution.source = s.source;
         contribution.indicator = s.indicator;
@@ -566,17 +527,12 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
       }
     }
   }
-  finish_alert(config_, *a);
+  b->sort_contributions().summarise_contributions();
   // The organisations behind the lifting entities' scores count too.
   for (std::size_t i : c.chosen) {
-    for (SourceId s : e.links[i].peer_sources) {
-      const std::string& name = config_.sources[s].name;
-      if (std::find(a->sources.begin(), a->sources.end(), name) == a->sources.end()) {
-        a->sources.push_back(name);
-      }
-    }
+    for (SourceId s : e.links[i].peer_sources) b->source(config_.sources[s].name);
   }
-  std::sort(a->sources.begin(), a->sources.end());
+  b->finish();
   tell_participants(*a, notices, c.counters);
 }
 
@@ -757,11 +713,11 @@ std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, Subjec
     std::sort(lv.sources.begin(), lv.sources.end());
     lv.live = has_signal_in(l, t, cfg.link_window);
     if (l.peer_at_ms != kNever) {
-      lv.their_score = round3(decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
+      lv.their_score = convergence::round_score(decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
       lv.they_have_own_signals = l.peer_has_own;
     }
   }
-  if (type == SubjectType::person) view.lift = round3(lift_at(e, t, config_, lift_from_mask_, nullptr));
+  if (type == SubjectType::person) view.lift = convergence::round_score(lift_at(e, t, config_, lift_from_mask_, nullptr));
   for (const auto& s : e.sources_seen) {
     if (in_window(s.observed_ms, t, cfg.address_hotspot.window)) {
       view.organisations.push_back(config_.sources[s.source].name);

@@ -5,7 +5,7 @@
 #include <set>
 #include <string>
 
-#include "operators/convergence/alert_id.h"
+#include "operators/convergence/alert_builder.h"
 #include "operators/oversight/oversight_records.h"
 #include "operators/oversight/spike_rule.h"
 #include "stream/cached_store.h"
@@ -30,8 +30,6 @@ bool known(EventTime t) { return t != kMinEventTime; }
 
 // A label's index in a configured set; the set's size ("other") when absent.
 constexpr auto index_in = metric_labels::find_index;
-
-std::string id_text(const convergence::AlertIdText& id) { return std::string(id.data(), id.size()); }
 
 double days_between(EventTime from, EventTime to) {
   return static_cast<double>((to - from).count()) / kDayMs;
@@ -270,27 +268,7 @@ void OversightTracker::on_person(Person& p, const RoutedChainEvent& r,
       auto view = scorer_.inspect(*convergence, SubjectType::person, r.entity_key, e.at);
       if (!view || view->contributions.empty()) break;
       if (metrics != nullptr) metrics->add_departure_with_prior_signals(age);
-      Alert& a = alerts.emplace_back();
-      a.alert_id = id_text(convergence::make_alert_id(kWorryingDepartureRule, SubjectType::person,
-                                                      r.entity_key, to_ms(e.at), 0));
-      a.rule = kWorryingDepartureRule;
-      a.subject_type = SubjectType::person;
-      a.subject_key = r.entity_key;
-      a.score = view->score;
-      std::set<std::string> sources;
-      a.first_seen = e.at;
-      for (const auto& c : view->contributions) {
-        if (c.source < config_.sources.size()) sources.insert(config_.sources[c.source].name);
-        a.first_seen = std::min(a.first_seen, c.observed_at);
-      }
-      sources.insert(e.org);
-      a.sources.assign(sources.begin(), sources.end());
-      a.last_seen = e.at;
-      a.raised_at = now;
-      a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
-      a.contributions = view->contributions;
-      a.events.push_back(
-          AlertEvent{e.event_id, std::string(to_string(e.type)), e.at, e.org, r.entity_key});
+      raise_worrying_departure(r, *view, now, alerts);
       break;
     }
     case ChainEventType::person_reappeared:
@@ -344,25 +322,36 @@ void OversightTracker::on_location(LocationState& l, const RoutedChainEvent& r, 
   if (known(l.last_spike_at) && e.at - l.last_spike_at < o.spike_window) return;  // same episode
   l.last_spike_at = e.at;
   if (metrics != nullptr) metrics->add_mob_spike(metrics->location_index(r.entity_key));
-  Alert& a = alerts.emplace_back();
-  a.alert_id = id_text(convergence::make_alert_id(kMobSpikeRule, SubjectType::location,
-                                                  r.entity_key, to_ms(in_window.front()->at), 0));
-  a.rule = kMobSpikeRule;
-  a.subject_type = SubjectType::location;
-  a.subject_key = r.entity_key;
-  // How surprising the window is: -log10 of its Poisson tail probability.
-  a.score = v.tail > 0 ? -std::log10(v.tail) : 300.0;
-  std::set<std::string> sources;
+  convergence::AlertBuilder b(config_, alerts.emplace_back());
+  b.open(kMobSpikeRule, SubjectType::location, r.entity_key, to_ms(in_window.front()->at), 0, now)
+      // How surprising the window is: -log10 of its Poisson tail probability.
+      .score(v.tail > 0 ? -std::log10(v.tail) : 300.0)
+      .seen(in_window.front()->at, e.at)
+      .reported(e.reported_at);
   for (const Departure* dep : in_window) {
-    sources.insert(dep->org);
-    a.events.push_back(AlertEvent{dep->event_id, std::string(to_string(e.type)), dep->at,
-                                  dep->org, dep->person_key});
+    b.source(dep->org).event(AlertEvent{dep->event_id, std::string(to_string(e.type)), dep->at,
+                                        dep->org, dep->person_key});
   }
-  a.sources.assign(sources.begin(), sources.end());
-  a.first_seen = in_window.front()->at;
-  a.last_seen = e.at;
-  a.raised_at = now;
-  a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
+  b.finish();
+}
+
+// A person with convergence contributions departed to an unknown place.
+void OversightTracker::raise_worrying_departure(const RoutedChainEvent& r,
+                                                const ConvergenceScorer::SubjectView& view,
+                                                ProcTime now, std::vector<Alert>& alerts) const {
+  const ChainEvent& e = r.event;
+  convergence::AlertBuilder b(config_, alerts.emplace_back());
+  b.open(kWorryingDepartureRule, SubjectType::person, r.entity_key, to_ms(e.at), 0, now)
+      .score(view.score);
+  EventTime first_seen = e.at;
+  for (const auto& c : view.contributions) {
+    if (c.source < config_.sources.size()) b.source(config_.sources[c.source].name);
+    first_seen = std::min(first_seen, c.observed_at);
+  }
+  b.source(e.org).seen(first_seen, e.at).reported(e.reported_at);
+  b.alert().contributions = view.contributions;
+  b.event(AlertEvent{e.event_id, std::string(to_string(e.type)), e.at, e.org, r.entity_key});
+  b.finish();
 }
 
 void OversightTracker::note_person_alert(State& state, std::string_view person_key,
@@ -395,20 +384,15 @@ void OversightTracker::advance(State& state, EventTime watermark, ProcTime now,
     if (metrics != nullptr) {
       metrics->add_unanswered(metrics->org_index(m.from), metrics->org_index(m.to));
     }
-    Alert& a = alerts.emplace_back();
-    a.alert_id = id_text(convergence::make_alert_id(kSlaBreachRule, "melding", id,
-                                                    to_ms(m.sent_at), 0));
-    a.rule = kSlaBreachRule;
-    a.subject_kind = "melding";
-    a.subject_key = id;
-    a.score = days_between(m.sent_at, due);  // days without feedback
-    std::set<std::string> sources{m.from, m.to};
-    sources.erase("");
-    a.sources.assign(sources.begin(), sources.end());
-    a.first_seen = m.sent_at;
-    a.last_seen = due;
-    a.raised_at = now;
-    a.events.push_back(AlertEvent{m.sent_event_id, "melding.sent", m.sent_at, m.from, id});
+    convergence::AlertBuilder b(config_, alerts.emplace_back());
+    b.open(kSlaBreachRule, "melding", id, to_ms(m.sent_at), now)
+        .score(days_between(m.sent_at, due))  // days without feedback
+        .seen(m.sent_at, due)
+        .event(AlertEvent{m.sent_event_id, "melding.sent", m.sent_at, m.from, id});
+    for (const std::string& org : {m.from, m.to}) {
+      if (!org.empty()) b.source(org);
+    }
+    b.finish();
   }
 }
 

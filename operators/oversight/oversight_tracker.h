@@ -121,6 +121,9 @@ class OversightTracker {
                  OversightMetrics* metrics) const;
   void on_location(oversight::LocationState& l, const RoutedChainEvent& r, ProcTime now,
                    std::vector<Alert>& alerts, OversightMetrics* metrics) const;
+  void raise_worrying_departure(const RoutedChainEvent& r,
+                                const ConvergenceScorer::SubjectView& view, ProcTime now,
+                                std::vector<Alert>& alerts) const;
 
   const OperatorConfig& config_;
   const ConvergenceScorer& scorer_;

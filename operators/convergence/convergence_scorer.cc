@@ -89,6 +89,69 @@ void fill_alert(const Subject& s, const Candidate& c, const RuleParams& p,
   b.summarise_contributions().finish();
 }
 
+// Adds the signal's contribution in sort order, after dropping those at or
+// before the horizon; returns its index.
+std::size_t add_entry(Subject& s, const RoutedSignal& sig, std::int64_t t, std::int64_t horizon,
+                      double weight, const RuleParams& p) {
+  auto stale = std::partition_point(s.entries.begin(), s.entries.end(),
+                                    [horizon](const Entry& e) { return e.observed_ms <= horizon; });
+  s.entries.erase(s.entries.begin(), stale);
+  convergence::maybe_rebase(s, t, p);
+  auto pos = std::partition_point(s.entries.begin(), s.entries.end(), [&](const Entry& e) {
+    return entry_before(e, t, sig.signal_id, sig.source);
+  });
+  const std::size_t idx = static_cast<std::size_t>(pos - s.entries.begin());
+  Entry& e = *s.entries.emplace(pos);
+  e.signal_id.assign(sig.signal_id);
+  e.observed_ms = t;
+  e.reported_ms = to_ms(sig.reported_at);
+  e.source = sig.source;
+  e.indicator = sig.indicator;
+  e.strength = sig.strength;
+  e.weight = weight;
+  e.scaled = convergence::scaled_weight(e.weight, t, s.anchor_ms, p);
+  return idx;
+}
+
+// Over the bound: drops the weakest contribution at the newest time (those
+// already out of its window first, then the oldest among equals) and keeps
+// idx on the new one; false when the new one was dropped.
+bool keep_bound(Subject& s, std::size_t& idx, const ConvergenceRule& rule, const RuleParams& p) {
+  if (s.entries.size() <= std::max<std::size_t>(1, rule.max_contributions)) return true;
+  const std::int64_t out_of_window = s.entries.back().observed_ms - p.window_ms;
+  std::size_t victim = 0;
+  double weakest = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < s.entries.size(); ++i) {
+    const double w = s.entries[i].observed_ms <= out_of_window ? 0.0 : s.entries[i].scaled;
+    if (w < weakest) {
+      weakest = w;
+      victim = i;
+    }
+  }
+  s.entries.erase(s.entries.begin() + static_cast<std::ptrdiff_t>(victim));
+  if (victim == idx) return false;
+  if (victim < idx) --idx;
+  return true;
+}
+
+// The alert bookkeeping, in event time. An episode completed long before the
+// current one (very late data) is reported but does not move it back.
+void note_alert(Subject& s, const Candidate& best) {
+  if (best.level == 0) {
+    if (!s.alerted || best.at_ms >= s.last_alert_ms) {
+      s.alerted = true;
+      s.level = 0;
+      s.episode_start_ms = best.at_ms;
+      s.last_alert_ms = best.at_ms;
+      s.last_alert_score = best.score;
+    }
+  } else {
+    s.level = best.level;
+    s.last_alert_score = best.score;
+    s.last_alert_ms = std::max(s.last_alert_ms, best.at_ms);
+  }
+}
+
 // An empty subject that keeps the capacity of a recycled cache node's
 // vectors, so a new subject after an eviction allocates less.
 void reset_subject(Subject& s) {
@@ -181,6 +244,34 @@ struct ConvergenceScorer::SubjectCache {
   Subject scratch;  // uncached subjects during inspect/expire
 };
 
+namespace {
+
+// Evaluates at every contribution time from idx on, so a late signal counts
+// as if it had arrived on time; of the times where an alert may be raised,
+// the one with the highest score. max_score: the highest score evaluated;
+// distinct_sources(s, range) counts the organisations in a range.
+template <class DistinctSources>
+std::optional<Candidate> best_candidate(DistinctSources&& distinct_sources, const Subject& s,
+                                        std::size_t idx, const ConvergenceRule& rule,
+                                        const RuleParams& p, double& max_score) {
+  std::optional<Candidate> best;
+  for (std::size_t j = idx; j < s.entries.size();) {
+    const std::int64_t at = s.entries[j].observed_ms;
+    const Range r = convergence::window_at(s, at, p);
+    const double score = convergence::score_at(s, r, at, p);
+    max_score = std::max(max_score, score);
+    if (reaches(score, rule.threshold) && (!best || score > best->score) &&
+        ((rule.concrete_alone && has_concrete(s, r)) ||
+         distinct_sources(s, r) >= rule.min_sources)) {
+      if (auto c = alertable(s, at, score, r, rule, p)) best = c;
+    }
+    j = r.hi;  // the next distinct time
+  }
+  return best;
+}
+
+}  // namespace
+
 ConvergenceScorer::ConvergenceScorer(const OperatorConfig& config) : config_(config) {
   Millis max_lateness{0};
   for (const auto& source : config.sources) {
@@ -240,84 +331,18 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
     if (e.source == sig.source && e.signal_id == sig.signal_id) return {Kind::duplicate, 0};
   }
 
-  // Add the contribution in sort order.
-  auto stale = std::partition_point(s.entries.begin(), s.entries.end(),
-                                    [horizon](const Entry& e) { return e.observed_ms <= horizon; });
-  s.entries.erase(s.entries.begin(), stale);
-  convergence::maybe_rebase(s, t, p);
-  auto pos = std::partition_point(s.entries.begin(), s.entries.end(), [&](const Entry& e) {
-    return entry_before(e, t, sig.signal_id, sig.source);
-  });
-  std::size_t idx = static_cast<std::size_t>(pos - s.entries.begin());
-  {
-    Entry& e = *s.entries.emplace(pos);
-    e.signal_id.assign(sig.signal_id);
-    e.observed_ms = t;
-    e.reported_ms = to_ms(sig.reported_at);
-    e.source = sig.source;
-    e.indicator = sig.indicator;
-    e.strength = sig.strength;
-    e.weight = config_.catalogue.at(sig.indicator).weight;
-    e.scaled = convergence::scaled_weight(e.weight, t, s.anchor_ms, p);
-  }
+  std::size_t idx = add_entry(s, sig, t, horizon, config_.catalogue.at(sig.indicator).weight, p);
   st.subjects.mark_dirty(node);
-
-  // Over the bound: drop the weakest contribution at the newest time (those
-  // already out of its window first, then the oldest among equals).
-  if (s.entries.size() > std::max<std::size_t>(1, rule.max_contributions)) {
-    const std::int64_t out_of_window = s.entries.back().observed_ms - p.window_ms;
-    std::size_t victim = 0;
-    double weakest = std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < s.entries.size(); ++i) {
-      const double w = s.entries[i].observed_ms <= out_of_window ? 0.0 : s.entries[i].scaled;
-      if (w < weakest) {
-        weakest = w;
-        victim = i;
-      }
-    }
-    s.entries.erase(s.entries.begin() + static_cast<std::ptrdiff_t>(victim));
-    if (victim == idx) {
-      const std::int64_t newest = s.entries.back().observed_ms;
-      return {Kind::scored, convergence::score_at(s, convergence::window_at(s, newest, p),
-                                                  newest, p)};
-    }
-    if (victim < idx) --idx;
+  if (!keep_bound(s, idx, rule, p)) {  // the new contribution was the weakest
+    const std::int64_t newest = s.entries.back().observed_ms;
+    return {Kind::scored,
+            convergence::score_at(s, convergence::window_at(s, newest, p), newest, p)};
   }
-
-  // Evaluate at every contribution time from the new one on, so a late
-  // signal counts as if it had arrived on time; of the times where an alert
-  // may be raised, take the highest score.
   double max_score = 0;
-  std::optional<Candidate> best;
-  for (std::size_t j = idx; j < s.entries.size();) {
-    const std::int64_t at = s.entries[j].observed_ms;
-    const Range r = convergence::window_at(s, at, p);
-    const double score = convergence::score_at(s, r, at, p);
-    max_score = std::max(max_score, score);
-    if (reaches(score, rule.threshold) && (!best || score > best->score) &&
-        ((rule.concrete_alone && has_concrete(s, r)) ||
-         st.distinct_sources(s, r) >= rule.min_sources)) {
-      if (auto c = alertable(s, at, score, r, rule, p)) best = c;
-    }
-    j = r.hi;  // the next distinct time
-  }
+  auto distinct = [&st](const Subject& subject, Range r) { return st.distinct_sources(subject, r); };
+  const std::optional<Candidate> best = best_candidate(distinct, s, idx, rule, p, max_score);
   if (!best) return {Kind::scored, max_score};
-
-  // Bookkeeping, in event time. An episode completed long before the current
-  // one (very late data) is reported but does not move the bookkeeping back.
-  if (best->level == 0) {
-    if (!s.alerted || best->at_ms >= s.last_alert_ms) {
-      s.alerted = true;
-      s.level = 0;
-      s.episode_start_ms = best->at_ms;
-      s.last_alert_ms = best->at_ms;
-      s.last_alert_score = best->score;
-    }
-  } else {
-    s.level = best->level;
-    s.last_alert_score = best->score;
-    s.last_alert_ms = std::max(s.last_alert_ms, best->at_ms);
-  }
+  note_alert(s, *best);
   Alert& alert = alerts.emplace_back();
   fill_alert(s, *best, p, rule, sig, now, config_, alert);
   convergence::AlertIdText id;

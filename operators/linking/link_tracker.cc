@@ -213,59 +213,6 @@ void tell_participants(const Alert& a, std::vector<EntityNotice>& notices,
   }
 }
 
-void evaluate_network_rule(const OperatorConfig& config, LinkCounters& counters, EntityLinks& e,
-                           RuleSlot slot, const NetworkRule& rule, SubjectType type,
-                           const std::string& key, std::int64_t t, ProcTime now,
-                           std::vector<Alert>& alerts, std::vector<EntityNotice>& notices,
-                           std::vector<std::size_t>& chosen, std::vector<std::size_t>& best) {
-  if (!rule.enabled) return;
-  const LinkingConfig& cfg = config.linking;
-  // Evaluated at the signal's time and, for a late one, at the newest time
-  // it may complete: as if the pieces had arrived on time.
-  std::int64_t newest = t;
-  for (const auto& l : e.links) newest = std::max(newest, l.last_ms);
-  for (const auto& s : e.sources_seen) newest = std::max(newest, s.observed_ms);
-  std::int64_t at = t;
-  qualifying(e, slot, rule, cfg, t, best);
-  if (newest > t) {
-    qualifying(e, slot, rule, cfg, newest, chosen);
-    if (chosen.size() > best.size()) {
-      best.swap(chosen);
-      at = newest;
-    }
-  }
-  if (best.size() < static_cast<std::size_t>(rule.min_count)) return;
-  const double score = rule.weight * static_cast<double>(best.size());
-  auto b = open_alert(config, e, slot, rule.name, rule.cooldown, rule.escalation_step, type, key,
-                      at, score, now, alerts);
-  if (!b) return;
-  Alert* a = &b->alert();
-  const Millis half_life = config.rule_for(type).half_life;
-  const Millis window = std::min(rule.window, cfg.link_window);
-  auto add_link = [&](const Link& l) {
-    LinkedEntity& le = a->linked.emplace_back();
-    le.type = l.type;
-    le.key = l.key;
-    le.rule = rule.name;
-    for (const auto& s : l.signals) {
-      if (!in_window(s.observed_ms, at, window)) continue;
-      le.via.push_back(s.signal_id);
-      add_contribution(s, at, half_life, config, *b);
-    }
-  };
-  if (slot == linking::kHotspot) {
-    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config, *b);
-    // The hot-spot explains itself by who else was seen there.
-    for (const auto& l : e.links) {
-      if (has_signal_in(l, at, window)) add_link(l);
-    }
-  } else {
-    for (std::size_t i : best) add_link(e.links[i]);
-  }
-  b->sort_contributions().summarise_contributions().finish();
-  tell_participants(*a, notices, counters);
-}
-
 double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& config,
                std::uint8_t mask, std::vector<std::size_t>* lifting) {
   const LinkingConfig& cfg = config.linking;
@@ -288,6 +235,71 @@ double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& conf
 }
 
 }  // namespace
+
+// One entity's turn in on_signal() or on_notice(): what the steps share.
+struct LinkTracker::Visit {
+  Cache& c;
+  ConvergenceScorer::State& scores;
+  EntityLinks& e;
+  SubjectType type;
+  const std::string& key;
+  ProcTime now;
+  std::vector<Alert>& alerts;
+  std::vector<EntityNotice>& notices;
+};
+
+void LinkTracker::evaluate_network_rule(Visit& v, RuleSlot slot, const NetworkRule& rule,
+                                        std::int64_t t) const {
+  if (!rule.enabled) return;
+  const LinkingConfig& cfg = config_.linking;
+  EntityLinks& e = v.e;
+  std::vector<std::size_t>& best = v.c.best;
+  std::vector<std::size_t>& chosen = v.c.chosen;
+  // Evaluated at the signal's time and, for a late one, at the newest time
+  // it may complete: as if the pieces had arrived on time.
+  std::int64_t newest = t;
+  for (const auto& l : e.links) newest = std::max(newest, l.last_ms);
+  for (const auto& s : e.sources_seen) newest = std::max(newest, s.observed_ms);
+  std::int64_t at = t;
+  qualifying(e, slot, rule, cfg, t, best);
+  if (newest > t) {
+    qualifying(e, slot, rule, cfg, newest, chosen);
+    if (chosen.size() > best.size()) {
+      best.swap(chosen);
+      at = newest;
+    }
+  }
+  if (best.size() < static_cast<std::size_t>(rule.min_count)) return;
+  const double score = rule.weight * static_cast<double>(best.size());
+  auto b = open_alert(config_, e, slot, rule.name, rule.cooldown, rule.escalation_step, v.type,
+                      v.key, at, score, v.now, v.alerts);
+  if (!b) return;
+  Alert* a = &b->alert();
+  const Millis half_life = config_.rule_for(v.type).half_life;
+  const Millis window = std::min(rule.window, cfg.link_window);
+  auto add_link = [&](const Link& l) {
+    LinkedEntity& le = a->linked.emplace_back();
+    le.type = l.type;
+    le.key = l.key;
+    le.rule = rule.name;
+    for (const auto& s : l.signals) {
+      if (!in_window(s.observed_ms, at, window)) continue;
+      le.via.push_back(s.signal_id);
+      add_contribution(s, at, half_life, config_, *b);
+    }
+  };
+  if (slot == linking::kHotspot) {
+    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config_, *b);
+    // The hot-spot explains itself by who else was seen there.
+    for (const auto& l : e.links) {
+      if (has_signal_in(l, at, window)) add_link(l);
+    }
+  } else {
+    for (std::size_t i : best) add_link(e.links[i]);
+  }
+  b->sort_contributions().summarise_contributions().finish();
+  tell_participants(*a, v.notices, v.c.counters);
+}
 
 void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
                             const RoutedSignal& sig, double own_score, ProcTime now,
@@ -313,189 +325,225 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
   EntityLinks& e = node.value.value;
   if (sig.co_subjects.empty() && !location && e.links.empty()) return;
 
+  Visit v{c, scores, e, sig.subject_type, sig.subject_key, now, alerts, notices};
+  bool changed = link_co_subjects(v, sig);
+  if (location) changed = note_organisation(e, sig) || changed;
+  if (!e.links.empty()) changed = tell_linked(v, sig, own_score) || changed;
+  const std::size_t alerts_before = alerts.size();
+  evaluate_rules(v, sig);
+  if (alerts.size() != alerts_before) changed = true;
+  bound_links(v);
+  if (changed) c.entities.mark_dirty(node);
+}
+
+// Links the entity to every other subject the signal names (new ones are
+// listed in c.fresh). Returns whether anything changed.
+bool LinkTracker::link_co_subjects(Visit& v, const RoutedSignal& sig) const {
+  const LinkingConfig& cfg = config_.linking;
   const std::int64_t t = to_ms(sig.observed_at);
   bool changed = false;
-  c.fresh.clear();
+  v.c.fresh.clear();
   for (const auto& [type, key] : sig.co_subjects) {
     if (type == sig.subject_type && key == sig.subject_key) continue;
-    Link* link = find_link(e, type, key);
+    Link* link = find_link(v.e, type, key);
     if (link == nullptr) {
-      c.fresh.push_back(e.links.size());
-      link = &e.links.emplace_back();
+      v.c.fresh.push_back(v.e.links.size());
+      link = &v.e.links.emplace_back();
       link->type = type;
       link->key = key;
       link->first_ms = t;
       link->last_ms = t;
       if (counted_here(cfg, sig.subject_type, sig.subject_key, type, key)) {
-        ++c.counters.created[linking::link_type_index(sig.subject_type, type)];
+        ++v.c.counters.created[linking::link_type_index(sig.subject_type, type)];
       }
     }
     add_signal(*link, sig, t, cfg.max_link_signals);
     changed = true;
   }
-  if (location) {
-    auto it = std::find_if(e.sources_seen.begin(), e.sources_seen.end(),
-                           [&](const LinkSignal& s) { return s.source == sig.source; });
-    if (it == e.sources_seen.end()) it = e.sources_seen.emplace(e.sources_seen.end());
-    if (it->signal_id.empty() || t >= it->observed_ms) {
-      it->signal_id.assign(sig.signal_id);
-      it->source = sig.source;
-      it->indicator = sig.indicator;
-      it->observed_ms = t;
-      it->reported_ms = to_ms(sig.reported_at);
-      changed = true;
-    }
-  }
-
-  // Tell linked entities what changed for them: a moved own score; a new
-  // link, when this entity has signals besides the one linking them; and,
-  // once, that it has signals of its own (a signal not naming them).
-  if (!e.links.empty()) {
-    const double threshold = config_.rule_for(sig.subject_type).threshold;
-    const bool moved = std::fabs(own_score - e.noticed_score) >= cfg.notice_step ||
-                       convergence::reaches(own_score, threshold) !=
-                           convergence::reaches(e.noticed_score, threshold);
-    const bool others = own_score > config_.catalogue.at(sig.indicator).weight + 1e-9;
-    auto named = [&](const Link& l) {
-      for (const auto& [type, key] : sig.co_subjects) {
-        if (type == l.type && key == l.key) return true;
-      }
-      return false;
-    };
-    const bool lifts = cfg.person_lift.enabled &&
-                       (lift_from_mask_ & (1u << static_cast<unsigned>(sig.subject_type))) != 0;
-    const bool counts = sig.subject_type == SubjectType::person && cfg.linked_persons.enabled;
-    // Only what the receiver uses: a person its lifters' scores; a vehicle
-    // or location whether a linked person has signals of its own (once).
-    auto wanted = [&](std::size_t i) {
-      const Link& l = e.links[i];
-      if (!has_signal_in(l, t, cfg.link_window)) return false;
-      if (l.type == SubjectType::location && cfg.is_reception(l.key)) return false;
-      const bool fresh = std::find(c.fresh.begin(), c.fresh.end(), i) != c.fresh.end();
-      if (l.type == SubjectType::person) {
-        if (!lifts) return false;
-        return moved || (!l.told_own && !named(l)) || (others && fresh);
-      }
-      return counts && !l.told_own && (!named(l) || (others && fresh));
-    };
-    c.chosen.clear();
-    for (std::size_t i = 0; i < e.links.size(); ++i) {
-      if (wanted(i)) c.chosen.push_back(i);
-    }
-    if (!c.chosen.empty()) {
-      // The score without the signals the link itself carries (those the
-      // receiver holds already); false when there is nothing to say.
-      auto tell = [&](Link& l, const ConvergenceScorer::SubjectView& view, EventTime at) {
-        EntityNotice n;
-        n.from_type = sig.subject_type;
-        n.from_key = sig.subject_key;
-        n.to_type = l.type;
-        n.to_key = l.key;
-        n.at = at;
-        for (const auto& contribution : view.contributions) {
-          const bool shared =
-              std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
-                return s.source == contribution.source && s.signal_id == contribution.signal_id;
-              });
-          if (shared) continue;
-          n.own_score += contribution.decayed_weight;
-          n.has_own_signals = true;
-          const std::string& name = config_.sources[contribution.source].name;
-          if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
-            n.sources.push_back(name);
-          }
-        }
-        // Nothing to say: no signals besides the shared ones, and nothing said before.
-        if (!n.has_own_signals && !l.told_own && e.noticed_score <= 0) return false;
-        l.told_own = n.has_own_signals;
-        std::sort(n.sources.begin(), n.sources.end());
-        notices.push_back(std::move(n));
-        ++c.counters.notices_sent;
-        return true;
-      };
-      auto view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, sig.observed_at);
-      if (view && view->newest > sig.observed_at) {
-        // A late signal: a lifted person hears the score as of the signal's
-        // own time too, as if it had come on time, and then (as for every
-        // signal) the score as of this entity's newest signal, so a link
-        // that arrives late still learns about signals after it.
-        for (std::size_t i : c.chosen) {
-          if (e.links[i].type == SubjectType::person) tell(e.links[i], *view, sig.observed_at);
-        }
-        view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, view->newest);
-      }
-      if (view) {
-        const EventTime notice_at = std::max(sig.observed_at, view->newest);
-        for (std::size_t i : c.chosen) tell(e.links[i], *view, notice_at);
-      }
-      changed = true;
-    }
-    if (moved) {
-      e.noticed_score = own_score;
-      changed = true;
-    }
-  }
-
-  const std::size_t alerts_before = alerts.size();
-  if (sig.subject_type == SubjectType::vehicle) {
-    evaluate_network_rule(config_, c.counters, e, linking::kPickupVan, cfg.pickup_van,
-                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
-                          c.best);
-  }
-  if (sig.subject_type != SubjectType::person) {
-    evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
-                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
-                          c.best);
-  }
-  if (location) {
-    evaluate_network_rule(config_, c.counters, e, linking::kHotspot, cfg.address_hotspot,
-                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
-                          c.best);
-  }
-  if (sig.subject_type == SubjectType::person && cfg.person_lift.enabled) {
-    // At the signal's time and, for a late one, at each later time a linked
-    // entity told its score: as if the signal had arrived on time.
-    std::vector<std::int64_t>& times = c.times;
-    times.assign(1, t);
-    for (const auto& l : e.links) {
-      if ((lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) == 0) continue;
-      if (l.peer_at_ms != kNever && l.peer_at_ms > t) times.push_back(l.peer_at_ms);
-      for (const auto& p : l.earlier_notices) {
-        if (p.at_ms > t) times.push_back(p.at_ms);
-      }
-    }
-    std::sort(times.begin(), times.end());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
-    for (std::int64_t at : times) {
-      if (lift_at(e, at, config_, lift_from_mask_, nullptr) > 0) {
-        evaluate_lift(c, scores, e, sig.subject_key, at, now, alerts, notices);
-      }
-    }
-  }
-  if (alerts.size() != alerts_before) changed = true;
-
-  // Bound the links per entity: the least recently refreshed go first.
-  while (e.links.size() > cfg.max_links) {
-    auto oldest = std::min_element(e.links.begin(), e.links.end(), [](const Link& x, const Link& y) {
-      return x.last_ms < y.last_ms;
-    });
-    if (counted_here(cfg, sig.subject_type, sig.subject_key, oldest->type, oldest->key)) {
-      ++c.counters.expired[linking::link_type_index(sig.subject_type, oldest->type)];
-    }
-    e.links.erase(oldest);
-  }
-  if (changed) c.entities.mark_dirty(node);
+  return changed;
 }
 
-void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, EntityLinks& e,
-                                const std::string& key, std::int64_t t, ProcTime now,
-                                std::vector<Alert>& alerts,
-                                std::vector<EntityNotice>& notices) const {
+// A location keeps the newest signal per organisation (the hot-spot rule).
+bool LinkTracker::note_organisation(EntityLinks& e, const RoutedSignal& sig) {
+  const std::int64_t t = to_ms(sig.observed_at);
+  auto it = std::find_if(e.sources_seen.begin(), e.sources_seen.end(),
+                         [&](const LinkSignal& s) { return s.source == sig.source; });
+  if (it == e.sources_seen.end()) it = e.sources_seen.emplace(e.sources_seen.end());
+  if (!it->signal_id.empty() && t < it->observed_ms) return false;
+  it->signal_id.assign(sig.signal_id);
+  it->source = sig.source;
+  it->indicator = sig.indicator;
+  it->observed_ms = t;
+  it->reported_ms = to_ms(sig.reported_at);
+  return true;
+}
+
+// Tells linked entities what changed for them: a moved own score; a new
+// link, when this entity has signals besides the one linking them; and,
+// once, that it has signals of its own (a signal not naming them).
+bool LinkTracker::tell_linked(Visit& v, const RoutedSignal& sig, double own_score) const {
+  const LinkingConfig& cfg = config_.linking;
+  EntityLinks& e = v.e;
+  const double threshold = config_.rule_for(sig.subject_type).threshold;
+  const bool moved = std::fabs(own_score - e.noticed_score) >= cfg.notice_step ||
+                     convergence::reaches(own_score, threshold) !=
+                         convergence::reaches(e.noticed_score, threshold);
+  const bool others = own_score > config_.catalogue.at(sig.indicator).weight + 1e-9;
+  bool changed = false;
+  if (choose_receivers(v, sig, moved, others)) {
+    send_score_notices(v, sig);
+    changed = true;
+  }
+  if (moved) {
+    e.noticed_score = own_score;
+    changed = true;
+  }
+  return changed;
+}
+
+// Only what the receiver uses: a person its lifters' scores; a vehicle or
+// location whether a linked person has signals of its own (once). Fills
+// c.chosen; false when nobody is to be told.
+bool LinkTracker::choose_receivers(Visit& v, const RoutedSignal& sig, bool moved,
+                                   bool others) const {
+  const LinkingConfig& cfg = config_.linking;
+  const EntityLinks& e = v.e;
+  const std::int64_t t = to_ms(sig.observed_at);
+  auto named = [&](const Link& l) {
+    for (const auto& [type, key] : sig.co_subjects) {
+      if (type == l.type && key == l.key) return true;
+    }
+    return false;
+  };
+  const bool lifts = cfg.person_lift.enabled &&
+                     (lift_from_mask_ & (1u << static_cast<unsigned>(sig.subject_type))) != 0;
+  const bool counts = sig.subject_type == SubjectType::person && cfg.linked_persons.enabled;
+  auto wanted = [&](std::size_t i) {
+    const Link& l = e.links[i];
+    if (!has_signal_in(l, t, cfg.link_window)) return false;
+    if (l.type == SubjectType::location && cfg.is_reception(l.key)) return false;
+    const bool fresh = std::find(v.c.fresh.begin(), v.c.fresh.end(), i) != v.c.fresh.end();
+    if (l.type == SubjectType::person) {
+      if (!lifts) return false;
+      return moved || (!l.told_own && !named(l)) || (others && fresh);
+    }
+    return counts && !l.told_own && (!named(l) || (others && fresh));
+  };
+  v.c.chosen.clear();
+  for (std::size_t i = 0; i < e.links.size(); ++i) {
+    if (wanted(i)) v.c.chosen.push_back(i);
+  }
+  return !v.c.chosen.empty();
+}
+
+// The entity's score notices to the links in c.chosen.
+void LinkTracker::send_score_notices(Visit& v, const RoutedSignal& sig) const {
+  auto view = scorer_.inspect(v.scores, sig.subject_type, sig.subject_key, sig.observed_at);
+  if (view && view->newest > sig.observed_at) {
+    // A late signal: a lifted person hears the score as of the signal's
+    // own time too, as if it had come on time, and then (as for every
+    // signal) the score as of this entity's newest signal, so a link that
+    // arrives late still learns about signals after it.
+    for (std::size_t i : v.c.chosen) {
+      if (v.e.links[i].type == SubjectType::person) {
+        send_score_notice(v, v.e.links[i], *view, sig.observed_at);
+      }
+    }
+    view = scorer_.inspect(v.scores, sig.subject_type, sig.subject_key, view->newest);
+  }
+  if (!view) return;
+  const EventTime notice_at = std::max(sig.observed_at, view->newest);
+  for (std::size_t i : v.c.chosen) send_score_notice(v, v.e.links[i], *view, notice_at);
+}
+
+// The score without the signals the link itself carries (those the receiver
+// holds already); false when there is nothing to say.
+bool LinkTracker::send_score_notice(Visit& v, Link& l, const ConvergenceScorer::SubjectView& view,
+                                    EventTime at) const {
+  EntityNotice n;
+  n.from_type = v.type;
+  n.from_key = v.key;
+  n.to_type = l.type;
+  n.to_key = l.key;
+  n.at = at;
+  for (const auto& contribution : view.contributions) {
+    const bool shared = std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
+      return s.source == contribution.source && s.signal_id == contribution.signal_id;
+    });
+    if (shared) continue;
+    n.own_score += contribution.decayed_weight;
+    n.has_own_signals = true;
+    const std::string& name = config_.sources[contribution.source].name;
+    if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
+      n.sources.push_back(name);
+    }
+  }
+  // Nothing to say: no signals besides the shared ones, and nothing said before.
+  if (!n.has_own_signals && !l.told_own && v.e.noticed_score <= 0) return false;
+  l.told_own = n.has_own_signals;
+  std::sort(n.sources.begin(), n.sources.end());
+  v.notices.push_back(std::move(n));
+  ++v.c.counters.notices_sent;
+  return true;
+}
+
+// The network rules of the entity's type, and the person lift.
+void LinkTracker::evaluate_rules(Visit& v, const RoutedSignal& sig) const {
+  const LinkingConfig& cfg = config_.linking;
+  const std::int64_t t = to_ms(sig.observed_at);
+  if (sig.subject_type == SubjectType::vehicle) {
+    evaluate_network_rule(v, linking::kPickupVan, cfg.pickup_van, t);
+  }
+  if (sig.subject_type != SubjectType::person) {
+    evaluate_network_rule(v, linking::kLinkedPersons, cfg.linked_persons, t);
+  }
+  if (sig.subject_type == SubjectType::location) {
+    evaluate_network_rule(v, linking::kHotspot, cfg.address_hotspot, t);
+  }
+  if (sig.subject_type != SubjectType::person || !cfg.person_lift.enabled) return;
+  // At the signal's time and, for a late one, at each later time a linked
+  // entity told its score: as if the signal had arrived on time.
+  std::vector<std::int64_t>& times = v.c.times;
+  times.assign(1, t);
+  for (const auto& l : v.e.links) {
+    if ((lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) == 0) continue;
+    if (l.peer_at_ms != kNever && l.peer_at_ms > t) times.push_back(l.peer_at_ms);
+    for (const auto& p : l.earlier_notices) {
+      if (p.at_ms > t) times.push_back(p.at_ms);
+    }
+  }
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  for (std::int64_t at : times) {
+    if (lift_at(v.e, at, config_, lift_from_mask_, nullptr) > 0) evaluate_lift(v, at);
+  }
+}
+
+// Bounds the links per entity: the least recently refreshed go first.
+void LinkTracker::bound_links(Visit& v) const {
+  const LinkingConfig& cfg = config_.linking;
+  std::vector<Link>& links = v.e.links;
+  while (links.size() > cfg.max_links) {
+    auto oldest = std::min_element(links.begin(), links.end(), [](const Link& x, const Link& y) {
+      return x.last_ms < y.last_ms;
+    });
+    if (counted_here(cfg, v.type, v.key, oldest->type, oldest->key)) {
+      ++v.c.counters.expired[linking::link_type_index(v.type, oldest->type)];
+    }
+    links.erase(oldest);
+  }
+}
+
+// Raises a lifted person alert when own + lift reaches the threshold at t.
+void LinkTracker::evaluate_lift(Visit& v, std::int64_t t) const {
   const LiftRule& rule = config_.linking.person_lift;
+  Cache& c = v.c;
+  EntityLinks& e = v.e;
+  const std::string& key = v.key;
   c.chosen.clear();
   const double lift = lift_at(e, t, config_, lift_from_mask_, &c.chosen);
   if (lift <= 0) return;
-  const auto view = scorer_.inspect(scores, SubjectType::person, key, event_time_from_ms(t));
+  const auto view = scorer_.inspect(v.scores, SubjectType::person, key, event_time_from_ms(t));
   const double own = view ? view->score : 0.0;
   // A lifted alert is for persons the network lifts over the threshold; on
   // their own they are below it (or the convergence rule speaks for them).
@@ -503,7 +551,7 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
     return;
   }
   auto b = open_alert(config_, e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
-                      SubjectType::person, key, t, own + lift, now, alerts);
+                      SubjectType::person, key, t, own + lift, v.now, v.alerts);
   if (!b) return;
   Alert* a = &b->alert();
   if (view) a->contributions = view->contributions;
@@ -533,7 +581,7 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
     for (SourceId s : e.links[i].peer_sources) b->source(config_.sources[s].name);
   }
   b->finish();
-  tell_participants(*a, notices, c.counters);
+  tell_participants(*a, v.notices, c.counters);
 }
 
 void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
@@ -565,6 +613,7 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
     return;
   }
   const std::string key = n.to_key;
+  Visit v{c, scores, e, n.to_type, key, now, alerts, notices};
   if (n.participation) {
     remember(e.alert_ids, n.alert_id, kMaxAlertIds);
     c.entities.mark_dirty(node);
@@ -580,7 +629,7 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
   if (!newest) {
     // A notice from before the newest (late, or delivered again): it may
     // complete a lift at its own time.
-    evaluate_lift(c, scores, e, key, at, now, alerts, notices);
+    evaluate_lift(v, at);
     c.entities.mark_dirty(node);
     return;
   }
@@ -590,10 +639,9 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
     if (auto s = config_.find_source(name)) link->peer_sources.push_back(*s);
   }
   if (n.to_type == SubjectType::person) {
-    if (lifts) evaluate_lift(c, scores, e, key, at, now, alerts, notices);
+    if (lifts) evaluate_lift(v, at);
   } else if (n.from_type == SubjectType::person) {
-    evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
-                          n.to_type, key, at, now, alerts, notices, c.chosen, c.best);
+    evaluate_network_rule(v, linking::kLinkedPersons, cfg.linked_persons, at);
   }
   c.entities.mark_dirty(node);
 }

@@ -58,10 +58,6 @@ struct Subject {
   std::int64_t last_alert_ms = 0;
   double last_alert_score = 0;
   std::vector<AlertIdText> alert_ids;  // oldest first, at most kMaxAlertIds
-
-  // Cache bookkeeping (not persisted).
-  std::uint64_t last_used = 0;
-  bool dirty = false;
 };
 
 // w * 2^((t - anchor) / h).

@@ -87,8 +87,6 @@ struct EntityLinks {
   double noticed_score = 0;              // own score last sent to linked entities
   std::array<RuleAlertState, kRuleSlots> rules{};
   std::vector<std::string> alert_ids;  // network alerts on or listing this entity, newest last
-  bool dirty = false;
-  std::uint64_t last_used = 0;  // the cache's clock at the last load (not stored)
 
   bool empty() const { return links.empty() && sources_seen.empty() && alert_ids.empty(); }
 };

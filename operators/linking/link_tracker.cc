@@ -1,14 +1,11 @@
 #include "operators/linking/link_tracker.h"
 
-#include <spdlog/spdlog.h>
-
 #include <algorithm>
 #include <cmath>
 
-#include "operators/convergence/alert_id.h"
+#include "operators/convergence/alert_builder.h"
 #include "operators/convergence/episode.h"
-#include "stream/known_keys.h"
-#include "stream/string_table.h"
+#include "stream/cached_store.h"
 
 namespace mozaiek {
 
@@ -20,8 +17,6 @@ using linking::RuleAlertState;
 using linking::RuleSlot;
 
 namespace {
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 // w * 0.5^(age / half-life); no growth for a negative age (a notice from
 // slightly later in event time than the evaluation).
@@ -83,132 +78,48 @@ void remember(std::vector<std::string>& ids, std::string_view id, std::size_t ma
 
 }  // namespace
 
-// The per-partition state: decoded entities over the store, keyed
-// "<type>:<key>" as on the internal topic. Changed entities are written on
-// flush; beyond max_cached the least recently used eighth leaves the cache
-// after a flush.
-struct LinkTracker::Cache {
-  using Table = StringTable<EntityLinks>;
-  using Node = Table::Node;
-  Cache(StateStore& s, const OperatorConfig& c, std::size_t max)
-      : store(s), config(c), codec(c), max_cached(std::max<std::size_t>(1, max)) {}
+namespace {
 
-  // Sets `key` (and its hash) to the entity's store key.
-  void make_key(SubjectType type, std::string_view k) {
-    key.clear();
-    key.append(to_string(type));
-    key.push_back(':');
-    key.append(k);
-    key_hash = Table::hash(key);
+// The link codec as the cache uses it: an empty entity is a tombstone.
+struct LinkStoreCodec {
+  explicit LinkStoreCodec(const OperatorConfig& config) : codec(config) {}
+  void encode(const EntityLinks& e, std::string& out) { codec.encode(e, out); }
+  bool decode(std::string_view in, EntityLinks& e) { return codec.decode(in, e); }
+  // Keeps the vectors' capacity for the next entity in a recycled node.
+  void reset(EntityLinks& e) {
+    e.links.clear();
+    e.sources_seen.clear();
+    e.alert_ids.clear();
+    e.noticed_score = 0;
+    e.rules = {};
   }
-
-  // The entity, from the cache, the store, or new (empty, clean).
-  EntityLinks& load(SubjectType type, std::string_view k, bool* existed = nullptr) {
-    make_key(type, k);
-    ++tick;
-    if (Node* node = map.find(key, key_hash)) {
-      if (existed) *existed = !node->value.empty();
-      current = node;
-      node->value.last_used = tick;
-      return node->value;
-    }
-    Node& node = map.insert(key, key_hash);
-    current = &node;
-    bool found = false;
-    // Only a key this partition ever wrote can be in the store: most
-    // entities are new, and their lookup would find nothing.
-    if (known.may_contain(key_hash) && store.get(key, value)) {
-      if (codec.decode(value, node.value)) {
-        found = true;
-      } else {
-        // Replaced rather than failing the partition forever; no key in the
-        // log (person keys are pseudonyms, still personal).
-        node.value = EntityLinks{};
-        ++undecodable;
-        spdlog::warn("linking: replacing an undecodable state entry ({} so far)", undecodable);
-      }
-    }
-    if (existed) *existed = found;
-    node.value.last_used = tick;
-    return node.value;
-  }
-
-  // Callers mark right after load(), so `current` (or `key`) names e.
-  void mark_dirty(EntityLinks& e) {
-    if (e.dirty) return;
-    e.dirty = true;
-    if (current != nullptr && &current->value == &e) {
-      dirty.push_back(current);
-      return;
-    }
-    Node* node = map.find(key, key_hash);
-    if (node != nullptr && &node->value == &e) dirty.push_back(node);
-  }
-
-  void write_dirty() {
-    for (Node* node : dirty) {
-      node->value.dirty = false;
-      if (node->value.empty()) {
-        store.erase(node->key);
-      } else {
-        codec.encode(node->value, value);
-        store.put(node->key, value);
-        known.add(Table::hash(node->key));
-      }
-    }
-    dirty.clear();
-  }
-
-  void drop_cache() {
-    map = Table{};
-    current = nullptr;
-  }
-
-  // Keeps the `keep` most recently used entities. Only after write_dirty():
-  // nothing evicted may be dirty.
-  void evict_to(std::size_t keep) {
-    if (map.size() <= keep) return;
-    ticks.clear();
-    map.for_each([&](const Node& n) { ticks.push_back(n.value.last_used); });
-    const std::size_t drop = ticks.size() - keep;
-    std::nth_element(ticks.begin(), ticks.begin() + static_cast<std::ptrdiff_t>(drop - 1),
-                     ticks.end());
-    const std::uint64_t cutoff = ticks[drop - 1];
-    doomed.clear();
-    map.for_each([&](Node& n) {
-      if (n.value.last_used <= cutoff) doomed.push_back(&n);
-    });
-    for (Node* n : doomed) map.erase(n);
-    current = nullptr;
-  }
-
-  // Whether the entity named by `key` may have links (no false negatives).
-  bool may_be_linked() const { return known.may_contain(key_hash); }
-
-  StateStore& store;
-  const OperatorConfig& config;
+  bool erases(const EntityLinks& e) const { return e.empty(); }
   linking::LinkCodec codec;
-  std::size_t max_cached;
-  std::uint64_t tick = 0;                // load() clock, for eviction
-  std::vector<std::uint64_t> ticks;      // scratch for eviction
-  std::vector<Node*> doomed;             // scratch for eviction
-  Table map;
-  // Hashes of the keys of entities in the store or given links since: a
-  // lone signal on any other person or vehicle needs no state at all, and
-  // no other entity needs a store lookup. Filled from the store when the
-  // state opens (so it holds across restarts) and rebuilt by expire().
-  KnownKeys known;
-  std::vector<Node*> dirty;
-  Node* current = nullptr;  // the entity load() returned last
-  std::string key;          // scratch: "<type>:<key>" of the current entity
-  std::uint64_t key_hash = 0;
-  std::string value;  // scratch: encoded entity
+};
+
+}  // namespace
+
+// The per-partition state: decoded entities over the store, keyed
+// "<type>:<key>" as on the internal topic, and the scratch of one signal.
+// Its known keys hold every entity in the store or given links since: a
+// lone signal on any other person or vehicle needs no state at all.
+struct LinkTracker::Cache {
+  using Entities = CachedStore<EntityLinks, LinkStoreCodec>;
+  using Node = Entities::Node;
+  Cache(StateStore& s, const OperatorConfig& c, std::size_t max)
+      : entities(s, "linking", max, "", c) {}
+
+  std::string_view make_key(SubjectType type, std::string_view k) {
+    return entities.make_key(to_string(type), std::string_view(":"), k);
+  }
+
+  Entities entities;
+  EntityLinks scratch;                // uncached entities during inspect and expire
   std::vector<std::size_t> fresh;     // scratch: links created by the current signal
   std::vector<std::size_t> chosen;    // scratch: qualifying links or sources
   std::vector<std::size_t> best;      // scratch: the best candidate's
   std::vector<std::int64_t> times;    // scratch: evaluation times
   LinkCounters counters;
-  std::uint64_t undecodable = 0;
 };
 
 LinkTracker::LinkTracker(const OperatorConfig& config, const ConvergenceScorer& scorer)
@@ -224,17 +135,12 @@ LinkTracker::State::~State() = default;
 
 std::unique_ptr<LinkTracker::State> LinkTracker::make_state(StateStore& store,
                                                             std::size_t max_cached) const {
-  auto cache = std::make_unique<Cache>(store, config_, max_cached);
-  store.scan("", [&](std::string_view k, std::string_view) {
-    cache->known.add(Cache::Table::hash(k));
-    return true;
-  });
-  return std::unique_ptr<State>(new State(std::move(cache)));
+  return std::unique_ptr<State>(new State(std::make_unique<Cache>(store, config_, max_cached)));
 }
 
 LinkCounters& LinkTracker::counters(State& state) const { return state.cache_->counters; }
 std::size_t LinkTracker::cached_entities(const State& state) const {
-  return state.cache_->map.size();
+  return state.cache_->entities.size();
 }
 
 namespace {
@@ -260,11 +166,9 @@ void qualifying(const EntityLinks& e, RuleSlot slot, const NetworkRule& rule,
 }
 
 void add_contribution(const LinkSignal& s, std::int64_t at, Millis half_life,
-                      const OperatorConfig& config, Alert& a) {
-  for (const auto& c : a.contributions) {
-    if (c.source == s.source && c.signal_id == s.signal_id) return;
-  }
-  Contribution& c = a.contributions.emplace_back();
+                      const OperatorConfig& config, convergence::AlertBuilder& b) {
+  if (b.has_contribution(s.source, s.signal_id)) return;
+  Contribution& c = b.contribution();
   c.signal_id = s.signal_id;
   c.source = s.source;
   c.indicator = s.indicator;
@@ -274,56 +178,23 @@ void add_contribution(const LinkSignal& s, std::int64_t at, Millis half_life,
   c.decayed_weight = decay(c.weight, at - s.observed_ms, half_life);
 }
 
-// Sources, first/last seen and the detection delay from the contributions.
-void finish_alert(const OperatorConfig& config, Alert& a) {
-  std::sort(a.contributions.begin(), a.contributions.end(),
-            [](const Contribution& x, const Contribution& y) {
-              if (x.observed_at != y.observed_at) return x.observed_at < y.observed_at;
-              return x.signal_id < y.signal_id;
-            });
-  std::int64_t max_reported = kNever;
-  for (const auto& c : a.contributions) {
-    const std::string& name = config.sources[c.source].name;
-    if (std::find(a.sources.begin(), a.sources.end(), name) == a.sources.end()) {
-      a.sources.push_back(name);
-    }
-    max_reported = std::max(max_reported, to_ms(c.reported_at));
-  }
-  std::sort(a.sources.begin(), a.sources.end());
-  if (!a.contributions.empty()) {
-    a.first_seen = a.contributions.front().observed_at;
-    a.last_seen = a.contributions.back().observed_at;
-    const std::int64_t delay = max_reported - to_ms(a.last_seen);
-    a.detection_delay_seconds = delay > 0 ? static_cast<double>(delay) / 1000.0 : 0.0;
-  }
-}
-
-}  // namespace
-
-namespace {
-
 // Opens (or escalates) an alert of `rule_name` on the entity when allowed by
-// its episode state; returns it, or nullptr.
-Alert* open_alert(EntityLinks& e, RuleSlot slot, const std::string& rule_name,
-                         Millis cooldown, double step, SubjectType type, const std::string& key,
-                         std::int64_t at, double score, ProcTime now, std::vector<Alert>& alerts) {
+// its episode state; returns its builder, or nothing.
+std::optional<convergence::AlertBuilder> open_alert(const OperatorConfig& config, EntityLinks& e,
+                                                    RuleSlot slot, const std::string& rule_name,
+                                                    Millis cooldown, double step, SubjectType type,
+                                                    const std::string& key, std::int64_t at,
+                                                    double score, ProcTime now,
+                                                    std::vector<Alert>& alerts) {
   RuleAlertState& r = e.rules[slot];
   const auto next = convergence::next_alert(r, at, score, cooldown.count(), step);
-  if (!next) return nullptr;
+  if (!next) return std::nullopt;
   r = RuleAlertState{true, at, score, next->level, next->episode_start_ms};
-  const auto id = convergence::make_alert_id(rule_name, type, key, next->episode_start_ms,
-                                             next->level);
-  Alert& a = alerts.emplace_back();
-  a.alert_id.assign(id.data(), id.size());
-  a.rule = rule_name;
-  a.subject_type = type;
-  a.subject_key = key;
-  a.score = round3(score);
-  a.raised_at = now;
-  a.level = next->level;
-  a.status = next->level == 0 ? "new" : "escalated";
-  remember(e.alert_ids, a.alert_id, LinkTracker::kMaxAlertIds);
-  return &a;
+  convergence::AlertBuilder b(config, alerts.emplace_back());
+  b.open(rule_name, type, key, next->episode_start_ms, next->level, now)
+      .score(convergence::round_score(score));
+  remember(e.alert_ids, b.alert().alert_id, LinkTracker::kMaxAlertIds);
+  return b;
 }
 
 // Each entity listed in a network alert learns that it took part.
@@ -340,58 +211,6 @@ void tell_participants(const Alert& a, std::vector<EntityNotice>& notices,
     n.alert_id = a.alert_id;
     ++counters.notices_sent;
   }
-}
-
-void evaluate_network_rule(const OperatorConfig& config, LinkCounters& counters, EntityLinks& e,
-                           RuleSlot slot, const NetworkRule& rule, SubjectType type,
-                           const std::string& key, std::int64_t t, ProcTime now,
-                           std::vector<Alert>& alerts, std::vector<EntityNotice>& notices,
-                           std::vector<std::size_t>& chosen, std::vector<std::size_t>& best) {
-  if (!rule.enabled) return;
-  const LinkingConfig& cfg = config.linking;
-  // Evaluated at the signal's time and, for a late one, at the newest time
-  // it may complete: as if the pieces had arrived on time.
-  std::int64_t newest = t;
-  for (const auto& l : e.links) newest = std::max(newest, l.last_ms);
-  for (const auto& s : e.sources_seen) newest = std::max(newest, s.observed_ms);
-  std::int64_t at = t;
-  qualifying(e, slot, rule, cfg, t, best);
-  if (newest > t) {
-    qualifying(e, slot, rule, cfg, newest, chosen);
-    if (chosen.size() > best.size()) {
-      best.swap(chosen);
-      at = newest;
-    }
-  }
-  if (best.size() < static_cast<std::size_t>(rule.min_count)) return;
-  const double score = rule.weight * static_cast<double>(best.size());
-  Alert* a = open_alert(e, slot, rule.name, rule.cooldown, rule.escalation_step, type, key, at,
-                        score, now, alerts);
-  if (a == nullptr) return;
-  const Millis half_life = config.rule_for(type).half_life;
-  const Millis window = std::min(rule.window, cfg.link_window);
-  auto add_link = [&](const Link& l) {
-    LinkedEntity& le = a->linked.emplace_back();
-    le.type = l.type;
-    le.key = l.key;
-    le.rule = rule.name;
-    for (const auto& s : l.signals) {
-      if (!in_window(s.observed_ms, at, window)) continue;
-      le.via.push_back(s.signal_id);
-      add_contribution(s, at, half_life, config, *a);
-    }
-  };
-  if (slot == linking::kHotspot) {
-    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config, *a);
-    // The hot-spot explains itself by who else was seen there.
-    for (const auto& l : e.links) {
-      if (has_signal_in(l, at, window)) add_link(l);
-    }
-  } else {
-    for (std::size_t i : best) add_link(e.links[i]);
-  }
-  finish_alert(config, *a);
-  tell_participants(*a, notices, counters);
 }
 
 double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& config,
@@ -417,6 +236,71 @@ double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& conf
 
 }  // namespace
 
+// One entity's turn in on_signal() or on_notice(): what the steps share.
+struct LinkTracker::Visit {
+  Cache& c;
+  ConvergenceScorer::State& scores;
+  EntityLinks& e;
+  SubjectType type;
+  const std::string& key;
+  ProcTime now;
+  std::vector<Alert>& alerts;
+  std::vector<EntityNotice>& notices;
+};
+
+void LinkTracker::evaluate_network_rule(Visit& v, RuleSlot slot, const NetworkRule& rule,
+                                        std::int64_t t) const {
+  if (!rule.enabled) return;
+  const LinkingConfig& cfg = config_.linking;
+  EntityLinks& e = v.e;
+  std::vector<std::size_t>& best = v.c.best;
+  std::vector<std::size_t>& chosen = v.c.chosen;
+  // Evaluated at the signal's time and, for a late one, at the newest time
+  // it may complete: as if the pieces had arrived on time.
+  std::int64_t newest = t;
+  for (const auto& l : e.links) newest = std::max(newest, l.last_ms);
+  for (const auto& s : e.sources_seen) newest = std::max(newest, s.observed_ms);
+  std::int64_t at = t;
+  qualifying(e, slot, rule, cfg, t, best);
+  if (newest > t) {
+    qualifying(e, slot, rule, cfg, newest, chosen);
+    if (chosen.size() > best.size()) {
+      best.swap(chosen);
+      at = newest;
+    }
+  }
+  if (best.size() < static_cast<std::size_t>(rule.min_count)) return;
+  const double score = rule.weight * static_cast<double>(best.size());
+  auto b = open_alert(config_, e, slot, rule.name, rule.cooldown, rule.escalation_step, v.type,
+                      v.key, at, score, v.now, v.alerts);
+  if (!b) return;
+  Alert* a = &b->alert();
+  const Millis half_life = config_.rule_for(v.type).half_life;
+  const Millis window = std::min(rule.window, cfg.link_window);
+  auto add_link = [&](const Link& l) {
+    LinkedEntity& le = a->linked.emplace_back();
+    le.type = l.type;
+    le.key = l.key;
+    le.rule = rule.name;
+    for (const auto& s : l.signals) {
+      if (!in_window(s.observed_ms, at, window)) continue;
+      le.via.push_back(s.signal_id);
+      add_contribution(s, at, half_life, config_, *b);
+    }
+  };
+  if (slot == linking::kHotspot) {
+    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config_, *b);
+    // The hot-spot explains itself by who else was seen there.
+    for (const auto& l : e.links) {
+      if (has_signal_in(l, at, window)) add_link(l);
+    }
+  } else {
+    for (std::size_t i : best) add_link(e.links[i]);
+  }
+  b->sort_contributions().summarise_contributions().finish();
+  tell_participants(*a, v.notices, v.c.counters);
+}
+
 void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
                             const RoutedSignal& sig, double own_score, ProcTime now,
                             std::vector<Alert>& alerts, std::vector<EntityNotice>& notices) const {
@@ -434,212 +318,242 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
   // still hold the links.
   if (location && cfg.is_reception(sig.subject_key)) return;
   // A lone signal on an unlinked person or vehicle changes nothing here.
-  if (sig.co_subjects.empty() && !location) {
-    c.make_key(sig.subject_type, sig.subject_key);
-    if (!c.may_be_linked()) return;
-  }
-  EntityLinks& e = c.load(sig.subject_type, sig.subject_key);
+  const std::string_view store_key = c.make_key(sig.subject_type, sig.subject_key);
+  const std::uint64_t h = Cache::Entities::hash(store_key);
+  if (sig.co_subjects.empty() && !location && !c.entities.may_contain(h)) return;
+  Cache::Node& node = c.entities.load(store_key, h);
+  EntityLinks& e = node.value.value;
   if (sig.co_subjects.empty() && !location && e.links.empty()) return;
 
+  Visit v{c, scores, e, sig.subject_type, sig.subject_key, now, alerts, notices};
+  bool changed = link_co_subjects(v, sig);
+  if (location) changed = note_organisation(e, sig) || changed;
+  if (!e.links.empty()) changed = tell_linked(v, sig, own_score) || changed;
+  const std::size_t alerts_before = alerts.size();
+  evaluate_rules(v, sig);
+  if (alerts.size() != alerts_before) changed = true;
+  bound_links(v);
+  if (changed) c.entities.mark_dirty(node);
+}
+
+// Links the entity to every other subject the signal names (new ones are
+// listed in c.fresh). Returns whether anything changed.
+bool LinkTracker::link_co_subjects(Visit& v, const RoutedSignal& sig) const {
+  const LinkingConfig& cfg = config_.linking;
   const std::int64_t t = to_ms(sig.observed_at);
   bool changed = false;
-  c.fresh.clear();
+  v.c.fresh.clear();
   for (const auto& [type, key] : sig.co_subjects) {
     if (type == sig.subject_type && key == sig.subject_key) continue;
-    Link* link = find_link(e, type, key);
+    Link* link = find_link(v.e, type, key);
     if (link == nullptr) {
-      if (c.fresh.empty()) {
-        c.make_key(sig.subject_type, sig.subject_key);
-        c.known.add(c.key_hash);
-      }
-      c.fresh.push_back(e.links.size());
-      link = &e.links.emplace_back();
+      v.c.fresh.push_back(v.e.links.size());
+      link = &v.e.links.emplace_back();
       link->type = type;
       link->key = key;
       link->first_ms = t;
       link->last_ms = t;
       if (counted_here(cfg, sig.subject_type, sig.subject_key, type, key)) {
-        ++c.counters.created[linking::link_type_index(sig.subject_type, type)];
+        ++v.c.counters.created[linking::link_type_index(sig.subject_type, type)];
       }
     }
     add_signal(*link, sig, t, cfg.max_link_signals);
     changed = true;
   }
-  if (location) {
-    auto it = std::find_if(e.sources_seen.begin(), e.sources_seen.end(),
-                           [&](const LinkSignal& s) { return s.source == sig.source; });
-    if (it == e.sources_seen.end()) it = e.sources_seen.emplace(e.sources_seen.end());
-    if (it->signal_id.empty() || t >= it->observed_ms) {
-      it->signal_id.assign(sig.signal_id);
-      it->source = sig.source;
-      it->indicator = sig.indicator;
-      it->observed_ms = t;
-      it->reported_ms = to_ms(sig.reported_at);
-      changed = true;
+  return changed;
+}
+
+// A location keeps the newest signal per organisation (the hot-spot rule).
+bool LinkTracker::note_organisation(EntityLinks& e, const RoutedSignal& sig) {
+  const std::int64_t t = to_ms(sig.observed_at);
+  auto it = std::find_if(e.sources_seen.begin(), e.sources_seen.end(),
+                         [&](const LinkSignal& s) { return s.source == sig.source; });
+  if (it == e.sources_seen.end()) it = e.sources_seen.emplace(e.sources_seen.end());
+  if (!it->signal_id.empty() && t < it->observed_ms) return false;
+  it->signal_id.assign(sig.signal_id);
+  it->source = sig.source;
+  it->indicator = sig.indicator;
+  it->observed_ms = t;
+  it->reported_ms = to_ms(sig.reported_at);
+  return true;
+}
+
+// Tells linked entities what changed for them: a moved own score; a new
+// link, when this entity has signals besides the one linking them; and,
+// once, that it has signals of its own (a signal not naming them).
+bool LinkTracker::tell_linked(Visit& v, const RoutedSignal& sig, double own_score) const {
+  const LinkingConfig& cfg = config_.linking;
+  EntityLinks& e = v.e;
+  const double threshold = config_.rule_for(sig.subject_type).threshold;
+  const bool moved = std::fabs(own_score - e.noticed_score) >= cfg.notice_step ||
+                     convergence::reaches(own_score, threshold) !=
+                         convergence::reaches(e.noticed_score, threshold);
+  const bool others = own_score > config_.catalogue.at(sig.indicator).weight + 1e-9;
+  bool changed = false;
+  if (choose_receivers(v, sig, moved, others)) {
+    send_score_notices(v, sig);
+    changed = true;
+  }
+  if (moved) {
+    e.noticed_score = own_score;
+    changed = true;
+  }
+  return changed;
+}
+
+// Only what the receiver uses: a person its lifters' scores; a vehicle or
+// location whether a linked person has signals of its own (once). Fills
+// c.chosen; false when nobody is to be told.
+bool LinkTracker::choose_receivers(Visit& v, const RoutedSignal& sig, bool moved,
+                                   bool others) const {
+  const LinkingConfig& cfg = config_.linking;
+  const EntityLinks& e = v.e;
+  const std::int64_t t = to_ms(sig.observed_at);
+  auto named = [&](const Link& l) {
+    for (const auto& [type, key] : sig.co_subjects) {
+      if (type == l.type && key == l.key) return true;
+    }
+    return false;
+  };
+  const bool lifts = cfg.person_lift.enabled &&
+                     (lift_from_mask_ & (1u << static_cast<unsigned>(sig.subject_type))) != 0;
+  const bool counts = sig.subject_type == SubjectType::person && cfg.linked_persons.enabled;
+  auto wanted = [&](std::size_t i) {
+    const Link& l = e.links[i];
+    if (!has_signal_in(l, t, cfg.link_window)) return false;
+    if (l.type == SubjectType::location && cfg.is_reception(l.key)) return false;
+    const bool fresh = std::find(v.c.fresh.begin(), v.c.fresh.end(), i) != v.c.fresh.end();
+    if (l.type == SubjectType::person) {
+      if (!lifts) return false;
+      return moved || (!l.told_own && !named(l)) || (others && fresh);
+    }
+    return counts && !l.told_own && (!named(l) || (others && fresh));
+  };
+  v.c.chosen.clear();
+  for (std::size_t i = 0; i < e.links.size(); ++i) {
+    if (wanted(i)) v.c.chosen.push_back(i);
+  }
+  return !v.c.chosen.empty();
+}
+
+// The entity's score notices to the links in c.chosen.
+void LinkTracker::send_score_notices(Visit& v, const RoutedSignal& sig) const {
+  auto view = scorer_.inspect(v.scores, sig.subject_type, sig.subject_key, sig.observed_at);
+  if (view && view->newest > sig.observed_at) {
+    // A late signal: a lifted person hears the score as of the signal's
+    // own time too, as if it had come on time, and then (as for every
+    // signal) the score as of this entity's newest signal, so a link that
+    // arrives late still learns about signals after it.
+    for (std::size_t i : v.c.chosen) {
+      if (v.e.links[i].type == SubjectType::person) {
+        send_score_notice(v, v.e.links[i], *view, sig.observed_at);
+      }
+    }
+    view = scorer_.inspect(v.scores, sig.subject_type, sig.subject_key, view->newest);
+  }
+  if (!view) return;
+  const EventTime notice_at = std::max(sig.observed_at, view->newest);
+  for (std::size_t i : v.c.chosen) send_score_notice(v, v.e.links[i], *view, notice_at);
+}
+
+// The score without the signals the link itself carries (those the receiver
+// holds already); false when there is nothing to say.
+bool LinkTracker::send_score_notice(Visit& v, Link& l, const ConvergenceScorer::SubjectView& view,
+                                    EventTime at) const {
+  EntityNotice n;
+  n.from_type = v.type;
+  n.from_key = v.key;
+  n.to_type = l.type;
+  n.to_key = l.key;
+  n.at = at;
+  for (const auto& contribution : view.contributions) {
+    const bool shared = std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
+      return s.source == contribution.source && s.signal_id == contribution.signal_id;
+    });
+    if (shared) continue;
+    n.own_score += contribution.decayed_weight;
+    n.has_own_signals = true;
+    const std::string& name = config_.sources[contribution.source].name;
+    if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
+      n.sources.push_back(name);
     }
   }
+  // Nothing to say: no signals besides the shared ones, and nothing said before.
+  if (!n.has_own_signals && !l.told_own && v.e.noticed_score <= 0) return false;
+  l.told_own = n.has_own_signals;
+  std::sort(n.sources.begin(), n.sources.end());
+  v.notices.push_back(std::move(n));
+  ++v.c.counters.notices_sent;
+  return true;
+}
 
-  // Tell linked entities what changed for them: a moved own score; a new
-  // link, when this entity has signals besides the one linking them; and,
-  // once, that it has signals of its own (a signal not naming them).
-  if (!e.links.empty()) {
-    const double threshold = config_.rule_for(sig.subject_type).threshold;
-    const bool moved = std::fabs(own_score - e.noticed_score) >= cfg.notice_step ||
-                       convergence::reaches(own_score, threshold) !=
-                           convergence::reaches(e.noticed_score, threshold);
-    const bool others = own_score > config_.catalogue.at(sig.indicator).weight + 1e-9;
-    auto named = [&](const Link& l) {
-      for (const auto& [type, key] : sig.co_subjects) {
-        if (type == l.type && key == l.key) return true;
-      }
-      return false;
-    };
-    const bool lifts = cfg.person_lift.enabled &&
-                       (lift_from_mask_ & (1u << static_cast<unsigned>(sig.subject_type))) != 0;
-    const bool counts = sig.subject_type == SubjectType::person && cfg.linked_persons.enabled;
-    // Only what the receiver uses: a person its lifters' scores; a vehicle
-    // or location whether a linked person has signals of its own (once).
-    auto wanted = [&](std::size_t i) {
-      const Link& l = e.links[i];
-      if (!has_signal_in(l, t, cfg.link_window)) return false;
-      if (l.type == SubjectType::location && cfg.is_reception(l.key)) return false;
-      const bool fresh = std::find(c.fresh.begin(), c.fresh.end(), i) != c.fresh.end();
-      if (l.type == SubjectType::person) {
-        if (!lifts) return false;
-        return moved || (!l.told_own && !named(l)) || (others && fresh);
-      }
-      return counts && !l.told_own && (!named(l) || (others && fresh));
-    };
-    c.chosen.clear();
-    for (std::size_t i = 0; i < e.links.size(); ++i) {
-      if (wanted(i)) c.chosen.push_back(i);
-    }
-    if (!c.chosen.empty()) {
-      // The score without the signals the link itself carries (those the
-      // receiver holds already); false when there is nothing to say.
-      auto tell = [&](Link& l, const ConvergenceScorer::SubjectView& view, EventTime at) {
-        EntityNotice n;
-        n.from_type = sig.subject_type;
-        n.from_key = sig.subject_key;
-        n.to_type = l.type;
-        n.to_key = l.key;
-        n.at = at;
-        for (const auto& contribution : view.contributions) {
-          const bool shared =
-              std::any_of(l.signals.begin(), l.signals.end(), [&](const LinkSignal& s) {
-                return s.source == contribution.source && s.signal_id == contribution.signal_id;
-              });
-          if (shared) continue;
-          n.own_score += contribution.decayed_weight;
-          n.has_own_signals = true;
-          const std::string& name = config_.sources[contribution.source].name;
-          if (std::find(n.sources.begin(), n.sources.end(), name) == n.sources.end()) {
-            n.sources.push_back(name);
-          }
-        }
-        // Nothing to say: no signals besides the shared ones, and nothing said before.
-        if (!n.has_own_signals && !l.told_own && e.noticed_score <= 0) return false;
-        l.told_own = n.has_own_signals;
-        std::sort(n.sources.begin(), n.sources.end());
-        notices.push_back(std::move(n));
-        ++c.counters.notices_sent;
-        return true;
-      };
-      auto view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, sig.observed_at);
-      if (view && view->newest > sig.observed_at) {
-        // A late signal: a lifted person hears the score as of the signal's
-        // own time too, as if it had come on time, and then (as for every
-        // signal) the score as of this entity's newest signal, so a link
-        // that arrives late still learns about signals after it.
-        for (std::size_t i : c.chosen) {
-          if (e.links[i].type == SubjectType::person) tell(e.links[i], *view, sig.observed_at);
-        }
-        view = scorer_.inspect(scores, sig.subject_type, sig.subject_key, view->newest);
-      }
-      if (view) {
-        const EventTime notice_at = std::max(sig.observed_at, view->newest);
-        for (std::size_t i : c.chosen) tell(e.links[i], *view, notice_at);
-      }
-      changed = true;
-    }
-    if (moved) {
-      e.noticed_score = own_score;
-      changed = true;
-    }
-  }
-
-  const std::size_t alerts_before = alerts.size();
+// The network rules of the entity's type, and the person lift.
+void LinkTracker::evaluate_rules(Visit& v, const RoutedSignal& sig) const {
+  const LinkingConfig& cfg = config_.linking;
+  const std::int64_t t = to_ms(sig.observed_at);
   if (sig.subject_type == SubjectType::vehicle) {
-    evaluate_network_rule(config_, c.counters, e, linking::kPickupVan, cfg.pickup_van,
-                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
-                          c.best);
+    evaluate_network_rule(v, linking::kPickupVan, cfg.pickup_van, t);
   }
   if (sig.subject_type != SubjectType::person) {
-    evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
-                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
-                          c.best);
+    evaluate_network_rule(v, linking::kLinkedPersons, cfg.linked_persons, t);
   }
-  if (location) {
-    evaluate_network_rule(config_, c.counters, e, linking::kHotspot, cfg.address_hotspot,
-                          sig.subject_type, sig.subject_key, t, now, alerts, notices, c.chosen,
-                          c.best);
+  if (sig.subject_type == SubjectType::location) {
+    evaluate_network_rule(v, linking::kHotspot, cfg.address_hotspot, t);
   }
-  if (sig.subject_type == SubjectType::person && cfg.person_lift.enabled) {
-    // At the signal's time and, for a late one, at each later time a linked
-    // entity told its score: as if the signal had arrived on time.
-    std::vector<std::int64_t>& times = c.times;
-    times.assign(1, t);
-    for (const auto& l : e.links) {
-      if ((lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) == 0) continue;
-      if (l.peer_at_ms != kNever && l.peer_at_ms > t) times.push_back(l.peer_at_ms);
-      for (const auto& p : l.earlier_notices) {
-        if (p.at_ms > t) times.push_back(p.at_ms);
-      }
-    }
-    std::sort(times.begin(), times.end());
-    times.erase(std::unique(times.begin(), times.end()), times.end());
-    for (std::int64_t at : times) {
-      if (lift_at(e, at, config_, lift_from_mask_, nullptr) > 0) {
-        evaluate_lift(c, scores, e, sig.subject_key, at, now, alerts, notices);
-      }
+  if (sig.subject_type != SubjectType::person || !cfg.person_lift.enabled) return;
+  // At the signal's time and, for a late one, at each later time a linked
+  // entity told its score: as if the signal had arrived on time.
+  std::vector<std::int64_t>& times = v.c.times;
+  times.assign(1, t);
+  for (const auto& l : v.e.links) {
+    if ((lift_from_mask_ & (1u << static_cast<unsigned>(l.type))) == 0) continue;
+    if (l.peer_at_ms != kNever && l.peer_at_ms > t) times.push_back(l.peer_at_ms);
+    for (const auto& p : l.earlier_notices) {
+      if (p.at_ms > t) times.push_back(p.at_ms);
     }
   }
-  if (alerts.size() != alerts_before) changed = true;
-
-  // Bound the links per entity: the least recently refreshed go first.
-  while (e.links.size() > cfg.max_links) {
-    auto oldest = std::min_element(e.links.begin(), e.links.end(), [](const Link& x, const Link& y) {
-      return x.last_ms < y.last_ms;
-    });
-    if (counted_here(cfg, sig.subject_type, sig.subject_key, oldest->type, oldest->key)) {
-      ++c.counters.expired[linking::link_type_index(sig.subject_type, oldest->type)];
-    }
-    e.links.erase(oldest);
-  }
-  if (changed) {
-    c.make_key(sig.subject_type, sig.subject_key);
-    c.mark_dirty(e);
+  std::sort(times.begin(), times.end());
+  times.erase(std::unique(times.begin(), times.end()), times.end());
+  for (std::int64_t at : times) {
+    if (lift_at(v.e, at, config_, lift_from_mask_, nullptr) > 0) evaluate_lift(v, at);
   }
 }
 
-void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, EntityLinks& e,
-                                const std::string& key, std::int64_t t, ProcTime now,
-                                std::vector<Alert>& alerts,
-                                std::vector<EntityNotice>& notices) const {
+// Bounds the links per entity: the least recently refreshed go first.
+void LinkTracker::bound_links(Visit& v) const {
+  const LinkingConfig& cfg = config_.linking;
+  std::vector<Link>& links = v.e.links;
+  while (links.size() > cfg.max_links) {
+    auto oldest = std::min_element(links.begin(), links.end(), [](const Link& x, const Link& y) {
+      return x.last_ms < y.last_ms;
+    });
+    if (counted_here(cfg, v.type, v.key, oldest->type, oldest->key)) {
+      ++v.c.counters.expired[linking::link_type_index(v.type, oldest->type)];
+    }
+    links.erase(oldest);
+  }
+}
+
+// Raises a lifted person alert when own + lift reaches the threshold at t.
+void LinkTracker::evaluate_lift(Visit& v, std::int64_t t) const {
   const LiftRule& rule = config_.linking.person_lift;
+  Cache& c = v.c;
+  EntityLinks& e = v.e;
+  const std::string& key = v.key;
   c.chosen.clear();
   const double lift = lift_at(e, t, config_, lift_from_mask_, &c.chosen);
   if (lift <= 0) return;
-  const auto view = scorer_.inspect(scores, SubjectType::person, key, event_time_from_ms(t));
+  const auto view = scorer_.inspect(v.scores, SubjectType::person, key, event_time_from_ms(t));
   const double own = view ? view->score : 0.0;
   // A lifted alert is for persons the network lifts over the threshold; on
   // their own they are below it (or the convergence rule speaks for them).
   if (convergence::reaches(own, rule.threshold) || !convergence::reaches(own + lift, rule.threshold)) {
     return;
   }
-  Alert* a = open_alert(e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
-                        SubjectType::person, key, t, own + lift, now, alerts);
-  if (a == nullptr) return;
+  auto b = open_alert(config_, e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
+                      SubjectType::person, key, t, own + lift, v.now, v.alerts);
+  if (!b) return;
+  Alert* a = &b->alert();
   if (view) a->contributions = view->contributions;
   for (std::size_t i : c.chosen) {
     const Link& l = e.links[i];
@@ -651,12 +565,8 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
       le.via.push_back(s.signal_id);
       // The signals linking them explain the lift: shown, but they add no
       // weight of their own beyond what the person's score already holds.
-      bool present = false;
-      for (const auto& contribution : a->contributions) {
-        present = present || (contribution.source == s.source && contribution.signal_id == s.signal_id);
-      }
-      if (!present) {
-        Contribution& contribution = a->contributions.emplace_back();
+      if (!b->has_contribution(s.source, s.signal_id)) {
+        Contribution& contribution = b->contribution();
         contribution.signal_id = s.signal_id;
         contribution.source = s.source;
         contribution.indicator = s.indicator;
@@ -665,18 +575,13 @@ void LinkTracker::evaluate_lift(Cache& c, ConvergenceScorer::State& scores, Enti
       }
     }
   }
-  finish_alert(config_, *a);
+  b->sort_contributions().summarise_contributions();
   // The organisations behind the lifting entities' scores count too.
   for (std::size_t i : c.chosen) {
-    for (SourceId s : e.links[i].peer_sources) {
-      const std::string& name = config_.sources[s].name;
-      if (std::find(a->sources.begin(), a->sources.end(), name) == a->sources.end()) {
-        a->sources.push_back(name);
-      }
-    }
+    for (SourceId s : e.links[i].peer_sources) b->source(config_.sources[s].name);
   }
-  std::sort(a->sources.begin(), a->sources.end());
-  tell_participants(*a, notices, c.counters);
+  b->finish();
+  tell_participants(*a, v.notices, c.counters);
 }
 
 void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
@@ -686,14 +591,14 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
   if (!cfg.enabled || n.to_key.empty()) return;
   Cache& c = *state.cache_;
   ++c.counters.notices_received;
-  if (n.erased) {
-    // Only an entity this partition ever gave links can hold one; an
-    // erasure notice for a reception location (sent for its departures)
-    // finds none, and no empty entry is cached for it.
-    c.make_key(n.to_type, n.to_key);
-    if (!c.may_be_linked()) return;
-  }
-  EntityLinks& e = c.load(n.to_type, n.to_key);
+  const std::string_view store_key = c.make_key(n.to_type, n.to_key);
+  const std::uint64_t h = Cache::Entities::hash(store_key);
+  // Only an entity this partition ever gave links can hold one; an erasure
+  // notice for a reception location (sent for its departures) finds none,
+  // and no empty entry is cached for it.
+  if (n.erased && !c.entities.may_contain(h)) return;
+  Cache::Node& node = c.entities.load(store_key, h);
+  EntityLinks& e = node.value.value;
   Link* link = find_link(e, n.from_type, n.from_key);
   if (link == nullptr) {
     if (!n.erased) ++c.counters.notices_unmatched;  // expired or bounded out at this end
@@ -704,15 +609,14 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
       ++c.counters.expired[linking::link_type_index(n.to_type, n.from_type)];
     }
     e.links.erase(e.links.begin() + (link - e.links.data()));
-    c.make_key(n.to_type, n.to_key);
-    c.mark_dirty(e);
+    c.entities.mark_dirty(node);
     return;
   }
   const std::string key = n.to_key;
+  Visit v{c, scores, e, n.to_type, key, now, alerts, notices};
   if (n.participation) {
     remember(e.alert_ids, n.alert_id, kMaxAlertIds);
-    c.make_key(n.to_type, n.to_key);
-    c.mark_dirty(e);
+    c.entities.mark_dirty(node);
     return;
   }
   const std::int64_t at = to_ms(n.at);
@@ -725,9 +629,8 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
   if (!newest) {
     // A notice from before the newest (late, or delivered again): it may
     // complete a lift at its own time.
-    evaluate_lift(c, scores, e, key, at, now, alerts, notices);
-    c.make_key(n.to_type, n.to_key);
-    c.mark_dirty(e);
+    evaluate_lift(v, at);
+    c.entities.mark_dirty(node);
     return;
   }
   link->peer_has_own = n.has_own_signals;
@@ -736,34 +639,26 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
     if (auto s = config_.find_source(name)) link->peer_sources.push_back(*s);
   }
   if (n.to_type == SubjectType::person) {
-    if (lifts) evaluate_lift(c, scores, e, key, at, now, alerts, notices);
+    if (lifts) evaluate_lift(v, at);
   } else if (n.from_type == SubjectType::person) {
-    evaluate_network_rule(config_, c.counters, e, linking::kLinkedPersons, cfg.linked_persons,
-                          n.to_type, key, at, now, alerts, notices, c.chosen, c.best);
+    evaluate_network_rule(v, linking::kLinkedPersons, cfg.linked_persons, at);
   }
-  c.make_key(n.to_type, n.to_key);
-  c.mark_dirty(e);
+  c.entities.mark_dirty(node);
 }
 
 std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   Cache& c = *state.cache_;
   const LinkingConfig& cfg = config_.linking;
-  c.write_dirty();
-  c.drop_cache();
-  c.known.clear();  // rebuilt below from the keys that stay
   const std::int64_t wm = to_ms(watermark);
   const std::int64_t link_horizon = wm - cfg.link_window.count();
   const std::int64_t source_horizon = wm - std::max(cfg.address_hotspot.window, cfg.link_window).count();
   const std::int64_t alert_horizon = wm - config_.retention.count();
-  std::vector<std::pair<std::string, std::string>> updates;  // key -> value ("" erases)
+  using Verdict = Cache::Entities::Verdict;
   std::size_t dropped = 0;
-  EntityLinks e;
-  c.store.scan("", [&](std::string_view k, std::string_view v) {
-    c.known.add(Cache::Table::hash(k));  // undecodable ones too: load() replaces them
-    if (!c.codec.decode(v, e)) return true;
+  auto expire_entity = [&](std::string_view k, EntityLinks& e) {
     const auto colon = k.find(':');
     const auto type = subject_type_from(k.substr(0, colon));
-    if (!type || colon == std::string_view::npos) return true;
+    if (!type || colon == std::string_view::npos) return Verdict::unchanged;
     const std::string_view own_key = k.substr(colon + 1);
     bool changed = false;
     for (auto it = e.links.begin(); it != e.links.end();) {
@@ -796,38 +691,32 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
       e.alert_ids.clear();
       changed = true;
     }
-    if (!changed) return true;
-    std::string value;
-    if (!e.empty() || alerted) c.codec.encode(e, value);
-    updates.emplace_back(std::string(k), std::move(value));
-    return true;
-  });
-  for (const auto& [k, v] : updates) {
-    if (v.empty()) {
-      c.store.erase(k);
-    } else {
-      c.store.put(k, v);
-    }
-  }
+    if (!changed) return Verdict::unchanged;
+    return e.empty() && !alerted ? Verdict::remove : Verdict::changed;
+  };
+  auto stored = [&](std::string_view k, std::string_view v, std::string& rewritten) {
+    // Undecodable ones stay: load() replaces them.
+    if (!c.entities.codec().decode(v, c.scratch)) return Verdict::unchanged;
+    const Verdict verdict = expire_entity(k, c.scratch);
+    if (verdict == Verdict::changed) c.entities.codec().encode(c.scratch, rewritten);
+    return verdict;
+  };
+  c.entities.expire(expire_entity, stored);
   return dropped;
 }
 
 Status LinkTracker::flush(State& state) const {
   Cache& c = *state.cache_;
-  c.write_dirty();
-  Status s = c.store.flush();
-  // The least recently used go, not the whole cache: the hot entities stay.
-  if (c.map.size() > c.max_cached) c.evict_to(c.max_cached - c.max_cached / 8);
-  return s;
+  c.entities.write_dirty();
+  return c.entities.store().flush();
 }
 
 std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view key,
                                std::vector<EntityNotice>& notices) const {
   Cache& c = *state.cache_;
   const LinkingConfig& cfg = config_.linking;
-  // Loaded whatever the known keys say: a location's organisations seen
-  // since the last flush are cached but not yet known.
-  EntityLinks& e = c.load(type, key);
+  const std::string_view store_key = c.make_key(type, key);
+  const EntityLinks& e = c.entities.load(store_key).value.value;
   const std::size_t removed = e.links.size();
   for (const Link& l : e.links) {
     if (counted_here(cfg, type, key, l.type, l.key)) {
@@ -842,13 +731,7 @@ std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view 
     n.erased = true;
     ++c.counters.notices_sent;
   }
-  // Cleared in place: it stays cached as empty, and write_dirty() turns an
-  // empty entity into a tombstone.
-  const bool was_dirty = e.dirty;
-  e = EntityLinks{};
-  e.dirty = was_dirty;
-  c.make_key(type, key);
-  c.mark_dirty(e);
+  c.entities.erase(store_key);
   return removed;
 }
 
@@ -856,9 +739,9 @@ std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, Subjec
                                                             std::string_view key,
                                                             EventTime at) const {
   Cache& c = *state.cache_;
-  bool existed = false;
-  EntityLinks& e = c.load(type, key, &existed);
-  if (!existed && e.empty()) return std::nullopt;
+  const EntityLinks* entity = c.entities.peek(c.make_key(type, key), c.scratch);
+  if (entity == nullptr || entity->empty()) return std::nullopt;
+  const EntityLinks& e = *entity;
   const std::int64_t t = to_ms(at);
   const LinkingConfig& cfg = config_.linking;
   EntityView view;
@@ -878,11 +761,11 @@ std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, Subjec
     std::sort(lv.sources.begin(), lv.sources.end());
     lv.live = has_signal_in(l, t, cfg.link_window);
     if (l.peer_at_ms != kNever) {
-      lv.their_score = round3(decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
+      lv.their_score = convergence::round_score(decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
       lv.they_have_own_signals = l.peer_has_own;
     }
   }
-  if (type == SubjectType::person) view.lift = round3(lift_at(e, t, config_, lift_from_mask_, nullptr));
+  if (type == SubjectType::person) view.lift = convergence::round_score(lift_at(e, t, config_, lift_from_mask_, nullptr));
   for (const auto& s : e.sources_seen) {
     if (in_window(s.observed_ms, t, cfg.address_hotspot.window)) {
       view.organisations.push_back(config_.sources[s.source].name);

@@ -113,10 +113,20 @@ class LinkTracker {
 
  private:
   struct Cache;
-  // Raises a lifted person alert when own + lift reaches the threshold at t.
-  void evaluate_lift(Cache& c, ConvergenceScorer::State& scores, linking::EntityLinks& e,
-                     const std::string& key, std::int64_t t, ProcTime now,
-                     std::vector<Alert>& alerts, std::vector<EntityNotice>& notices) const;
+  struct Visit;  // one entity's turn: cache, entity, alerts and notices out
+  // The steps of on_signal(), in order.
+  bool link_co_subjects(Visit& v, const RoutedSignal& sig) const;
+  static bool note_organisation(linking::EntityLinks& e, const RoutedSignal& sig);
+  bool tell_linked(Visit& v, const RoutedSignal& sig, double own_score) const;
+  bool choose_receivers(Visit& v, const RoutedSignal& sig, bool moved, bool others) const;
+  void send_score_notices(Visit& v, const RoutedSignal& sig) const;
+  bool send_score_notice(Visit& v, linking::Link& l, const ConvergenceScorer::SubjectView& view,
+                         EventTime at) const;
+  void evaluate_rules(Visit& v, const RoutedSignal& sig) const;
+  void bound_links(Visit& v) const;
+  void evaluate_network_rule(Visit& v, linking::RuleSlot slot, const NetworkRule& rule,
+                             std::int64_t t) const;
+  void evaluate_lift(Visit& v, std::int64_t t) const;
   const OperatorConfig& config_;
   const ConvergenceScorer& scorer_;
   std::uint8_t lift_from_mask_ = 0;  // bit (1 << SubjectType)

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
 #include <set>
 #include <string>
-#include <unordered_set>
 
-#include "operators/convergence/alert_id.h"
+#include "operators/convergence/alert_builder.h"
 #include "operators/oversight/oversight_records.h"
 #include "operators/oversight/spike_rule.h"
+#include "stream/cached_store.h"
 #include "stream/metric_labels.h"
 
 namespace mozaiek {
@@ -32,25 +31,52 @@ bool known(EventTime t) { return t != kMinEventTime; }
 // A label's index in a configured set; the set's size ("other") when absent.
 constexpr auto index_in = metric_labels::find_index;
 
-std::string id_text(const convergence::AlertIdText& id) { return std::string(id.data(), id.size()); }
-
 double days_between(EventTime from, EventTime to) {
   return static_cast<double>((to - from).count()) / kDayMs;
 }
 
 }  // namespace
 
+// An oversight record's binary form as the cache uses it.
+template <class Entity>
+struct RecordCodec {
+  void encode(const Entity& v, std::string& out) { oversight::encode(v, out); }
+  bool decode(std::string_view in, Entity& v) { return oversight::decode(in, v); }
+  void reset(Entity& v) { v = Entity{}; }
+  bool erases(const Entity&) const { return false; }
+};
+
+template <class Entity>
+using Entities = CachedStore<Entity, RecordCodec<Entity>>;
+
+// Every entity of the partition stays in memory (the caches never evict):
+// deadlines and gauges need them all, and chain events are rare.
 struct OversightTracker::Data {
-  explicit Data(StateStore& s) : store(s) {}
+  explicit Data(StateStore& s)
+      : store(s),
+        meldingen(s, "oversight", Entities<Melding>::kUnbounded, kMeldingPrefix),
+        persons(s, "oversight", Entities<Person>::kUnbounded, kPersonPrefix),
+        locations(s, "oversight", Entities<LocationState>::kUnbounded, kLocationPrefix) {}
+
+  Entities<Melding>::Node& melding(std::string_view id) {
+    return meldingen.load(meldingen.make_key(kMeldingPrefix, id));
+  }
+  Entities<Person>::Node& person(std::string_view key) {
+    return persons.load(persons.make_key(kPersonPrefix, key));
+  }
+  Entities<LocationState>::Node& location(std::string_view key) {
+    return locations.load(locations.make_key(kLocationPrefix, key));
+  }
+
   StateStore& store;
-  std::map<std::string, Melding, std::less<>> meldingen;
-  std::map<std::string, Person, std::less<>> persons;
-  std::map<std::string, LocationState, std::less<>> locations;
+  Entities<Melding> meldingen;        // "m:<melding id>"
+  Entities<Person> persons;           // "p:<pseudonym>"
+  Entities<LocationState> locations;  // "l:<location id>"
   // Meldingen sent, not breached and without feedback within the deadline,
   // by deadline: advance() pops what the watermark has passed.
   std::set<std::pair<EventTime, std::string>> deadlines;
   oversight::ErasedCounts erased;  // registration counts of erased persons
-  std::unordered_set<std::string> dirty;  // store keys changed since the last flush
+  bool erased_dirty = false;
   std::string scratch;
 };
 
@@ -64,30 +90,16 @@ OversightTracker::~OversightTracker() = default;
 std::unique_ptr<OversightTracker::State> OversightTracker::make_state(StateStore& store) const {
   auto d = std::make_unique<Data>(store);
   // Entities that no longer decode (a newer format) are left alone, not lost.
-  store.scan(kMeldingPrefix, [&](std::string_view key, std::string_view value) {
-    Melding m;
-    if (decode(value, m)) {
-      const std::string id(key.substr(kMeldingPrefix.size()));
-      if (known(m.sent_at) && !m.breached &&
-          (!known(m.feedback_at) || m.feedback_at > m.sent_at + config_.oversight.melding_deadline)) {
-        d->deadlines.emplace(m.sent_at + config_.oversight.melding_deadline, id);
-      }
-      d->meldingen.emplace(id, std::move(m));
+  d->meldingen.load_all(kMeldingPrefix, [&](Entities<Melding>::Node& node) {
+    const Melding& m = node.value.value;
+    if (known(m.sent_at) && !m.breached &&
+        (!known(m.feedback_at) || m.feedback_at > m.sent_at + config_.oversight.melding_deadline)) {
+      d->deadlines.emplace(m.sent_at + config_.oversight.melding_deadline,
+                           node.key.substr(kMeldingPrefix.size()));
     }
-    return true;
   });
-  store.scan(kPersonPrefix, [&](std::string_view key, std::string_view value) {
-    Person p;
-    if (decode(value, p)) d->persons.emplace(std::string(key.substr(kPersonPrefix.size())), std::move(p));
-    return true;
-  });
-  store.scan(kLocationPrefix, [&](std::string_view key, std::string_view value) {
-    LocationState l;
-    if (decode(value, l)) {
-      d->locations.emplace(std::string(key.substr(kLocationPrefix.size())), std::move(l));
-    }
-    return true;
-  });
+  d->persons.load_all(kPersonPrefix, [](auto&) {});
+  d->locations.load_all(kLocationPrefix, [](auto&) {});
   std::string value;
   if (store.get(kErasedCountsKey, value) && !oversight::decode(value, d->erased)) {
     d->erased.clear();  // a newer format: left in the store until counts change
@@ -103,38 +115,40 @@ OversightTracker::Result OversightTracker::process(State& state, const RoutedCha
   const std::string_view id = r.event.event_id;
   switch (r.entity) {
     case ChainEntity::melding: {
-      auto& m = d.meldingen[r.entity_key];
+      auto& node = d.melding(r.entity_key);
+      Melding& m = node.value.value;
       if (m.seen.contains(id)) return Result::duplicate;
       m.seen.add(id);
-      on_melding(d, r, metrics);
-      d.dirty.insert(std::string(kMeldingPrefix) + r.entity_key);
+      on_melding(d, m, r, metrics);
+      d.meldingen.mark_dirty(node);
       return Result::applied;
     }
     case ChainEntity::person: {
-      auto& p = d.persons[r.entity_key];
+      auto& node = d.person(r.entity_key);
+      Person& p = node.value.value;
       if (p.seen.contains(id)) return Result::duplicate;
       p.seen.add(id);
-      on_person(d, r, convergence, now, alerts, metrics);
-      d.dirty.insert(std::string(kPersonPrefix) + r.entity_key);
+      on_person(p, r, convergence, now, alerts, metrics);
+      d.persons.mark_dirty(node);
       return Result::applied;
     }
     case ChainEntity::location: {
-      auto& l = d.locations[r.entity_key];
+      auto& node = d.location(r.entity_key);
+      LocationState& l = node.value.value;
       for (const auto& dep : l.departures) {
         if (dep.event_id == id) return Result::duplicate;
       }
-      on_location(d, r, now, alerts, metrics);
-      d.dirty.insert(std::string(kLocationPrefix) + r.entity_key);
+      on_location(l, r, now, alerts, metrics);
+      d.locations.mark_dirty(node);
       return Result::applied;
     }
   }
   return Result::applied;
 }
 
-void OversightTracker::on_melding(Data& d, const RoutedChainEvent& r,
+void OversightTracker::on_melding(Data& d, Melding& m, const RoutedChainEvent& r,
                                   OversightMetrics* metrics) const {
   const ChainEvent& e = r.event;
-  Melding& m = d.meldingen[r.entity_key];
   const Millis deadline = config_.oversight.melding_deadline;
   if (known(m.sent_at)) d.deadlines.erase({m.sent_at + deadline, r.entity_key});
   switch (e.type) {
@@ -187,11 +201,10 @@ void OversightTracker::on_melding(Data& d, const RoutedChainEvent& r,
   }
 }
 
-void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
+void OversightTracker::on_person(Person& p, const RoutedChainEvent& r,
                                  ConvergenceScorer::State* convergence, ProcTime now,
                                  std::vector<Alert>& alerts, OversightMetrics* metrics) const {
   const ChainEvent& e = r.event;
-  Person& p = d.persons[r.entity_key];
   // The latest specific labels win; "unknown" never overwrites a known value.
   if (e.has_person) {
     const auto& ages = config_.age_groups;
@@ -255,27 +268,7 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
       auto view = scorer_.inspect(*convergence, SubjectType::person, r.entity_key, e.at);
       if (!view || view->contributions.empty()) break;
       if (metrics != nullptr) metrics->add_departure_with_prior_signals(age);
-      Alert& a = alerts.emplace_back();
-      a.alert_id = id_text(convergence::make_alert_id(kWorryingDepartureRule, SubjectType::person,
-                                                      r.entity_key, to_ms(e.at), 0));
-      a.rule = kWorryingDepartureRule;
-      a.subject_type = SubjectType::person;
-      a.subject_key = r.entity_key;
-      a.score = view->score;
-      std::set<std::string> sources;
-      a.first_seen = e.at;
-      for (const auto& c : view->contributions) {
-        if (c.source < config_.sources.size()) sources.insert(config_.sources[c.source].name);
-        a.first_seen = std::min(a.first_seen, c.observed_at);
-      }
-      sources.insert(e.org);
-      a.sources.assign(sources.begin(), sources.end());
-      a.last_seen = e.at;
-      a.raised_at = now;
-      a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
-      a.contributions = view->contributions;
-      a.events.push_back(
-          AlertEvent{e.event_id, std::string(to_string(e.type)), e.at, e.org, r.entity_key});
+      raise_worrying_departure(r, *view, now, alerts);
       break;
     }
     case ChainEventType::person_reappeared:
@@ -291,11 +284,10 @@ void OversightTracker::on_person(Data& d, const RoutedChainEvent& r,
   }
 }
 
-void OversightTracker::on_location(Data& d, const RoutedChainEvent& r, ProcTime now,
+void OversightTracker::on_location(LocationState& l, const RoutedChainEvent& r, ProcTime now,
                                    std::vector<Alert>& alerts, OversightMetrics* metrics) const {
   const ChainEvent& e = r.event;
   if (e.type != ChainEventType::person_departed_unknown) return;
-  LocationState& l = d.locations[r.entity_key];
   const auto pos = std::upper_bound(l.departures.begin(), l.departures.end(), e.at,
                                     [](EventTime t, const Departure& dep) { return t < dep.at; });
   l.departures.insert(pos, Departure{e.at, e.event_id, e.org, e.person.key});
@@ -330,36 +322,47 @@ void OversightTracker::on_location(Data& d, const RoutedChainEvent& r, ProcTime 
   if (known(l.last_spike_at) && e.at - l.last_spike_at < o.spike_window) return;  // same episode
   l.last_spike_at = e.at;
   if (metrics != nullptr) metrics->add_mob_spike(metrics->location_index(r.entity_key));
-  Alert& a = alerts.emplace_back();
-  a.alert_id = id_text(convergence::make_alert_id(kMobSpikeRule, SubjectType::location,
-                                                  r.entity_key, to_ms(in_window.front()->at), 0));
-  a.rule = kMobSpikeRule;
-  a.subject_type = SubjectType::location;
-  a.subject_key = r.entity_key;
-  // How surprising the window is: -log10 of its Poisson tail probability.
-  a.score = v.tail > 0 ? -std::log10(v.tail) : 300.0;
-  std::set<std::string> sources;
+  convergence::AlertBuilder b(config_, alerts.emplace_back());
+  b.open(kMobSpikeRule, SubjectType::location, r.entity_key, to_ms(in_window.front()->at), 0, now)
+      // How surprising the window is: -log10 of its Poisson tail probability.
+      .score(v.tail > 0 ? -std::log10(v.tail) : 300.0)
+      .seen(in_window.front()->at, e.at)
+      .reported(e.reported_at);
   for (const Departure* dep : in_window) {
-    sources.insert(dep->org);
-    a.events.push_back(AlertEvent{dep->event_id, std::string(to_string(e.type)), dep->at,
-                                  dep->org, dep->person_key});
+    b.source(dep->org).event(AlertEvent{dep->event_id, std::string(to_string(e.type)), dep->at,
+                                        dep->org, dep->person_key});
   }
-  a.sources.assign(sources.begin(), sources.end());
-  a.first_seen = in_window.front()->at;
-  a.last_seen = e.at;
-  a.raised_at = now;
-  a.detection_delay_seconds = std::max(0.0, to_seconds(e.reported_at - e.at));
+  b.finish();
+}
+
+// A person with convergence contributions departed to an unknown place.
+void OversightTracker::raise_worrying_departure(const RoutedChainEvent& r,
+                                                const ConvergenceScorer::SubjectView& view,
+                                                ProcTime now, std::vector<Alert>& alerts) const {
+  const ChainEvent& e = r.event;
+  convergence::AlertBuilder b(config_, alerts.emplace_back());
+  b.open(kWorryingDepartureRule, SubjectType::person, r.entity_key, to_ms(e.at), 0, now)
+      .score(view.score);
+  EventTime first_seen = e.at;
+  for (const auto& c : view.contributions) {
+    if (c.source < config_.sources.size()) b.source(config_.sources[c.source].name);
+    first_seen = std::min(first_seen, c.observed_at);
+  }
+  b.source(e.org).seen(first_seen, e.at).reported(e.reported_at);
+  b.alert().contributions = view.contributions;
+  b.event(AlertEvent{e.event_id, std::string(to_string(e.type)), e.at, e.org, r.entity_key});
+  b.finish();
 }
 
 void OversightTracker::note_person_alert(State& state, std::string_view person_key,
                                          EventTime at) const {
   Data& d = *state.data_;
-  auto it = d.persons.find(person_key);
-  if (it == d.persons.end()) it = d.persons.emplace(std::string(person_key), Person{}).first;
-  if (it->second.converging && it->second.last_at >= at) return;
-  it->second.converging = true;
-  it->second.last_at = std::max(it->second.last_at, at);
-  d.dirty.insert(std::string(kPersonPrefix) + std::string(person_key));
+  auto& node = d.person(person_key);
+  Person& p = node.value.value;
+  if (p.converging && p.last_at >= at) return;
+  p.converging = true;
+  p.last_at = std::max(p.last_at, at);
+  d.persons.mark_dirty(node);
 }
 
 void OversightTracker::advance(State& state, EventTime watermark, ProcTime now,
@@ -369,98 +372,78 @@ void OversightTracker::advance(State& state, EventTime watermark, ProcTime now,
   while (!d.deadlines.empty() && d.deadlines.begin()->first <= watermark) {
     const auto [due, id] = *d.deadlines.begin();
     d.deadlines.erase(d.deadlines.begin());
-    auto it = d.meldingen.find(id);
-    if (it == d.meldingen.end()) continue;
-    Melding& m = it->second;
+    auto* node = d.meldingen.find(d.meldingen.make_key(kMeldingPrefix, id));
+    if (node == nullptr) continue;
+    Melding& m = node->value.value;
     if (m.breached || !known(m.sent_at) ||
         (known(m.feedback_at) && m.feedback_at <= m.sent_at + deadline)) {
       continue;
     }
     m.breached = true;
-    d.dirty.insert(std::string(kMeldingPrefix) + id);
+    d.meldingen.mark_dirty(*node);
     if (metrics != nullptr) {
       metrics->add_unanswered(metrics->org_index(m.from), metrics->org_index(m.to));
     }
-    Alert& a = alerts.emplace_back();
-    a.alert_id = id_text(convergence::make_alert_id(kSlaBreachRule, "melding", id,
-                                                    to_ms(m.sent_at), 0));
-    a.rule = kSlaBreachRule;
-    a.subject_kind = "melding";
-    a.subject_key = id;
-    a.score = days_between(m.sent_at, due);  // days without feedback
-    std::set<std::string> sources{m.from, m.to};
-    sources.erase("");
-    a.sources.assign(sources.begin(), sources.end());
-    a.first_seen = m.sent_at;
-    a.last_seen = due;
-    a.raised_at = now;
-    a.events.push_back(AlertEvent{m.sent_event_id, "melding.sent", m.sent_at, m.from, id});
+    convergence::AlertBuilder b(config_, alerts.emplace_back());
+    b.open(kSlaBreachRule, "melding", id, to_ms(m.sent_at), now)
+        .score(days_between(m.sent_at, due))  // days without feedback
+        .seen(m.sent_at, due)
+        .event(AlertEvent{m.sent_event_id, "melding.sent", m.sent_at, m.from, id});
+    for (const std::string& org : {m.from, m.to}) {
+      if (!org.empty()) b.source(org);
+    }
+    b.finish();
   }
 }
 
 std::size_t OversightTracker::expire(State& state, EventTime watermark) const {
   Data& d = *state.data_;
   const EventTime horizon = watermark - config_.retention;
-  std::size_t n = 0;
-  auto drop = [&](std::string_view prefix, const std::string& id) {
-    std::string key(prefix);
-    key += id;
-    d.dirty.erase(key);
-    d.store.erase(key);
-    ++n;
+  std::vector<std::string> gone;
+  // Erases the gathered keys: from the cache and, by a tombstone, the store.
+  auto drop = [&gone](auto& entities) {
+    for (const auto& key : gone) entities.erase(key);
+    const std::size_t n = gone.size();
+    gone.clear();
+    return n;
   };
-  for (auto it = d.meldingen.begin(); it != d.meldingen.end();) {
-    const Melding& m = it->second;
+  d.meldingen.for_each([&](Entities<Melding>::Node& node) {
+    const Melding& m = node.value.value;
     const EventTime last = std::max({m.sent_at, m.ack_at, m.feedback_at});
     const bool settled = known(m.feedback_at) || m.breached;
-    if (settled && last < horizon) {
-      if (known(m.sent_at)) {
-        d.deadlines.erase({m.sent_at + config_.oversight.melding_deadline, it->first});
-      }
-      drop(kMeldingPrefix, it->first);
-      it = d.meldingen.erase(it);
-    } else {
-      ++it;
+    if (!settled || last >= horizon) return;
+    if (known(m.sent_at)) {
+      d.deadlines.erase({m.sent_at + config_.oversight.melding_deadline,
+                         node.key.substr(kMeldingPrefix.size())});
     }
-  }
-  for (auto it = d.persons.begin(); it != d.persons.end();) {
-    const Person& p = it->second;
+    gone.push_back(node.key);
+  });
+  std::size_t n = drop(d.meldingen);
+  d.persons.for_each([&](Entities<Person>::Node& node) {
+    const Person& p = node.value.value;
     if (p.last_at < horizon && p.status != PersonStatus::missing && p.registrations.empty()) {
-      drop(kPersonPrefix, it->first);
-      it = d.persons.erase(it);
-    } else {
-      ++it;
+      gone.push_back(node.key);
     }
-  }
-  for (auto it = d.locations.begin(); it != d.locations.end();) {
-    const LocationState& l = it->second;
-    if (l.departures.empty() || l.departures.back().at < horizon) {
-      drop(kLocationPrefix, it->first);
-      it = d.locations.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  });
+  n += drop(d.persons);
+  d.locations.for_each([&](Entities<LocationState>::Node& node) {
+    const LocationState& l = node.value.value;
+    if (l.departures.empty() || l.departures.back().at < horizon) gone.push_back(node.key);
+  });
+  n += drop(d.locations);
   return n;
 }
 
 Status OversightTracker::flush(State& state) const {
   Data& d = *state.data_;
-  for (const auto& key : d.dirty) {
-    const std::string_view k(key);
-    const std::string_view id = k.substr(2);
-    if (k.starts_with(kMeldingPrefix)) {
-      oversight::encode(d.meldingen.find(id)->second, d.scratch);
-    } else if (k.starts_with(kPersonPrefix)) {
-      oversight::encode(d.persons.find(id)->second, d.scratch);
-    } else if (k == kErasedCountsKey) {
-      oversight::encode(d.erased, d.scratch);
-    } else {
-      oversight::encode(d.locations.find(id)->second, d.scratch);
-    }
-    d.store.put(k, d.scratch);
+  d.meldingen.write_dirty();
+  d.persons.write_dirty();
+  d.locations.write_dirty();
+  if (d.erased_dirty) {
+    oversight::encode(d.erased, d.scratch);
+    d.store.put(kErasedCountsKey, d.scratch);
+    d.erased_dirty = false;
   }
-  d.dirty.clear();
   return d.store.flush();
 }
 
@@ -471,16 +454,18 @@ void OversightTracker::tally(const State& state, EventTime watermark,
   const std::size_t orgs = metrics.labels().orgs.size() + 1;
   out.open.resize(orgs * orgs * kOpenAgeBuckets, 0);
   out.missing.resize(config_.age_groups.size() + 1, 0);
-  for (const auto& [id, m] : d.meldingen) {
-    if (!known(m.sent_at) || known(m.feedback_at)) continue;
+  d.meldingen.for_each([&](const Entities<Melding>::Node& node) {
+    const Melding& m = node.value.value;
+    if (!known(m.sent_at) || known(m.feedback_at)) return;
     const double age = known(watermark) ? std::max(0.0, days_between(m.sent_at, watermark)) : 0.0;
     const std::size_t i =
         (std::min(metrics.org_index(m.from), orgs - 1) * orgs +
          std::min(metrics.org_index(m.to), orgs - 1)) * kOpenAgeBuckets + open_age_bucket(age);
     ++out.open[i];
-  }
+  });
   registrations.add_counts(d.erased);
-  for (const auto& [key, p] : d.persons) {
+  d.persons.for_each([&](const Entities<Person>::Node& node) {
+    const Person& p = node.value.value;
     if (p.status == PersonStatus::missing) {
       ++out.missing[std::min(index_in(config_.age_groups, p.age_group), out.missing.size() - 1)];
     }
@@ -494,45 +479,38 @@ void OversightTracker::tally(const State& state, EventTime watermark,
           static_cast<std::uint8_t>(std::min<std::size_t>(
               index_in(config_.nationality_regions, p.region), 255)));
     }
-  }
+  });
 }
 
 void OversightTracker::erase(State& state, SubjectType type, std::string_view key,
                              std::vector<std::string>& tell) const {
   Data& d = *state.data_;
-  auto forget = [&](std::string_view prefix) {
-    std::string k(prefix);
-    k += key;
-    d.dirty.erase(k);
-    d.store.erase(k);  // a tombstone, also when nothing was stored
-  };
   switch (type) {
     case SubjectType::person: {
-      forget(kPersonPrefix);
-      auto it = d.persons.find(key);
-      if (it == d.persons.end()) return;
-      const Person& p = it->second;
-      if (!p.registrations.empty()) {
-        RegistrationTally share(config_);
-        share.add_person(p.registrations,
-                         static_cast<std::uint8_t>(std::min<std::size_t>(
-                             index_in(config_.nationality_regions, p.region), 255)));
-        for (const auto& [k, n] : share.counts()) d.erased[k] += n;
-        d.dirty.insert(std::string(kErasedCountsKey));
+      const std::string_view store_key = d.persons.make_key(kPersonPrefix, key);
+      if (const auto* node = d.persons.find(store_key)) {
+        const Person& p = node->value.value;
+        if (!p.registrations.empty()) {
+          RegistrationTally share(config_);
+          share.add_person(p.registrations,
+                           static_cast<std::uint8_t>(std::min<std::size_t>(
+                               index_in(config_.nationality_regions, p.region), 255)));
+          for (const auto& [k, n] : share.counts()) d.erased[k] += n;
+          d.erased_dirty = true;
+        }
+        // Every location whose departures name them (the last one too, for
+        // a person recorded before departed_from was kept).
+        tell.insert(tell.end(), p.departed_from.begin(), p.departed_from.end());
+        if (known(p.departed_at) && !p.location.empty() &&
+            std::find(tell.begin(), tell.end(), p.location) == tell.end()) {
+          tell.push_back(p.location);
+        }
       }
-      // Every location whose departures name them (the last one too, for
-      // a person recorded before departed_from was kept).
-      tell.insert(tell.end(), p.departed_from.begin(), p.departed_from.end());
-      if (known(p.departed_at) && !p.location.empty() &&
-          std::find(tell.begin(), tell.end(), p.location) == tell.end()) {
-        tell.push_back(p.location);
-      }
-      d.persons.erase(it);
+      d.persons.erase(store_key);  // a tombstone, also when nothing was stored
       return;
     }
     case SubjectType::location:
-      forget(kLocationPrefix);
-      d.locations.erase(std::string(key));
+      d.locations.erase(d.locations.make_key(kLocationPrefix, key));
       return;
     case SubjectType::vehicle:
       return;
@@ -542,16 +520,16 @@ void OversightTracker::erase(State& state, SubjectType type, std::string_view ke
 void OversightTracker::forget_person_at(State& state, std::string_view location_key,
                                         std::string_view person_key) const {
   Data& d = *state.data_;
-  auto it = d.locations.find(location_key);
-  if (it == d.locations.end()) return;
+  auto* node = d.locations.find(d.locations.make_key(kLocationPrefix, location_key));
+  if (node == nullptr) return;
   bool changed = false;
-  for (auto& dep : it->second.departures) {
+  for (auto& dep : node->value.value.departures) {
     if (dep.person_key == person_key) {
       dep.person_key.clear();
       changed = true;
     }
   }
-  if (changed) d.dirty.insert(std::string(kLocationPrefix) + std::string(location_key));
+  if (changed) d.locations.mark_dirty(*node);
 }
 
 std::size_t OversightTracker::meldingen(const State& state) const {

@@ -36,6 +36,12 @@
 
 namespace mozaiek {
 
+namespace oversight {
+struct Melding;
+struct Person;
+struct LocationState;
+}  // namespace oversight
+
 inline constexpr std::string_view kSlaBreachRule = "sla_breach";
 inline constexpr std::string_view kWorryingDepartureRule = "worrying_departure";
 inline constexpr std::string_view kMobSpikeRule = "mob_spike";
@@ -108,11 +114,16 @@ class OversightTracker {
 
  private:
   struct Data;
-  void on_melding(Data& d, const RoutedChainEvent& r, OversightMetrics* metrics) const;
-  void on_person(Data& d, const RoutedChainEvent& r, ConvergenceScorer::State* convergence,
-                 ProcTime now, std::vector<Alert>& alerts, OversightMetrics* metrics) const;
-  void on_location(Data& d, const RoutedChainEvent& r, ProcTime now, std::vector<Alert>& alerts,
-                   OversightMetrics* metrics) const;
+  void on_melding(Data& d, oversight::Melding& m, const RoutedChainEvent& r,
+                  OversightMetrics* metrics) const;
+  void on_person(oversight::Person& p, const RoutedChainEvent& r,
+                 ConvergenceScorer::State* convergence, ProcTime now, std::vector<Alert>& alerts,
+                 OversightMetrics* metrics) const;
+  void on_location(oversight::LocationState& l, const RoutedChainEvent& r, ProcTime now,
+                   std::vector<Alert>& alerts, OversightMetrics* metrics) const;
+  void raise_worrying_departure(const RoutedChainEvent& r,
+                                const ConvergenceScorer::SubjectView& view, ProcTime now,
+                                std::vector<Alert>& alerts) const;
 
   const OperatorConfig& config_;
   const ConvergenceScorer& scorer_;

@@ -86,7 +86,7 @@ class AlertActionsApiTest : public ::testing::Test {
                          return std::make_unique<TopicSink>(topic_);
                        },
                        clock_, probe_};
-  HttpServer server_{"127.0.0.1:0", registry_, feed_};
+  HttpServer server_{"127.0.0.1:0", registry_};
 };
 
 TEST_F(AlertActionsApiTest, AnAckIsWrittenFlushedAndShown) {

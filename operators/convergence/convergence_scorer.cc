@@ -27,8 +27,7 @@ using SubjectNode = SubjectTable::Node;
 namespace {
 
 using convergence::reaches;
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+using convergence::round3;
 
 // Sort order of entries: (observed_ms, signal_id, source).
 bool entry_before(const Entry& e, std::int64_t observed_ms, std::string_view signal_id,

@@ -16,6 +16,9 @@ inline bool reaches(double score, double target) {
   return score + 1e-9 * std::max(1.0, std::fabs(target)) >= target;
 }
 
+// A score as alerts and entity views show it: three decimals.
+inline double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
+
 struct EpisodeHistory {
   bool alerted = false;
   std::int64_t last_alert_ms = 0;

@@ -18,10 +18,9 @@ using linking::Link;
 using linking::LinkSignal;
 using linking::RuleAlertState;
 using linking::RuleSlot;
+using convergence::round3;
 
 namespace {
-
-double round3(double v) { return std::round(v * 1000.0) / 1000.0; }
 
 // w * 0.5^(age / half-life); no growth for a negative age (a notice from
 // slightly later in event time than the evaluation).

@@ -19,7 +19,7 @@
 #include <memory>
 #include <string>
 
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_feed.h"
 #include "connectors/kafka/kafka_settings.h"
 #include "connectors/kafka/topic_tail_reader.h"
 #include "stream/status.h"

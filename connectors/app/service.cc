@@ -7,16 +7,16 @@
 #include <mutex>
 #include <optional>
 
-#include "connectors/http/alert_actions_api.h"
-#include "connectors/http/alert_feed.h"
-#include "connectors/http/alert_feed_api.h"
+#include "connectors/http/api/alert_actions_api.h"
+#include "connectors/http/api/alert_feed.h"
+#include "connectors/http/api/alert_feed_api.h"
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/kafka/embedded_cluster.h"
-#include "connectors/http/entity_api.h"
-#include "connectors/http/erasure_api.h"
-#include "connectors/http/console.h"
+#include "connectors/http/api/entity_api.h"
+#include "connectors/http/api/erasure_api.h"
+#include "connectors/http/api/console.h"
 #include "connectors/http/http_server.h"
-#include "connectors/http/rules_api.h"
+#include "connectors/http/api/rules_api.h"
 #include "connectors/kafka/kafka_admin.h"
 #include "connectors/kafka/kafka_changelog.h"
 #include "connectors/kafka/kafka_sink.h"

@@ -5,7 +5,7 @@
 // be written (and a fresh producer for the next request).
 #include <httplib.h>
 
-#include "connectors/http/alert_actions_api.h"
+#include "connectors/http/api/alert_actions_api.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

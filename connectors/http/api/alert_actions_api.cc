@@ -1,11 +1,11 @@
-#include "connectors/http/alert_actions_api.h"
+#include "connectors/http/api/alert_actions_api.h"
 
 #include <openssl/rand.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/entity_api.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {

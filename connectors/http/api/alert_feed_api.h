@@ -8,7 +8,7 @@
 // is thread-safe.
 #pragma once
 
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_feed.h"
 #include "connectors/http/http_server.h"
 
 namespace mozaiek {

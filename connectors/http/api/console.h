@@ -1,4 +1,4 @@
-// The analysts' web console: the static files of connectors/http/console/
+// The analysts' web console: the static files of connectors/http/api/console/
 // (index.html, console.js, console.css, favicon.svg), embedded into the
 // binary at build time (CMake generates console_files.h from them), served
 // at `/` (index.html) and `/console/<name>` by the routes

@@ -1,4 +1,4 @@
-#include "connectors/http/rules_api.h"
+#include "connectors/http/api/rules_api.h"
 
 #include <utility>
 

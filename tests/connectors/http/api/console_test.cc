@@ -1,6 +1,6 @@
 #include <httplib.h>
 
-#include "connectors/http/console.h"
+#include "connectors/http/api/console.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -19,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::string source_file(const std::string& name) {
-  std::ifstream in(std::string(MOZAIEK_SOURCE_DIR) + "/connectors/http/console/" + name,
+  std::ifstream in(std::string(MOZAIEK_SOURCE_DIR) + "/connectors/http/api/console/" + name,
                    std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();

@@ -1,11 +1,11 @@
-#include "connectors/http/console.h"
+#include "connectors/http/api/console.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "connectors/http/console_files.h"
+#include "connectors/http/api/console_files.h"
 
 namespace mozaiek {
 namespace {

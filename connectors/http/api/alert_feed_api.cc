@@ -1,4 +1,4 @@
-#include "connectors/http/alert_feed_api.h"
+#include "connectors/http/api/alert_feed_api.h"
 
 #include <charconv>
 #include <optional>

@@ -1,8 +1,8 @@
-#include "connectors/http/erasure_api.h"
+#include "connectors/http/api/erasure_api.h"
 
 #include <spdlog/spdlog.h>
 
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/entity_api.h"
 #include "operators/records/erasure_record.h"
 #include "operators/records/subject_router.h"
 #include "stream/json_writer.h"

@@ -2,7 +2,7 @@
 // limit, and the live stream of alerts and actions.
 #include <httplib.h>
 
-#include "connectors/http/alert_feed_api.h"
+#include "connectors/http/api/alert_feed_api.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/entity_api.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>

@@ -1,7 +1,7 @@
 // GET /api/rules: every rule in force, convergence and network rules alike.
 #include <httplib.h>
 
-#include "connectors/http/rules_api.h"
+#include "connectors/http/api/rules_api.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

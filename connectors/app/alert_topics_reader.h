@@ -4,10 +4,10 @@
 // A TopicTailReader (connectors/kafka/topic_tail_reader.h) on its own
 // thread: the alerts topic from the newest `alerts_tail` records of each
 // partition (the feed holds no more), the alert-actions topic from its
-// beginning, both then followed live. Alerts
-// go to AlertFeed::publish (the instance's own alerts are held already and
-// change nothing), actions to AlertFeed::apply. An action record that cannot
-// be read is logged with its partition and offset and counted, never applied.
+// beginning, both then followed live. Alerts go to AlertFeed::publish (the
+// instance's own alerts are held already and change nothing), actions to
+// AlertFeed::apply. An action record that cannot be read is logged with its
+// partition and offset and counted, never applied.
 //
 // Lifecycle: start() returns once the partitions are assigned; stop() (also
 // the destructor) ends the thread. Partitions added to the topics after
@@ -15,6 +15,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>

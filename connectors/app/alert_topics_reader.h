@@ -1,13 +1,13 @@
 // AlertTopicsReader: keeps an AlertFeed in step with the alert topics, so
 // every instance, and one restarted, serves the same alerts and statuses.
 //
-// On its own thread, with one consumer that assigns partitions directly (no
-// consumer group, nothing committed): the alerts topic from the newest
-// `alerts_tail` records of each partition (the feed holds no more), the
-// alert-actions topic from its beginning, both then followed live. Alerts
-// go to AlertFeed::publish (the instance's own alerts are held already and
-// change nothing), actions to AlertFeed::apply. An action record that cannot
-// be read is logged with its partition and offset and counted, never applied.
+// A TopicTailReader (connectors/kafka/topic_tail_reader.h) on its own
+// thread: the alerts topic from the newest `alerts_tail` records of each
+// partition (the feed holds no more), the alert-actions topic from its
+// beginning, both then followed live. Alerts go to AlertFeed::publish (the
+// instance's own alerts are held already and change nothing), actions to
+// AlertFeed::apply. An action record that cannot be read is logged with its
+// partition and offset and counted, never applied.
 //
 // Lifecycle: start() returns once the partitions are assigned; stop() (also
 // the destructor) ends the thread. Partitions added to the topics after
@@ -15,13 +15,14 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_feed.h"
 #include "connectors/kafka/kafka_settings.h"
+#include "connectors/kafka/topic_tail_reader.h"
 #include "stream/status.h"
 
 namespace mozaiek {
@@ -42,7 +43,9 @@ class AlertTopicsReader {
   AlertTopicsReader(const AlertTopicsReader&) = delete;
   AlertTopicsReader& operator=(const AlertTopicsReader&) = delete;
 
-  void stop();
+  void stop() {
+    if (reader_) reader_->stop();
+  }
 
   // Totals since start (for tests and logs).
   std::uint64_t alerts_read() const { return alerts_read_; }
@@ -50,14 +53,13 @@ class AlertTopicsReader {
   std::uint64_t unreadable_actions() const { return unreadable_; }
 
  private:
-  struct Impl;
-  explicit AlertTopicsReader(std::unique_ptr<Impl> impl);
-  void run();
+  explicit AlertTopicsReader(AlertFeed& feed) : feed_(feed) {}
+  void on_alert(const RecordView& record);
+  void on_action(const RecordView& record);
 
-  std::unique_ptr<Impl> impl_;
-  std::atomic<bool> stopping_{false};
+  AlertFeed& feed_;
   std::atomic<std::uint64_t> alerts_read_{0}, actions_read_{0}, unreadable_{0};
-  std::thread thread_;
+  std::unique_ptr<TopicTailReader> reader_;  // last: stopped before the above go
 };
 
 }  // namespace mozaiek

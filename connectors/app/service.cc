@@ -7,13 +7,16 @@
 #include <mutex>
 #include <optional>
 
-#include "connectors/http/alert_actions_api.h"
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_actions_api.h"
+#include "connectors/http/api/alert_feed.h"
+#include "connectors/http/api/alert_feed_api.h"
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/kafka/embedded_cluster.h"
-#include "connectors/http/entity_api.h"
-#include "connectors/http/erasure_api.h"
+#include "connectors/http/api/entity_api.h"
+#include "connectors/http/api/erasure_api.h"
+#include "connectors/http/api/console.h"
 #include "connectors/http/http_server.h"
+#include "connectors/http/api/rules_api.h"
 #include "connectors/kafka/kafka_admin.h"
 #include "connectors/kafka/kafka_changelog.h"
 #include "connectors/kafka/kafka_sink.h"
@@ -32,7 +35,6 @@
 #include "operators/records/subject_router.h"
 #include "operators/oversight/oversight_metrics.h"
 #include "operators/pipeline/pipeline_metrics.h"
-#include "stream/json_writer.h"
 #include "stream/rocksdb_state.h"
 
 namespace mozaiek {
@@ -69,54 +71,6 @@ class CommitCadence {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
   std::size_t pending_ = 0;
 };
-
-// The rules in force, for GET /api/rules.
-std::string rules_json(const OperatorConfig& config) {
-  std::string out;
-  JsonWriter w(out);
-  w.begin_array();
-  for (const auto& r : config.rules) {
-    w.begin_object();
-    w.key("name").string(r.name);
-    w.key("subject_type").string(to_string(r.subject_type));
-    w.key("window_days").number(to_seconds(r.window) / 86400.0, 3);
-    w.key("half_life_days").number(to_seconds(r.half_life) / 86400.0, 3);
-    w.key("threshold").number(r.threshold, 3);
-    w.key("min_sources").integer(r.min_sources);
-    w.key("concrete_alone").boolean(r.concrete_alone);
-    w.key("cooldown_days").number(to_seconds(r.cooldown) / 86400.0, 3);
-    w.key("escalation_step").number(r.escalation_step, 3);
-    w.key("max_contributions").integer(static_cast<std::int64_t>(r.max_contributions));
-    w.end_object();
-  }
-  const LinkingConfig& l = config.linking;
-  for (const auto& [r, type] : {std::pair{&l.pickup_van, "vehicle"},
-                                std::pair{&l.linked_persons, "vehicle,location"},
-                                std::pair{&l.address_hotspot, "location"}}) {
-    w.begin_object();
-    w.key("name").string(r->name);
-    w.key("subject_type").string(type);
-    w.key("network").boolean(true);
-    w.key("enabled").boolean(l.enabled && r->enabled);
-    w.key("window_days").number(to_seconds(r->window) / 86400.0, 3);
-    w.key("min_count").integer(r->min_count);
-    w.key("weight").number(r->weight, 3);
-    w.key("cooldown_days").number(to_seconds(r->cooldown) / 86400.0, 3);
-    w.key("escalation_step").number(r->escalation_step, 3);
-    w.end_object();
-  }
-  w.begin_object();
-  w.key("name").string(l.person_lift.name);
-  w.key("subject_type").string("person");
-  w.key("network").boolean(true);
-  w.key("enabled").boolean(l.enabled && l.person_lift.enabled);
-  w.key("share").number(l.person_lift.share, 3);
-  w.key("threshold").number(l.person_lift.threshold, 3);
-  w.key("link_window_days").number(to_seconds(l.link_window) / 86400.0, 3);
-  w.end_object();
-  w.end_array();
-  return out;
-}
 
 std::string escape_regex(std::string_view s) {
   std::string out;
@@ -331,8 +285,10 @@ Status Service::start() {
   m.oversight = std::make_unique<OversightMetrics>(m.registry, oversight_label_sets(m.settings));
   m.lookups = std::make_unique<EntityLookupProbe>(m.registry);
   if (m.options.serve_http) {
-    m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry, m.feed);
-    m.http->set_rules_json(rules_json(m.settings.operators));
+    m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry);
+    add_console_routes(*m.http);
+    add_alert_feed_routes(*m.http, m.feed);
+    add_rules_route(*m.http, rules_json(m.settings.operators));
     m.http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", [&m](const HttpRequest& req) {
       EntityLookup lookup;
       if (auto bad = check_entity_request(req, lookup)) return *bad;

@@ -18,18 +18,15 @@
 #include <optional>
 #include <thread>
 
-#include "connectors/http/alert_feed.h"
-#include "connectors/http/console.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
 
-// Each live alert stream holds a pool thread; the cap keeps threads free
-// for /metrics and the API.
+// Each live stream holds a pool thread; the cap keeps threads free for
+// /metrics and the API.
 constexpr std::size_t kThreads = 16;
 constexpr int kMaxStreams = 8;
-constexpr std::size_t kDefaultAlertLimit = 50;
 constexpr auto kStreamPoll = std::chrono::milliseconds(1000);
 constexpr auto kStreamKeepAlive = std::chrono::seconds(15);
 constexpr auto kStartTimeout = std::chrono::seconds(5);
@@ -39,24 +36,6 @@ void set_json_error(httplib::Response& res, int status, std::string_view message
   res.set_content("{\"error\":\"" + std::string(message) + "\"}", "application/json");
 }
 
-std::string sse_event(const AlertFeed::Entry& e) {
-  const bool action = e.kind == AlertFeed::EventKind::action;
-  std::string out = "id: " + std::to_string(e.sequence) +
-                    (action ? "\nevent: action\n" : "\nevent: alert\n");
-  // A data line may not contain a newline; split multi-line JSON.
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t nl = e.json.find('\n', start);
-    out += "data: ";
-    out.append(e.json, start, nl == std::string::npos ? std::string::npos : nl - start);
-    out += '\n';
-    if (nl == std::string::npos) break;
-    start = nl + 1;
-  }
-  out += '\n';
-  return out;
-}
-
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
   std::uint64_t v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -64,7 +43,35 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
+HttpRequest to_request(const httplib::Request& req) {
+  HttpRequest r;
+  r.method = req.method;
+  r.path = req.path;
+  for (const auto& m : req.matches) r.matches.push_back(m.str());
+  r.params.insert(req.params.begin(), req.params.end());
+  r.body = req.body;
+  for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
+  return r;
+}
+
 }  // namespace
+
+std::string sse_event(std::uint64_t id, std::string_view event, std::string_view data) {
+  std::string out = "id: " + std::to_string(id) + "\nevent: " + std::string(event) + "\n";
+  // A data line may not contain a newline; split multi-line data.
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t nl = data.find('\n', start);
+    out += "data: ";
+    out.append(data.substr(start, nl == std::string_view::npos ? std::string_view::npos
+                                                               : nl - start));
+    out += '\n';
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  out += '\n';
+  return out;
+}
 
 HttpResponse json_error(int status, std::string_view message) {
   HttpResponse r;
@@ -107,7 +114,6 @@ bool parse_listen_address(std::string_view listen, std::string& host, int& port)
 struct HttpServer::Impl {
   std::string listen;
   prometheus::Registry& registry;
-  AlertFeed& alerts;
   std::vector<const prometheus::Collectable*> extra;
   httplib::Server server;
   std::thread thread;
@@ -115,16 +121,14 @@ struct HttpServer::Impl {
   std::atomic<bool> stopping{false};
   std::atomic<bool> ready{false};
   std::atomic<int> streams{0};
+  std::vector<std::function<void()>> wakes;  // of the event streams' sources
   std::string host;
   int port = -1;
-  mutable std::mutex rules_mu;
-  std::string rules_json = "[]";
 
-  Impl(std::string l, prometheus::Registry& r, AlertFeed& a)
-      : listen(std::move(l)), registry(r), alerts(a) {}
+  Impl(std::string l, prometheus::Registry& r) : listen(std::move(l)), registry(r) {}
 
   void add_builtin_routes();
-  void serve_alert_stream(const httplib::Request& req, httplib::Response& res);
+  void serve_event_stream(std::unique_ptr<EventStream> stream, httplib::Response& res);
 };
 
 void HttpServer::Impl::add_builtin_routes() {
@@ -149,80 +153,36 @@ void HttpServer::Impl::add_builtin_routes() {
       res.set_content("not ready\n", "text/plain");
     }
   });
-  server.Get("/api/alerts", [this](const httplib::Request& req, httplib::Response& res) {
-    std::size_t limit = kDefaultAlertLimit;
-    if (req.has_param("limit")) {
-      auto n = parse_u64(req.get_param_value("limit"));
-      if (!n || *n < 1 || *n > alerts.capacity()) {
-        set_json_error(res, 400,
-                       "limit must be an integer from 1 to " + std::to_string(alerts.capacity()));
-        return;
-      }
-      limit = static_cast<std::size_t>(*n);
-    }
-    std::string body = "[";
-    const auto recent = alerts.recent(limit);
-    for (std::size_t i = 0; i < recent.size(); ++i) {
-      if (i) body += ',';
-      body += recent[i];
-    }
-    body += ']';
-    res.set_content(body, "application/json");
-  });
-  server.Get("/api/alerts/stream", [this](const httplib::Request& req, httplib::Response& res) {
-    serve_alert_stream(req, res);
-  });
-  server.Get("/api/rules", [this](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard lock(rules_mu);
-    res.set_content(rules_json, "application/json");
-  });
-  server.Get("/", [](const httplib::Request& req, httplib::Response& res) {
-    serve_console_file("index.html", req.get_header_value("If-None-Match"), res);
-  });
-  server.Get(R"(/console/([A-Za-z0-9._-]+))",
-             [](const httplib::Request& req, httplib::Response& res) {
-               serve_console_file(req.matches[1].str(), req.get_header_value("If-None-Match"),
-                                  res);
-             });
 }
 
-// Streams alerts published after the request (or after Last-Event-ID when a
-// browser reconnects). The first write is a comment, so a client knows it is
-// subscribed before any alert arrives.
-void HttpServer::Impl::serve_alert_stream(const httplib::Request& req, httplib::Response& res) {
-  if (streams.fetch_add(1) >= kMaxStreams) {
-    streams.fetch_sub(1);
-    set_json_error(res, 503, "too many live alert streams");
-    return;
-  }
-  std::uint64_t after = alerts.last_sequence();
-  if (auto id = parse_u64(req.get_header_value("Last-Event-ID")); id && *id < after) after = *id;
+// The first write is a comment, so a client knows it is subscribed before
+// any event arrives.
+void HttpServer::Impl::serve_event_stream(std::unique_ptr<EventStream> stream,
+                                          httplib::Response& res) {
   res.set_header("Cache-Control", "no-cache");
   res.set_header("X-Accel-Buffering", "no");
+  // Shared: httplib copies the provider, a unique_ptr could not be moved in.
   res.set_chunked_content_provider(
       "text/event-stream",
-      [this, after, greeted = false, quiet_since = std::chrono::steady_clock::now()](
-          std::size_t, httplib::DataSink& sink) mutable {
+      [this, stream = std::shared_ptr<EventStream>(std::move(stream)), greeted = false,
+       quiet_since = std::chrono::steady_clock::now()](std::size_t,
+                                                       httplib::DataSink& sink) mutable {
         if (stopping) return false;
         if (!greeted) {
           greeted = true;
           static constexpr std::string_view kHello = "retry: 3000\n: subscribed\n\n";
           return sink.write(kHello.data(), kHello.size());
         }
-        const auto entries = alerts.wait_after(after, kStreamPoll);
+        std::string chunk;
+        stream->read(kStreamPoll, chunk);
         if (stopping) return false;
         const auto now = std::chrono::steady_clock::now();
-        if (entries.empty()) {
+        if (chunk.empty()) {
           if (now - quiet_since < kStreamKeepAlive) return true;
           quiet_since = now;
           // Also how a vanished client is noticed: the write fails.
           static constexpr std::string_view kPing = ": keep-alive\n\n";
           return sink.write(kPing.data(), kPing.size());
-        }
-        std::string chunk;
-        for (const auto& e : entries) {
-          chunk += sse_event(e);
-          after = e.sequence;
         }
         quiet_since = now;
         return sink.write(chunk.data(), chunk.size());
@@ -230,8 +190,8 @@ void HttpServer::Impl::serve_alert_stream(const httplib::Request& req, httplib::
       [this](bool) { streams.fetch_sub(1); });
 }
 
-HttpServer::HttpServer(std::string listen, prometheus::Registry& registry, AlertFeed& alerts)
-    : impl_(std::make_unique<Impl>(std::move(listen), registry, alerts)) {
+HttpServer::HttpServer(std::string listen, prometheus::Registry& registry)
+    : impl_(std::make_unique<Impl>(std::move(listen), registry)) {
   Impl& m = *impl_;
   m.server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
   // httplib's default sets SO_REUSEPORT, which lets a second process bind
@@ -263,16 +223,10 @@ void HttpServer::add_collectable(const prometheus::Collectable& c) { impl_->extr
 
 void HttpServer::route(std::string method, std::string pattern, HttpHandler handler) {
   auto adapter = [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest r;
-    r.method = req.method;
-    r.path = req.path;
-    for (const auto& m : req.matches) r.matches.push_back(m.str());
-    r.params.insert(req.params.begin(), req.params.end());
-    r.body = req.body;
-    for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-    HttpResponse out = h(r);
+    HttpResponse out = h(to_request(req));
     res.status = out.status;
-    res.set_content(out.body, out.content_type);
+    for (const auto& [name, value] : out.headers) res.set_header(name, value);
+    if (!out.content_type.empty()) res.set_content(out.body, out.content_type);
   };
   httplib::Server& s = impl_->server;
   if (method == "GET") s.Get(pattern, adapter);
@@ -280,6 +234,28 @@ void HttpServer::route(std::string method, std::string pattern, HttpHandler hand
   else if (method == "PUT") s.Put(pattern, adapter);
   else if (method == "DELETE") s.Delete(pattern, adapter);
   else spdlog::error("http: route {} {}: unsupported method", method, pattern);
+}
+
+void HttpServer::event_stream(std::string pattern, EventStreamOpener open,
+                              std::function<void()> wake) {
+  Impl& m = *impl_;
+  m.wakes.push_back(std::move(wake));
+  m.server.Get(pattern, [&m, open = std::move(open)](const httplib::Request& req,
+                                                     httplib::Response& res) {
+    if (m.streams.fetch_add(1) >= kMaxStreams) {
+      m.streams.fetch_sub(1);
+      set_json_error(res, 503, "too many live streams");
+      return;
+    }
+    std::unique_ptr<EventStream> stream;
+    try {
+      stream = open(to_request(req));
+    } catch (...) {
+      m.streams.fetch_sub(1);
+      throw;  // the exception handler answers 500
+    }
+    m.serve_event_stream(std::move(stream), res);
+  });
 }
 
 Status HttpServer::start() {
@@ -323,7 +299,7 @@ void HttpServer::stop() {
   Impl& m = *impl_;
   m.stopping = true;
   m.ready = false;
-  m.alerts.wake_all();
+  for (const auto& wake : m.wakes) wake();
   if (m.server.is_running()) m.server.stop();
   if (m.thread.joinable()) m.thread.join();
 }
@@ -337,10 +313,5 @@ std::string HttpServer::address() const {
 int HttpServer::port() const { return impl_->port; }
 
 void HttpServer::set_ready(bool ready) { impl_->ready = ready; }
-
-void HttpServer::set_rules_json(std::string json) {
-  std::lock_guard lock(impl_->rules_mu);
-  impl_->rules_json = std::move(json);
-}
 
 }  // namespace mozaiek

@@ -1,14 +1,9 @@
-// HttpServer: the service's HTTP surface on cpp-httplib.
+// HttpServer: an HTTP server on cpp-httplib that knows no feature.
 //
 //   GET /metrics             Prometheus text format (registry + extra collectables)
 //   GET /healthz             200 "ok" while the process serves HTTP
 //   GET /readyz              200 after set_ready(true), else 503
-//   GET /api/alerts?limit=N  recent alerts, newest first, with status and actions
-//   GET /api/alerts/stream   Server-Sent Events: `alert` for each new or re-raised
-//                            alert, `action` (the action record) for each action
-//   GET /api/rules           the current rules (JSON set by the owner)
-//   GET /, /console/<file>   the analysts' web console (connectors/http/console.h)
-// Other components add routes with route() before start().
+// Features add their routes with route() and event_stream() before start().
 //
 // Lifecycle: construct, route(), start() (binds, then serves on its own
 // thread pool), stop() (also run by the destructor: stops accepting, ends
@@ -17,6 +12,8 @@
 // escapes the thread.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -32,8 +29,6 @@ class Registry;
 }  // namespace prometheus
 
 namespace mozaiek {
-
-class AlertFeed;
 
 struct HttpRequest {
   std::string method;
@@ -51,8 +46,9 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string content_type = "application/json";
+  std::string content_type = "application/json";  // empty: no body at all (a 304)
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // beyond Content-Type
 };
 
 // {"error": message} with `status`, for handlers added with route().
@@ -60,11 +56,29 @@ HttpResponse json_error(int status, std::string_view message);
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+// One live Server-Sent Events stream, opened per request and read on that
+// request's pool thread until the client leaves or the server stops.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  // Appends the events that arrived since the last call (each rendered by
+  // sse_event()), waiting up to `wait` for one; may append nothing.
+  virtual void read(std::chrono::milliseconds wait, std::string& out) = 0;
+};
+
+// Opens the stream of a request (its Last-Event-ID header says where a
+// reconnecting browser left off); never returns null.
+using EventStreamOpener = std::function<std::unique_ptr<EventStream>(const HttpRequest&)>;
+
+// One event in the text/event-stream format: id, event name and `data`,
+// split into data lines at its newlines.
+std::string sse_event(std::uint64_t id, std::string_view event, std::string_view data);
+
 class HttpServer {
  public:
-  // `listen` is "host:port" (port 0 picks a free port). The registry and
-  // feed are borrowed and must outlive the server.
-  HttpServer(std::string listen, prometheus::Registry& registry, AlertFeed& alerts);
+  // `listen` is "host:port" (port 0 picks a free port). The registry is
+  // borrowed and must outlive the server.
+  HttpServer(std::string listen, prometheus::Registry& registry);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -75,6 +89,14 @@ class HttpServer {
   // Adds a route; `pattern` is a regular expression over the path, its
   // groups land in HttpRequest::matches. Call before start().
   void route(std::string method, std::string pattern, HttpHandler handler);
+
+  // Adds a GET route answering with a Server-Sent Events stream. The
+  // server greets each client, sends keep-alives while the stream is quiet
+  // (which is also how a vanished client is noticed) and caps how many
+  // streams are open at once (each holds a pool thread). `wake` must make
+  // every open stream's read() return now; stop() calls it. Call before
+  // start().
+  void event_stream(std::string pattern, EventStreamOpener open, std::function<void()> wake);
 
   // Binds and starts serving. Fails with a message naming the address when
   // it cannot bind.
@@ -88,8 +110,6 @@ class HttpServer {
   int port() const;
 
   void set_ready(bool ready);
-  // The document served on /api/rules.
-  void set_rules_json(std::string json);
 
  private:
   struct Impl;

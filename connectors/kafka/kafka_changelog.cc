@@ -6,6 +6,46 @@
 #include "connectors/kafka/kafka_client.h"
 
 namespace mozaiek {
+namespace {
+
+// Applies the assigned partition's records from `next` until offset `high`
+// (or its end, as compaction may leave the last offsets empty); `next`
+// ends after the last record applied. Fails on a fatal error or at
+// `deadline`.
+Status read_to(rd_kafka_t* rk, const std::string& where, std::int64_t high,
+               std::chrono::steady_clock::time_point deadline,
+               const ChangelogTransport::Apply& apply, std::int64_t& next) {
+  while (next < high) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      const auto limit_s = KafkaChangelog::kReplayTimeout.count() / 1000;
+      return Status::error("changelog " + where + ": replay did not reach offset " +
+                           std::to_string(high) + " within " + std::to_string(limit_s) +
+                           " s (at " + std::to_string(next) + ")");
+    }
+    kafka::MessagePtr m(rd_kafka_consumer_poll(rk, 200));
+    if (!m) continue;
+    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+      next = std::max(next, m->offset);
+      break;  // compaction may leave the last offsets empty
+    }
+    if (m->err) {
+      if (kafka::classify(m->err) == kafka::ErrorClass::kFatal) {
+        return Status::error("changelog " + where + ": " + kafka::describe(m->err));
+      }
+      continue;  // transient; librdkafka retries
+    }
+    const std::string_view key(static_cast<const char*>(m->key), m->key_len);
+    if (m->payload == nullptr) {
+      apply(key, std::nullopt);
+    } else {
+      apply(key, std::string_view(static_cast<const char*>(m->payload), m->len));
+    }
+    next = m->offset + 1;
+  }
+  return Status::ok();
+}
+
+}  // namespace
 
 std::unique_ptr<KafkaChangelog> KafkaChangelog::create(const KafkaSettings& settings,
                                                        std::string topic, Status& status) {
@@ -75,36 +115,7 @@ Status KafkaChangelog::replay(Partition p, Offset from, const Apply& apply, Offs
     return Status::error("changelog " + where + ": assign failed: " + kafka::describe(err));
   }
   std::int64_t next = start;
-  Status result = Status::ok();
-  while (next < high) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      result = Status::error("changelog " + where + ": replay did not reach offset " +
-                             std::to_string(high) + " within " +
-                             std::to_string(kReplayTimeout.count() / 1000) + " s (at " +
-                             std::to_string(next) + ")");
-      break;
-    }
-    kafka::MessagePtr m(rd_kafka_consumer_poll(rk.get(), 200));
-    if (!m) continue;
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      next = std::max(next, m->offset);
-      break;  // compaction may leave the last offsets empty
-    }
-    if (m->err) {
-      if (kafka::classify(m->err) == kafka::ErrorClass::kFatal) {
-        result = Status::error("changelog " + where + ": " + kafka::describe(m->err));
-        break;
-      }
-      continue;  // transient; librdkafka retries
-    }
-    const std::string_view key(static_cast<const char*>(m->key), m->key_len);
-    if (m->payload == nullptr) {
-      apply(key, std::nullopt);
-    } else {
-      apply(key, std::string_view(static_cast<const char*>(m->payload), m->len));
-    }
-    next = m->offset + 1;
-  }
+  Status result = read_to(rk.get(), where, high, deadline, apply, next);
   (void)rd_kafka_assign(rk.get(), nullptr);
   (void)rd_kafka_consumer_close(rk.get());
   if (!result) return result;

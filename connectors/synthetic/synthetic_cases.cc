@@ -53,60 +53,83 @@ std::string person_raw_id(const PersonAttrs& a) {
 
 }  // namespace
 
-void SyntheticTraffic::Impl::plan_cases() {
-  Rng rng(mix(options.seed ^ 0x6361736573ULL));
-  const auto at = [&](std::int64_t day, std::int64_t hour, std::int64_t minute) {
-    return to_ms(options.start) + day * kDayMs + hour * kHourMs + minute * 60'000;
-  };
-  const auto allows = [&](const char* code, SubjectType t) {
-    auto id = catalogue.find(code);
-    return id && (catalogue.at(*id).subjects_mask & bit(t)) != 0;
-  };
-  // One planted signal; skipped when its source or indicator is not
-  // configured, and subjects the indicator does not allow are left out.
-  const auto add = [&](std::size_t case_index, std::string_view source, const char* code,
-                       std::int64_t observed, std::vector<CaseSubject> subjects,
-                       std::string unit = {}) {
-    auto s = std::find(options.sources.begin(), options.sources.end(), source);
-    auto id = catalogue.find(code);
-    if (s == options.sources.end() || !id) return;
-    const auto& only = options.indicators;
-    if (!only.empty() && std::find(only.begin(), only.end(), code) == only.end()) return;
-    PlantedSignal ps{case_index, "[", std::move(unit), {}};
-    for (const auto& subject : subjects) {
-      if ((catalogue.at(*id).subjects_mask & bit(subject.type)) == 0) continue;
-      if (ps.subjects.size() > 1) ps.subjects += ',';
-      ps.subjects += subject.json;
-    }
-    if (ps.subjects.size() == 1) return;
-    ps.subjects += ']';
-    PlannedRecord r{};
-    r.source = static_cast<std::uint16_t>(s - options.sources.begin());
-    r.observed_ms = observed;
-    r.reported_ms = report_time(*profiles[r.source], observed, rng);
-    r.salt = rng.next();
-    r.indicator = *id;
-    r.kind = kPlanted;
-    r.aux = static_cast<std::uint32_t>(planted_signals.size());
-    planted_signals.push_back(std::move(ps));
-    plan.push_back(r);
-  };
-  const std::uint64_t h = mix(options.seed ^ 0x706c616e746564ULL);
+// Adds the planted signals of the cases to the plan, in case order, from
+// one random stream (their report times and salts), so the bytes for a
+// seed stay the same.
+struct SyntheticTraffic::Impl::CasePlanner {
+  explicit CasePlanner(Impl& i)
+      : impl(i),
+        rng(mix(i.options.seed ^ 0x6361736573ULL)),
+        h(mix(i.options.seed ^ 0x706c616e746564ULL)) {}
 
-  // (1) James (the brief's worked case): a Sudanese minor at a small COA site.
-  // COA's pieces come in two-weekly batches, Nidos's within days; together
-  // they converge weeks before he leaves.
+  std::int64_t at(std::int64_t day, std::int64_t hour, std::int64_t minute) const {
+    return to_ms(impl.options.start) + day * kDayMs + hour * kHourMs + minute * 60'000;
+  }
+  bool allows(const char* code, SubjectType t) const {
+    auto id = impl.catalogue.find(code);
+    return id && (impl.catalogue.at(*id).subjects_mask & bit(t)) != 0;
+  }
+  void add(std::size_t case_index, std::string_view source, const char* code,
+           std::int64_t observed, std::vector<CaseSubject> subjects, std::string unit = {});
+
+  void james();
+  void pickup_van();
+  void hotspot();
+
+  Impl& impl;
+  Rng rng;
+  const std::uint64_t h;  // the cases' identities (ids, plates, addresses)
+};
+
+// One planted signal; skipped when its source or indicator is not
+// configured, and subjects the indicator does not allow are left out.
+void SyntheticTraffic::Impl::CasePlanner::add(std::size_t case_index, std::string_view source,
+                                              const char* code, std::int64_t observed,
+                                              std::vector<CaseSubject> subjects,
+                                              std::string unit) {
+  const TrafficOptions& options = impl.options;
+  const Catalogue& catalogue = impl.catalogue;
+  auto s = std::find(options.sources.begin(), options.sources.end(), source);
+  auto id = catalogue.find(code);
+  if (s == options.sources.end() || !id) return;
+  const auto& only = options.indicators;
+  if (!only.empty() && std::find(only.begin(), only.end(), code) == only.end()) return;
+  PlantedSignal ps{case_index, "[", std::move(unit), {}};
+  for (const auto& subject : subjects) {
+    if ((catalogue.at(*id).subjects_mask & bit(subject.type)) == 0) continue;
+    if (ps.subjects.size() > 1) ps.subjects += ',';
+    ps.subjects += subject.json;
+  }
+  if (ps.subjects.size() == 1) return;
+  ps.subjects += ']';
+  PlannedRecord r{};
+  r.source = static_cast<std::uint16_t>(s - options.sources.begin());
+  r.observed_ms = observed;
+  r.reported_ms = impl.report_time(*impl.profiles[r.source], observed, rng);
+  r.salt = rng.next();
+  r.indicator = *id;
+  r.kind = kPlanted;
+  r.aux = static_cast<std::uint32_t>(impl.planted_signals.size());
+  impl.planted_signals.push_back(std::move(ps));
+  impl.plan.push_back(r);
+}
+
+// (1) James (the brief's worked case): a Sudanese minor at a small COA site.
+// COA's pieces come in two-weekly batches, Nidos's within days; together
+// they converge weeks before he leaves.
+void SyntheticTraffic::Impl::CasePlanner::james() {
   const PersonAttrs james{"v-number", mix(h ^ 1), "minor", "SD"};
-  std::string site = reception.back();
-  for (const auto& l : reception) {  // small-scale: not the application centre or the shelter
+  std::string site = impl.reception.back();
+  // Small-scale: not the application centre or the shelter.
+  for (const auto& l : impl.reception) {
     if (l.find("ter-apel") == std::string::npos && l.find("beschermd") == std::string::npos &&
         l.find("protected") == std::string::npos) {
       site = l;
     }
   }
   const std::string french_plate = plate_for("FR", mix(h ^ 2));
-  const std::string nidos = nidos_units.empty() ? std::string() : nidos_units.front();
-  cases.push_back({"james", "person", person_raw_id(james), "", {}});
+  const std::string nidos = impl.nidos_units.empty() ? std::string() : impl.nidos_units.front();
+  impl.cases.push_back({"james", "person", person_raw_id(james), "", {}});
   add(0, "coa", "behaviour_change", at(15, 10, 30), {person_subject(james, "resident")}, site);
   add(0, "coa", "weight_loss_or_neglect", at(17, 14, 0), {person_subject(james, "resident")}, site);
   add(0, "coa", "many_foreign_calls", at(24, 11, 15), {person_subject(james, "resident")}, site);
@@ -121,17 +144,19 @@ void SyntheticTraffic::Impl::plan_cases() {
   add(0, "nidos", "intends_onward_travel", at(81, 14, 20), {person_subject(james, nullptr)}, nidos);
   add(0, "coa", "worrying_departure", at(84, 20, 0),
       {person_subject(james, "resident"), location_subject(site, "reception")}, site);
+}
 
-  // (2) The pickup van (the Gilze case): one Polish van collects residents at
-  // three reception sites; the labour inspectorate finds one of them at work.
+// (2) The pickup van (the Gilze case): one Polish van collects residents at
+// three reception sites; the labour inspectorate finds one of them at work.
+void SyntheticTraffic::Impl::CasePlanner::pickup_van() {
   const std::string van = plate_for("PL", mix(h ^ 3));
-  const std::string& a = reception[1 % reception.size()];
-  const std::string& b = reception[2 % reception.size()];
-  const std::string& c = reception[0];
+  const std::string& a = impl.reception[1 % impl.reception.size()];
+  const std::string& b = impl.reception[2 % impl.reception.size()];
+  const std::string& c = impl.reception[0];
   const PersonAttrs r1{"v-number", mix(h ^ 4), "adult", "ER"};
   const PersonAttrs r2{"v-number", mix(h ^ 5), "adult", "SY"};
   const std::string workplace = planted_address(mix(h ^ 6));
-  cases.push_back({"pickup_van", "vehicle", van, "PL", {}});
+  impl.cases.push_back({"pickup_van", "vehicle", van, "PL", {}});
   add(1, "coa", "pickup_van", at(20, 6, 45),
       {vehicle_subject(van, "PL"), location_subject(a, "reception"),
        person_subject(r1, "passenger")},
@@ -150,14 +175,16 @@ void SyntheticTraffic::Impl::plan_cases() {
   add(1, "nla", "underpaid_work", at(38, 11, 0),
       {person_subject(r2, "worker"), location_subject(workplace, "workplace"),
        vehicle_subject(van, "PL")});
+}
 
-  // (3) The address hot-spot: an overcrowded address where workers sleep and
-  // the same Romanian plate keeps coming back.
+// (3) The address hot-spot: an overcrowded address where workers sleep and
+// the same Romanian plate keeps coming back.
+void SyntheticTraffic::Impl::CasePlanner::hotspot() {
   const std::string address = planted_address(mix(h ^ 8));
   const std::string ro_plate = plate_for("RO", mix(h ^ 10));
   const PersonAttrs w1{"passport", mix(h ^ 11), "adult", "RO"};
   const PersonAttrs w2{"passport", mix(h ^ 12), "adult", "BG"};
-  cases.push_back({"hotspot", "location", address, "", {}});
+  impl.cases.push_back({"hotspot", "location", address, "", {}});
   add(2, "municipality", "overcrowded_address", at(45, 10, 0),
       {location_subject(address, "address")});
   add(2, "nla", "sleeps_at_workplace", at(49, 9, 30),
@@ -168,6 +195,13 @@ void SyntheticTraffic::Impl::plan_cases() {
       {vehicle_subject(without_separators(ro_plate), "RO"), location_subject(address, "address")});
   add(2, "fairwork", "underpaid_work", at(62, 14, 0),
       {person_subject(w2, "worker"), location_subject(address, "workplace")});
+}
+
+void SyntheticTraffic::Impl::plan_cases() {
+  CasePlanner planner(*this);
+  planner.james();
+  planner.pickup_van();
+  planner.hotspot();
 }
 
 }  // namespace mozaiek

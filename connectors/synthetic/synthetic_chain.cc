@@ -125,144 +125,202 @@ std::vector<std::string> registration_log_2018(std::uint64_t seed, EventTime sta
   return out;
 }
 
-SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
-  Rng rng(o.seed ^ 0x636861696e2d6576ULL);
-  const auto& sources = o.sources.empty() ? default_sources() : o.sources;
-  std::vector<std::string> reception;
-  for (const auto& l : o.locations) {
-    if (l.rfind("coa-", 0) == 0) reception.push_back(l);
+// Plans the chain events of one SyntheticChain, step by step. The steps
+// share one random stream and one event counter, so they run in a fixed
+// order: meldingen, persons, the spike, James, the 2018 log.
+class SyntheticChain::Planner {
+ public:
+  Planner(const ChainTrafficOptions& o, std::vector<Planned>& records)
+      : o_(o),
+        records_(records),
+        rng_(o.seed ^ 0x636861696e2d6576ULL),
+        sources_(o.sources.empty() ? default_sources() : o.sources),
+        t0_(to_ms(o.start)),
+        span_(o.span.count()) {
+    for (const auto& l : o.locations) {
+      if (l.rfind("coa-", 0) == 0) reception_.push_back(l);
+    }
+    if (reception_.empty()) {
+      reception_ = {"coa-ter-apel", "coa-budel", "coa-gilze", "coa-utrecht"};
+    }
+    coa_ = has(sources_, "coa") ? "coa" : sources_.front();
+    nidos_ = has(sources_, "nidos") ? "nidos" : coa_;
+    police_ = has(sources_, "police") ? "police" : coa_;
   }
-  if (reception.empty()) reception = {"coa-ter-apel", "coa-budel", "coa-gilze", "coa-utrecht"};
-  const std::int64_t t0 = to_ms(o.start);
-  const std::int64_t span = o.span.count();
-  std::size_t seq = 0;
-  auto emit = [&](std::string key, std::int64_t reported, std::string json) {
+
+  void meldingen();
+  void persons();
+  // Returns the protected shelter the minors leave.
+  std::string spike();
+  void james();
+  void registrations_2018();
+
+ private:
+  void emit(std::string key, std::int64_t reported, std::string json) {
     records_.push_back(Planned{reported, std::move(key), std::move(json)});
-  };
-  auto event_id = [&](const char* prefix) { return std::string(prefix) + std::to_string(seq++); };
-
-  // ---- meldingen ----
-  auto org = [&](std::initializer_list<const char*> preferred) {
-    std::vector<std::string> candidates;
-    for (const char* p : preferred) {
-      if (has(sources, p)) candidates.emplace_back(p);
-    }
-    if (candidates.empty()) return sources[rng.below(sources.size())];
-    return candidates[rng.below(candidates.size())];
-  };
-  for (std::size_t i = 0; i < o.meldingen; ++i) {
-    const std::string id = "mld-" + std::to_string(o.seed % 1000) + "-" + std::to_string(i);
-    std::string from = org({"coa", "nidos", "ind", "municipality", "care_coordinator", "fairwork",
-                            "kmar"});
-    std::string to = org({"police", "avim", "veilig_thuis", "ind", "nla"});
-    if (to == from) to = sources[(rng.below(sources.size()) + 1) % sources.size()];
-    // Half in the first weeks, so answered and unanswered ones show early in the demo.
-    const double where = i % 2 == 0 ? rng.uniform() * 0.15 : rng.uniform();
-    const std::int64_t sent = t0 + static_cast<std::int64_t>(where * static_cast<double>(span));
-    auto melding_event = [&](const char* type, std::int64_t at, const std::string& by,
-                             const std::string& other, const char* outcome, bool twice) {
-      const std::string eid = event_id("evt-m");
-      const std::int64_t reported = at + static_cast<std::int64_t>(rng.uniform() * 6 * kHourMs);
-      std::string json;
-      JsonWriter w(json);
-      head(w, eid, type, at, reported, by);
-      w.key("melding_id").string(id);
-      w.key("to").string(other);
-      if (outcome != nullptr) w.key("outcome").string(outcome);
-      w.end_object();
-      if (twice) emit(id, reported + kHourMs, json);  // redelivered: same event id
-      emit(id, reported, std::move(json));
-    };
-    melding_event("melding.sent", sent, from, to, nullptr, rng.chance(0.03));
-    const bool ack = rng.chance(0.8);
-    if (ack) {
-      const double hours = rng.log_uniform(1, 240);  // an hour .. ten days
-      melding_event("melding.acknowledged", sent + static_cast<std::int64_t>(hours * kHourMs), to,
-                    from, nullptr, rng.chance(0.03));
-    }
-    if (rng.chance(ack ? 0.45 : 0.3)) {  // feedback, sometimes without an ack
-      const double days_late = rng.log_uniform(5, 170);
-      constexpr const char* kOutcomes[] = {"investigation_started", "no_grounds",
-                                           "referred_to_care", "arrest", "insufficient_evidence"};
-      melding_event("melding.feedback", sent + static_cast<std::int64_t>(days_late * kDayMs), to,
-                    from, kOutcomes[rng.below(std::size(kOutcomes))], false);
-    }
   }
+  std::string event_id(const char* prefix) { return std::string(prefix) + std::to_string(seq_++); }
+  // One of the preferred organisations present among the sources, else any source.
+  std::string org(std::initializer_list<const char*> preferred);
+  void melding(std::size_t i);
+  void melding_event(const std::string& id, const char* type, std::int64_t at,
+                     const std::string& by, const std::string& other, const char* outcome,
+                     bool twice);
+  void person(std::size_t i);
+  void person_event(const char* type, std::int64_t at, const std::string& by, const PersonRef& p,
+                    const std::string& location, const char* extra_key,
+                    const std::string& extra_value, std::int64_t reporting_delay);
 
-  // ---- persons: arrival, transfer, MOB, re-appearance ----
-  auto person_event = [&](const char* type, std::int64_t at, const std::string& by,
-                          const PersonRef& p, const std::string& location,
-                          const char* extra_key, const std::string& extra_value,
-                          std::int64_t reporting_delay) {
-    const std::string eid = event_id("evt-p");
-    const std::int64_t reported = at + reporting_delay;
-    std::string json;
-    JsonWriter w(json);
-    head(w, eid, type, at, reported, by);
-    if (extra_key != nullptr) w.key(extra_key).string(extra_value);
-    w.key("subjects").begin_array();
-    write_person(w, p);
-    if (!location.empty()) write_location(w, location);
-    w.end_array();
-    w.end_object();
-    emit(eid, reported, std::move(json));
-  };
-  const std::string coa = has(sources, "coa") ? "coa" : sources.front();
-  const std::string nidos = has(sources, "nidos") ? "nidos" : coa;
-  const std::string police = has(sources, "police") ? "police" : coa;
+  const ChainTrafficOptions& o_;
+  std::vector<Planned>& records_;
+  Rng rng_;
+  const std::vector<std::string>& sources_;
+  std::vector<std::string> reception_;
+  const std::int64_t t0_;
+  const std::int64_t span_;
+  std::size_t seq_ = 0;
+  std::string coa_, nidos_, police_;
+};
+
+std::string SyntheticChain::Planner::org(std::initializer_list<const char*> preferred) {
+  std::vector<std::string> candidates;
+  for (const char* p : preferred) {
+    if (has(sources_, p)) candidates.emplace_back(p);
+  }
+  if (candidates.empty()) return sources_[rng_.below(sources_.size())];
+  return candidates[rng_.below(candidates.size())];
+}
+
+void SyntheticChain::Planner::meldingen() {
+  for (std::size_t i = 0; i < o_.meldingen; ++i) melding(i);
+}
+
+// One melding: sent, mostly acknowledged, sometimes answered with feedback.
+void SyntheticChain::Planner::melding(std::size_t i) {
+  const std::string id = "mld-" + std::to_string(o_.seed % 1000) + "-" + std::to_string(i);
+  std::string from =
+      org({"coa", "nidos", "ind", "municipality", "care_coordinator", "fairwork", "kmar"});
+  std::string to = org({"police", "avim", "veilig_thuis", "ind", "nla"});
+  if (to == from) to = sources_[(rng_.below(sources_.size()) + 1) % sources_.size()];
+  // Half in the first weeks, so answered and unanswered ones show early in the demo.
+  const double where = i % 2 == 0 ? rng_.uniform() * 0.15 : rng_.uniform();
+  const std::int64_t sent = t0_ + static_cast<std::int64_t>(where * static_cast<double>(span_));
+  melding_event(id, "melding.sent", sent, from, to, nullptr, rng_.chance(0.03));
+  const bool ack = rng_.chance(0.8);
+  if (ack) {
+    const double hours = rng_.log_uniform(1, 240);  // an hour .. ten days
+    melding_event(id, "melding.acknowledged", sent + static_cast<std::int64_t>(hours * kHourMs),
+                  to, from, nullptr, rng_.chance(0.03));
+  }
+  if (rng_.chance(ack ? 0.45 : 0.3)) {  // feedback, sometimes without an ack
+    const double days_late = rng_.log_uniform(5, 170);
+    constexpr const char* kOutcomes[] = {"investigation_started", "no_grounds",
+                                         "referred_to_care", "arrest", "insufficient_evidence"};
+    melding_event(id, "melding.feedback", sent + static_cast<std::int64_t>(days_late * kDayMs),
+                  to, from, kOutcomes[rng_.below(std::size(kOutcomes))], false);
+  }
+}
+
+void SyntheticChain::Planner::melding_event(const std::string& id, const char* type,
+                                            std::int64_t at, const std::string& by,
+                                            const std::string& other, const char* outcome,
+                                            bool twice) {
+  const std::string eid = event_id("evt-m");
+  const std::int64_t reported = at + static_cast<std::int64_t>(rng_.uniform() * 6 * kHourMs);
+  std::string json;
+  JsonWriter w(json);
+  head(w, eid, type, at, reported, by);
+  w.key("melding_id").string(id);
+  w.key("to").string(other);
+  if (outcome != nullptr) w.key("outcome").string(outcome);
+  w.end_object();
+  if (twice) emit(id, reported + kHourMs, json);  // redelivered: same event id
+  emit(id, reported, std::move(json));
+}
+
+void SyntheticChain::Planner::person_event(const char* type, std::int64_t at,
+                                           const std::string& by, const PersonRef& p,
+                                           const std::string& location, const char* extra_key,
+                                           const std::string& extra_value,
+                                           std::int64_t reporting_delay) {
+  const std::string eid = event_id("evt-p");
+  const std::int64_t reported = at + reporting_delay;
+  std::string json;
+  JsonWriter w(json);
+  head(w, eid, type, at, reported, by);
+  if (extra_key != nullptr) w.key(extra_key).string(extra_value);
+  w.key("subjects").begin_array();
+  write_person(w, p);
+  if (!location.empty()) write_location(w, location);
+  w.end_array();
+  w.end_object();
+  emit(eid, reported, std::move(json));
+}
+
+void SyntheticChain::Planner::persons() {
+  for (std::size_t i = 0; i < o_.persons; ++i) person(i);
+}
+
+// One person: arrival, maybe a transfer, maybe MOB, maybe a re-appearance.
+void SyntheticChain::Planner::person(std::size_t i) {
   constexpr const char* kWhere[] = {"police", "location", "eurodac", "abroad"};
-  for (std::size_t i = 0; i < o.persons; ++i) {
-    PersonRef p;
-    p.id = "V" + std::to_string(o.seed % 1000) + std::to_string(700000 + i);
-    const bool minor = rng.chance(0.35);
-    p.age_group = minor ? "minor" : "adult";
-    p.nationality = kNationalities[rng.below(std::size(kNationalities))];
-    std::string site = reception[rng.below(reception.size())];
-    const std::int64_t arrived =
-        t0 + static_cast<std::int64_t>(rng.uniform() * 0.8 * static_cast<double>(span));
-    const bool on_record = !rng.chance(0.05);
-    const std::int64_t delay = static_cast<std::int64_t>(rng.log_uniform(1, 72) * kHourMs);
-    if (on_record) person_event("person.arrived", arrived, coa, p, site, nullptr, "", delay);
-    std::int64_t now = arrived;
-    if (rng.chance(0.15) && reception.size() > 1) {
-      now += static_cast<std::int64_t>(rng.log_uniform(5, 40) * kDayMs);
-      std::string next = reception[rng.below(reception.size())];
-      if (next == site) next = reception[(rng.below(reception.size() - 1) + 1) % reception.size()];
-      site = next;
-      person_event("person.transferred", now, coa, p, "", "to_location", site, delay);
+  PersonRef p;
+  p.id = "V" + std::to_string(o_.seed % 1000) + std::to_string(700000 + i);
+  const bool minor = rng_.chance(0.35);
+  p.age_group = minor ? "minor" : "adult";
+  p.nationality = kNationalities[rng_.below(std::size(kNationalities))];
+  std::string site = reception_[rng_.below(reception_.size())];
+  const std::int64_t arrived =
+      t0_ + static_cast<std::int64_t>(rng_.uniform() * 0.8 * static_cast<double>(span_));
+  const bool on_record = !rng_.chance(0.05);
+  const std::int64_t delay = static_cast<std::int64_t>(rng_.log_uniform(1, 72) * kHourMs);
+  if (on_record) person_event("person.arrived", arrived, coa_, p, site, nullptr, "", delay);
+  std::int64_t now = arrived;
+  if (rng_.chance(0.15) && reception_.size() > 1) {
+    now += static_cast<std::int64_t>(rng_.log_uniform(5, 40) * kDayMs);
+    std::string next = reception_[rng_.below(reception_.size())];
+    if (next == site) {
+      next = reception_[(rng_.below(reception_.size() - 1) + 1) % reception_.size()];
     }
-    if (!rng.chance(minor ? 0.3 : 0.12)) continue;
-    now += static_cast<std::int64_t>(rng.log_uniform(1, 90) * kDayMs);
-    person_event("person.departed_unknown", now, minor ? nidos : coa, p, site, nullptr, "",
-                 delay);
-    if (!rng.chance(0.25)) continue;
-    now += static_cast<std::int64_t>(rng.log_uniform(3, 60) * kDayMs);
-    person_event("person.reappeared", now, police, p, "", "where",
-                 kWhere[rng.below(std::size(kWhere))], delay);
+    site = next;
+    person_event("person.transferred", now, coa_, p, "", "to_location", site, delay);
   }
+  if (!rng_.chance(minor ? 0.3 : 0.12)) return;
+  now += static_cast<std::int64_t>(rng_.log_uniform(1, 90) * kDayMs);
+  person_event("person.departed_unknown", now, minor ? nidos_ : coa_, p, site, nullptr, "",
+               delay);
+  if (!rng_.chance(0.25)) return;
+  now += static_cast<std::int64_t>(rng_.log_uniform(3, 60) * kDayMs);
+  person_event("person.reappeared", now, police_, p, "", "where",
+               kWhere[rng_.below(std::size(kWhere))], delay);
+}
 
-  // ---- the planted spike: Vietnamese minors leave the protected shelter ----
-  spike_location_ = reception.back();
-  for (const auto& l : reception) {
+// The planted spike: Vietnamese minors leave the protected shelter.
+std::string SyntheticChain::Planner::spike() {
+  std::string location = reception_.back();
+  for (const auto& l : reception_) {
     if (l.find("beschermd") != std::string::npos || l.find("protected") != std::string::npos) {
-      spike_location_ = l;
+      location = l;
     }
   }
-  const std::int64_t spike_day = t0 + 40 * kDayMs;
+  const std::int64_t spike_day = t0_ + 40 * kDayMs;
   for (std::size_t i = 0; i < 8; ++i) {
     PersonRef p;
-    p.id = "V" + std::to_string(o.seed % 1000) + std::to_string(900000 + i);
+    p.id = "V" + std::to_string(o_.seed % 1000) + std::to_string(900000 + i);
     p.age_group = "minor";
     p.nationality = "VN";
     const std::int64_t arrived = spike_day - static_cast<std::int64_t>((12 + i) * kDayMs);
-    person_event("person.arrived", arrived, coa, p, spike_location_, nullptr, "", 2 * kHourMs);
+    person_event("person.arrived", arrived, coa_, p, location, nullptr, "", 2 * kHourMs);
     const std::int64_t left = spike_day + static_cast<std::int64_t>(i) * 6 * kHourMs;
-    person_event("person.departed_unknown", left, nidos, p, spike_location_, nullptr, "",
+    person_event("person.departed_unknown", left, nidos_, p, location, nullptr, "",
                  3 * kHourMs);
   }
+  return location;
+}
 
-  // ---- James leaves MOB after his signals converged (day 84 in the signals) ----
-  for (const auto& c : o.planted) {
+// James leaves MOB after his signals converged (day 84 in the signals).
+void SyntheticChain::Planner::james() {
+  for (const auto& c : o_.planted) {
     if (c.name != "james" || c.subject_type != "person") continue;
     const auto colon = c.raw_subject.find(':');
     if (colon == std::string::npos) continue;
@@ -271,26 +329,26 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
     p.id = c.raw_subject.substr(colon + 1);
     p.age_group = "minor";
     p.nationality = "SD";
-    std::string site = reception.back();
-    for (const auto& l : reception) {
+    std::string site = reception_.back();
+    for (const auto& l : reception_) {
       if (l.find("ter-apel") == std::string::npos && l.find("beschermd") == std::string::npos &&
           l.find("protected") == std::string::npos) {
         site = l;
       }
     }
-    person_event("person.arrived", t0 + 10 * kDayMs, coa, p, site, nullptr, "", 4 * kHourMs);
-    person_event("person.departed_unknown", t0 + 84 * kDayMs + 21 * kHourMs, nidos, p, site,
+    person_event("person.arrived", t0_ + 10 * kDayMs, coa_, p, site, nullptr, "", 4 * kHourMs);
+    person_event("person.departed_unknown", t0_ + 84 * kDayMs + 21 * kHourMs, nidos_, p, site,
                  nullptr, "", 14 * kHourMs);
-    person_event("person.reappeared", t0 + 86 * kDayMs + 9 * kHourMs, police, p, "", "where",
+    person_event("person.reappeared", t0_ + 86 * kDayMs + 9 * kHourMs, police_, p, "", "where",
                  "police", 2 * kHourMs);
     // Taken off the bus, he is registered as a presumed victim (police report).
     const std::string eid = event_id("evt-r");
-    const std::int64_t at = t0 + 87 * kDayMs;
+    const std::int64_t at = t0_ + 87 * kDayMs;
     std::string json;
     JsonWriter w(json);
     head(w, eid, "victim.registered", at, at + kDayMs, "comensha");
     w.key("registry").string("comensha");
-    w.key("reporter").string(police);
+    w.key("reporter").string(police_);
     w.key("forms").begin_array().string("criminal").end_array();
     w.key("subjects").begin_array();
     write_person(w, p);
@@ -298,16 +356,24 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
     w.end_object();
     emit(eid, at + kDayMs, std::move(json));
   }
+}
 
-  // ---- the 2018 registry log, backfilled in the first minutes ----
-  if (o.registrations_2018) {
-    auto log = registration_log_2018(o.seed, o.start);
-    for (std::size_t i = 0; i < log.size(); ++i) {
-      emit("reg-" + std::to_string(i), t0 + static_cast<std::int64_t>(i) * 60'000,
-           std::move(log[i]));
-    }
+// The 2018 registry log, backfilled in the first minutes.
+void SyntheticChain::Planner::registrations_2018() {
+  auto log = registration_log_2018(o_.seed, o_.start);
+  for (std::size_t i = 0; i < log.size(); ++i) {
+    emit("reg-" + std::to_string(i), t0_ + static_cast<std::int64_t>(i) * 60'000,
+         std::move(log[i]));
   }
+}
 
+SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
+  Planner plan(o, records_);
+  plan.meldingen();
+  plan.persons();
+  spike_location_ = plan.spike();
+  plan.james();
+  if (o.registrations_2018) plan.registrations_2018();
   std::stable_sort(records_.begin(), records_.end(),
                    [](const Planned& a, const Planned& b) { return a.reported_ms < b.reported_ms; });
 }

@@ -64,6 +64,7 @@ class SyntheticChain {
     std::string key;
     std::string json;
   };
+  class Planner;  // the planning steps, in synthetic_chain.cc
   std::vector<Planned> records_;
   std::size_t next_ = 0;
   std::string topic_;

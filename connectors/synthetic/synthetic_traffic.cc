@@ -34,6 +34,39 @@ void SyntheticTraffic::Impl::configure() {
   if (options.locations.empty()) {
     for (const char* l : kDefaultLocations) options.locations.emplace_back(l);
   }
+  const std::vector<IndicatorId> usable = usable_indicators();
+  match_sources(usable);
+  for (const auto& l : options.locations) {
+    if (starts_with(l, "coa-")) reception.push_back(l);
+    if (starts_with(l, "nidos-")) nidos_units.push_back(l);
+  }
+  if (reception.empty()) {
+    for (const auto& l : options.locations) {
+      if (!starts_with(l, "nidos-")) reception.push_back(l);
+    }
+  }
+  if (reception.empty()) reception.assign(kDefaultLocations, kDefaultLocations + 4);
+  for (const char* code : kUnknownCodes) {
+    if (!catalogue.find(code)) unknown_codes.emplace_back(code);
+  }
+  if (unknown_codes.empty()) unknown_codes.emplace_back("zz_not_in_catalogue");
+
+  // The person population, split over the sources that meet them.
+  double volume = 0;
+  for (const Profile* p : profiles) volume += p->volume;
+  const double persons = std::max(static_cast<double>(options.signals) * kPersonsPerSignal, 1.0);
+  std::uint64_t next_start = 0;
+  for (const Profile* p : profiles) {
+    pool_start.push_back(next_start);
+    pool_size.push_back(std::max<std::uint64_t>(1, std::llround(persons * p->volume / volume)));
+    next_start += pool_size.back();
+  }
+  vehicle_pool = std::max<std::uint64_t>(20, options.signals / 5);
+  address_pool = std::max<std::uint64_t>(20, options.signals / 8);
+}
+
+// The indicators the traffic may use: the catalogue's, or those asked for.
+std::vector<IndicatorId> SyntheticTraffic::Impl::usable_indicators() const {
   std::vector<IndicatorId> usable;
   if (options.indicators.empty()) {
     for (std::size_t i = 0; i < catalogue.size(); ++i) {
@@ -44,6 +77,12 @@ void SyntheticTraffic::Impl::configure() {
       if (auto id = catalogue.find(code)) usable.push_back(*id);
     }
   }
+  return usable;
+}
+
+// Each source's profile, topic, indicator mix (only usable indicators; all
+// of them, evenly, when none of its own is) and related sources.
+void SyntheticTraffic::Impl::match_sources(const std::vector<IndicatorId>& usable) {
   const auto is_usable = [&](IndicatorId id) {
     return std::find(usable.begin(), usable.end(), id) != usable.end();
   };
@@ -81,33 +120,6 @@ void SyntheticTraffic::Impl::configure() {
     }
     related.push_back(std::move(rel));
   }
-  for (const auto& l : options.locations) {
-    if (starts_with(l, "coa-")) reception.push_back(l);
-    if (starts_with(l, "nidos-")) nidos_units.push_back(l);
-  }
-  if (reception.empty()) {
-    for (const auto& l : options.locations) {
-      if (!starts_with(l, "nidos-")) reception.push_back(l);
-    }
-  }
-  if (reception.empty()) reception.assign(kDefaultLocations, kDefaultLocations + 4);
-  for (const char* code : kUnknownCodes) {
-    if (!catalogue.find(code)) unknown_codes.emplace_back(code);
-  }
-  if (unknown_codes.empty()) unknown_codes.emplace_back("zz_not_in_catalogue");
-
-  // The person population, split over the sources that meet them.
-  double volume = 0;
-  for (const Profile* p : profiles) volume += p->volume;
-  const double persons = std::max(static_cast<double>(options.signals) * kPersonsPerSignal, 1.0);
-  std::uint64_t next_start = 0;
-  for (const Profile* p : profiles) {
-    pool_start.push_back(next_start);
-    pool_size.push_back(std::max<std::uint64_t>(1, std::llround(persons * p->volume / volume)));
-    next_start += pool_size.back();
-  }
-  vehicle_pool = std::max<std::uint64_t>(20, options.signals / 5);
-  address_pool = std::max<std::uint64_t>(20, options.signals / 8);
 }
 
 std::int64_t SyntheticTraffic::Impl::observe_time(const Profile& p, Rng& rng) const {

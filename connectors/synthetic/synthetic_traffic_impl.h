@@ -133,6 +133,8 @@ struct SyntheticTraffic::Impl {
 
   // synthetic_traffic.cc
   void configure();
+  std::vector<IndicatorId> usable_indicators() const;
+  void match_sources(const std::vector<IndicatorId>& usable);
   void plan_noise();
   std::int64_t observe_time(const synthetic::Profile& p, synthetic::Rng& rng) const;
   std::int64_t report_time(const synthetic::Profile& p, std::int64_t observed,
@@ -147,6 +149,7 @@ struct SyntheticTraffic::Impl {
   void append_time(std::string& out, std::int64_t ms);
   void append_signal_id(std::string& out, const synthetic::PlannedRecord& r) const;
   // synthetic_cases.cc
+  struct CasePlanner;
   void plan_cases();
 };
 

@@ -10,7 +10,7 @@
 
 #include <filesystem>
 
-#include "connectors/http/alert_action.h"
+#include "connectors/http/api/alert_action.h"
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/app/service.h"

@@ -11,24 +11,17 @@
 #include <optional>
 #include <string>
 
+#include "tests/support/temp_dir.h"
+
 namespace mozaiek {
 namespace {
 
 class RocksStateDbTest : public ::testing::Test {
  protected:
-  RocksStateDbTest() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mozaiek-rocks-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) dir_ = pattern;
-  }
-  ~RocksStateDbTest() override {
-    std::error_code ec;
-    if (!dir_.empty()) std::filesystem::remove_all(dir_, ec);
-  }
 
   std::unique_ptr<RocksStateDb> open(RocksStateOptions options = {}) {
     Status status = Status::ok();
-    auto db = RocksStateDb::open(dir_, status, options);
+    auto db = RocksStateDb::open(dir_.path(), status, options);
     EXPECT_TRUE(db) << status.message();
     return db;
   }
@@ -51,7 +44,7 @@ class RocksStateDbTest : public ::testing::Test {
     return v;
   }
 
-  std::string dir_;
+  test::TempDir dir_{"mozaiek-rocks"};
 };
 
 TEST_F(RocksStateDbTest, StoresWithDifferentNamesAreIsolated) {
@@ -127,7 +120,7 @@ TEST_F(RocksStateDbTest, FactoryOpensNamedStores) {
 }
 
 TEST_F(RocksStateDbTest, OpeningAFileInsteadOfADirectoryFailsWithAMessage) {
-  const std::string file = dir_ + "/not-a-dir";
+  const std::string file = dir_.path() + "/not-a-dir";
   std::ofstream(file) << "x";
   Status status = Status::ok();
   auto db = RocksStateDb::open(file, status);

@@ -2,34 +2,18 @@
 #include "stream/state_store.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
-#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "stream/rocksdb_state.h"
+#include "tests/support/temp_dir.h"
 
 namespace mozaiek {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mozaiek-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // A memory store lives as long as its object, so "reopening" keeps it.
 struct MemoryBackend {
@@ -39,7 +23,7 @@ struct MemoryBackend {
 };
 
 struct RocksBackend {
-  TempDir dir;
+  TempDir dir{"mozaiek-store"};
   std::unique_ptr<RocksStateDb> db;
   std::unique_ptr<StateStore> store;
 

@@ -11,7 +11,7 @@
 #include <iostream>
 
 #include "connectors/app/cli/commands.h"
-#include "connectors/http/erasure_api.h"
+#include "connectors/http/api/erasure_api.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/settings.h"

@@ -13,8 +13,7 @@
 #include <condition_variable>
 #include <mutex>
 #include <thread>
-
-#include "connectors/http/alert_feed.h"
+#include <vector>
 
 namespace mozaiek {
 namespace {
@@ -24,9 +23,57 @@ using ::testing::StartsWith;
 
 constexpr auto kDeadline = std::chrono::seconds(10);
 
+// Event streams over a list of lines: each stream sends the lines added
+// after it opened, one event each.
+class Events {
+ public:
+  void add(std::string line) {
+    std::lock_guard lock(mu_);
+    lines_.push_back(std::move(line));
+    cv_.notify_all();
+  }
+  void wake() {
+    std::lock_guard lock(mu_);
+    ++wakes_;
+    cv_.notify_all();
+  }
+  std::unique_ptr<EventStream> open() {
+    std::lock_guard lock(mu_);
+    return std::make_unique<Stream>(*this, lines_.size());
+  }
+
+ private:
+  class Stream final : public EventStream {
+   public:
+    Stream(Events& events, std::size_t next) : events_(events), next_(next) {}
+    void read(std::chrono::milliseconds wait, std::string& out) override {
+      std::unique_lock lock(events_.mu_);
+      const auto wakes = events_.wakes_;
+      events_.cv_.wait_for(lock, wait, [&] {
+        return events_.lines_.size() > next_ || events_.wakes_ != wakes;
+      });
+      for (; next_ < events_.lines_.size(); ++next_) {
+        out += sse_event(next_ + 1, "line", events_.lines_[next_]);
+      }
+    }
+
+   private:
+    Events& events_;
+    std::size_t next_;
+  };
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<std::string> lines_;
+  std::uint64_t wakes_ = 0;
+};
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    server_.event_stream(
+        "/events", [this](const HttpRequest&) { return events_.open(); },
+        [this] { events_.wake(); });
     prometheus::BuildCounter()
         .Name("test_requests_total")
         .Help("A test counter.")
@@ -44,8 +91,8 @@ class HttpServerTest : public ::testing::Test {
   }
 
   prometheus::Registry registry_;
-  AlertFeed feed_{4};
-  HttpServer server_{"127.0.0.1:0", registry_, feed_};
+  Events events_;
+  HttpServer server_{"127.0.0.1:0", registry_};
 };
 
 TEST_F(HttpServerTest, HealthzAnswersOk) {
@@ -72,35 +119,11 @@ TEST_F(HttpServerTest, ReadyzFollowsTheOwner) {
   EXPECT_EQ(client().Get("/readyz")->status, 503);
 }
 
-TEST_F(HttpServerTest, RecentAlertsNewestFirstWithinTheLimit) {
-  EXPECT_EQ(client().Get("/api/alerts")->body, "[]");
-  for (int i = 1; i <= 6; ++i) feed_.publish("{\"alert_id\":\"a" + std::to_string(i) + "\"}");
-  auto all = client().Get("/api/alerts");
-  ASSERT_TRUE(all);
-  EXPECT_EQ(all->get_header_value("Content-Type"), "application/json");
-  // Capacity 4: the two oldest are gone. Each is served with its status and actions.
-  EXPECT_EQ(all->body,
-            R"([{"alert_id":"a6","status":"new","actions":[]},)"
-            R"({"alert_id":"a5","status":"new","actions":[]},)"
-            R"({"alert_id":"a4","status":"new","actions":[]},)"
-            R"({"alert_id":"a3","status":"new","actions":[]}])");
-  EXPECT_EQ(client().Get("/api/alerts?limit=1")->body,
-            R"([{"alert_id":"a6","status":"new","actions":[]}])");
-  EXPECT_EQ(client().Get("/api/alerts?limit=zero")->status, 400);
-  EXPECT_EQ(client().Get("/api/alerts?limit=0")->status, 400);
-}
-
-TEST_F(HttpServerTest, RulesServeWhatTheOwnerSet) {
-  EXPECT_EQ(client().Get("/api/rules")->body, "[]");
-  server_.set_rules_json(R"([{"name":"person_convergence"}])");
-  EXPECT_EQ(client().Get("/api/rules")->body, R"([{"name":"person_convergence"}])");
-}
-
 TEST_F(HttpServerTest, ExtraRoutesReceiveCapturesAndParams) {
-  HttpServer other("127.0.0.1:0", registry_, feed_);
+  HttpServer other("127.0.0.1:0", registry_);
   other.route("GET", R"(/api/entities/(\w+)/(\w+))", [](const HttpRequest& r) {
-    return HttpResponse{200, "text/plain", r.matches.at(1) + "/" + r.matches.at(2) + "?" +
-                                               r.param("why")};
+    return HttpResponse{200, "text/plain",
+                        r.matches.at(1) + "/" + r.matches.at(2) + "?" + r.param("why"), {}};
   });
   other.route("GET", "/boom", [](const HttpRequest&) -> HttpResponse {
     throw std::runtime_error("kaboom");
@@ -112,7 +135,7 @@ TEST_F(HttpServerTest, ExtraRoutesReceiveCapturesAndParams) {
   EXPECT_EQ(c.Get("/boom")->status, 500);
 }
 
-// Reads /api/alerts/stream on its own thread until `stop_when` holds for
+// Reads /events on its own thread until `stop_when` holds for
 // what arrived so far (or the server ends the stream).
 class StreamReader {
  public:
@@ -120,7 +143,7 @@ class StreamReader {
       : thread_([this, port, stop_when = std::move(stop_when)] {
           httplib::Client c("127.0.0.1", port);
           c.set_read_timeout(std::chrono::seconds(30));
-          c.Get("/api/alerts/stream", [&](const char* data, std::size_t len) {
+          c.Get("/events", [&](const char* data, std::size_t len) {
             std::lock_guard lock(mu_);
             received_.append(data, len);
             cv_.notify_all();
@@ -154,40 +177,24 @@ class StreamReader {
   std::thread thread_;
 };
 
-TEST_F(HttpServerTest, AlertStreamDeliversPublishedAlerts) {
+TEST_F(HttpServerTest, EventStreamGreetsThenDeliversEventsAddedAfterItOpened) {
+  events_.add("before");
   StreamReader reader(server_.port(), [](const std::string& text) {
-    const auto event = text.find("event: alert");
+    const auto event = text.find("event: line");
     return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
   });
   ASSERT_TRUE(reader.wait_for_text(": subscribed"));
-  feed_.publish(R"({"alert_id":"abc","score":7.5})");
+  EXPECT_THAT(reader.received(), StartsWith("retry: 3000\n"));
+  events_.add("after");
   ASSERT_TRUE(reader.wait_until_done());
-  EXPECT_THAT(reader.received(),
-              HasSubstr("id: 1\nevent: alert\ndata: {\"alert_id\":\"abc\",\"score\":7.5,"
-                        "\"status\":\"new\",\"actions\":[]}\n\n"));
+  EXPECT_THAT(reader.received(), HasSubstr("id: 2\nevent: line\ndata: after\n\n"));
+  EXPECT_EQ(reader.received().find("before"), std::string::npos);
 }
 
-TEST_F(HttpServerTest, AlertStreamTellsOfActionsWithTheActionRecord) {
-  feed_.publish(R"({"alert_id":"abc","status":"new"})");
-  StreamReader reader(server_.port(), [](const std::string& text) {
-    const auto event = text.find("event: action");
-    return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
-  });
-  ASSERT_TRUE(reader.wait_for_text(": subscribed"));
-  AlertAction ack;
-  ack.action_id = "x1";
-  ack.alert_id = "abc";
-  ack.user = "analyst-7";
-  ack.at = ProcTime{Millis{1'764'000'000'000}};
-  ASSERT_EQ(feed_.apply(ack), AlertFeed::Applied::applied);
-  ASSERT_TRUE(reader.wait_until_done());
-  EXPECT_THAT(reader.received(),
-              HasSubstr("id: 2\nevent: action\ndata: {\"schema\":\"mozaiek.alert-action/v1\","
-                        "\"action_id\":\"x1\",\"alert_id\":\"abc\",\"action\":\"ack\","
-                        "\"user\":\"analyst-7\",\"reason\":\"\",\"at\":\"2025-11-24T16:00:00Z\"}"
-                        "\n\n"));
-  EXPECT_THAT(client().Get("/api/alerts")->body,
-              HasSubstr(R"("status":"acknowledged","actions":[{"action":"ack")"));
+TEST(SseEventTest, SplitsMultiLineDataIntoDataLines) {
+  EXPECT_EQ(sse_event(7, "alert", "{\"a\":1}"), "id: 7\nevent: alert\ndata: {\"a\":1}\n\n");
+  EXPECT_EQ(sse_event(8, "alert", "{\n\"a\": 1\n}"),
+            "id: 8\nevent: alert\ndata: {\ndata: \"a\": 1\ndata: }\n\n");
 }
 
 TEST_F(HttpServerTest, StopEndsLiveStreams) {
@@ -202,11 +209,11 @@ TEST_F(HttpServerTest, StopEndsLiveStreams) {
 
 TEST_F(HttpServerTest, BindFailureNamesTheAddress) {
   const std::string taken = "127.0.0.1:" + std::to_string(server_.port());
-  HttpServer second(taken, registry_, feed_);
+  HttpServer second(taken, registry_);
   const Status s = second.start();
   ASSERT_FALSE(s.is_ok());
   EXPECT_THAT(s.message(), HasSubstr(taken));
-  HttpServer bad("no-port-here", registry_, feed_);
+  HttpServer bad("no-port-here", registry_);
   EXPECT_THAT(bad.start().message(), HasSubstr("expected host:port"));
 }
 

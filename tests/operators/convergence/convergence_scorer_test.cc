@@ -2,16 +2,15 @@
 
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
-#include <stdlib.h>
 
 #include <cmath>
-#include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "stream/rocksdb_state.h"
 #include "tests/support/expected_alert_id.h"
+#include "tests/support/temp_dir.h"
 
 namespace mozaiek {
 namespace {
@@ -84,21 +83,7 @@ RoutedSignal signal(std::string id, SourceId source, IndicatorId indicator, doub
 
 using test::expected_alert_id;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "mozaiek-conv-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 using Kind = ConvergenceScorer::Result::Kind;
 
@@ -449,7 +434,7 @@ TEST_F(ConvergenceScorerTest, StatePersistsAcrossFlushAndReopenOfRocksDb) {
   for (const auto& s : input) scorer_.process(*state_, s, clock_.now(), expected);
   ASSERT_GT(expected.size(), 5u);
 
-  TempDir dir;
+  TempDir dir{"mozaiek-conv"};
   std::vector<Alert> got;
   for (int part = 0; part < 2; ++part) {
     Status status = Status::ok();

@@ -5,7 +5,7 @@
 // be written (and a fresh producer for the next request).
 #include <httplib.h>
 
-#include "connectors/http/alert_actions_api.h"
+#include "connectors/http/api/alert_actions_api.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -86,7 +86,7 @@ class AlertActionsApiTest : public ::testing::Test {
                          return std::make_unique<TopicSink>(topic_);
                        },
                        clock_, probe_};
-  HttpServer server_{"127.0.0.1:0", registry_, feed_};
+  HttpServer server_{"127.0.0.1:0", registry_};
 };
 
 TEST_F(AlertActionsApiTest, AnAckIsWrittenFlushedAndShown) {

@@ -22,10 +22,10 @@
 #include <mutex>
 #include <string>
 
-#include "connectors/http/alert_action.h"
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_action.h"
+#include "connectors/http/api/alert_feed.h"
 #include "connectors/http/http_server.h"
-#include "connectors/http/request_producer.h"
+#include "connectors/http/api/request_producer.h"
 #include "stream/io.h"
 
 namespace prometheus {

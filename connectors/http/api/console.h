@@ -1,7 +1,8 @@
-// The analysts' web console: the static files of connectors/http/console/
+// The analysts' web console: the static files of connectors/http/api/console/
 // (index.html, console.js, console.css, favicon.svg), embedded into the
 // binary at build time (CMake generates console_files.h from them), served
-// by HttpServer at `/` (index.html) and `/console/<name>`.
+// at `/` (index.html) and `/console/<name>` by the routes
+// add_console_routes() adds to an HttpServer.
 //
 // Every answer carries a strict Content-Security-Policy (scripts, styles and
 // connections from the service's own origin only, no inline script), a
@@ -12,9 +13,7 @@
 
 #include <string_view>
 
-namespace httplib {
-struct Response;
-}  // namespace httplib
+#include "connectors/http/http_server.h"
 
 namespace mozaiek {
 
@@ -27,9 +26,11 @@ inline constexpr std::string_view kConsoleCsp =
 // for anything else).
 std::string_view console_content_type(std::string_view name);
 
-// Answers GET of asset `name` ("index.html" for `/`) into `res`: 200 with
-// the file, 304 when `if_none_match` is its ETag, 404 for unknown names.
-void serve_console_file(std::string_view name, std::string_view if_none_match,
-                        httplib::Response& res);
+// Answers GET of asset `name` ("index.html" for `/`): 200 with the file,
+// 304 when `if_none_match` is its ETag, 404 for unknown names.
+HttpResponse serve_console_file(std::string_view name, std::string_view if_none_match);
+
+// Adds GET `/` and GET `/console/<name>` to `server`.
+void add_console_routes(HttpServer& server);
 
 }  // namespace mozaiek

@@ -1,4 +1,4 @@
-#include "connectors/http/alert_action.h"
+#include "connectors/http/api/alert_action.h"
 
 #include <simdjson.h>
 

@@ -1,6 +1,6 @@
 #include <httplib.h>
 
-#include "connectors/http/console.h"
+#include "connectors/http/api/console.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,6 @@
 #include <regex>
 #include <sstream>
 
-#include "connectors/http/alert_feed.h"
 #include "connectors/http/http_server.h"
 
 namespace mozaiek {
@@ -20,7 +19,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 std::string source_file(const std::string& name) {
-  std::ifstream in(std::string(MOZAIEK_SOURCE_DIR) + "/connectors/http/console/" + name,
+  std::ifstream in(std::string(MOZAIEK_SOURCE_DIR) + "/connectors/http/api/console/" + name,
                    std::ios::binary);
   std::ostringstream out;
   out << in.rdbuf();
@@ -29,7 +28,10 @@ std::string source_file(const std::string& name) {
 
 class ConsoleTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(server_.start().is_ok()); }
+  void SetUp() override {
+    add_console_routes(server_);
+    ASSERT_TRUE(server_.start().is_ok());
+  }
 
   httplib::Result get(const std::string& path, const httplib::Headers& headers = {}) {
     httplib::Client c("127.0.0.1", server_.port());
@@ -38,8 +40,7 @@ class ConsoleTest : public ::testing::Test {
   }
 
   prometheus::Registry registry_;
-  AlertFeed feed_{4};
-  HttpServer server_{"127.0.0.1:0", registry_, feed_};
+  HttpServer server_{"127.0.0.1:0", registry_};
 };
 
 TEST_F(ConsoleTest, RootServesTheConsolePageWithAStrictContentSecurityPolicy) {

@@ -1,6 +1,6 @@
 // The entity view API: request checks, and that every answered lookup is
 // audited before the answer leaves (and none is answered without audit).
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/entity_api.h"
 
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>

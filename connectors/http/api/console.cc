@@ -1,13 +1,11 @@
-#include <httplib.h>
-
-#include "connectors/http/console.h"
+#include "connectors/http/api/console.h"
 
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
 
-#include "connectors/http/console_files.h"
+#include "connectors/http/api/console_files.h"
 
 namespace mozaiek {
 namespace {
@@ -45,11 +43,11 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-void set_common_headers(httplib::Response& res) {
-  res.set_header("Content-Security-Policy", std::string(kConsoleCsp));
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("X-Frame-Options", "DENY");
+void set_common_headers(HttpResponse& res) {
+  res.headers.emplace_back("Content-Security-Policy", std::string(kConsoleCsp));
+  res.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  res.headers.emplace_back("Referrer-Policy", "no-referrer");
+  res.headers.emplace_back("X-Frame-Options", "DENY");
 }
 
 }  // namespace
@@ -62,23 +60,36 @@ std::string_view console_content_type(std::string_view name) {
   return "application/octet-stream";
 }
 
-void serve_console_file(std::string_view name, std::string_view if_none_match,
-                        httplib::Response& res) {
+HttpResponse serve_console_file(std::string_view name, std::string_view if_none_match) {
+  HttpResponse res;
   set_common_headers(res);
   for (const Asset& a : assets()) {
     if (a.name != name) continue;
-    res.set_header("Cache-Control", "no-cache");
-    res.set_header("ETag", a.etag);
+    res.headers.emplace_back("Cache-Control", "no-cache");
+    res.headers.emplace_back("ETag", a.etag);
     if (!if_none_match.empty() && if_none_match == a.etag) {
       res.status = 304;
-      return;
+      res.content_type.clear();
+      return res;
     }
     res.status = 200;
-    res.set_content(a.body.data(), a.body.size(), std::string(console_content_type(name)));
-    return;
+    res.content_type = console_content_type(name);
+    res.body = a.body;
+    return res;
   }
   res.status = 404;
-  res.set_content("no such console file\n", "text/plain; charset=utf-8");
+  res.content_type = "text/plain; charset=utf-8";
+  res.body = "no such console file\n";
+  return res;
+}
+
+void add_console_routes(HttpServer& server) {
+  server.route("GET", "/", [](const HttpRequest& req) {
+    return serve_console_file("index.html", req.header("If-None-Match"));
+  });
+  server.route("GET", R"(/console/([A-Za-z0-9._-]+))", [](const HttpRequest& req) {
+    return serve_console_file(req.matches[1], req.header("If-None-Match"));
+  });
 }
 
 }  // namespace mozaiek

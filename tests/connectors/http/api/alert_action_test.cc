@@ -1,6 +1,6 @@
 // The action record v1 and the POST body: every refused body names its
 // field, the record reads back as written and holds to its JSON schema.
-#include "connectors/http/alert_action.h"
+#include "connectors/http/api/alert_action.h"
 
 #include <simdjson.h>
 

@@ -1,6 +1,7 @@
 // The entity view over HTTP: GET /api/entities/<type>/<key>?reason=...
 // with header X-Mozaiek-User. Every lookup is audited on mozaiek.audit
-// (key: the user) before the view is returned; no audit record, no view.
+// (audit.h; key: the user) before the view is returned; no audit record,
+// no view.
 //
 // The HTTP pool thread validates the request and queues it; the task thread
 // that owns the entity state serves the queue between batches (serve()),
@@ -16,6 +17,7 @@
 #include <mutex>
 #include <string>
 
+#include "connectors/http/api/audit.h"
 #include "connectors/http/http_server.h"
 #include "operators/model/model.h"
 #include "operators/erasure/erasure_request.h"
@@ -29,16 +31,6 @@ class Registry;
 
 namespace mozaiek {
 
-inline constexpr std::string_view kAuditSchema = "mozaiek.audit/v1";
-inline constexpr std::string_view kUserHeader = "X-Mozaiek-User";
-
-// Who is asking: the X-Mozaiek-User header, 1 to 128 characters. Every
-// request that reads or changes what analysts see must name its user.
-inline constexpr std::size_t kMaxUserHeader = kMaxAuditUserChars;
-inline bool is_valid_user(std::string_view user) {
-  return !user.empty() && user.size() <= kMaxUserHeader;
-}
-
 struct EntityLookup {
   SubjectType type = SubjectType::person;
   std::string key;
@@ -50,22 +42,6 @@ struct EntityLookup {
 // 400 response. Person keys must be pseudonyms (64 hex digits): a raw
 // identifier is refused before it can reach the audit topic.
 std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup);
-
-// One mozaiek.audit/v1 record: who did what to which entity, when, why;
-// `found` only for lookups.
-struct AuditEntry {
-  std::string_view user;
-  std::string_view action;  // "entity_view", "erasure"
-  SubjectType type = SubjectType::person;
-  std::string_view key;  // persons by pseudonym only
-  ProcTime at{};
-  std::string_view reason;
-  std::optional<bool> found;
-};
-void write_audit_json(const AuditEntry& entry, std::string& out);
-
-// The audit record of an entity lookup.
-void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out);
 
 // Lookups answered by one EntityRequests::serve(): with the entity, without
 // (404: no state), and refused because the audit record was not written (503).

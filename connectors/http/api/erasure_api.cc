@@ -1,8 +1,8 @@
-#include "connectors/http/erasure_api.h"
+#include "connectors/http/api/erasure_api.h"
 
 #include <spdlog/spdlog.h>
 
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/audit.h"
 #include "operators/records/erasure_record.h"
 #include "operators/records/subject_router.h"
 #include "stream/json_writer.h"
@@ -21,12 +21,14 @@ HttpResponse answer(int status, std::string_view field, std::string_view message
   return r;
 }
 
+AuditEntry erasure_audit_entry(const ErasureRequest& request, ProcTime at) {
+  return AuditEntry{request.user, "erasure", request.type, request.key, at, request.reason, {}};
+}
+
 }  // namespace
 
 void write_erasure_audit_json(const ErasureRequest& request, ProcTime at, std::string& out) {
-  write_audit_json(
-      AuditEntry{request.user, "erasure", request.type, request.key, at, request.reason, {}},
-      out);
+  write_audit_json(erasure_audit_entry(request, at), out);
 }
 
 Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
@@ -35,9 +37,9 @@ Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
   encode_erasure(ErasureRecord{request.type, request.key, now}, value);
   routing_key(request.type, request.key, key);
   if (Status s = sink.produce(topics.subjects, key, value); !s) return s;
-  value.clear();
-  write_erasure_audit_json(request, now, value);
-  if (Status s = sink.produce(topics.audit, request.user, value); !s) return s;
+  if (Status s = write_audit(sink, topics.audit, erasure_audit_entry(request, now), value); !s) {
+    return s;
+  }
   return sink.flush(flush_timeout);
 }
 
@@ -47,13 +49,13 @@ ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
       pseudonymiser_(pseudonymiser), clock_(clock) {}
 
 HttpResponse ErasureApi::handle(const HttpRequest& req) {
-  const std::string user = req.header(kUserHeader);
-  if (!is_valid_user(user)) {
+  const auto user = request_user(req);
+  if (!user) {
     return answer(400, kUserHeader,
                   "header X-Mozaiek-User (1 to 128 characters) is required: erasures are audited");
   }
   ErasureRequest request;
-  if (auto bad = parse_erasure_json(req.body, user, pseudonymiser_, request)) {
+  if (auto bad = parse_erasure_json(req.body, *user, pseudonymiser_, request)) {
     return answer(400, bad->field, bad->field + " " + bad->message);
   }
   const Status written = producer_.write([&](RecordSink& sink) {

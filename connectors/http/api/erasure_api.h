@@ -14,7 +14,7 @@
 #include <string>
 
 #include "connectors/http/http_server.h"
-#include "connectors/http/request_producer.h"
+#include "connectors/http/api/request_producer.h"
 #include "operators/erasure/erasure_request.h"
 #include "operators/intake/pseudonymiser.h"
 #include "stream/io.h"

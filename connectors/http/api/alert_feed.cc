@@ -1,4 +1,4 @@
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_feed.h"
 
 #include <simdjson.h>
 

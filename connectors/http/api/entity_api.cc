@@ -1,4 +1,4 @@
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/entity_api.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
@@ -6,13 +6,16 @@
 
 #include "operators/erasure/erasure_request.h"
 #include "operators/intake/pseudonymiser.h"
-#include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
 
 constexpr std::size_t kMaxReason = kMaxAuditReasonChars;
 constexpr std::size_t kMaxKey = 256;
+
+AuditEntry audit_entry(const EntityLookup& lookup, ProcTime at, bool found) {
+  return AuditEntry{lookup.user, "entity_view", lookup.type, lookup.key, at, lookup.reason, found};
+}
 
 }  // namespace
 
@@ -27,12 +30,13 @@ std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityL
   if (*type == SubjectType::person && !is_pseudonym(key)) {
     return json_error(400, "persons are looked up by pseudonym only (64 hex digits)");
   }
-  lookup.user = req.header(kUserHeader);
-  if (!is_valid_user(lookup.user)) {
+  auto user = request_user(req);
+  if (!user) {
     return json_error(400,
                       "header X-Mozaiek-User (1 to 128 characters) is required: lookups are "
                       "audited");
   }
+  lookup.user = std::move(*user);
   lookup.reason = req.param("reason");
   if (lookup.reason.empty() || lookup.reason.size() > kMaxReason) {
     return json_error(400,
@@ -42,22 +46,6 @@ std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityL
   lookup.type = *type;
   lookup.key = key;
   return std::nullopt;
-}
-
-void write_audit_json(const AuditEntry& entry, std::string& out) {
-  JsonWriter w(out);
-  w.begin_object();
-  w.key("schema").string(kAuditSchema);
-  w.key("user").string(entry.user);
-  w.key("action").string(entry.action);
-  w.key("entity").begin_object();
-  w.key("type").string(to_string(entry.type));
-  w.key("key").string(entry.key);
-  w.end_object();
-  w.key("at").timestamp(to_ms(entry.at));
-  w.key("reason").string(entry.reason);
-  if (entry.found) w.key("found").boolean(*entry.found);
-  w.end_object();
 }
 
 EntityLookupProbe::EntityLookupProbe(prometheus::Registry& registry) {
@@ -76,12 +64,6 @@ void EntityLookupProbe::record(const EntityLookupCounts& counts) {
   if (counts.found) found_->Increment(static_cast<double>(counts.found));
   if (counts.not_found) not_found_->Increment(static_cast<double>(counts.not_found));
   if (counts.unaudited) unaudited_->Increment(static_cast<double>(counts.unaudited));
-}
-
-void write_audit_json(const EntityLookup& lookup, ProcTime at, bool found, std::string& out) {
-  write_audit_json(AuditEntry{lookup.user, "entity_view", lookup.type, lookup.key, at,
-                              lookup.reason, found},
-                   out);
 }
 
 HttpResponse EntityRequests::ask(EntityLookup lookup, std::chrono::milliseconds timeout) {
@@ -118,9 +100,10 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
     if (!found) {
       r = json_error(404, "no state for this entity (never seen, expired or erased)");
     }
-    audit.clear();
-    write_audit_json(l, clock.now(), found, audit);
-    if (Status s = sink.produce(audit_topic, l.user, audit); !s && written) written = s;
+    if (Status s = write_audit(sink, audit_topic, audit_entry(l, clock.now(), found), audit);
+        !s && written) {
+      written = s;
+    }
   }
   if (written) written = sink.flush(seconds(10));
   for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -1,11 +1,11 @@
-#include "connectors/http/alert_actions_api.h"
+#include "connectors/http/api/alert_actions_api.h"
 
 #include <openssl/rand.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
-#include "connectors/http/entity_api.h"
+#include "connectors/http/api/audit.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
@@ -71,10 +71,9 @@ HttpResponse AlertActionsApi::handle(const HttpRequest& req) {
   if (action.alert_id.empty() || action.alert_id.size() > kMaxAlertId) {
     return bad_field(400, "alert_id", "1 to 256 characters");
   }
-  action.user = req.header(kUserHeader);
-  if (!is_valid_user(action.user)) {
-    return bad_field(400, kUserHeader, "header (1 to 128 characters) is required");
-  }
+  auto user = request_user(req);
+  if (!user) return bad_field(400, kUserHeader, "header (1 to 128 characters) is required");
+  action.user = std::move(*user);
   ActionBody body;
   if (auto bad = parse_action_body(req.body, body)) return bad_field(400, bad->field, bad->message);
   if (!feed_.contains(action.alert_id)) {

@@ -31,7 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "connectors/http/alert_action.h"
+#include "connectors/http/api/alert_action.h"
 
 namespace mozaiek {
 

@@ -2,7 +2,7 @@
 // produced (the erasure record keyed like the entity's signals, the audit
 // record keyed by the user), and that a failed write answers 503 and is
 // retried on a fresh producer.
-#include "connectors/http/erasure_api.h"
+#include "connectors/http/api/erasure_api.h"
 
 #include <gtest/gtest.h>
 

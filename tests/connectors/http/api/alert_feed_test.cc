@@ -1,7 +1,7 @@
 // The alert feed: one entry per alert id, statuses from actions (by time),
 // actions for alerts not held yet kept (bounded) and applied on arrival,
 // duplicates ignored, and a stream event for every change.
-#include "connectors/http/alert_feed.h"
+#include "connectors/http/api/alert_feed.h"
 
 #include <gtest/gtest.h>
 

@@ -1,0 +1,39 @@
+// GET /api/rules: every rule in force, convergence and network rules alike.
+#include <httplib.h>
+
+#include "connectors/http/api/rules_api.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <prometheus/registry.h>
+
+namespace mozaiek {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(RulesApiTest, ServesTheDocumentItWasGiven) {
+  prometheus::Registry registry;
+  HttpServer server("127.0.0.1:0", registry);
+  add_rules_route(server, R"([{"name":"person_convergence"}])");
+  ASSERT_TRUE(server.start().is_ok());
+  httplib::Client c("127.0.0.1", server.port());
+  auto res = c.Get("/api/rules");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->body, R"([{"name":"person_convergence"}])");
+}
+
+TEST(RulesApiTest, ListsConvergenceRulesThenTheNetworkRules) {
+  OperatorConfig config;
+  config.rules[0].name = "first_rule";
+  const std::string json = rules_json(config);
+  EXPECT_THAT(json, HasSubstr(R"([{"name":"first_rule","subject_type":)"));
+  EXPECT_THAT(json, HasSubstr(R"({"name":"pickup_van","subject_type":"vehicle","network":true)"));
+  EXPECT_THAT(json, HasSubstr(R"("subject_type":"person","network":true)"));
+  EXPECT_EQ(json.back(), ']');
+}
+
+}  // namespace
+}  // namespace mozaiek

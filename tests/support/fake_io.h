@@ -44,7 +44,10 @@ class FakeSource final : public RecordSource {
     const std::size_t n = std::min(step.records, max_records);
     for (std::size_t i = 0; i < n; ++i) values_.push_back("r" + std::to_string(first + i));
     for (std::size_t i = first; i < first + n; ++i) {
-      batch.records.push_back(RecordView{.topic = "in", .value = values_[i]});
+      RecordView view;
+      view.topic = "in";
+      view.value = values_[i];
+      batch.records.push_back(view);
     }
     return Status::ok();
   }

@@ -234,8 +234,9 @@ void ConvergenceTask::committed() {
 
 void ConvergenceTask::on_stop(bool final_commit) {
   lookups_.close();
-  // Without the final commit (a failure), state is still flushed, as before
-  // the loop was shared.
+  // Without the final commit (the service failed) state is flushed anyway,
+  // as the service always did: the uncommitted records come again, and the
+  // operators ignore duplicates.
   if (!final_commit) {
     if (Status f = stage_.flush(); !f) spdlog::error("final state flush: {}", f.message());
   }

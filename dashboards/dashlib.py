@@ -298,7 +298,7 @@ def demo_service(mozaiek_binary: str, demo_seconds: int, work: Path, log_dir: Pa
         port = free_port()
         demo_log = open(logs / "mozaiek-demo.log", "w")
         demo = subprocess.Popen(
-            [mozaiek_binary, "demo", "--quiet", "--duration", str(demo_seconds),
+            [mozaiek_binary, "demo", "--duration", str(demo_seconds),
              "--http", f"127.0.0.1:{port}", "--state-dir", str(work / "state"),
              *(demo_args or [])],
             stdout=demo_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)

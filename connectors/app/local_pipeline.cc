@@ -1,6 +1,5 @@
 #include "connectors/app/local_pipeline.h"
 
-#include "operators/records/internal_record.h"
 #include "operators/records/entity_notice.h"
 
 namespace mozaiek {
@@ -14,7 +13,8 @@ LocalPipeline::LocalPipeline(const OperatorConfig& config, const Pseudonymiser& 
       dlq_topic_(std::move(dlq_topic)),
       alerts_topic_(std::move(alerts_topic)),
       intake_(config, pseudonymiser, clock, "signals.", *this),
-      convergence_(config, stores, clock, *this) {
+      convergence_(config, stores, clock, *this),
+      dispatch_(config, convergence_) {
   convergence_.assign(Partition{0});
 }
 
@@ -52,19 +52,7 @@ void LocalPipeline::deliver_internal() {
   // Processing a record may queue more behind it (notices answer notices);
   // internal_ may then grow, so it is indexed afresh each time.
   for (std::size_t i = 0; i < internal_used_; ++i) {
-    switch (internal_record_kind(internal_[i]).value_or(InternalRecordKind{0})) {
-      case InternalRecordKind::entity_notice:
-        if (decode_notice(internal_[i], notice_)) {
-          convergence_.process_notice(Partition{0}, notice_);
-          continue;
-        }
-        break;
-      case InternalRecordKind::routed_signal:  // routed signals go straight to the stage
-      case InternalRecordKind::chain_event:
-      case InternalRecordKind::erasure:
-        break;
-    }
-    ++undecodable_;  // only this pipeline's own encodings are queued: a programming error
+    (void)dispatch_.dispatch(Partition{0}, internal_[i]);
   }
   internal_used_ = 0;
 }

@@ -6,8 +6,9 @@
 // service: encoded as internal records, queued, and dispatched on their
 // first byte after the record that caused them (all on partition 0).
 //
-// Lifecycle: construct, feed records with process(), call finish() to flush
-// state and sinks. Not thread-safe.
+// Lifecycle: construct, feed records with process() (or run it as the Task
+// of a TaskLoop, which calls process() per batch and flush() to commit), call
+// finish() to flush state and sinks. Not thread-safe.
 #pragma once
 
 #include <memory>
@@ -17,13 +18,15 @@
 #include "operators/records/dlq_record.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
+#include "operators/pipeline/internal_dispatch.h"
 #include "operators/intake/pseudonymiser.h"
 #include "stream/io.h"
 #include "stream/state_store.h"
+#include "stream/task_loop.h"
 
 namespace mozaiek {
 
-class LocalPipeline final : private IntakeOutput, private AlertOutput {
+class LocalPipeline final : public Task, private IntakeOutput, private AlertOutput {
  public:
   // alerts and dlq may be null (counted only). stores owns the state.
   LocalPipeline(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
@@ -37,6 +40,13 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
     intake_.process(record);
     deliver_internal();
   }
+  // Task: every record of the batch; the first sink error, if any.
+  Status process(const RecordBatch& batch) override {
+    for (const auto& r : batch.records) process(r);
+    return sink_status_;
+  }
+  // Task: what finish() does, so a loop's commit makes everything durable.
+  Status flush() override { return finish(); }
   // Applies an erasure request to the state (partition 0) and delivers the
   // erasure notices it sends; durable after finish().
   ConvergenceStage::ErasureOutcome erase(const ErasureRecord& erasure);
@@ -75,8 +85,8 @@ class LocalPipeline final : private IntakeOutput, private AlertOutput {
   // only while the queue is longer than it has ever been.
   std::vector<std::string> internal_;
   std::size_t internal_used_ = 0;
-  EntityNotice notice_;               // scratch for decoding
-  std::uint64_t undecodable_ = 0;
+  // Only this pipeline's own encodings are queued: an undecodable one is a bug.
+  InternalDispatch dispatch_;
 };
 
 }  // namespace mozaiek

@@ -3,7 +3,9 @@
 // Prometheus probe and the HTTP server.
 //
 // Threads: start() spawns the intake loop and the convergence loop, one
-// thread each; each owns its consumer, producer and stage. The HTTP server
+// thread each; each runs a TaskLoop (stream/task_loop.h) over its task
+// (service_tasks.h) and owns its consumer, producer and stage. A loop that
+// fails, or whose task throws, stops the service with the reason. The HTTP server
 // runs its own threads and only reads thread-safe objects (registry, alert
 // feed); with it, the alert-topics reader keeps the feed's alerts and
 // statuses in step with the alerts and alert-actions topics on one more
@@ -44,7 +46,8 @@ class Service {
   [[nodiscard]] Status start();
   // Graceful: loops finish the current batch, flush outputs and state, commit.
   void stop();
-  // Blocks until a loop fails or stop() is called; returns the first error.
+  // Blocks until a loop fails or stop() is called; returns the first error
+  // (a loop's reason: "<task>: ...").
   Status wait();
   // Bootstrap servers in use (the embedded cluster's when embedded).
   std::string bootstrap_servers() const;

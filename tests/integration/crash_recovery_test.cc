@@ -26,7 +26,7 @@ constexpr const char* kKey = "crash-test-pseudonym-key-0123456789";
 class ServiceProcess {
  public:
   ServiceProcess(const std::string& config, const std::string& log) {
-    std::vector<std::string> args = {MOZAIEK_BINARY, "run", "--config", config, "--quiet"};
+    std::vector<std::string> args = {MOZAIEK_BINARY, "run", "--config", config};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);

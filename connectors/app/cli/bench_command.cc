@@ -22,6 +22,8 @@
 #include "operators/records/alert_json.h"
 #include "operators/intake/intake_json.h"
 #include "stream/rocksdb_state.h"
+#include "stream/task_loop.h"
+#include "stream/vector_source.h"
 
 namespace mozaiek::cli {
 namespace {
@@ -59,6 +61,79 @@ double percentile(std::vector<double>& v, double p) {
   return v[i];
 }
 
+void print_round(int round, LocalPipeline& pipeline, const Settings& settings, double n,
+                 double secs, double thread_cpu, double process_cpu, std::uint64_t flushes) {
+  const auto& c = pipeline.intake().counters();
+  const LinkCounters& links = pipeline.convergence().link_counters();
+  std::uint64_t links_created = 0;
+  for (auto k : links.created) links_created += k;
+  std::printf(
+      "in-process round %d: %.0f signals/s wall (%.2f s), %.0f per CPU second of the pipeline "
+      "thread, %.0f per CPU second of the process (RocksDB background work included); %llu "
+      "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices; %llu state "
+      "flushes\n",
+      round + 1, n / secs, secs, n / thread_cpu, n / process_cpu,
+      static_cast<unsigned long long>(c.routed),
+      static_cast<unsigned long long>(pipeline.alerts_raised()),
+      static_cast<unsigned long long>(c.total_dlq()),
+      settings.operators.linking.enabled ? "on" : "off",
+      static_cast<unsigned long long>(links_created),
+      static_cast<unsigned long long>(links.notices_sent),
+      static_cast<unsigned long long>(flushes));
+}
+
+// One round on a fresh RocksDB: the pipeline on the service's loop, batch
+// size and commit cadence (a commit flushes the state), on this thread.
+// Appends the wall and pipeline-thread CPU rates; false on an error.
+bool bench_round(int round, const BenchOptions& o, const Settings& settings,
+                 const Pseudonymiser& pseudonymiser, const std::vector<OutRecord>& records,
+                 std::vector<double>& rates, std::vector<double>& cpu_rates) {
+  const std::string dir = o.work_dir + "/mozaiek-bench-" + std::to_string(::getpid()) + "-" +
+                          std::to_string(round);
+  Status s = Status::ok();
+  auto db = RocksStateDb::open(dir, s);
+  if (!db) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return false;
+  }
+  auto stores = db->factory();
+  ManualClock clock(SystemClock().now());
+  auto pipeline = std::make_unique<LocalPipeline>(settings.operators, pseudonymiser, clock,
+                                                  *stores, nullptr, nullptr);
+  VectorSource source(records);
+  SystemClock wall;
+  TaskLoop loop(TaskLoopOptions{.name = "bench",
+                                .batch_records = Service::kBatchRecords,
+                                .poll_timeout = Millis{0},
+                                .commit_interval = Millis{settings.commit_interval_ms}},
+                source, *pipeline, wall);
+  const std::atomic<bool> never{false};
+  const auto t0 = SteadyClock::now();
+  const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+  const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+  s = loop.run(never);
+  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  const double thread_cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
+  const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
+  const double n = static_cast<double>(records.size());
+  if (s) {
+    rates.push_back(n / secs);
+    cpu_rates.push_back(n / thread_cpu);
+    print_round(round, *pipeline, settings, n, secs, thread_cpu, process_cpu,
+                loop.stats().commits);
+  } else {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+  }
+  // Stores before the database that owns them (a store touches it when
+  // destroyed; the other order corrupted its table and could hang).
+  pipeline.reset();
+  stores.reset();
+  db.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+  return s.is_ok();
+}
+
 int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::string& key) {
   Pseudonymiser pseudonymiser(key);
   std::printf("in-process: generating %zu synthetic signals...\n", o.signals);
@@ -71,78 +146,7 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
   std::vector<double> rates;
   std::vector<double> cpu_rates;
   for (int round = 0; round < o.rounds; ++round) {
-    const std::string dir = o.work_dir + "/mozaiek-bench-" + std::to_string(::getpid()) + "-" +
-                            std::to_string(round);
-    Status s = Status::ok();
-    auto db = RocksStateDb::open(dir, s);
-    if (!db) {
-      std::fprintf(stderr, "error: %s\n", s.message().c_str());
-      return 1;
-    }
-    auto stores = db->factory();
-    ManualClock clock(SystemClock().now());
-    auto pipeline = std::make_unique<LocalPipeline>(settings.operators, pseudonymiser, clock,
-                                                    *stores, nullptr, nullptr);
-    RecordView view;
-    const auto t0 = SteadyClock::now();
-    const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-    const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
-    // The service flushes state when it commits: at most every
-    // kafka.commit_interval_ms, looking at the clock once per polled batch.
-    // Do the same here, with the service's batch size.
-    const auto commit_interval = std::chrono::milliseconds(settings.commit_interval_ms);
-    auto last_flush = SteadyClock::now();
-    std::size_t flushes = 0;
-    std::size_t in_batch = 0;
-    for (const auto& r : records) {
-      view.topic = r.topic;
-      view.key = r.key;
-      view.value = r.value;
-      pipeline->process(view);
-      if (++in_batch < Service::kBatchRecords) continue;
-      in_batch = 0;
-      if (SteadyClock::now() - last_flush < commit_interval) continue;
-      if (Status f = pipeline->convergence().flush(); !f) {
-        std::fprintf(stderr, "error: %s\n", f.message().c_str());
-        return 1;
-      }
-      ++flushes;
-      last_flush = SteadyClock::now();
-    }
-    if (Status f = pipeline->finish(); !f) {
-      std::fprintf(stderr, "error: %s\n", f.message().c_str());
-      return 1;
-    }
-    const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
-    const double thread_cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
-    const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
-    const auto& c = pipeline->intake().counters();
-    const double n = static_cast<double>(records.size());
-    const double rate = n / secs;
-    rates.push_back(rate);
-    cpu_rates.push_back(n / thread_cpu);
-    const LinkCounters& links = pipeline->convergence().link_counters();
-    std::uint64_t links_created = 0;
-    for (auto k : links.created) links_created += k;
-    std::printf(
-        "in-process round %d: %.0f signals/s wall (%.2f s), %.0f per CPU second of the pipeline "
-        "thread, %.0f per CPU second of the process (RocksDB background work included); %llu "
-        "routed subjects, %llu alerts, %llu dlq; linking %s: %llu links, %llu notices; %zu state "
-        "flushes\n",
-        round + 1, rate, secs, n / thread_cpu, n / process_cpu,
-        static_cast<unsigned long long>(c.routed),
-        static_cast<unsigned long long>(pipeline->alerts_raised()),
-        static_cast<unsigned long long>(c.total_dlq()),
-        settings.operators.linking.enabled ? "on" : "off",
-        static_cast<unsigned long long>(links_created),
-        static_cast<unsigned long long>(links.notices_sent), flushes + 1);
-    // Stores before the database that owns them (a store touches it when
-    // destroyed; the other order corrupted its table and could hang).
-    pipeline.reset();
-    stores.reset();
-    db.reset();
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
+    if (!bench_round(round, o, settings, pseudonymiser, records, rates, cpu_rates)) return 1;
   }
   std::printf("in-process median: %.0f signals/s wall, %.0f per CPU second\n",
               percentile(rates, 0.5), percentile(cpu_rates, 0.5));

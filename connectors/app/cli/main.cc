@@ -1,13 +1,20 @@
 // mozaiek: real-time convergence of soft signals of human trafficking.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "connectors/app/cli/commands.h"
 
 int main(int argc, char** argv) {
+  // Logs go to stderr, so stdout carries only what a command is asked to
+  // print (alerts with --print-alerts, reports). Set before any logger is
+  // cloned from the default (the kafka logger is).
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
   CLI::App app{
       "mozaiek - streams partner signals from Kafka, scores convergence per person,\n"
       "vehicle and location, and raises explainable alerts."};

@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "operators/linking/entity_view.h"
 #include "stream/json_writer.h"
 #include "stream/rocksdb_state.h"
+#include "stream/task_loop.h"
 
 namespace mozaiek::cli {
 namespace {
@@ -58,20 +60,145 @@ std::string dlq_breakdown(const StageCounters& c) {
   return out.empty() ? "" : " (" + out + ")";
 }
 
-int replay(const ReplayOptions& o) {
-  Settings settings;
+// The replay as a task: the local pipeline per batch, then oversight
+// maintenance and the metrics a service would publish.
+class ReplayTask final : public Task {
+ public:
+  ReplayTask(LocalPipeline& pipeline, PipelineMetrics& metrics, OversightMetrics& oversight,
+             std::size_t sources)
+      : totals(sources),
+        conv_totals(sources),
+        pipeline_(pipeline),
+        metrics_(metrics),
+        oversight_(oversight) {}
+  Status process(const RecordBatch& batch) override {
+    (void)pipeline_.process(batch);
+    pipeline_.maintain();
+    return pipeline_.sink_status();
+  }
+  void batch_done(std::size_t, std::chrono::duration<double>) override {
+    totals.add(pipeline_.intake().counters());
+    conv_totals.add(pipeline_.convergence().counters());
+    publish_chain_counts(pipeline_.intake().counters(), oversight_);
+    oversight_.publish_reporting_delay(pipeline_.intake().reporting_delay());
+    publish_stage_counters(pipeline_.intake().counters(), Stage::intake, metrics_);
+    publish_stage_counters(pipeline_.convergence().counters(), Stage::convergence, metrics_);
+    publish_link_counters(pipeline_.convergence().link_counters(), metrics_);
+  }
+  Status flush() override { return pipeline_.finish(); }
+
+  StageCounters totals;
+  StageCounters conv_totals;
+
+ private:
+  LocalPipeline& pipeline_;
+  PipelineMetrics& metrics_;
+  OversightMetrics& oversight_;
+};
+
+// What a replay reads and writes. Stores before the database that owns them.
+struct ReplayIo {
+  std::unique_ptr<NdjsonSource> source;
+  std::unique_ptr<NdjsonSink> alerts;
+  std::unique_ptr<NdjsonSink> dlq;
+  std::unique_ptr<RocksStateDb> db;
+  std::unique_ptr<StateStoreFactory> stores;
+};
+
+Status open_io(const ReplayOptions& o, ReplayIo& io) {
+  Status status = Status::ok();
+  io.source = NdjsonSource::open(o.inputs, status);
+  if (io.source) io.alerts = NdjsonSink::open(o.output, status);
+  if (!io.alerts) return status;
+  if (!o.dlq.empty()) {
+    io.dlq = NdjsonSink::open(o.dlq, status);
+    if (!io.dlq) return status;
+  }
+  if (o.state_dir.empty()) {
+    io.stores = make_memory_store_factory();
+    return Status::ok();
+  }
+  io.db = RocksStateDb::open(o.state_dir, status);
+  if (!io.db) return status;
+  io.stores = io.db->factory();
+  return Status::ok();
+}
+
+// Every file through the task on a TaskLoop, with progress on stderr.
+Status run_replay_loop(NdjsonSource& source, ReplayTask& task) {
+  SystemClock wall;
+  // One flush, when the input ends (commit_interval: never before).
+  TaskLoop loop(TaskLoopOptions{.name = "replay", .batch_records = 4096,
+                                .poll_timeout = Millis{0}, .commit_interval = Millis::max()},
+                source, task, wall);
+  loop.every(seconds(2), "progress", [&](std::size_t) {
+    std::fprintf(stderr, "replay: %.0f%% (%llu records)\n",
+                 100.0 * static_cast<double>(source.consumed_bytes()) /
+                     static_cast<double>(std::max<std::size_t>(1, source.total_bytes())),
+                 static_cast<unsigned long long>(task.totals.total_in()));
+    return Status::ok();
+  });
+  const std::atomic<bool> never{false};
+  return loop.run(never);
+}
+
+Status write_metrics(const std::string& path, prometheus::Registry& registry) {
+  if (path.empty()) return Status::ok();
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << prometheus::TextSerializer().Serialize(registry.Collect());
+  return out ? Status::ok() : Status::error("cannot write " + path);
+}
+
+void print_summary(const ReplayTask& task, std::uint64_t alerts, double secs) {
+  const StageCounters& totals = task.totals;
+  std::printf(
+      "replay: %llu in, %llu processed, %llu dlq%s, %llu duplicates, %llu alerts in %.2f s "
+      "(%.0f records/s)\n",
+      static_cast<unsigned long long>(totals.total_in()),
+      static_cast<unsigned long long>(totals.total_processed()),
+      static_cast<unsigned long long>(totals.total_dlq()), dlq_breakdown(totals).c_str(),
+      static_cast<unsigned long long>(task.conv_totals.duplicates),
+      static_cast<unsigned long long>(alerts), secs,
+      static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
+}
+
+// One entity view per line, at the final watermark, to path or stdout.
+Status write_entity_views(const std::vector<std::pair<SubjectType, std::string>>& entities,
+                          ConvergenceStage& stage, const std::string& path) {
+  if (entities.empty()) return Status::ok();
+  std::string views, json;
+  for (const auto& [type, entity_key] : entities) {
+    if (stage.entity_view(type, entity_key, json)) {
+      views += json;
+    } else {
+      JsonWriter w(views);
+      w.begin_object().key("schema").string(kEntitySchema).key("subject").begin_object();
+      w.key("type").string(to_string(type)).key("key").string(entity_key).end_object();
+      w.key("found").boolean(false).end_object();
+    }
+    views += '\n';
+  }
+  if (path.empty()) {
+    std::fwrite(views.data(), 1, views.size(), stdout);
+    return Status::ok();
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << views;
+  return out ? Status::ok() : Status::error("cannot write " + path);
+}
+
+// Settings, key and --entity arguments; false after printing why not.
+bool load_replay_inputs(const ReplayOptions& o, Settings& settings, std::string& key,
+                        std::vector<std::pair<SubjectType, std::string>>& entities) {
   std::vector<std::string> errors;
   if (!load_settings(o.config, settings, errors)) {
     for (const auto& e : errors) std::fprintf(stderr, "config error: %s\n", e.c_str());
-    return 2;
+    return false;
   }
-  std::string key;
   if (Status s = load_pseudonym_key(settings, o.demo_key, key); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
-    return 2;
+    return false;
   }
-  Pseudonymiser pseudonymiser(key);
-  std::vector<std::pair<SubjectType, std::string>> entities;
   for (const auto& text : o.entities) {
     auto e = parse_entity(text);
     if (!e) {
@@ -79,136 +206,51 @@ int replay(const ReplayOptions& o) {
                    "error: --entity %s: expected <person|vehicle|location>:<key> (persons by "
                    "their 64-hex pseudonym)\n",
                    text.c_str());
-      return 2;
+      return false;
     }
     entities.push_back(std::move(*e));
   }
+  return true;
+}
 
-  Status status = Status::ok();
-  auto source = NdjsonSource::open(o.inputs, status);
-  if (!source) {
-    std::fprintf(stderr, "error: %s\n", status.message().c_str());
+int replay(const ReplayOptions& o) {
+  Settings settings;
+  std::string key;
+  std::vector<std::pair<SubjectType, std::string>> entities;
+  if (!load_replay_inputs(o, settings, key, entities)) return 2;
+  Pseudonymiser pseudonymiser(key);
+  ReplayIo io;
+  if (Status s = open_io(o, io); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 2;
   }
-  auto alerts = NdjsonSink::open(o.output, status);
-  if (!alerts) {
-    std::fprintf(stderr, "error: %s\n", status.message().c_str());
-    return 2;
-  }
-  std::unique_ptr<NdjsonSink> dlq;
-  if (!o.dlq.empty()) {
-    dlq = NdjsonSink::open(o.dlq, status);
-    if (!dlq) {
-      std::fprintf(stderr, "error: %s\n", status.message().c_str());
-      return 2;
-    }
-  }
-  std::unique_ptr<RocksStateDb> db;
-  std::unique_ptr<StateStoreFactory> stores;
-  if (!o.state_dir.empty()) {
-    db = RocksStateDb::open(o.state_dir, status);
-    if (!db) {
-      std::fprintf(stderr, "error: %s\n", status.message().c_str());
-      return 2;
-    }
-    stores = db->factory();
-  } else {
-    stores = make_memory_store_factory();
-  }
-
   // One fixed processing time for the whole replay keeps it deterministic:
   // no source turns idle halfway because the replay happened to be slow.
   ManualClock clock(SystemClock().now());
   prometheus::Registry registry;
   PipelineMetrics metrics(registry, pipeline_label_sets(settings));
   OversightMetrics oversight(registry, oversight_label_sets(settings));
-  LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, alerts.get(),
-                         dlq.get(), settings.topics.dlq, settings.topics.alerts);
+  LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *io.stores, io.alerts.get(),
+                         io.dlq.get(), settings.topics.dlq, settings.topics.alerts);
   pipeline.convergence().set_oversight_metrics(&oversight);
-
-  StageCounters totals(settings.operators.sources.size());
-  StageCounters conv_totals(settings.operators.sources.size());
+  ReplayTask task(pipeline, metrics, oversight, settings.operators.sources.size());
   const auto started = std::chrono::steady_clock::now();
-  auto last_progress = started;
-  RecordBatch batch;
-  do {
-    if (Status s = source->poll(batch, 4096, Millis{0}); !s) {
-      std::fprintf(stderr, "error: %s\n", s.message().c_str());
-      return 1;
-    }
-    for (const auto& r : batch.records) pipeline.process(r);
-    pipeline.maintain();
-    if (!pipeline.sink_status()) {
-      std::fprintf(stderr, "error: %s\n", pipeline.sink_status().message().c_str());
-      return 1;
-    }
-    totals.add(pipeline.intake().counters());
-    conv_totals.add(pipeline.convergence().counters());
-    publish_chain_counts(pipeline.intake().counters(), oversight);
-    oversight.publish_reporting_delay(pipeline.intake().reporting_delay());
-    publish_stage_counters(pipeline.intake().counters(), Stage::intake, metrics);
-    publish_stage_counters(pipeline.convergence().counters(), Stage::convergence, metrics);
-    publish_link_counters(pipeline.convergence().link_counters(), metrics);
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_progress > std::chrono::seconds(2)) {
-      last_progress = now;
-      std::fprintf(stderr, "replay: %.0f%% (%llu records)\n",
-                   100.0 * static_cast<double>(source->consumed_bytes()) /
-                       static_cast<double>(std::max<std::size_t>(1, source->total_bytes())),
-                   static_cast<unsigned long long>(totals.total_in()));
-    }
-  } while (!batch.end_of_input);
-
-  if (Status s = pipeline.finish(); !s) {
+  if (Status s = run_replay_loop(*io.source, task); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 1;
   }
   metrics.set_state_entries("convergence", pipeline.convergence().state_entries());
   metrics.set_state_entries("links", pipeline.convergence().link_state_entries());
   publish_watermarks(pipeline.intake().watermarks(), clock.now(), metrics);
-  if (!o.metrics_out.empty()) {
-    std::ofstream out(o.metrics_out, std::ios::binary | std::ios::trunc);
-    out << prometheus::TextSerializer().Serialize(registry.Collect());
-    if (!out) {
-      std::fprintf(stderr, "error: cannot write %s\n", o.metrics_out.c_str());
-      return 1;
-    }
+  Status written = write_metrics(o.metrics_out, registry);
+  if (written) {
+    print_summary(task, pipeline.alerts_raised(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    written = write_entity_views(entities, pipeline.convergence(), o.entity_out);
   }
-  const double secs =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  std::printf(
-      "replay: %llu in, %llu processed, %llu dlq%s, %llu duplicates, %llu alerts in %.2f s "
-      "(%.0f records/s)\n",
-      static_cast<unsigned long long>(totals.total_in()),
-      static_cast<unsigned long long>(totals.total_processed()),
-      static_cast<unsigned long long>(totals.total_dlq()), dlq_breakdown(totals).c_str(),
-      static_cast<unsigned long long>(conv_totals.duplicates),
-      static_cast<unsigned long long>(pipeline.alerts_raised()), secs,
-      static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
-  if (!entities.empty()) {
-    // One entity view per line, at the final watermark.
-    std::string views, json;
-    for (const auto& [type, entity_key] : entities) {
-      if (pipeline.convergence().entity_view(type, entity_key, json)) {
-        views += json;
-      } else {
-        JsonWriter w(views);
-        w.begin_object().key("schema").string(kEntitySchema).key("subject").begin_object();
-        w.key("type").string(to_string(type)).key("key").string(entity_key).end_object();
-        w.key("found").boolean(false).end_object();
-      }
-      views += '\n';
-    }
-    if (o.entity_out.empty()) {
-      std::fwrite(views.data(), 1, views.size(), stdout);
-    } else {
-      std::ofstream out(o.entity_out, std::ios::binary | std::ios::trunc);
-      out << views;
-      if (!out) {
-        std::fprintf(stderr, "error: cannot write %s\n", o.entity_out.c_str());
-        return 1;
-      }
-    }
+  if (!written) {
+    std::fprintf(stderr, "error: %s\n", written.message().c_str());
+    return 1;
   }
   return 0;
 }

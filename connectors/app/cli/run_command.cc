@@ -39,7 +39,7 @@ struct RunOptions {
   std::size_t signals = 20000;
   double rate = 2000;  // records per second
   std::uint64_t seed = 42;
-  bool quiet = false;
+  bool print_alerts = false;  // one line per alert on stdout
 };
 
 bool load(const RunOptions& o, Settings& settings) {
@@ -81,7 +81,7 @@ int run_service(const RunOptions& o) {
   install_signal_handlers();
   Settings settings;
   if (!load(o, settings)) return 2;
-  Service service(settings, ServiceOptions{.demo = false, .print_alerts = !o.quiet});
+  Service service(settings, ServiceOptions{.demo = false, .print_alerts = o.print_alerts});
   if (Status s = service.start(); !s) {
     spdlog::error("cannot start: {}", s.message());
     return 1;
@@ -103,15 +103,14 @@ int run_demo(const RunOptions& o) {
   if (o.state_dir.empty()) {
     settings.state_dir = "/tmp/mozaiek-demo-" + std::to_string(::getpid());
   }
-  Service service(settings, ServiceOptions{.demo = true, .print_alerts = !o.quiet});
+  Service service(settings, ServiceOptions{.demo = true, .print_alerts = o.print_alerts});
   if (Status s = service.start(); !s) {
     spdlog::error("cannot start the demo: {}", s.message());
     return 1;
   }
-  std::printf("mozaiek demo: embedded Kafka at %s, console at http://%s/, metrics at "
-              "http://%s/metrics\n",
-              service.bootstrap_servers().c_str(), service.http_address().c_str(),
-              service.http_address().c_str());
+  spdlog::info("mozaiek demo: embedded Kafka at {}, console at http://{}/, metrics at "
+               "http://{}/metrics",
+               service.bootstrap_servers(), service.http_address(), service.http_address());
 
   TrafficOptions traffic;
   traffic.seed = o.seed;
@@ -173,7 +172,8 @@ void add_common(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--state-dir", o.state_dir, "Override service.state_dir");
   cmd->add_option("--duration", o.duration_seconds, "Stop after this many seconds (0: run until "
                                                     "SIGINT/SIGTERM)");
-  cmd->add_flag("--quiet,-q", o.quiet, "Do not print alerts to stdout");
+  cmd->add_flag("--print-alerts", o.print_alerts,
+                "Print one line per alert on stdout (logs always go to stderr)");
 }
 
 }  // namespace
@@ -194,7 +194,8 @@ void add_demo_command(CLI::App& app, Runner& run) {
       "demo",
       "Embedded Kafka, synthetic partner traffic (signals with the brief's planted cases, and\n"
       "chain events: meldingen, arrivals and MOB departures, a departure spike, registrations),\n"
-      "the service, alerts printed as they fire, the web console on / and /metrics served.");
+      "the service, the web console on / and /metrics served; with --print-alerts the alerts\n"
+      "on stdout as they fire.");
   add_common(cmd, *o);
   cmd->add_option("--signals", o->signals, "Approximate number of synthetic signals")
       ->capture_default_str();

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "tests/support/command.h"
 
@@ -82,6 +83,52 @@ TEST(CliTest, ConfigReferenceListsEveryShippedSection) {
   }
   EXPECT_GE(sections, 5);
   EXPECT_THAT(r.output, Not(HasSubstr("TODO")));
+}
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// stdout carries alerts only, and only with --print-alerts; logs go to
+// stderr. The three services run side by side, each for a fixed time.
+TEST(CliTest, RunAndDemoPrintAlertsOnStdoutOnlyWhenAskedAndLogOnStderr) {
+  const auto dir = std::filesystem::temp_directory_path() / "mozaiek-cli-streams-test";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto service = [&](const std::string& name, const std::string& args) {
+    const auto file = [&](const char* ext) { return (dir / (name + ext)).string(); };
+    return "(" + kBin + " " + args + " --http 127.0.0.1:0 --state-dir " + file("") + " >" +
+           file(".out") + " 2>" + file(".err") + "; echo $? >" + file(".rc") + ")";
+  };
+  const std::string demo = "demo --duration 20 --signals 3000 --rate 0";
+  const auto r = run_command(
+      "(" + service("plain", demo) + " & " + service("printing", demo + " --print-alerts") +
+      " & export MOZAIEK_PSEUDONYM_KEY=cli-test-pseudonym-key-0123456789; " +
+      service("run", "run --brokers embedded --duration 5") + " & wait) 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  for (const char* name : {"plain", "printing", "run"}) {
+    EXPECT_EQ(read_text(dir / (std::string(name) + ".rc")), "0\n")
+        << name << ": " << read_text(dir / (std::string(name) + ".err"));
+  }
+
+  for (const char* name : {"plain", "run"}) {
+    SCOPED_TRACE(name);
+    EXPECT_EQ(read_text(dir / (std::string(name) + ".out")), "");
+    EXPECT_THAT(read_text(dir / (std::string(name) + ".err")), HasSubstr("[info]"));
+  }
+  std::istringstream printed(read_text(dir / "printing.out"));
+  std::string line;
+  int alerts = 0;
+  while (std::getline(printed, line)) {
+    EXPECT_THAT(line, ::testing::StartsWith("ALERT")) << "not an alert on stdout";
+    ++alerts;
+  }
+  EXPECT_GT(alerts, 0) << read_text(dir / "printing.err");
+  EXPECT_THAT(read_text(dir / "printing.err"), HasSubstr("[info]"));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,0 +1,273 @@
+#include "connectors/app/service_tasks.h"
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <string>
+
+#include "connectors/app/metrics_bridge.h"
+#include "operators/records/alert_json.h"
+#include "operators/records/chain_codec.h"
+#include "operators/records/chain_router.h"
+#include "operators/records/dlq_record.h"
+#include "operators/records/entity_notice.h"
+#include "operators/records/routed_codec.h"
+#include "operators/records/subject_router.h"
+
+namespace mozaiek {
+namespace {
+
+constexpr Millis kFlushTimeout = seconds(60);
+
+// The first failed produce of a batch; the task reports it after the batch.
+class FirstError {
+ public:
+  void note(Status s) {
+    if (!s && status_) status_ = std::move(s);
+  }
+  Status take() { return std::exchange(status_, Status::ok()); }
+
+ private:
+  Status status_ = Status::ok();
+};
+
+void publish_lag(KafkaSource& source, const char* group, PipelineMetrics& metrics) {
+  for (const auto& lag : source.lag()) {
+    if (lag.lag) metrics.set_consumer_lag(group, lag.topic, lag.partition, *lag.lag);
+  }
+}
+
+}  // namespace
+
+// Intake outputs: routed signals to the internal topic, rejections to the DLQ.
+class IntakeTask::Output final : public IntakeOutput {
+ public:
+  Output(const Settings& settings, RecordSink& sink, const Clock& clock)
+      : settings_(settings), sink_(sink), clock_(clock) {}
+  void on_routed(const RoutedSignal& r) override {
+    encode_routed(r, settings_.operators, value_);
+    routing_key(r.subject_type, r.subject_key, key_);
+    errors.note(sink_.produce(settings_.topics.subjects, key_, value_));
+  }
+  void on_routed_chain(const RoutedChainEvent& r) override {
+    encode_routed_chain(r, settings_.operators, value_);
+    chain_routing_key(r, key_);
+    errors.note(sink_.produce(settings_.topics.subjects, key_, value_));
+  }
+  void on_rejected(const Rejection& rejection, const RecordView& record) override {
+    value_.clear();
+    write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset),
+                     record.value, clock_.now(), value_);
+    errors.note(sink_.produce(settings_.topics.dlq, record.key, value_));
+  }
+  FirstError errors;
+
+ private:
+  const Settings& settings_;
+  RecordSink& sink_;
+  const Clock& clock_;
+  std::string key_;
+  std::string value_;
+};
+
+IntakeTask::IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudonymiser,
+                       RecordSink& sink, KafkaSource& source, Committed& committed)
+    : context_(std::move(context)),
+      sink_(sink),
+      source_(source),
+      committed_(committed),
+      output_(std::make_unique<Output>(context_.settings, sink, context_.clock)),
+      stage_(context_.settings.operators, pseudonymiser, context_.clock,
+             context_.settings.topics.signals_prefix, *output_,
+             context_.settings.topics.chain_events) {}
+
+IntakeTask::~IntakeTask() = default;
+
+Status IntakeTask::process(const RecordBatch& batch) {
+  for (const auto& r : batch.records) stage_.process(r);
+  if (Status out = output_->errors.take(); !out) return Status::error("producer: " + out.message());
+  return Status::ok();
+}
+
+void IntakeTask::batch_done(std::size_t records, std::chrono::duration<double> took) {
+  PipelineMetrics& metrics = context_.metrics;
+  metrics.observe_batch_latency(took.count() / static_cast<double>(records), records);
+  pending_in_ += stage_.counters().total_in();
+  pending_dlq_ += stage_.counters().total_dlq();
+  pending_routed_ += stage_.counters().routed;
+  publish_chain_counts(stage_.counters(), context_.oversight);
+  publish_stage_counters(stage_.counters(), Stage::intake, metrics);
+  context_.oversight.publish_reporting_delay(stage_.reporting_delay());
+}
+
+Status IntakeTask::flush() {
+  // Nothing is committed after a failure: the records are redelivered.
+  if (Status out = sink_.flush(kFlushTimeout); !out) {
+    return Status::error("producer: " + out.message());
+  }
+  return Status::ok();
+}
+
+void IntakeTask::committed() {
+  committed_.in += std::exchange(pending_in_, 0);
+  committed_.dlq += std::exchange(pending_dlq_, 0);
+  committed_.routed += std::exchange(pending_routed_, 0);
+}
+
+void IntakeTask::on_stop(bool /*final_commit*/) { (void)sink_.flush(kFlushTimeout); }
+
+void IntakeTask::report_lag() {
+  publish_lag(source_, "intake", context_.metrics);
+  publish_watermarks(stage_.watermarks(), context_.clock.now(), context_.metrics);
+}
+
+// Convergence outputs: alerts to the alerts topic, the feed and (if asked)
+// stdout; entity notices to the internal topic keyed by their receiver.
+class ConvergenceTask::Output final : public AlertOutput {
+ public:
+  Output(const Settings& settings, RecordSink& sink, AlertFeed& feed, bool print,
+         PipelineMetrics& metrics)
+      : settings_(settings), sink_(sink), feed_(feed), print_(print), metrics_(metrics) {}
+  void on_notice(const EntityNotice& notice) override {
+    encode_notice(notice, notice_value_);
+    routing_key(notice.to_type, notice.to_key, notice_key_);
+    errors.note(sink_.produce(settings_.topics.subjects, notice_key_, notice_value_));
+  }
+  void on_alert(const Alert& alert, std::string_view json) override {
+    errors.note(sink_.produce(settings_.topics.alerts, alert.alert_id, json));
+    feed_.publish(std::string(json));
+    metrics_.record_alert(alert.rule, to_string(alert.subject_type), alert.level);
+    if (print_) print(alert);
+  }
+  FirstError errors;
+
+ private:
+  // One line per alert on stdout, the only thing written there.
+  void print(const Alert& alert) {
+    // Unanswered meldingen come by the hundred: the first few, then a tally.
+    const bool breach = alert.rule == "sla_breach";
+    const std::uint64_t n = breach ? ++breaches_ : 0;
+    if (!breach || n <= 3) {
+      std::printf("%s\n", alert_line(alert).c_str());
+    } else if (n % 50 == 0) {
+      std::printf("ALERTS sla_breach: %llu meldingen past their deadline without feedback so "
+                  "far (each on %s)\n",
+                  static_cast<unsigned long long>(n), settings_.topics.alerts.c_str());
+    }
+    std::fflush(stdout);
+  }
+
+  const Settings& settings_;
+  RecordSink& sink_;
+  AlertFeed& feed_;
+  bool print_;
+  PipelineMetrics& metrics_;
+  std::uint64_t breaches_ = 0;
+  std::string notice_key_;
+  std::string notice_value_;
+};
+
+ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& stores,
+                                 RecordSink& sink, KafkaSource& source, AlertFeed& feed,
+                                 bool print_alerts, EntityRequests& lookups,
+                                 EntityLookupProbe& lookup_probe, Committed& committed)
+    : context_(std::move(context)),
+      sink_(sink),
+      source_(source),
+      lookups_(lookups),
+      lookup_probe_(lookup_probe),
+      committed_(committed),
+      output_(std::make_unique<Output>(context_.settings, sink, feed, print_alerts,
+                                       context_.metrics)),
+      stage_(context_.settings.operators, stores, context_.clock, *output_),
+      dispatch_(context_.settings.operators, stage_) {
+  stage_.set_oversight_metrics(&context_.oversight);
+  listen_to_rebalances();
+}
+
+ConvergenceTask::~ConvergenceTask() = default;
+
+void ConvergenceTask::listen_to_rebalances() {
+  source_.set_rebalance_listener(
+      [this](const std::vector<std::pair<std::string, int>>& assigned,
+             const std::vector<std::pair<std::string, int>>& revoked) {
+        for (const auto& [topic, p] : revoked) {
+          if (Status r = stage_.revoke(Partition{p}); !r) {
+            spdlog::error("revoking partition {}: {}", p, r.message());
+          }
+        }
+        for (const auto& [topic, p] : assigned) stage_.assign(Partition{p});
+      });
+}
+
+Status ConvergenceTask::process(const RecordBatch& batch) {
+  for (const auto& r : batch.records) (void)dispatch_.dispatch(r.partition, r.value);
+  // Undecodable records (written with a different catalogue or by a newer
+  // version) are counted and logged once per batch.
+  if (const std::uint64_t undecodable = dispatch_.take_undecodable(); undecodable > 0) {
+    spdlog::warn("convergence: {} internal records could not be decoded", undecodable);
+    context_.metrics.record_task_error("convergence", undecodable);
+  }
+  return output_->errors.take();
+}
+
+void ConvergenceTask::batch_done(std::size_t records, std::chrono::duration<double> took) {
+  PipelineMetrics& metrics = context_.metrics;
+  metrics.observe_batch_latency(took.count() / static_cast<double>(records), records);
+  pending_in_ += stage_.counters().total_in();
+  pending_alerts_ += stage_.counters().alerts;
+  publish_stage_counters(stage_.counters(), Stage::convergence, metrics);
+  publish_link_counters(stage_.link_counters(), metrics);
+}
+
+Status ConvergenceTask::flush() {
+  Status out = output_->errors.take();
+  if (out) out = sink_.flush(kFlushTimeout);
+  if (out) out = stage_.flush();
+  return out;
+}
+
+void ConvergenceTask::committed() {
+  committed_.in += std::exchange(pending_in_, 0);
+  committed_.alerts += std::exchange(pending_alerts_, 0);
+}
+
+void ConvergenceTask::on_stop(bool final_commit) {
+  lookups_.close();
+  // Without the final commit (the service failed) state is flushed anyway,
+  // as the service always did: the uncommitted records come again, and the
+  // operators ignore duplicates.
+  if (!final_commit) {
+    if (Status f = stage_.flush(); !f) spdlog::error("final state flush: {}", f.message());
+  }
+  (void)sink_.flush(kFlushTimeout);
+}
+
+void ConvergenceTask::serve_lookups() {
+  lookup_probe_.record(
+      lookups_.serve(stage_, sink_, context_.settings.topics.audit, context_.clock));
+}
+
+Status ConvergenceTask::maintain_oversight(std::size_t uncommitted) {
+  stage_.maintain_oversight();
+  // With records pending, the next commit (within the interval) flushes.
+  return uncommitted == 0 ? flush() : Status::ok();
+}
+
+void ConvergenceTask::report_lag() {
+  publish_lag(source_, "convergence", context_.metrics);
+  context_.metrics.set_state_entries("convergence", stage_.state_entries());
+  context_.metrics.set_state_entries("links", stage_.link_state_entries());
+}
+
+void ConvergenceTask::expire(std::size_t uncommitted) {
+  // As for the oversight gauges: with records pending, the next commit
+  // flushes, so state never gets ahead of uncommitted input (a redelivered
+  // notice would meet state that already holds it).
+  if (stage_.expire() > 0 && uncommitted == 0) {
+    if (Status f = stage_.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
+  }
+  publish_link_counters(stage_.link_counters(), context_.metrics);
+}
+
+}  // namespace mozaiek

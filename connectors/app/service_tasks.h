@@ -1,0 +1,118 @@
+// The service's two stages as Tasks of a TaskLoop (stream/task_loop.h): what
+// each does per batch, at a commit, between batches and when it stops. The
+// loop decides when; these decide what.
+//
+// Lifecycle: Service makes each task on its loop's thread, with the Kafka
+// source and sink that thread owns, and runs it until the service stops.
+// Only the Committed totals are read from other threads.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "connectors/app/settings.h"
+#include "connectors/http/api/alert_feed.h"
+#include "connectors/http/api/entity_api.h"
+#include "connectors/kafka/kafka_source.h"
+#include "operators/intake/pseudonymiser.h"
+#include "operators/oversight/oversight_metrics.h"
+#include "operators/pipeline/convergence_stage.h"
+#include "operators/pipeline/intake_stage.h"
+#include "operators/pipeline/internal_dispatch.h"
+#include "operators/pipeline/pipeline_metrics.h"
+#include "stream/io.h"
+#include "stream/task_loop.h"
+
+namespace mozaiek {
+
+// What both tasks borrow from the service.
+struct ServiceTaskContext {
+  const Settings& settings;
+  const Clock& clock;
+  PipelineMetrics& metrics;
+  OversightMetrics& oversight;
+  // True once the service failed: a stopping task then commits nothing more.
+  std::function<bool()> service_failed;
+};
+
+// Intake: partner records (signals.*, the chain topic) in; routed records to
+// the internal subjects topic, rejections to the DLQ.
+class IntakeTask final : public Task {
+ public:
+  // Committed work only (Service::progress()).
+  struct Committed {
+    std::atomic<std::uint64_t> in{0}, dlq{0}, routed{0};
+  };
+  IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudonymiser, RecordSink& sink,
+             KafkaSource& source, Committed& committed);
+  ~IntakeTask() override;
+
+  Status process(const RecordBatch& batch) override;
+  void batch_done(std::size_t records, std::chrono::duration<double> took) override;
+  Status flush() override;
+  void committed() override;
+  bool commit_on_stop() const override { return !context_.service_failed(); }
+  void on_stop(bool final_commit) override;
+  // Consumer lag and the sources' watermarks; every few seconds.
+  void report_lag();
+
+ private:
+  class Output;
+  ServiceTaskContext context_;
+  RecordSink& sink_;
+  KafkaSource& source_;
+  Committed& committed_;
+  std::unique_ptr<Output> output_;
+  IntakeStage stage_;
+  // Since the last commit.
+  std::uint64_t pending_in_ = 0, pending_dlq_ = 0, pending_routed_ = 0;
+};
+
+// Convergence: internal records in (dispatched on their kind); alerts to the
+// alerts topic and the feed, entity notices back to the internal topic.
+class ConvergenceTask final : public Task {
+ public:
+  struct Committed {
+    std::atomic<std::uint64_t> in{0}, alerts{0};
+  };
+  ConvergenceTask(ServiceTaskContext context, StateStoreFactory& stores, RecordSink& sink,
+                  KafkaSource& source, AlertFeed& feed, bool print_alerts,
+                  EntityRequests& lookups, EntityLookupProbe& lookup_probe, Committed& committed);
+  ~ConvergenceTask() override;
+
+  Status process(const RecordBatch& batch) override;
+  void batch_done(std::size_t records, std::chrono::duration<double> took) override;
+  // Alerts and notices delivered, then state (changelog, RocksDB).
+  Status flush() override;
+  void committed() override;
+  bool commit_on_stop() const override { return !context_.service_failed(); }
+  void on_stop(bool final_commit) override;
+
+  // Entity view lookups queued by HTTP threads; between batches.
+  void serve_lookups();
+  // Melding deadlines and oversight gauges; every second.
+  Status maintain_oversight(std::size_t uncommitted);
+  // Consumer lag and state sizes; every few seconds.
+  void report_lag();
+  // State behind the watermark; every half minute.
+  void expire(std::size_t uncommitted);
+
+ private:
+  class Output;
+  void listen_to_rebalances();
+
+  ServiceTaskContext context_;
+  RecordSink& sink_;
+  KafkaSource& source_;
+  EntityRequests& lookups_;
+  EntityLookupProbe& lookup_probe_;
+  Committed& committed_;
+  std::unique_ptr<Output> output_;
+  ConvergenceStage stage_;
+  InternalDispatch dispatch_;
+  std::uint64_t pending_in_ = 0, pending_alerts_ = 0;  // since the last commit
+};
+
+}  // namespace mozaiek

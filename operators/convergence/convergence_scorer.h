@@ -3,7 +3,7 @@
 // of indicator weights decayed by age over a sliding event-time window, and
 // raises an alert when the score crosses the rule's threshold with enough
 // distinct sources (or one concrete signal where the rule allows), with a
-// cooldown and escalations. See DESIGN-NOTES "Key decisions".
+// cooldown and escalations. See operators/convergence/README.md.
 //
 // The scorer is the immutable definition: it borrows the config, which must
 // outlive it, and is safe to share between threads. All mutable data lives

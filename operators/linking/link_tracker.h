@@ -4,7 +4,7 @@
 // it), evaluates the network rules on X, and tells linked entities what
 // matters to them through EntityNotices keyed by the receiver.
 //
-// Rules (config `linking:`; see operators/README.md):
+// Rules (config `linking:`; see operators/linking/README.md):
 //   pickup_van      vehicle linked to N+ distinct reception locations in the window
 //   linked_persons  vehicle or location linked to M+ distinct persons who have
 //                   signals of their own (learned from the persons' notices)

@@ -68,7 +68,8 @@ class ConvergenceStage {
   // An erasure record (kind 4) for an entity of partition p: its
   // convergence, link and oversight state go (tombstones on the next
   // flush), and erasure notices go to the other ends of its links and to
-  // the location a person last left from. Counted in counters().erasures.
+  // every location a person left from (the last 16). Counted in
+  // counters().erasures.
   struct ErasureOutcome {
     std::size_t links = 0;    // links the entity held
     std::size_t notices = 0;  // erasure notices sent

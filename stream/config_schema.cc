@@ -146,7 +146,7 @@ std::optional<double> read_number(const YAML::Node& n, std::string_view path,
                                   std::vector<std::string>& errors) {
   if (n.IsScalar()) {
     try {
-      const double d = n.as<double>();
+      const auto d = n.as<double>();
       if (std::isfinite(d)) return d;
     } catch (const YAML::Exception&) {
     }

@@ -122,7 +122,8 @@ class Section {
 
   Section& number(std::string name, double T::*field, Bound bound, std::string description,
                   std::string unit = "") {
-    return add(OptionDoc{name, "number", unit, format_number(prototype_.*field), bound.describe(),
+    return add(OptionDoc{std::move(name), "number", std::move(unit),
+                         format_number(prototype_.*field), bound.describe(),
                          std::move(description)},
                [field, bound](const YAML::Node& v, const std::string& path, T& out,
                               std::vector<std::string>& errors) {
@@ -135,7 +136,7 @@ class Section {
   template <class I>
   Section& integer(std::string name, I T::*field, Bound bound, std::string description,
                    std::string unit = "") {
-    return add(OptionDoc{name, "integer", unit,
+    return add(OptionDoc{std::move(name), "integer", std::move(unit),
                          std::to_string(static_cast<std::int64_t>(prototype_.*field)),
                          bound.describe(), std::move(description)},
                [field, bound](const YAML::Node& v, const std::string& path, T& out,
@@ -149,8 +150,8 @@ class Section {
   // A duration written as a (possibly fractional) number of `unit`s.
   Section& duration(std::string name, Millis T::*field, Millis unit, std::string unit_name,
                     Bound bound, std::string description) {
-    const double per = static_cast<double>(unit.count());
-    return add(OptionDoc{name, "number", unit_name,
+    const auto per = static_cast<double>(unit.count());
+    return add(OptionDoc{std::move(name), "number", std::move(unit_name),
                          format_number(static_cast<double>((prototype_.*field).count()) / per),
                          bound.describe(), std::move(description)},
                [field, bound, per](const YAML::Node& v, const std::string& path, T& out,
@@ -174,7 +175,7 @@ class Section {
   }
 
   Section& flag(std::string name, bool T::*field, std::string description) {
-    return add(OptionDoc{name, "boolean", "", prototype_.*field ? "true" : "false", "",
+    return add(OptionDoc{std::move(name), "boolean", "", prototype_.*field ? "true" : "false", "",
                          std::move(description)},
                [field](const YAML::Node& v, const std::string& path, T& out,
                        std::vector<std::string>& errors) {
@@ -184,10 +185,10 @@ class Section {
 
   Section& text(std::string name, std::string T::*field, std::string description,
                 TextCheck check = {}, std::string constraint = "") {
-    return add(OptionDoc{name, "string", "", quoted(prototype_.*field), std::move(constraint),
-                         std::move(description)},
-               [field, check](const YAML::Node& v, const std::string& path, T& out,
-                              std::vector<std::string>& errors) {
+    return add(OptionDoc{std::move(name), "string", "", quoted(prototype_.*field),
+                         std::move(constraint), std::move(description)},
+               [field, check = std::move(check)](const YAML::Node& v, const std::string& path,
+                                                 T& out, std::vector<std::string>& errors) {
                  auto s = read_string(v, path, errors);
                  if (!s) return;
                  if (check) {
@@ -219,10 +220,11 @@ class Section {
                 TextCheck item_check = {}, std::string constraint = "") {
     std::string def;
     for (const auto& s : prototype_.*field) def += (def.empty() ? "" : ", ") + s;
-    return add(OptionDoc{name, "list of strings", "", "[" + def + "]", std::move(constraint),
-                         std::move(description)},
-               [field, item_check](const YAML::Node& v, const std::string& path, T& out,
-                                   std::vector<std::string>& errors) {
+    return add(OptionDoc{std::move(name), "list of strings", "", "[" + def + "]",
+                         std::move(constraint), std::move(description)},
+               [field, item_check = std::move(item_check)](const YAML::Node& v,
+                                                           const std::string& path, T& out,
+                                                           std::vector<std::string>& errors) {
                  if (auto l = read_string_list(v, path, errors, item_check))
                    out.*field = std::move(*l);
                });

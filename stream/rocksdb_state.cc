@@ -253,6 +253,7 @@ std::unique_ptr<RocksStateDb> RocksStateDb::open(const std::string& dir, Status&
     names = {rocksdb::kDefaultColumnFamilyName};
   }
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.reserve(names.size());
   for (const auto& n : names) descriptors.emplace_back(n, cf);
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;

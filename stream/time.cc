@@ -21,7 +21,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
 std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const auto yoe = static_cast<unsigned>(y - era * 400);
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
@@ -30,7 +30,7 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
 void civil_from_days(std::int64_t z, int& y, unsigned& m, unsigned& d) {
   z += 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const auto doe = static_cast<unsigned>(z - era * 146097);
   const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
   const std::int64_t yy = static_cast<std::int64_t>(yoe) + era * 400;
   const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -106,7 +106,8 @@ std::optional<EventTime> parse_rfc3339(std::string_view s) {
   }
   if (pos != s.size()) return std::nullopt;
   std::int64_t d = days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  std::int64_t secs = d * 86400 + hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss) - offset_min * 60;
+  std::int64_t secs = d * 86400 + std::int64_t{hh} * 3600 + std::int64_t{mm} * 60 +
+                      (ss == 60 ? 59 : ss) - std::int64_t{offset_min} * 60;
   return event_time_from_ms(secs * 1000 + millis);
 }
 

@@ -10,7 +10,7 @@
 namespace mozaiek {
 namespace {
 
-constexpr std::size_t kMaxBodyBytes = 16 * 1024;
+constexpr std::size_t kMaxBodyBytes = std::size_t{16} * 1024;
 constexpr std::size_t kMaxFieldBytes = 1024;
 
 ErasureFieldError bad(std::string_view field, std::string_view message) {

@@ -247,7 +247,9 @@ void load_catalogue_file(const std::string& file, const std::string& base_dir,
     check_label_list(d.nationality_regions, root["nationality_regions"],
                      join_path(prefix, "nationality_regions"), file_errors);
   }
-  for (auto& e : file_errors) errors.push_back(key + ": " + file + ": " + e);
+  for (const auto& e : file_errors) {
+    errors.emplace_back(key).append(": ").append(file).append(": ").append(e);
+  }
 }
 
 void load_catalogue(const YAML::Node& node, const std::string& base_dir, OperatorConfig& cfg,

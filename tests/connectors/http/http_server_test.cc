@@ -1,6 +1,7 @@
 #include <httplib.h>
 
 #include "connectors/http/http_server.h"
+#include "tests/support/sse_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -21,7 +22,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-constexpr auto kDeadline = std::chrono::seconds(10);
 
 // Event streams over a list of lines: each stream sends the lines added
 // after it opened, one event each.
@@ -135,51 +135,9 @@ TEST_F(HttpServerTest, ExtraRoutesReceiveCapturesAndParams) {
   EXPECT_EQ(c.Get("/boom")->status, 500);
 }
 
-// Reads /events on its own thread until `stop_when` holds for
-// what arrived so far (or the server ends the stream).
-class StreamReader {
- public:
-  StreamReader(int port, std::function<bool(const std::string&)> stop_when)
-      : thread_([this, port, stop_when = std::move(stop_when)] {
-          httplib::Client c("127.0.0.1", port);
-          c.set_read_timeout(std::chrono::seconds(30));
-          c.Get("/events", [&](const char* data, std::size_t len) {
-            std::lock_guard lock(mu_);
-            received_.append(data, len);
-            cv_.notify_all();
-            return !stop_when(received_);
-          });
-          std::lock_guard lock(mu_);
-          done_ = true;
-          cv_.notify_all();
-        }) {}
-  ~StreamReader() { thread_.join(); }
-
-  bool wait_for_text(std::string_view text) {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kDeadline,
-                        [&] { return received_.find(text) != std::string::npos; });
-  }
-  bool wait_until_done() {
-    std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kDeadline, [&] { return done_; });
-  }
-  std::string received() {
-    std::lock_guard lock(mu_);
-    return received_;
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::string received_;
-  bool done_ = false;
-  std::thread thread_;
-};
-
 TEST_F(HttpServerTest, EventStreamGreetsThenDeliversEventsAddedAfterItOpened) {
   events_.add("before");
-  StreamReader reader(server_.port(), [](const std::string& text) {
+  testing::SseReader reader(server_.port(), "/events", [](const std::string& text) {
     const auto event = text.find("event: line");
     return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
   });
@@ -198,7 +156,7 @@ TEST(SseEventTest, SplitsMultiLineDataIntoDataLines) {
 }
 
 TEST_F(HttpServerTest, StopEndsLiveStreams) {
-  StreamReader reader(server_.port(), [](const std::string&) { return false; });
+  testing::SseReader reader(server_.port(), "/events", [](const std::string&) { return false; });
   ASSERT_TRUE(reader.wait_for_text(": subscribed"));
   const auto t0 = std::chrono::steady_clock::now();
   server_.stop();

@@ -26,8 +26,8 @@
 #include <string>
 #include <vector>
 
-#include "operators/records/alert_json.h"
 #include "operators/convergence/convergence_scorer.h"
+#include "operators/records/alert_json.h"
 #include "stream/rocksdb_state.h"
 
 namespace mozaiek {
@@ -48,18 +48,17 @@ OperatorConfig bench_config() {
     Strength strength;
     double weight;
   };
-  for (const Ind& i : {Ind{"behaviour_change", Strength::soft, 1.0},
-                       Ind{"often_absent", Strength::soft, 1.5},
-                       Ind{"many_foreign_calls", Strength::soft, 1.5},
-                       Ind{"unexplained_money", Strength::soft, 2.0},
-                       Ind{"intends_onward_travel", Strength::soft, 2.0},
-                       Ind{"fear_of_reprisal", Strength::soft, 2.0},
-                       Ind{"visitor_vehicle", Strength::soft, 2.0},
-                       Ind{"foreign_plate_recurring", Strength::soft, 1.0},
-                       Ind{"overcrowded_address", Strength::soft, 2.0},
-                       Ind{"route_forced_work", Strength::concrete, 3.0},
-                       Ind{"documents_held_by_other", Strength::concrete, 3.0},
-                       Ind{"worrying_departure", Strength::concrete, 4.0}}) {
+  for (const Ind& i :
+       {Ind{"behaviour_change", Strength::soft, 1.0}, Ind{"often_absent", Strength::soft, 1.5},
+        Ind{"many_foreign_calls", Strength::soft, 1.5},
+        Ind{"unexplained_money", Strength::soft, 2.0},
+        Ind{"intends_onward_travel", Strength::soft, 2.0},
+        Ind{"fear_of_reprisal", Strength::soft, 2.0}, Ind{"visitor_vehicle", Strength::soft, 2.0},
+        Ind{"foreign_plate_recurring", Strength::soft, 1.0},
+        Ind{"overcrowded_address", Strength::soft, 2.0},
+        Ind{"route_forced_work", Strength::concrete, 3.0},
+        Ind{"documents_held_by_other", Strength::concrete, 3.0},
+        Ind{"worrying_departure", Strength::concrete, 4.0}}) {
     c.catalogue.add({i.code, i.strength, i.weight, 0b111, 0});
   }
   for (const char* name : {"coa", "ind", "avim", "kmar", "nidos", "police", "nla", "gemeente"}) {
@@ -107,7 +106,8 @@ struct Workload {
       const auto roll = rng() % 100;
       if (roll < 80) {
         std::snprintf(buf, sizeof buf, "%016llx%016llx%016llx%016llx",
-                      static_cast<unsigned long long>(rng()), static_cast<unsigned long long>(rng()),
+                      static_cast<unsigned long long>(rng()),
+                      static_cast<unsigned long long>(rng()),
                       static_cast<unsigned long long>(rng()),
                       static_cast<unsigned long long>(rng()));
         types.push_back(SubjectType::person);

@@ -91,8 +91,8 @@ void run_intake(benchmark::State& state, bool encode) {
     ++i;
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["routed_per_signal"] =
-      static_cast<double>(output.routed_) / static_cast<double>(state.iterations());
+  state.counters["routed_per_signal"] = static_cast<double>(output.routed_) /
+                                        static_cast<double>(state.iterations());
   state.counters["dlq"] = static_cast<double>(output.rejected_);
 }
 

@@ -302,8 +302,8 @@ class CachedStore {
   std::vector<Node*> dirty_;  // changed since written to the store
   std::uint64_t tick_ = 0;
   std::uint64_t undecodable_ = 0;
-  std::string key_;    // make_key()'s buffer
-  std::string value_;  // scratch: an encoded value
+  std::string key_;                   // make_key()'s buffer
+  std::string value_;                 // scratch: an encoded value
   std::vector<std::uint64_t> ticks_;  // scratch for eviction
   std::vector<Node*> doomed_;         // scratch for eviction and expiry
 };

@@ -115,8 +115,8 @@ std::string did_you_mean(std::string_view key, const std::vector<std::string>& c
   return best ? " (did you mean '" + *best + "'?)" : "";
 }
 
-bool check_keys(const YAML::Node& map, std::string_view path,
-                const std::vector<std::string>& known, std::vector<std::string>& errors) {
+bool check_keys(const YAML::Node& map, std::string_view path, const std::vector<std::string>& known,
+                std::vector<std::string>& errors) {
   const std::size_t before = errors.size();
   std::set<std::string> seen;
   for (const auto& kv : map) {
@@ -186,8 +186,7 @@ std::optional<std::string> read_string(const YAML::Node& n, std::string_view pat
   return std::nullopt;
 }
 
-std::optional<std::vector<std::string>> read_string_list(const YAML::Node& n,
-                                                         std::string_view path,
+std::optional<std::vector<std::string>> read_string_list(const YAML::Node& n, std::string_view path,
                                                          std::vector<std::string>& errors,
                                                          const TextCheck& check) {
   if (!n.IsSequence()) {

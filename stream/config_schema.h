@@ -76,8 +76,8 @@ std::string did_you_mean(std::string_view key, const std::vector<std::string>& c
 
 // Reports "<path>.<key>: unknown key" for every key of `map` not in `known`.
 // Also reports duplicate keys (YAML allows them to parse; they are mistakes).
-bool check_keys(const YAML::Node& map, std::string_view path,
-                const std::vector<std::string>& known, std::vector<std::string>& errors);
+bool check_keys(const YAML::Node& map, std::string_view path, const std::vector<std::string>& known,
+                std::vector<std::string>& errors);
 
 // ---- Scalar readers: nullopt (and an error) when the value is malformed ---
 
@@ -90,8 +90,7 @@ std::optional<bool> read_bool(const YAML::Node& n, std::string_view path,
 std::optional<std::string> read_string(const YAML::Node& n, std::string_view path,
                                        std::vector<std::string>& errors);
 // A sequence of strings; `check` (optional) validates each item.
-std::optional<std::vector<std::string>> read_string_list(const YAML::Node& n,
-                                                         std::string_view path,
+std::optional<std::vector<std::string>> read_string_list(const YAML::Node& n, std::string_view path,
                                                          std::vector<std::string>& errors,
                                                          const TextCheck& check = {});
 

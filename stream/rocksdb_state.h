@@ -45,7 +45,7 @@ struct RocksStateOptions {
   // commit. Off: survives a process crash (the WAL is written, not synced).
   // Stores opened with Logging::kNone have no WAL to sync.
   bool sync_writes = false;
-  std::size_t block_cache_bytes = std::size_t{64} << 20;  // shared by all stores
+  std::size_t block_cache_bytes = std::size_t{64} << 20;   // shared by all stores
   std::size_t write_buffer_bytes = std::size_t{32} << 20;  // per store (memtable)
 };
 
@@ -70,8 +70,7 @@ class RocksStateDb {
   // As above for callers that cannot handle an error here (StateStoreFactory):
   // on failure the store works in memory and reports the error from flush(),
   // so the task fails before committing anything it could not persist.
-  std::unique_ptr<StateStore> store(std::string_view name,
-                                    Logging logging = Logging::kWriteAhead);
+  std::unique_ptr<StateStore> store(std::string_view name, Logging logging = Logging::kWriteAhead);
 
   // Deletes a store and its data. Fails while a store object for it is open.
   [[nodiscard]] Status drop_store(std::string_view name);

@@ -49,9 +49,7 @@ class StateStoreFactory {
   // after some prefix of their flush() calls, in the order they were made.
   // A progress mark flushed after the data it describes (a checkpoint) thus
   // never survives without that data. By default the same as open().
-  virtual std::unique_ptr<StateStore> open_rebuildable(std::string_view name) {
-    return open(name);
-  }
+  virtual std::unique_ptr<StateStore> open_rebuildable(std::string_view name) { return open(name); }
 };
 
 std::unique_ptr<StateStoreFactory> make_memory_store_factory();

@@ -97,7 +97,6 @@ Status TaskLoop::finish(Status result) {
   });
   if (result && !stopped) result = std::move(stopped);
   return result;  // the supervisor logs it
-
 }
 
 Status TaskLoop::failure(std::string_view step, const Status& cause) const {

@@ -58,7 +58,7 @@ struct TaskLoopStats {
   std::uint64_t batches = 0;
   std::uint64_t records = 0;
   std::uint64_t commits = 0;
-  std::uint64_t exceptions = 0;  // thrown by the task or the source, caught by the loop
+  std::uint64_t exceptions = 0;           // thrown by the task or the source, caught by the loop
   std::chrono::duration<double> busy{0};  // time spent in process()
 };
 

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
-#include "operators/records/dlq_record.h"
+#include "operators/intake/pseudonymiser.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
 #include "operators/pipeline/internal_dispatch.h"
-#include "operators/intake/pseudonymiser.h"
+#include "operators/records/dlq_record.h"
 #include "stream/io.h"
 #include "stream/state_store.h"
 #include "stream/task_loop.h"
@@ -30,9 +30,8 @@ class LocalPipeline final : public Task, private IntakeOutput, private AlertOutp
  public:
   // alerts and dlq may be null (counted only). stores owns the state.
   LocalPipeline(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
-                const Clock& clock, StateStoreFactory& stores, RecordSink* alerts,
-                RecordSink* dlq, std::string dlq_topic = "mozaiek.dlq",
-                std::string alerts_topic = "mozaiek.alerts");
+                const Clock& clock, StateStoreFactory& stores, RecordSink* alerts, RecordSink* dlq,
+                std::string dlq_topic = "mozaiek.dlq", std::string alerts_topic = "mozaiek.alerts");
   LocalPipeline(const LocalPipeline&) = delete;
   LocalPipeline& operator=(const LocalPipeline&) = delete;
 

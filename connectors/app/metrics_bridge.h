@@ -4,9 +4,9 @@
 
 #include "connectors/app/settings.h"
 #include "operators/linking/link_tracker.h"
-#include "operators/pipeline/stage_counters.h"
 #include "operators/oversight/oversight_metrics.h"
 #include "operators/pipeline/pipeline_metrics.h"
+#include "operators/pipeline/stage_counters.h"
 #include "stream/watermark_tracker.h"
 
 namespace mozaiek {

@@ -208,9 +208,8 @@ Status Service::start() {
         },
         ErasureTopics{m.settings.topics.subjects, m.settings.topics.audit}, *m.pseudonymiser,
         m.clock);
-    m.http->route("POST", "/api/erasure", [&m](const HttpRequest& req) {
-      return m.erasures->handle(req);
-    });
+    m.http->route("POST", "/api/erasure",
+                  [&m](const HttpRequest& req) { return m.erasures->handle(req); });
     if (Status h = m.http->start(); !h) return h;
     spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
                  "POST /api/alerts/<id>/actions, POST /api/erasure)",
@@ -249,8 +248,9 @@ void Service::Impl::run_convergence() {
   Status s = Status::ok();
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
-  if (sink) source = KafkaSource::create(kafka, settings.group_id + ".convergence",
-                                         {settings.topics.subjects}, s);
+  if (sink)
+    source = KafkaSource::create(kafka, settings.group_id + ".convergence",
+                                 {settings.topics.subjects}, s);
   if (!sink || !source) {
     return loop_ended("convergence", Status::error("convergence: " + s.message()), {});
   }
@@ -262,9 +262,8 @@ void Service::Impl::run_convergence() {
     task.serve_lookups();
     return Status::ok();
   });
-  loop.every(kOversightInterval, "oversight", [&task](std::size_t uncommitted) {
-    return task.maintain_oversight(uncommitted);
-  });
+  loop.every(kOversightInterval, "oversight",
+             [&task](std::size_t uncommitted) { return task.maintain_oversight(uncommitted); });
   loop.every(kLagInterval, "lag", [&task](std::size_t) {
     task.report_lag();
     return Status::ok();

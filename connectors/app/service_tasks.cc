@@ -177,8 +177,8 @@ ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& 
       lookups_(lookups),
       lookup_probe_(lookup_probe),
       committed_(committed),
-      output_(std::make_unique<Output>(context_.settings, sink, feed, print_alerts,
-                                       context_.metrics)),
+      output_(
+          std::make_unique<Output>(context_.settings, sink, feed, print_alerts, context_.metrics)),
       stage_(context_.settings.operators, stores, context_.clock, *output_),
       dispatch_(context_.settings.operators, stage_) {
   stage_.set_oversight_metrics(&context_.oversight);
@@ -188,16 +188,15 @@ ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& 
 ConvergenceTask::~ConvergenceTask() = default;
 
 void ConvergenceTask::listen_to_rebalances() {
-  source_.set_rebalance_listener(
-      [this](const std::vector<std::pair<std::string, int>>& assigned,
-             const std::vector<std::pair<std::string, int>>& revoked) {
-        for (const auto& [topic, p] : revoked) {
-          if (Status r = stage_.revoke(Partition{p}); !r) {
-            spdlog::error("revoking partition {}: {}", p, r.message());
-          }
-        }
-        for (const auto& [topic, p] : assigned) stage_.assign(Partition{p});
-      });
+  source_.set_rebalance_listener([this](const std::vector<std::pair<std::string, int>>& assigned,
+                                        const std::vector<std::pair<std::string, int>>& revoked) {
+    for (const auto& [topic, p] : revoked) {
+      if (Status r = stage_.revoke(Partition{p}); !r) {
+        spdlog::error("revoking partition {}: {}", p, r.message());
+      }
+    }
+    for (const auto& [topic, p] : assigned) stage_.assign(Partition{p});
+  });
 }
 
 Status ConvergenceTask::process(const RecordBatch& batch) {

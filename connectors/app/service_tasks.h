@@ -78,8 +78,8 @@ class ConvergenceTask final : public Task {
     std::atomic<std::uint64_t> in{0}, alerts{0};
   };
   ConvergenceTask(ServiceTaskContext context, StateStoreFactory& stores, RecordSink& sink,
-                  KafkaSource& source, AlertFeed& feed, bool print_alerts,
-                  EntityRequests& lookups, EntityLookupProbe& lookup_probe, Committed& committed);
+                  KafkaSource& source, AlertFeed& feed, bool print_alerts, EntityRequests& lookups,
+                  EntityLookupProbe& lookup_probe, Committed& committed);
   ~ConvergenceTask() override;
 
   Status process(const RecordBatch& batch) override;

@@ -220,7 +220,8 @@ Section<Settings> kafka_section() {
               std::vector<std::string>& errors) {
              topics_section().parse(v, path, out.topics, errors);
            });
-  s.custom({"properties", "map", "", "{}", "no bootstrap.servers, group.id, client.id, "
+  s.custom({"properties", "map", "", "{}",
+            "no bootstrap.servers, group.id, client.id, "
             "enable.auto.commit",
             "librdkafka properties passed as-is (security.protocol, sasl.*, ssl.*, ...). "
             "`${NAME}` in a value is replaced by environment variable NAME, so secrets stay out "
@@ -248,19 +249,19 @@ Section<Settings> root_section() {
     return [make](const YAML::Node& v, const std::string& path, Settings& out,
                   std::vector<std::string>& errors) { make().parse(v, path, out, errors); };
   };
-  auto elsewhere = [](const YAML::Node&, const std::string&, Settings&,
-                      std::vector<std::string>&) {};
+  auto elsewhere = [](const YAML::Node&, const std::string&, Settings&, std::vector<std::string>&) {
+  };
   s.custom({"service", "map", "", "", "", "HTTP listener, state directory, logging."},
            sub(service_section));
   s.custom({"kafka", "map", "", "", "", "Brokers, consumer group, topics, client properties."},
            sub(kafka_section));
   s.custom({"privacy", "map", "", "", "", "Pseudonym key file and state retention."},
            sub(privacy_settings_section));
-  s.custom({"catalogue", "map", "", "", "", "Indicator catalogue, age groups, nationality "
+  s.custom({"catalogue", "map", "", "", "",
+            "Indicator catalogue, age groups, nationality "
             "regions."},
            elsewhere);
-  s.custom({"sources", "map", "", "", "", "Partner organisations and their policies."},
-           elsewhere);
+  s.custom({"sources", "map", "", "", "", "Partner organisations and their policies."}, elsewhere);
   s.custom({"rules", "map", "", "", "", "Convergence rules per subject type."}, elsewhere);
   s.custom({"limits", "map", "", "", "", "Bounds on one signal."}, elsewhere);
   s.custom({"metrics", "map", "", "", "", "Bounded metric label sets."}, elsewhere);
@@ -275,9 +276,12 @@ Section<Settings> root_section() {
 void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::string>& errors) {
   const std::string changelog = s.changelog_topic();
   const std::vector<std::pair<std::string, const std::string*>> fixed{
-      {"chain_events", &s.topics.chain_events}, {"alerts", &s.topics.alerts},
-      {"alert_actions", &s.topics.alert_actions}, {"dlq", &s.topics.dlq},
-      {"audit", &s.topics.audit},               {"subjects", &s.topics.subjects},
+      {"chain_events", &s.topics.chain_events},
+      {"alerts", &s.topics.alerts},
+      {"alert_actions", &s.topics.alert_actions},
+      {"dlq", &s.topics.dlq},
+      {"audit", &s.topics.audit},
+      {"subjects", &s.topics.subjects},
       {"changelog", &changelog}};
   const YAML::Node topics = root["kafka"] && root["kafka"].IsMap() && root["kafka"]["topics"] &&
                                     root["kafka"]["topics"].IsMap()
@@ -316,8 +320,8 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
   try {
     root = YAML::Load(text.str());
   } catch (const YAML::ParserException& e) {
-    errors.push_back("YAML syntax error at line " + std::to_string(e.mark.line + 1) +
-                     ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    errors.push_back("YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                     std::to_string(e.mark.column + 1) + ": " + e.msg);
     return false;
   }
   if (!root.IsDefined() || root.IsNull()) {

@@ -125,7 +125,8 @@ Status NdjsonSink::flush(Millis) {
     }
     buffer_.clear();
   }
-  if (std::fflush(file_) != 0) return Status::error("writing " + path_ + ": " + std::strerror(errno));
+  if (std::fflush(file_) != 0)
+    return Status::error("writing " + path_ + ": " + std::strerror(errno));
   return Status::ok();
 }
 

@@ -1,7 +1,6 @@
-#include <httplib.h>
-
 #include "connectors/http/http_server.h"
 
+#include <httplib.h>
 #include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
@@ -63,8 +62,8 @@ std::string sse_event(std::uint64_t id, std::string_view event, std::string_view
   while (true) {
     const std::size_t nl = data.find('\n', start);
     out += "data: ";
-    out.append(data.substr(start, nl == std::string_view::npos ? std::string_view::npos
-                                                               : nl - start));
+    out.append(
+        data.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start));
     out += '\n';
     if (nl == std::string_view::npos) break;
     start = nl + 1;
@@ -83,8 +82,7 @@ HttpResponse json_error(int status, std::string_view message) {
 
 std::string HttpRequest::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
-    if (k.size() == name.size() &&
-        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
+    if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
           return std::tolower(static_cast<unsigned char>(a)) ==
                  std::tolower(static_cast<unsigned char>(b));
         })) {
@@ -240,22 +238,22 @@ void HttpServer::event_stream(std::string pattern, EventStreamOpener open,
                               std::function<void()> wake) {
   Impl& m = *impl_;
   m.wakes.push_back(std::move(wake));
-  m.server.Get(pattern, [&m, open = std::move(open)](const httplib::Request& req,
-                                                     httplib::Response& res) {
-    if (m.streams.fetch_add(1) >= kMaxStreams) {
-      m.streams.fetch_sub(1);
-      set_json_error(res, 503, "too many live streams");
-      return;
-    }
-    std::unique_ptr<EventStream> stream;
-    try {
-      stream = open(to_request(req));
-    } catch (...) {
-      m.streams.fetch_sub(1);
-      throw;  // the exception handler answers 500
-    }
-    m.serve_event_stream(std::move(stream), res);
-  });
+  m.server.Get(pattern,
+               [&m, open = std::move(open)](const httplib::Request& req, httplib::Response& res) {
+                 if (m.streams.fetch_add(1) >= kMaxStreams) {
+                   m.streams.fetch_sub(1);
+                   set_json_error(res, 503, "too many live streams");
+                   return;
+                 }
+                 std::unique_ptr<EventStream> stream;
+                 try {
+                   stream = open(to_request(req));
+                 } catch (...) {
+                   m.streams.fetch_sub(1);
+                   throw;  // the exception handler answers 500
+                 }
+                 m.serve_event_stream(std::move(stream), res);
+               });
 }
 
 Status HttpServer::start() {

@@ -1,8 +1,8 @@
 #include "connectors/kafka/embedded_cluster.h"
 
-#include <array>
-
 #include <librdkafka/rdkafka_mock.h>
+
+#include <array>
 
 #include "connectors/kafka/kafka_client.h"
 
@@ -17,8 +17,8 @@ std::unique_ptr<EmbeddedCluster> EmbeddedCluster::start(int brokers, Status& sta
   std::array<char, 256> err{};
   // The bookkeeping handle never connects anywhere: keep its "no
   // bootstrap.servers" notice out of the logs (warnings still show).
-  for (const auto& [key, value] : {std::pair{"client.id", "mozaiek-embedded-cluster"},
-                                   std::pair{"log_level", "4"}}) {
+  for (const auto& [key, value] :
+       {std::pair{"client.id", "mozaiek-embedded-cluster"}, std::pair{"log_level", "4"}}) {
     if (rd_kafka_conf_set(conf.get(), key, value, err.data(), err.size()) != RD_KAFKA_CONF_OK) {
       status = Status::error(std::string("embedded kafka cluster: ") + err.data());
       return nullptr;
@@ -32,7 +32,8 @@ std::unique_ptr<EmbeddedCluster> EmbeddedCluster::start(int brokers, Status& sta
   }
   rd_kafka_mock_cluster_t* cluster = rd_kafka_mock_cluster_new(handle.get(), brokers);
   if (cluster == nullptr) {
-    status = Status::error("cannot start the embedded kafka cluster (mock cluster creation failed)");
+    status = Status::error(
+        "cannot start the embedded kafka cluster (mock cluster creation failed)");
     return nullptr;
   }
   status = Status::ok();
@@ -43,8 +44,7 @@ std::unique_ptr<EmbeddedCluster> EmbeddedCluster::start(int brokers, Status& sta
   return result;
 }
 
-EmbeddedCluster::EmbeddedCluster(rd_kafka_t* handle, rd_kafka_mock_cluster_t* cluster,
-                                 int brokers)
+EmbeddedCluster::EmbeddedCluster(rd_kafka_t* handle, rd_kafka_mock_cluster_t* cluster, int brokers)
     : handle_(handle), cluster_(cluster), brokers_(brokers) {}
 
 EmbeddedCluster::~EmbeddedCluster() {
@@ -66,11 +66,11 @@ Status EmbeddedCluster::create_topic(const std::string& name, int partitions,
     return Status::error("embedded kafka: topic '" + name + "' needs partitions >= 1 and 1 <= " +
                          "replication factor <= " + std::to_string(brokers_));
   }
-  rd_kafka_resp_err_t err =
-      rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions, replication_factor);
+  rd_kafka_resp_err_t err = rd_kafka_mock_topic_create(cluster_, name.c_str(), partitions,
+                                                       replication_factor);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-    return Status::error("embedded kafka: cannot create topic '" + name + "': " +
-                         kafka::describe(err));
+    return Status::error("embedded kafka: cannot create topic '" + name +
+                         "': " + kafka::describe(err));
   }
   return Status::ok();
 }
@@ -98,8 +98,8 @@ Status EmbeddedCluster::broker_up(int broker_id) {
 }
 
 Status EmbeddedCluster::set_broker_rtt(int broker_id, Millis rtt) {
-  rd_kafka_resp_err_t err =
-      rd_kafka_mock_broker_set_rtt(cluster_, broker_id, static_cast<int>(rtt.count()));
+  rd_kafka_resp_err_t err = rd_kafka_mock_broker_set_rtt(cluster_, broker_id,
+                                                         static_cast<int>(rtt.count()));
   if (err) return Status::error("embedded kafka: set_broker_rtt: " + kafka::describe(err));
   return Status::ok();
 }

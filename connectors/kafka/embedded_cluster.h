@@ -80,7 +80,7 @@ class EmbeddedCluster {
  private:
   EmbeddedCluster(rd_kafka_t* handle, rd_kafka_mock_cluster_t* cluster, int brokers);
 
-  rd_kafka_t* handle_;  // owned; the mock's bookkeeping client
+  rd_kafka_t* handle_;                // owned; the mock's bookkeeping client
   rd_kafka_mock_cluster_t* cluster_;  // owned
   int brokers_;
 };

@@ -27,9 +27,8 @@ struct AdminOptionsDeleter {
 
 // Names of the topics the cluster knows, or an error when no broker answered
 // in time.
-Status list_topics(rd_kafka_t* rk, const KafkaSettings& settings,
-                   SteadyClock::time_point deadline, Millis timeout,
-                   std::set<std::string>& out) {
+Status list_topics(rd_kafka_t* rk, const KafkaSettings& settings, SteadyClock::time_point deadline,
+                   Millis timeout, std::set<std::string>& out) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 1, nullptr, &md, remaining_ms(deadline));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -65,8 +64,7 @@ Status ensure_topics(const KafkaSettings& settings, const std::vector<std::strin
   if (auto st = list_topics(rk.get(), settings, deadline, timeout, existing); !st) return st;
   std::vector<std::string> missing;
   for (const auto& t : topics) {
-    if (!existing.contains(t) &&
-        std::find(missing.begin(), missing.end(), t) == missing.end()) {
+    if (!existing.contains(t) && std::find(missing.begin(), missing.end(), t) == missing.end()) {
       missing.push_back(t);
     }
   }
@@ -102,8 +100,8 @@ Status ensure_topics(const KafkaSettings& settings, const std::vector<std::strin
   kafka::EventPtr event(rd_kafka_queue_poll(queue.get(), left + 1000));
   if (!event) {
     return Status::error("kafka brokers '" + settings.brokers +
-                         "' did not answer CreateTopics within " +
-                         std::to_string(timeout.count()) + " ms");
+                         "' did not answer CreateTopics within " + std::to_string(timeout.count()) +
+                         " ms");
   }
   if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
     std::string hint;
@@ -114,8 +112,8 @@ Status ensure_topics(const KafkaSettings& settings, const std::vector<std::strin
       hint = " (no controller or no CreateTopics API; for the embedded cluster use "
              "EmbeddedCluster::create_topic)";
     }
-    return Status::error("kafka brokers '" + settings.brokers + "': creating topics failed: " +
-                         detail + hint);
+    return Status::error("kafka brokers '" + settings.brokers +
+                         "': creating topics failed: " + detail + hint);
   }
   const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(event.get());
   size_t count = 0;

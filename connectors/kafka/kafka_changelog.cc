@@ -19,8 +19,8 @@ Status read_to(rd_kafka_t* rk, const std::string& where, std::int64_t high,
     if (std::chrono::steady_clock::now() > deadline) {
       const auto limit_s = KafkaChangelog::kReplayTimeout.count() / 1000;
       return Status::error("changelog " + where + ": replay did not reach offset " +
-                           std::to_string(high) + " within " + std::to_string(limit_s) +
-                           " s (at " + std::to_string(next) + ")");
+                           std::to_string(high) + " within " + std::to_string(limit_s) + " s (at " +
+                           std::to_string(next) + ")");
     }
     kafka::MessagePtr m(rd_kafka_consumer_poll(rk, 200));
     if (!m) continue;
@@ -78,10 +78,8 @@ Status KafkaChangelog::replay(Partition p, Offset from, const Apply& apply, Offs
   // The partition is assigned directly and nothing is committed; the group
   // id is required by the client but never joins a group.
   const kafka::Properties enforced = {
-      {"group.id", topic_ + ".restore"},
-      {"enable.auto.commit", "false"},
-      {"enable.auto.offset.store", "false"},
-      {"enable.partition.eof", "true"},
+      {"group.id", topic_ + ".restore"},     {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"}, {"enable.partition.eof", "true"},
       {"auto.offset.reset", "earliest"},
   };
   kafka::ConfPtr conf;

@@ -1,10 +1,10 @@
 #include "connectors/kafka/kafka_client.h"
 
+#include <spdlog/spdlog.h>
+
 #include <array>
 #include <cstring>
 #include <thread>
-
-#include <spdlog/spdlog.h>
 
 namespace mozaiek::kafka {
 namespace {
@@ -93,10 +93,8 @@ ErrorClass classify(rd_kafka_resp_err_t err) {
     case RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER:
     case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
     case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
-    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
-      return ErrorClass::kFatal;
-    default:
-      return ErrorClass::kRecoverable;
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION: return ErrorClass::kFatal;
+    default: return ErrorClass::kRecoverable;
   }
 }
 
@@ -115,8 +113,8 @@ Status query_watermarks(rd_kafka_t* rk, const std::string& topic, int partition,
                         std::chrono::steady_clock::time_point deadline, std::int64_t& low,
                         std::int64_t& high) {
   while (true) {
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low, &high, 5000);
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic.c_str(), partition, &low,
+                                                               &high, 5000);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::ok();
     if (classify(err) == ErrorClass::kFatal || std::chrono::steady_clock::now() > deadline) {
       return Status::error("reading its end offset: " + describe(err));

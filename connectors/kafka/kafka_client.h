@@ -5,6 +5,7 @@
 #pragma once
 
 #include <librdkafka/rdkafka.h>
+#include <spdlog/logger.h>
 
 #include <chrono>
 #include <cstdint>
@@ -12,8 +13,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <spdlog/logger.h>
 
 #include "connectors/kafka/kafka_settings.h"
 #include "stream/status.h"

@@ -28,7 +28,8 @@ constexpr std::uint64_t kPollEvery = 1024;
 
 class KafkaSink::Impl {
  public:
-  Impl(std::string brokers, Millis max_block) : brokers_(std::move(brokers)), max_block_(max_block) {}
+  Impl(std::string brokers, Millis max_block)
+      : brokers_(std::move(brokers)), max_block_(max_block) {}
 
   ~Impl() {
     if (!rk_) return;
@@ -79,19 +80,19 @@ class KafkaSink::Impl {
     rd_kafka_topic_t* rkt = topic_handle(topic);
     std::chrono::steady_clock::time_point blocked_since{};
     while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          rk_.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-          RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value), value_size), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(rk_.get(), RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_PARTITION(partition),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                            RD_KAFKA_V_KEY(key.empty() ? nullptr : key.data(), key.size()),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(value), value_size), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         if (++counters_.produced % kPollEvery == 0) rd_kafka_poll(rk_.get(), 0);
         return Status::ok();
       }
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         if (err == RD_KAFKA_RESP_ERR__FATAL) return Status::error(note_fatal());
-        return Status::error("kafka produce to " + std::string(topic) + " failed: " +
-                             kafka::describe(err));
+        return Status::error("kafka produce to " + std::string(topic) +
+                             " failed: " + kafka::describe(err));
       }
       // Back-pressure: wait for deliveries to make room.
       const auto now = std::chrono::steady_clock::now();
@@ -114,8 +115,8 @@ class KafkaSink::Impl {
     auto it = topics_.find(topic);
     if (it == topics_.end()) return std::nullopt;
     auto t = tracked_.find(it->second.get());
-    if (t == tracked_.end() || raw(p) < 0 ||
-        static_cast<std::size_t>(raw(p)) >= t->second.size() || t->second[raw(p)] < 0) {
+    if (t == tracked_.end() || raw(p) < 0 || static_cast<std::size_t>(raw(p)) >= t->second.size() ||
+        t->second[raw(p)] < 0) {
       return std::nullopt;
     }
     return Offset{t->second[raw(p)]};

@@ -22,7 +22,8 @@ TopicPartitions to_pairs(const rd_kafka_topic_partition_list_t* list) {
   TopicPartitions out;
   if (list == nullptr) return out;
   out.reserve(static_cast<std::size_t>(list->cnt));
-  for (int i = 0; i < list->cnt; ++i) out.emplace_back(list->elems[i].topic, list->elems[i].partition);
+  for (int i = 0; i < list->cnt; ++i)
+    out.emplace_back(list->elems[i].topic, list->elems[i].partition);
   return out;
 }
 
@@ -77,8 +78,8 @@ class KafkaSource::Impl {
       rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
     }
     if (rd_kafka_resp_err_t err = rd_kafka_subscribe(rk_.get(), subscription.get())) {
-      return Status::error("kafka consumer group " + group_id_ + ": subscribe failed: " +
-                           kafka::describe(err));
+      return Status::error("kafka consumer group " + group_id_ +
+                           ": subscribe failed: " + kafka::describe(err));
     }
     kafka::logger()->info("kafka consumer group {} subscribed to {} topic pattern(s)", group_id_,
                           topics_.size());
@@ -102,9 +103,10 @@ class KafkaSource::Impl {
       n = 0;
       if (first != nullptr) {
         buffer_[0] = first;
-        ssize_t more = max_records > 1 ? rd_kafka_consume_batch_queue(
-                                             queue_.get(), 0, buffer_.data() + 1, max_records - 1)
-                                       : 0;
+        ssize_t more = max_records > 1
+                           ? rd_kafka_consume_batch_queue(queue_.get(), 0, buffer_.data() + 1,
+                                                          max_records - 1)
+                           : 0;
         n = 1 + std::max<ssize_t>(more, 0);
       }
     }
@@ -192,11 +194,9 @@ class KafkaSource::Impl {
     }
     if (partial) {
       ++counters_.commit_failures;
-      kafka::logger()->warn("kafka consumer group {}: offset commit incomplete ({}); will retry",
-                            group_id_,
-                            kafka::describe(err != RD_KAFKA_RESP_ERR_NO_ERROR
-                                                ? err
-                                                : RD_KAFKA_RESP_ERR__PARTIAL));
+      kafka::logger()->warn(
+          "kafka consumer group {}: offset commit incomplete ({}); will retry", group_id_,
+          kafka::describe(err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : RD_KAFKA_RESP_ERR__PARTIAL));
     } else {
       ++counters_.commits;
     }
@@ -208,8 +208,8 @@ class KafkaSource::Impl {
     if (assigned_.empty()) return out;
 
     kafka::PartitionListPtr unknown(rd_kafka_topic_partition_list_new(8));
-    kafka::PartitionListPtr all(rd_kafka_topic_partition_list_new(
-        static_cast<int>(assigned_.size())));
+    kafka::PartitionListPtr all(
+        rd_kafka_topic_partition_list_new(static_cast<int>(assigned_.size())));
     for (const auto& [tp, st] : assigned_) {
       rd_kafka_topic_partition_list_add(all.get(), tp.first.c_str(), tp.second);
       if (!st.committed_known) {

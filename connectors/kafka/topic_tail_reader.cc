@@ -71,8 +71,8 @@ struct TopicTailReader::Impl {
 
 std::unique_ptr<TopicTailReader> TopicTailReader::start(const KafkaSettings& settings,
                                                         std::string name, std::string group_id,
-                                                        std::vector<Topic> topics,
-                                                        OnFatal on_fatal, Status& status) {
+                                                        std::vector<Topic> topics, OnFatal on_fatal,
+                                                        Status& status) {
   auto impl = std::make_unique<Impl>();
   impl->name = std::move(name);
   impl->topics = std::move(topics);

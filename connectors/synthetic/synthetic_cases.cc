@@ -69,8 +69,8 @@ struct SyntheticTraffic::Impl::CasePlanner {
     auto id = impl.catalogue.find(code);
     return id && (impl.catalogue.at(*id).subjects_mask & bit(t)) != 0;
   }
-  void add(std::size_t case_index, std::string_view source, const char* code,
-           std::int64_t observed, std::vector<CaseSubject> subjects, std::string unit = {});
+  void add(std::size_t case_index, std::string_view source, const char* code, std::int64_t observed,
+           std::vector<CaseSubject> subjects, std::string unit = {});
 
   void james();
   void pickup_van();
@@ -85,8 +85,7 @@ struct SyntheticTraffic::Impl::CasePlanner {
 // configured, and subjects the indicator does not allow are left out.
 void SyntheticTraffic::Impl::CasePlanner::add(std::size_t case_index, std::string_view source,
                                               const char* code, std::int64_t observed,
-                                              std::vector<CaseSubject> subjects,
-                                              std::string unit) {
+                                              std::vector<CaseSubject> subjects, std::string unit) {
   const TrafficOptions& options = impl.options;
   const Catalogue& catalogue = impl.catalogue;
   auto s = std::find(options.sources.begin(), options.sources.end(), source);

@@ -17,9 +17,10 @@ using synthetic::kHourMs;
 using synthetic::Rng;
 
 const std::vector<std::string>& default_sources() {
-  static const std::vector<std::string> s{"coa",   "nidos", "ind",          "avim",
-                                          "kmar",  "police", "nla",         "fairwork",
-                                          "municipality", "care_coordinator", "veilig_thuis"};
+  static const std::vector<std::string> s{
+      "coa",         "nidos", "ind",      "avim",         "kmar",
+      "police",      "nla",   "fairwork", "municipality", "care_coordinator",
+      "veilig_thuis"};
   return s;
 }
 
@@ -108,8 +109,8 @@ std::vector<std::string> registration_log_2018(std::uint64_t seed, EventTime sta
     const char* reporter;
     std::size_t reports;
   };
-  const Block blocks[] = {{"police", 530}, {"kmar", 12}, {"nla", 75},
-                          {"care_coordinator", 91}, {"other", 56}};
+  const Block blocks[] = {
+      {"police", 530}, {"kmar", 12}, {"nla", 75}, {"care_coordinator", 91}, {"other", 56}};
   constexpr const char* kPoliceForms[] = {"sexual", "labour", "criminal"};
   std::size_t i = 0;
   for (const auto& b : blocks) {
@@ -198,8 +199,8 @@ void SyntheticChain::Planner::meldingen() {
 // One melding: sent, mostly acknowledged, sometimes answered with feedback.
 void SyntheticChain::Planner::melding(std::size_t i) {
   const std::string id = "mld-" + std::to_string(o_.seed % 1000) + "-" + std::to_string(i);
-  std::string from =
-      org({"coa", "nidos", "ind", "municipality", "care_coordinator", "fairwork", "kmar"});
+  std::string from = org(
+      {"coa", "nidos", "ind", "municipality", "care_coordinator", "fairwork", "kmar"});
   std::string to = org({"police", "avim", "veilig_thuis", "ind", "nla"});
   if (to == from) to = sources_[(rng_.below(sources_.size()) + 1) % sources_.size()];
   // Half in the first weeks, so answered and unanswered ones show early in the demo.
@@ -209,15 +210,15 @@ void SyntheticChain::Planner::melding(std::size_t i) {
   const bool ack = rng_.chance(0.8);
   if (ack) {
     const double hours = rng_.log_uniform(1, 240);  // an hour .. ten days
-    melding_event(id, "melding.acknowledged", sent + static_cast<std::int64_t>(hours * kHourMs),
-                  to, from, nullptr, rng_.chance(0.03));
+    melding_event(id, "melding.acknowledged", sent + static_cast<std::int64_t>(hours * kHourMs), to,
+                  from, nullptr, rng_.chance(0.03));
   }
   if (rng_.chance(ack ? 0.45 : 0.3)) {  // feedback, sometimes without an ack
     const double days_late = rng_.log_uniform(5, 170);
-    constexpr const char* kOutcomes[] = {"investigation_started", "no_grounds",
-                                         "referred_to_care", "arrest", "insufficient_evidence"};
-    melding_event(id, "melding.feedback", sent + static_cast<std::int64_t>(days_late * kDayMs),
-                  to, from, kOutcomes[rng_.below(std::size(kOutcomes))], false);
+    constexpr const char* kOutcomes[] = {"investigation_started", "no_grounds", "referred_to_care",
+                                         "arrest", "insufficient_evidence"};
+    melding_event(id, "melding.feedback", sent + static_cast<std::int64_t>(days_late * kDayMs), to,
+                  from, kOutcomes[rng_.below(std::size(kOutcomes))], false);
   }
 }
 
@@ -238,10 +239,9 @@ void SyntheticChain::Planner::melding_event(const std::string& id, const char* t
   emit(id, reported, std::move(json));
 }
 
-void SyntheticChain::Planner::person_event(const char* type, std::int64_t at,
-                                           const std::string& by, const PersonRef& p,
-                                           const std::string& location, const char* extra_key,
-                                           const std::string& extra_value,
+void SyntheticChain::Planner::person_event(const char* type, std::int64_t at, const std::string& by,
+                                           const PersonRef& p, const std::string& location,
+                                           const char* extra_key, const std::string& extra_value,
                                            std::int64_t reporting_delay) {
   const std::string eid = event_id("evt-p");
   const std::int64_t reported = at + reporting_delay;
@@ -270,8 +270,8 @@ void SyntheticChain::Planner::person(std::size_t i) {
   p.age_group = minor ? "minor" : "adult";
   p.nationality = kNationalities[rng_.below(std::size(kNationalities))];
   std::string site = reception_[rng_.below(reception_.size())];
-  const std::int64_t arrived =
-      t0_ + static_cast<std::int64_t>(rng_.uniform() * 0.8 * static_cast<double>(span_));
+  const std::int64_t arrived = t0_ + static_cast<std::int64_t>(rng_.uniform() * 0.8 *
+                                                               static_cast<double>(span_));
   const bool on_record = !rng_.chance(0.05);
   const std::int64_t delay = static_cast<std::int64_t>(rng_.log_uniform(1, 72) * kHourMs);
   if (on_record) person_event("person.arrived", arrived, coa_, p, site, nullptr, "", delay);
@@ -287,8 +287,7 @@ void SyntheticChain::Planner::person(std::size_t i) {
   }
   if (!rng_.chance(minor ? 0.3 : 0.12)) return;
   now += static_cast<std::int64_t>(rng_.log_uniform(1, 90) * kDayMs);
-  person_event("person.departed_unknown", now, minor ? nidos_ : coa_, p, site, nullptr, "",
-               delay);
+  person_event("person.departed_unknown", now, minor ? nidos_ : coa_, p, site, nullptr, "", delay);
   if (!rng_.chance(0.25)) return;
   now += static_cast<std::int64_t>(rng_.log_uniform(3, 60) * kDayMs);
   person_event("person.reappeared", now, police_, p, "", "where",
@@ -312,8 +311,7 @@ std::string SyntheticChain::Planner::spike() {
     const std::int64_t arrived = spike_day - static_cast<std::int64_t>((12 + i) * kDayMs);
     person_event("person.arrived", arrived, coa_, p, location, nullptr, "", 2 * kHourMs);
     const std::int64_t left = spike_day + static_cast<std::int64_t>(i) * 6 * kHourMs;
-    person_event("person.departed_unknown", left, nidos_, p, location, nullptr, "",
-                 3 * kHourMs);
+    person_event("person.departed_unknown", left, nidos_, p, location, nullptr, "", 3 * kHourMs);
   }
   return location;
 }
@@ -374,8 +372,9 @@ SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
   spike_location_ = plan.spike();
   plan.james();
   if (o.registrations_2018) plan.registrations_2018();
-  std::stable_sort(records_.begin(), records_.end(),
-                   [](const Planned& a, const Planned& b) { return a.reported_ms < b.reported_ms; });
+  std::stable_sort(records_.begin(), records_.end(), [](const Planned& a, const Planned& b) {
+    return a.reported_ms < b.reported_ms;
+  });
 }
 
 bool SyntheticChain::next(OutRecord& out) {
@@ -388,8 +387,7 @@ bool SyntheticChain::next(OutRecord& out) {
 }
 
 EventTime SyntheticChain::next_reported_at() const {
-  return next_ < records_.size() ? event_time_from_ms(records_[next_].reported_ms)
-                                 : kMaxEventTime;
+  return next_ < records_.size() ? event_time_from_ms(records_[next_].reported_ms) : kMaxEventTime;
 }
 
 }  // namespace mozaiek

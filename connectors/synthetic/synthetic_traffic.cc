@@ -128,8 +128,8 @@ std::int64_t SyntheticTraffic::Impl::observe_time(const Profile& p, Rng& rng) co
   std::int64_t day = floor_div(start + rng.below_ms(span), kDayMs);
   const std::int64_t dow = ((day + 3) % 7 + 7) % 7;  // 1970-01-01 was a Thursday; 0 = Monday
   if (p.weekdays && dow >= 5 && rng.chance(0.85)) day -= dow - 4;  // weekend work shows on Friday
-  const std::int64_t tod =
-      p.night ? rng.below_ms(kDayMs) : 8 * kHourMs + rng.below_ms(10 * kHourMs);
+  const std::int64_t tod = p.night ? rng.below_ms(kDayMs)
+                                   : 8 * kHourMs + rng.below_ms(10 * kHourMs);
   return std::max(to_second(day * kDayMs + tod), to_second(start));
 }
 
@@ -153,9 +153,7 @@ std::int64_t SyntheticTraffic::Impl::report_time(const Profile& p, std::int64_t 
       reported += rng.below_ms(2 * kHourMs);
       break;
     case Delay::hours: reported = observed + 600'000 + capped(hours(3), hours(36)); break;
-    case Delay::within_day:
-      reported = observed + 1'800'000 + rng.below_ms(23 * kHourMs);
-      break;
+    case Delay::within_day: reported = observed + 1'800'000 + rng.below_ms(23 * kHourMs); break;
     case Delay::days_short: reported = observed + 4 * kHourMs + capped(hours(36), days(10)); break;
     // Capped below the usual allowed lateness, so only a few land in too_late.
     case Delay::days: reported = observed + kDayMs + capped(days(4), days(25)); break;
@@ -298,7 +296,7 @@ void SyntheticTraffic::Impl::append_vehicle(std::string& out, std::uint64_t idx,
 
 // Returns the noise person named first, or kNoPerson.
 std::uint64_t SyntheticTraffic::Impl::render_subjects(const PlannedRecord& r, Rng& rng,
-                                                     std::string& out) const {
+                                                      std::string& out) const {
   const Profile& p = *profiles[r.source];
   const Indicator& ind = catalogue.at(r.indicator);
   const bool has_p = (ind.subjects_mask & bit(SubjectType::person)) != 0;
@@ -338,10 +336,10 @@ std::uint64_t SyntheticTraffic::Impl::render_subjects(const PlannedRecord& r, Rn
   out += '[';
   if (person != kNoPerson) {
     sep();
-    const char* role = p.unit == Unit::reception ? "resident"
+    const char* role = p.unit == Unit::reception  ? "resident"
                        : p.population == &kLabour ? "worker"
-                       : transports ? "driver"
-                       : nullptr;
+                       : transports               ? "driver"
+                                                  : nullptr;
     append_person(out, person, role);
     if (transports && rng.chance(0.5)) {
       out += ',';
@@ -368,8 +366,9 @@ std::uint64_t SyntheticTraffic::Impl::render_subjects(const PlannedRecord& r, Rn
       const bool work = code == "underpaid_work" || code == "no_contract" ||
                         code == "sleeps_at_workplace" || code == "living_signs_at_workplace";
       const bool business = code == "business_without_customers" || code == "unlicensed_sex_work";
-      out += work ? "\",\"kind\":\"workplace\"}" : business ? "\",\"kind\":\"business\"}"
-                                                           : "\",\"kind\":\"address\"}";
+      out += work       ? "\",\"kind\":\"workplace\"}"
+             : business ? "\",\"kind\":\"business\"}"
+                        : "\",\"kind\":\"address\"}";
     }
   }
   out += ']';
@@ -426,8 +425,8 @@ void SyntheticTraffic::Impl::render(const PlannedRecord& r, std::string& out) {
   if (planted != nullptr) {
     if (!planted->unit.empty()) append_field(out, "unit", planted->unit);
   } else if (p.unit == Unit::reception) {
-    append_field(out, "unit", person != kNoPerson ? site_of(person)
-                                                  : reception[rng.below(reception.size())]);
+    append_field(out, "unit",
+                 person != kNoPerson ? site_of(person) : reception[rng.below(reception.size())]);
   } else if (p.unit == Unit::nidos && !nidos_units.empty()) {
     append_field(out, "unit", nidos_units[rng.below(nidos_units.size())]);
   } else if (p.unit == Unit::fixed) {
@@ -443,9 +442,9 @@ void SyntheticTraffic::Impl::render(const PlannedRecord& r, std::string& out) {
   out += ",\"reported_at\":\"";
   append_time(out, r.reported_ms);
   out += '"';
-  append_field(out, "indicator", r.kind == kUnknownIndicator
-                                     ? unknown_codes[rng.below(unknown_codes.size())]
-                                     : ind.code);
+  append_field(out, "indicator",
+               r.kind == kUnknownIndicator ? unknown_codes[rng.below(unknown_codes.size())]
+                                           : ind.code);
   if (p.explicit_strength) {  // TMM's own weak/strong scoring
     const bool strong = ind.strength == Strength::concrete || rng.chance(0.25);
     append_field(out, "strength", strong ? "concrete" : "soft");

@@ -32,9 +32,9 @@ namespace mozaiek {
 struct TrafficOptions {
   std::uint64_t seed = 42;
   EventTime start = event_time_from_ms(1'736'121'600'000);  // 2025-01-06T00:00:00Z, a Monday
-  Millis span = days(120);                                   // event time covered by noise
-  std::size_t signals = 20000;                               // noise signals (planted come on top)
-  bool plant_cases = true;                                   // James, the pickup van, the hot-spot
+  Millis span = days(120);                                  // event time covered by noise
+  std::size_t signals = 20000;                              // noise signals (planted come on top)
+  bool plant_cases = true;                                  // James, the pickup van, the hot-spot
   double malformed_share = 0.002;  // share of noise records broken for the DLQ
   // Source names; topic = "signals." + name. Known names (coa, nidos, ind, avim,
   // kmar, police, nla, fairwork, municipality, care_coordinator, veilig_thuis,

@@ -23,8 +23,14 @@ inline constexpr std::uint64_t kNoPerson = ~std::uint64_t{0};
 
 // What a planned record becomes: a noise signal, a planted one, or one of the
 // four malformed kinds (kTruncated .. kBadTimestamp, in this order).
-enum Kind : std::uint8_t { kNoise, kPlanted, kTruncated, kUnknownIndicator, kNoSubjects,
-                           kBadTimestamp };
+enum Kind : std::uint8_t {
+  kNoise,
+  kPlanted,
+  kTruncated,
+  kUnknownIndicator,
+  kNoSubjects,
+  kBadTimestamp
+};
 
 constexpr unsigned bit(SubjectType t) { return 1u << static_cast<unsigned>(t); }
 

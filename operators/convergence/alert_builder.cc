@@ -23,9 +23,8 @@ AlertBuilder& AlertBuilder::open(std::string_view rule, SubjectType type, std::s
   return *this;
 }
 
-AlertBuilder& AlertBuilder::open(std::string_view rule, std::string_view kind,
-                                 std::string_view key, std::int64_t episode_start_ms,
-                                 ProcTime raised_at) {
+AlertBuilder& AlertBuilder::open(std::string_view rule, std::string_view kind, std::string_view key,
+                                 std::int64_t episode_start_ms, ProcTime raised_at) {
   const AlertIdText id = make_alert_id(rule, kind, key, episode_start_ms, 0);
   a_.alert_id.assign(id.data(), id.size());
   a_.rule = rule;

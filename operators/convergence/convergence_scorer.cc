@@ -60,7 +60,7 @@ struct Candidate {
 std::optional<Candidate> alertable(const Subject& s, std::int64_t at, double score, Range r,
                                    const ConvergenceRule& rule, const RuleParams& p) {
   const convergence::EpisodeHistory h{s.alerted, s.last_alert_ms, s.last_alert_score, s.level,
-                                     s.episode_start_ms};
+                                      s.episode_start_ms};
   const auto step = convergence::next_alert(h, at, score, p.cooldown_ms, rule.escalation_step);
   if (!step) return std::nullopt;
   return Candidate{at, score, r, step->level, step->episode_start_ms};
@@ -285,8 +285,7 @@ ConvergenceScorer::ConvergenceScorer(const OperatorConfig& config) : config_(con
 
 ConvergenceScorer::~ConvergenceScorer() = default;
 
-ConvergenceScorer::State::State(std::unique_ptr<SubjectCache> cache)
-    : cache_(std::move(cache)) {}
+ConvergenceScorer::State::State(std::unique_ptr<SubjectCache> cache) : cache_(std::move(cache)) {}
 
 ConvergenceScorer::State::~State() = default;
 
@@ -339,7 +338,9 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
             convergence::score_at(s, convergence::window_at(s, newest, p), newest, p)};
   }
   double max_score = 0;
-  auto distinct = [&st](const Subject& subject, Range r) { return st.distinct_sources(subject, r); };
+  auto distinct = [&st](const Subject& subject, Range r) {
+    return st.distinct_sources(subject, r);
+  };
   const std::optional<Candidate> best = best_candidate(distinct, s, idx, rule, p, max_score);
   if (!best) return {Kind::scored, max_score};
   note_alert(s, *best);
@@ -404,9 +405,9 @@ std::size_t ConvergenceScorer::expire(State& state, EventTime watermark) const {
 }
 
 std::optional<ConvergenceScorer::SubjectView> ConvergenceScorer::inspect(State& state,
-                                                                          SubjectType type,
-                                                                          std::string_view key,
-                                                                          EventTime at) const {
+                                                                         SubjectType type,
+                                                                         std::string_view key,
+                                                                         EventTime at) const {
   SubjectCache& st = *state.cache_;
   const auto type_index = static_cast<std::size_t>(type);
   if (type_index >= kSubjectTypeCount) return std::nullopt;

@@ -30,11 +30,10 @@ struct EpisodeStep {
 };
 
 // Whether a score reaching the threshold at `at` raises an alert, and as what.
-inline std::optional<EpisodeStep> next_alert(const EpisodeHistory& h, std::int64_t at,
-                                             double score, std::int64_t cooldown_ms,
-                                             double escalation_step) {
-  const bool in_cooldown =
-      h.alerted && at < h.last_alert_ms + cooldown_ms && at > h.last_alert_ms - cooldown_ms;
+inline std::optional<EpisodeStep> next_alert(const EpisodeHistory& h, std::int64_t at, double score,
+                                             std::int64_t cooldown_ms, double escalation_step) {
+  const bool in_cooldown = h.alerted && at < h.last_alert_ms + cooldown_ms &&
+                           at > h.last_alert_ms - cooldown_ms;
   if (!in_cooldown) return EpisodeStep{0, at};
   if (reaches(score, h.last_alert_score + escalation_step)) {
     return EpisodeStep{h.level + 1, h.episode_start_ms};

@@ -22,7 +22,7 @@ inline constexpr std::size_t kMaxAlertIds = 8;
 
 // Rule durations as plain numbers, derived once from a ConvergenceRule.
 struct RuleParams {
-  double half_life_ms = 0;      // <= 0: no decay
+  double half_life_ms = 0;  // <= 0: no decay
   std::int64_t window_ms = 0;
   std::int64_t cooldown_ms = 0;
   // How far behind the watermark contributions can still matter: window plus

@@ -54,7 +54,8 @@ std::optional<ErasureFieldError> make_erasure_request(const ErasureFields& f,
         return bad(f.id ? "id" : "id_scheme", "give either key (a pseudonym) or id and id_scheme");
       }
       if (f.key) {
-        if (!is_pseudonym(*f.key)) return bad("key", "must be a pseudonym (64 lower-case hex digits)");
+        if (!is_pseudonym(*f.key))
+          return bad("key", "must be a pseudonym (64 lower-case hex digits)");
         out.key.assign(*f.key);
         break;
       }
@@ -116,10 +117,11 @@ std::optional<ErasureFieldError> parse_erasure_json(std::string_view body, std::
   simdjson::dom::object object;
   if (root.get_object().get(object)) return bad("body", "must be a JSON object");
   ErasureFields f;
-  static constexpr std::array<std::string_view, 7> kNames = {
-      "type", "id", "id_scheme", "key", "plate", "country", "reason"};
-  const std::array<std::optional<std::string_view>*, 7> slots = {
-      &f.type, &f.id, &f.id_scheme, &f.key, &f.plate, &f.country, &f.reason};
+  static constexpr std::array<std::string_view, 7> kNames = {"type",  "id",      "id_scheme", "key",
+                                                             "plate", "country", "reason"};
+  const std::array<std::optional<std::string_view>*, 7> slots = {&f.type,  &f.id,    &f.id_scheme,
+                                                                 &f.key,   &f.plate, &f.country,
+                                                                 &f.reason};
   for (auto [name, value] : object) {
     std::size_t i = 0;
     while (i < kNames.size() && kNames[i] != name) ++i;

@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "operators/model/model.h"
 #include "operators/intake/pseudonymiser.h"
+#include "operators/model/model.h"
 
 namespace mozaiek {
 

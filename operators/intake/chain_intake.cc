@@ -14,14 +14,28 @@ using Slot = JsonSlot;
 using Failure = IntakeFailure;
 
 enum class Field : std::uint8_t {
-  schema, event_id, type, at, reported_at, org, melding_id, to, outcome, to_location, where,
-  registry, reporter, forms, subjects, note, kCount
+  schema,
+  event_id,
+  type,
+  at,
+  reported_at,
+  org,
+  melding_id,
+  to,
+  outcome,
+  to_location,
+  where,
+  registry,
+  reporter,
+  forms,
+  subjects,
+  note,
+  kCount
 };
 constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::kCount);
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
-    "schema",      "event_id", "type",     "at",       "reported_at", "org",
-    "melding_id",  "to",       "outcome",  "to_location", "where",    "registry",
-    "reporter",    "forms",    "subjects", "note"};
+    "schema",  "event_id",    "type",  "at",       "reported_at", "org",   "melding_id", "to",
+    "outcome", "to_location", "where", "registry", "reporter",    "forms", "subjects",   "note"};
 
 }  // namespace
 
@@ -48,8 +62,7 @@ class ChainIntake::Parser {
   }
 
   bool claims_chain_schema(std::string_view json) {
-    if (json.size() > kMaxDocumentBytes ||
-        json.find(kChainSchemaV1) == std::string_view::npos) {
+    if (json.size() > kMaxDocumentBytes || json.find(kChainSchemaV1) == std::string_view::npos) {
       return false;
     }
     od::object root;
@@ -166,8 +179,7 @@ class ChainIntake::Parser {
         if (auto f = require(Field::registry, DlqReason::missing_field)) return f;
         if (auto f = require(Field::reporter, DlqReason::missing_field)) return f;
         break;
-      case ChainEventType::kCount:
-        return where(Field::type, DlqReason::unknown_event_type);
+      case ChainEventType::kCount: return where(Field::type, DlqReason::unknown_event_type);
     }
 
     out.to_location.clear();
@@ -199,8 +211,7 @@ class ChainIntake::Parser {
     } else {
       out.person.key.clear();
     }
-    out.location.assign(location != nullptr ? std::string_view(location->key)
-                                            : std::string_view());
+    out.location.assign(location != nullptr ? std::string_view(location->key) : std::string_view());
     return std::nullopt;
   }
 

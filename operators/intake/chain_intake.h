@@ -13,10 +13,10 @@
 #include <optional>
 #include <string_view>
 
-#include "operators/records/dlq_reason.h"
-#include "operators/model/model.h"
-#include "operators/model/chain_event.h"
 #include "operators/intake/pseudonymiser.h"
+#include "operators/model/chain_event.h"
+#include "operators/model/model.h"
+#include "operators/records/dlq_reason.h"
 
 namespace mozaiek {
 

@@ -21,7 +21,16 @@ namespace {
 namespace od = simdjson::ondemand;
 
 enum class SubjectField : std::uint8_t {
-  type, id, id_scheme, role, age_group, nationality, plate, country, kind, kCount
+  type,
+  id,
+  id_scheme,
+  role,
+  age_group,
+  nationality,
+  plate,
+  country,
+  kind,
+  kCount
 };
 constexpr std::size_t kSubjectFieldCount = static_cast<std::size_t>(SubjectField::kCount);
 static_assert(kSubjectFieldCount == 9, "SubjectsReader::normalise_subject takes 9 slots");
@@ -115,8 +124,8 @@ bool JsonDocumentReader::open(std::string_view json, od::object& root, IntakeFai
   // ondemand does not look past the root value: check for trailing content here.
   std::string_view root_text;
   if (doc_.raw_json().get(root_text)) return false;
-  const std::size_t root_end =
-      static_cast<std::size_t>(root_text.data() - buffer_.get()) + root_text.size();
+  const std::size_t root_end = static_cast<std::size_t>(root_text.data() - buffer_.get()) +
+                               root_text.size();
   for (std::size_t i = std::min(root_end, json.size()); i < json.size(); ++i) {
     if (!is_json_space(json[i])) {
       failure.note = "trailing content";

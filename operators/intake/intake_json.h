@@ -17,11 +17,11 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/records/dlq_reason.h"
 #include "operators/intake/json_wellformed.h"
+#include "operators/intake/pseudonymiser.h"
 #include "operators/model/model.h"
 #include "operators/model/nationality_regions.h"
-#include "operators/intake/pseudonymiser.h"
+#include "operators/records/dlq_reason.h"
 
 namespace mozaiek {
 
@@ -106,8 +106,7 @@ inline bool member_key(simdjson::simdjson_result<simdjson::ondemand::field>& mem
 template <std::size_t N>
 std::size_t name_index(const std::array<std::string_view, N>& names, std::string_view key) {
   for (std::size_t i = 0; i < N; ++i) {
-    if (names[i].size() == key.size() && !key.empty() && names[i][0] == key[0] &&
-        names[i] == key) {
+    if (names[i].size() == key.size() && !key.empty() && names[i][0] == key[0] && names[i] == key) {
       return i;
     }
   }

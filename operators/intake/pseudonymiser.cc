@@ -81,10 +81,15 @@ void normalise_person_id(std::string_view id, std::string& out) {
   out.clear();
   for (char c : id) {
     switch (c) {
-      case ' ': case '\t': case '\n': case '\r': case '\f': case '\v': case '.': case '-':
-        continue;
-      default:
-        out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+      case ' ':
+      case '\t':
+      case '\n':
+      case '\r':
+      case '\f':
+      case '\v':
+      case '.':
+      case '-': continue;
+      default: out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
     }
   }
 }
@@ -107,8 +112,8 @@ bool normalise_id_scheme(std::string_view scheme, std::string& out) {
   for (std::size_t i = b; i < e; ++i) {
     const char c = scheme[i] >= 'A' && scheme[i] <= 'Z' ? static_cast<char>(scheme[i] - 'A' + 'a')
                                                         : scheme[i];
-    const bool ok =
-        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                    c == '-';
     if (!ok) return false;
     out.push_back(c);
   }

@@ -14,8 +14,19 @@ namespace od = simdjson::ondemand;
 using Slot = JsonSlot;
 
 enum class Field : std::uint8_t {
-  schema, signal_id, source, unit, observed_at, reported_at, indicator, strength, forms,
-  consent, subjects, note, kCount
+  schema,
+  signal_id,
+  source,
+  unit,
+  observed_at,
+  reported_at,
+  indicator,
+  strength,
+  forms,
+  consent,
+  subjects,
+  note,
+  kCount
 };
 constexpr std::size_t kFieldCount = static_cast<std::size_t>(Field::kCount);
 constexpr std::array<std::string_view, kFieldCount> kFieldNames = {
@@ -168,8 +179,8 @@ class SignalIntake::Parser {
     out.strength = strength;
     out.forms = forms_.bits;
     out.consent = consent_.value_or(policy.consent_default);
-    out.person_level =
-        out.consent && (policy.person_level.empty() ||
+    out.person_level = out.consent &&
+                       (policy.person_level.empty() ||
                         std::find(policy.person_level.begin(), policy.person_level.end(),
                                   *indicator) != policy.person_level.end());
     out.observed_at = *times[0];

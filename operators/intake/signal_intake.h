@@ -12,9 +12,9 @@
 #include <optional>
 #include <string_view>
 
-#include "operators/records/dlq_reason.h"
-#include "operators/model/model.h"
 #include "operators/intake/pseudonymiser.h"
+#include "operators/model/model.h"
+#include "operators/records/dlq_reason.h"
 #include "stream/time.h"
 
 namespace mozaiek {

@@ -22,24 +22,25 @@ struct CountryAlias {
 // of the countries whose vehicles are common in the Netherlands.
 // Sorted by code for binary search (checked below).
 constexpr CountryAlias kCountryAliases[] = {
-    {"A", "AT"}, {"ALB", "AL"}, {"AND", "AD"}, {"AUT", "AT"}, {"B", "BE"}, {"BEL", "BE"},
+    {"A", "AT"},   {"ALB", "AL"}, {"AND", "AD"}, {"AUT", "AT"}, {"B", "BE"},   {"BEL", "BE"},
     {"BGR", "BG"}, {"BIH", "BA"}, {"BLR", "BY"}, {"CHE", "CH"}, {"CYP", "CY"}, {"CZE", "CZ"},
-    {"D", "DE"}, {"DEU", "DE"}, {"DNK", "DK"}, {"E", "ES"}, {"ESP", "ES"}, {"EST", "EE"},
-    {"F", "FR"}, {"FIN", "FI"}, {"FL", "LI"}, {"FRA", "FR"}, {"GBG", "GG"}, {"GBJ", "JE"},
-    {"GBM", "IM"}, {"GBR", "GB"}, {"GBZ", "GI"}, {"GRC", "GR"}, {"H", "HU"}, {"HRV", "HR"},
-    {"HUN", "HU"}, {"I", "IT"}, {"IRL", "IE"}, {"ISL", "IS"}, {"ITA", "IT"}, {"L", "LU"},
-    {"LIE", "LI"}, {"LTU", "LT"}, {"LUX", "LU"}, {"LVA", "LV"}, {"M", "MT"}, {"MAR", "MA"},
+    {"D", "DE"},   {"DEU", "DE"}, {"DNK", "DK"}, {"E", "ES"},   {"ESP", "ES"}, {"EST", "EE"},
+    {"F", "FR"},   {"FIN", "FI"}, {"FL", "LI"},  {"FRA", "FR"}, {"GBG", "GG"}, {"GBJ", "JE"},
+    {"GBM", "IM"}, {"GBR", "GB"}, {"GBZ", "GI"}, {"GRC", "GR"}, {"H", "HU"},   {"HRV", "HR"},
+    {"HUN", "HU"}, {"I", "IT"},   {"IRL", "IE"}, {"ISL", "IS"}, {"ITA", "IT"}, {"L", "LU"},
+    {"LIE", "LI"}, {"LTU", "LT"}, {"LUX", "LU"}, {"LVA", "LV"}, {"M", "MT"},   {"MAR", "MA"},
     {"MCO", "MC"}, {"MDA", "MD"}, {"MKD", "MK"}, {"MLT", "MT"}, {"MNE", "ME"}, {"N", "NO"},
-    {"NLD", "NL"}, {"NMK", "MK"}, {"NOR", "NO"}, {"P", "PT"}, {"POL", "PL"}, {"PRT", "PT"},
-    {"ROU", "RO"}, {"RSM", "SM"}, {"RUS", "RU"}, {"S", "SE"}, {"SLO", "SI"}, {"SMR", "SM"},
+    {"NLD", "NL"}, {"NMK", "MK"}, {"NOR", "NO"}, {"P", "PT"},   {"POL", "PL"}, {"PRT", "PT"},
+    {"ROU", "RO"}, {"RSM", "SM"}, {"RUS", "RU"}, {"S", "SE"},   {"SLO", "SI"}, {"SMR", "SM"},
     {"SRB", "RS"}, {"SVK", "SK"}, {"SVN", "SI"}, {"SWE", "SE"}, {"TUN", "TN"}, {"TUR", "TR"},
-    {"UK", "GB"}, {"UKR", "UA"}, {"USA", "US"}, {"V", "VA"},
+    {"UK", "GB"},  {"UKR", "UA"}, {"USA", "US"}, {"V", "VA"},
 };
 
 constexpr bool aliases_sorted() {
-  return std::is_sorted(
-      std::begin(kCountryAliases), std::end(kCountryAliases),
-      [](const CountryAlias& a, const CountryAlias& b) { return a.code < b.code; });
+  return std::is_sorted(std::begin(kCountryAliases), std::end(kCountryAliases),
+                        [](const CountryAlias& a, const CountryAlias& b) {
+                          return a.code < b.code;
+                        });
 }
 static_assert(aliases_sorted(), "kCountryAliases must be sorted by code");
 
@@ -56,16 +57,16 @@ std::array<char, 2> vehicle_country(std::string_view country) {
     buf[n++] = c;
   }
   const std::string_view code(buf, n);
-  const auto* it = std::lower_bound(
-      std::begin(kCountryAliases), std::end(kCountryAliases), code,
-      [](const CountryAlias& a, std::string_view c) { return a.code < c; });
+  const auto* it = std::lower_bound(std::begin(kCountryAliases), std::end(kCountryAliases), code,
+                                    [](const CountryAlias& a, std::string_view c) {
+                                      return a.code < c;
+                                    });
   if (it != std::end(kCountryAliases) && it->code == code) return {it->alpha2[0], it->alpha2[1]};
   if (n == 2) return {buf[0], buf[1]};
   return {'X', 'X'};
 }
 
-bool normalise_vehicle_key(std::string_view plate, std::string_view country,
-                           std::string& out_key) {
+bool normalise_vehicle_key(std::string_view plate, std::string_view country, std::string& out_key) {
   const auto cc = vehicle_country(country);
   out_key.clear();
   out_key.push_back(cc[0]);

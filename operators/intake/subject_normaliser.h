@@ -24,8 +24,7 @@ std::array<char, 2> vehicle_country(std::string_view country);
 // unspecified, unless the plate is then 1..kMaxPlateChars of [A-Z0-9].
 // A country prefix inside the plate is not stripped: "FR AB 123" is also a
 // valid German (Freiburg) plate.
-bool normalise_vehicle_key(std::string_view plate, std::string_view country,
-                           std::string& out_key);
+bool normalise_vehicle_key(std::string_view plate, std::string_view country, std::string& out_key);
 
 // Writes the location id trimmed, lower case, whitespace runs as '-'.
 // Returns false unless the result is 1..kMaxLocationIdChars of [a-z0-9._:-].

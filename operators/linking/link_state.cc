@@ -7,7 +7,7 @@
 namespace mozaiek::linking {
 namespace {
 
-constexpr std::uint8_t kVersionNamesInline = 1;  // read only
+constexpr std::uint8_t kVersionNamesInline = 1;       // read only
 constexpr std::uint8_t kVersionNoEarlierNotices = 2;  // read only
 constexpr std::uint8_t kVersion = 3;
 constexpr std::uint64_t kMaxItems = 1 << 20;
@@ -200,8 +200,9 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
   if (!in.real(e.noticed_score)) return false;
   for (auto& r : e.rules) {
     std::uint64_t level;
-    if (!in.byte(b) || b > 1 || !in.signed_varint(r.last_alert_ms) || !in.real(r.last_alert_score) ||
-        !in.varint(level) || level > 1'000'000 || !in.signed_varint(r.episode_start_ms)) {
+    if (!in.byte(b) || b > 1 || !in.signed_varint(r.last_alert_ms) ||
+        !in.real(r.last_alert_score) || !in.varint(level) || level > 1'000'000 ||
+        !in.signed_varint(r.episode_start_ms)) {
       return false;
     }
     r.alerted = b == 1;

@@ -24,7 +24,7 @@ inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::min() 
 // The kind of a link by the types of its ends, for metric labels.
 inline constexpr std::size_t kLinkTypeCount = 6;
 inline constexpr std::array<std::string_view, kLinkTypeCount> kLinkTypeNames{
-    "person_person", "person_vehicle",   "person_location",
+    "person_person",   "person_vehicle",   "person_location",
     "vehicle_vehicle", "vehicle_location", "location_location"};
 std::size_t link_type_index(SubjectType a, SubjectType b);
 

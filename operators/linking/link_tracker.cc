@@ -36,7 +36,6 @@ bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
   return false;
 }
 
-
 // Links are counted once, at the end whose (type, key) sorts first, or at
 // the end that is not a reception location (those hold no links).
 bool counted_here(const LinkingConfig& cfg, SubjectType a, std::string_view ak, SubjectType b,
@@ -114,18 +113,19 @@ struct LinkTracker::Cache {
   }
 
   Entities entities;
-  EntityLinks scratch;                // uncached entities during inspect and expire
-  std::vector<std::size_t> fresh;     // scratch: links created by the current signal
-  std::vector<std::size_t> chosen;    // scratch: qualifying links or sources
-  std::vector<std::size_t> best;      // scratch: the best candidate's
-  std::vector<std::int64_t> times;    // scratch: evaluation times
+  EntityLinks scratch;              // uncached entities during inspect and expire
+  std::vector<std::size_t> fresh;   // scratch: links created by the current signal
+  std::vector<std::size_t> chosen;  // scratch: qualifying links or sources
+  std::vector<std::size_t> best;    // scratch: the best candidate's
+  std::vector<std::int64_t> times;  // scratch: evaluation times
   LinkCounters counters;
 };
 
 LinkTracker::LinkTracker(const OperatorConfig& config, const ConvergenceScorer& scorer)
     : config_(config), scorer_(scorer) {
   for (const auto& name : config.linking.person_lift.from) {
-    if (auto t = subject_type_from(name)) lift_from_mask_ |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(*t));
+    if (auto t = subject_type_from(name))
+      lift_from_mask_ |= static_cast<std::uint8_t>(1u << static_cast<unsigned>(*t));
   }
 }
 
@@ -198,8 +198,7 @@ std::optional<convergence::AlertBuilder> open_alert(const OperatorConfig& config
 }
 
 // Each entity listed in a network alert learns that it took part.
-void tell_participants(const Alert& a, std::vector<EntityNotice>& notices,
-                              LinkCounters& counters) {
+void tell_participants(const Alert& a, std::vector<EntityNotice>& notices, LinkCounters& counters) {
   for (const auto& l : a.linked) {
     EntityNotice& n = notices.emplace_back();
     n.from_type = a.subject_type;
@@ -301,9 +300,9 @@ void LinkTracker::evaluate_network_rule(Visit& v, RuleSlot slot, const NetworkRu
   tell_participants(*a, v.notices, v.c.counters);
 }
 
-void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores,
-                            const RoutedSignal& sig, double own_score, ProcTime now,
-                            std::vector<Alert>& alerts, std::vector<EntityNotice>& notices) const {
+void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores, const RoutedSignal& sig,
+                            double own_score, ProcTime now, std::vector<Alert>& alerts,
+                            std::vector<EntityNotice>& notices) const {
   const LinkingConfig& cfg = config_.linking;
   if (!cfg.enabled || sig.subject_key.empty() || sig.source >= config_.sources.size() ||
       sig.indicator >= config_.catalogue.size()) {
@@ -547,7 +546,8 @@ void LinkTracker::evaluate_lift(Visit& v, std::int64_t t) const {
   const double own = view ? view->score : 0.0;
   // A lifted alert is for persons the network lifts over the threshold; on
   // their own they are below it (or the convergence rule speaks for them).
-  if (convergence::reaches(own, rule.threshold) || !convergence::reaches(own + lift, rule.threshold)) {
+  if (convergence::reaches(own, rule.threshold) ||
+      !convergence::reaches(own + lift, rule.threshold)) {
     return;
   }
   auto b = open_alert(config_, e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
@@ -584,8 +584,8 @@ void LinkTracker::evaluate_lift(Visit& v, std::int64_t t) const {
   tell_participants(*a, v.notices, c.counters);
 }
 
-void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores,
-                            const EntityNotice& n, ProcTime now, std::vector<Alert>& alerts,
+void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores, const EntityNotice& n,
+                            ProcTime now, std::vector<Alert>& alerts,
                             std::vector<EntityNotice>& notices) const {
   const LinkingConfig& cfg = config_.linking;
   if (!cfg.enabled || n.to_key.empty()) return;
@@ -651,7 +651,8 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
   const LinkingConfig& cfg = config_.linking;
   const std::int64_t wm = to_ms(watermark);
   const std::int64_t link_horizon = wm - cfg.link_window.count();
-  const std::int64_t source_horizon = wm - std::max(cfg.address_hotspot.window, cfg.link_window).count();
+  const std::int64_t source_horizon = wm -
+                                      std::max(cfg.address_hotspot.window, cfg.link_window).count();
   const std::int64_t alert_horizon = wm - config_.retention.count();
   using Verdict = Cache::Entities::Verdict;
   std::size_t dropped = 0;
@@ -674,7 +675,9 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
       changed = true;
     }
     const auto stale = std::remove_if(e.sources_seen.begin(), e.sources_seen.end(),
-                                      [&](const LinkSignal& s) { return s.observed_ms <= source_horizon; });
+                                      [&](const LinkSignal& s) {
+                                        return s.observed_ms <= source_horizon;
+                                      });
     if (stale != e.sources_seen.end()) {
       e.sources_seen.erase(stale, e.sources_seen.end());
       changed = true;
@@ -761,11 +764,13 @@ std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, Subjec
     std::sort(lv.sources.begin(), lv.sources.end());
     lv.live = has_signal_in(l, t, cfg.link_window);
     if (l.peer_at_ms != kNever) {
-      lv.their_score = convergence::round_score(decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
+      lv.their_score = convergence::round_score(
+          decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
       lv.they_have_own_signals = l.peer_has_own;
     }
   }
-  if (type == SubjectType::person) view.lift = convergence::round_score(lift_at(e, t, config_, lift_from_mask_, nullptr));
+  if (type == SubjectType::person)
+    view.lift = convergence::round_score(lift_at(e, t, config_, lift_from_mask_, nullptr));
   for (const auto& s : e.sources_seen) {
     if (in_window(s.observed_ms, t, cfg.address_hotspot.window)) {
       view.organisations.push_back(config_.sources[s.source].name);

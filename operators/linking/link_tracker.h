@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "operators/convergence/convergence_scorer.h"
-#include "operators/records/entity_notice.h"
 #include "operators/linking/link_state.h"
 #include "operators/model/model.h"
+#include "operators/records/entity_notice.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 
@@ -93,15 +93,15 @@ class LinkTracker {
     std::string key;
     EventTime first_seen{};
     EventTime last_seen{};
-    std::vector<std::string> via;      // signal ids, oldest first
-    std::vector<std::string> sources;  // organisations behind the link
-    bool live = false;                 // within the link window at `at`
+    std::vector<std::string> via;       // signal ids, oldest first
+    std::vector<std::string> sources;   // organisations behind the link
+    bool live = false;                  // within the link window at `at`
     std::optional<double> their_score;  // their own score as last noticed, decayed to `at`
     bool they_have_own_signals = false;
   };
   struct EntityView {
     std::vector<LinkView> links;
-    double lift = 0;  // persons: what live links add at `at`
+    double lift = 0;                         // persons: what live links add at `at`
     std::vector<std::string> organisations;  // locations: organisations seen in the hot-spot window
     std::vector<std::string> alert_ids;      // network alerts on or listing this entity
   };

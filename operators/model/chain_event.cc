@@ -6,8 +6,8 @@ namespace mozaiek {
 namespace {
 
 constexpr std::array<std::string_view, kChainEventTypeCount> kTypeNames = {
-    "melding.sent",          "melding.acknowledged",   "melding.feedback",  "person.arrived",
-    "person.transferred",    "person.departed_unknown", "person.reappeared", "victim.registered"};
+    "melding.sent",       "melding.acknowledged",    "melding.feedback",  "person.arrived",
+    "person.transferred", "person.departed_unknown", "person.reappeared", "victim.registered"};
 
 }  // namespace
 

@@ -27,8 +27,8 @@ enum class ChainEventType : std::uint8_t {
   victim_registered,
   kCount
 };
-inline constexpr std::size_t kChainEventTypeCount =
-    static_cast<std::size_t>(ChainEventType::kCount);
+inline constexpr std::size_t kChainEventTypeCount = static_cast<std::size_t>(
+    ChainEventType::kCount);
 
 // "melding.sent", "person.departed_unknown", ...
 std::string_view to_string(ChainEventType t);
@@ -68,7 +68,7 @@ std::string_view to_string(ChainEntity e);
 // record kind 2, keyed by "<entity>:<key>".
 struct RoutedChainEvent {
   ChainEntity entity = ChainEntity::melding;
-  std::string entity_key;  // melding id, person pseudonym or location id
+  std::string entity_key;               // melding id, person pseudonym or location id
   EventTime watermark = kMinEventTime;  // intake's watermark when routed
   ChainEvent event;
 };

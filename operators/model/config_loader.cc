@@ -35,8 +35,7 @@ void check_unique(const std::vector<std::string>& items, const YAML::Node& node,
   std::set<std::string> seen;
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (!seen.insert(items[i]).second) {
-      add_error(errors, config::index_path(path, i), "duplicate entry '" + items[i] + "'",
-                node[i]);
+      add_error(errors, config::index_path(path, i), "duplicate entry '" + items[i] + "'", node[i]);
     }
   }
 }
@@ -213,8 +212,8 @@ void check_label_list(const std::vector<std::string>& items, const YAML::Node& n
 
 // Loads `catalogue.catalogue_file`; errors inside it are prefixed with the
 // key and the file name.
-void load_catalogue_file(const std::string& file, const std::string& base_dir,
-                         CatalogueDraft& d, std::vector<std::string>& errors) {
+void load_catalogue_file(const std::string& file, const std::string& base_dir, CatalogueDraft& d,
+                         std::vector<std::string>& errors) {
   namespace fs = std::filesystem;
   const std::string key = "catalogue.catalogue_file";
   fs::path p(file);
@@ -550,11 +549,15 @@ Section<LinkingConfig> linking_section() {
                     "Rule: a location with signals from several organisations."}}) {
     s.custom({r.key, "map", "", "", "", r.description},
              [r](const YAML::Node& v, const std::string& path, LinkingConfig& out,
-                 std::vector<std::string>& errors) { r.make().parse(v, path, out.*(r.rule), errors); });
+                 std::vector<std::string>& errors) {
+               r.make().parse(v, path, out.*(r.rule), errors);
+             });
   }
   s.custom({"person_lift", "map", "", "", "", "A person's score lifted by linked entities."},
            [](const YAML::Node& v, const std::string& path, LinkingConfig& out,
-              std::vector<std::string>& errors) { lift_section().parse(v, path, out.person_lift, errors); });
+              std::vector<std::string>& errors) {
+             lift_section().parse(v, path, out.person_lift, errors);
+           });
   return s;
 }
 
@@ -597,45 +600,44 @@ void parse_counting_rules(const YAML::Node& v, const std::string& path, Oversigh
                           std::vector<std::string>& errors) {
   const std::vector<std::string> forms{"sexual", "labour", "criminal", "organ"};
   std::vector<CountingRule> rules;
-  for_each_named(v, path, 16, "counting rule", errors,
-                 [&](const std::string& name, const YAML::Node& body, const std::string& p) {
-                   CountingRule rule;
-                   rule.name = name;
-                   if (body.IsNull()) {
-                     rules.push_back(rule);
-                     return;
-                   }
-                   if (!body.IsMap()) {
-                     add_error(errors, p, "must be a map of keys", body);
-                     return;
-                   }
-                   config::check_keys(body, p, {"exclude_only_reporters", "exclude_only_forms"},
-                                      errors);
-                   if (body["exclude_only_reporters"]) {
-                     if (auto l = config::read_string_list(body["exclude_only_reporters"],
-                                                           p + ".exclude_only_reporters", errors,
-                                                           config::check_identifier)) {
-                       rule.exclude_only_reporters = *l;
-                     }
-                   }
-                   if (body["exclude_only_forms"]) {
-                     const std::string fp = p + ".exclude_only_forms";
-                     if (auto l = config::read_string_list(body["exclude_only_forms"], fp,
-                                                           errors)) {
-                       for (std::size_t i = 0; i < l->size(); ++i) {
-                         if (auto f = form_from((*l)[i])) {
-                           rule.exclude_only_forms |= *f;
-                         } else {
-                           add_error(errors, config::index_path(fp, i),
-                                     "'" + (*l)[i] + "' is not an exploitation form" +
-                                         config::did_you_mean((*l)[i], forms),
-                                     body["exclude_only_forms"][i]);
-                         }
-                       }
-                     }
-                   }
-                   rules.push_back(std::move(rule));
-                 });
+  for_each_named(
+      v, path, 16, "counting rule", errors,
+      [&](const std::string& name, const YAML::Node& body, const std::string& p) {
+        CountingRule rule;
+        rule.name = name;
+        if (body.IsNull()) {
+          rules.push_back(rule);
+          return;
+        }
+        if (!body.IsMap()) {
+          add_error(errors, p, "must be a map of keys", body);
+          return;
+        }
+        config::check_keys(body, p, {"exclude_only_reporters", "exclude_only_forms"}, errors);
+        if (body["exclude_only_reporters"]) {
+          if (auto l = config::read_string_list(body["exclude_only_reporters"],
+                                                p + ".exclude_only_reporters", errors,
+                                                config::check_identifier)) {
+            rule.exclude_only_reporters = *l;
+          }
+        }
+        if (body["exclude_only_forms"]) {
+          const std::string fp = p + ".exclude_only_forms";
+          if (auto l = config::read_string_list(body["exclude_only_forms"], fp, errors)) {
+            for (std::size_t i = 0; i < l->size(); ++i) {
+              if (auto f = form_from((*l)[i])) {
+                rule.exclude_only_forms |= *f;
+              } else {
+                add_error(errors, config::index_path(fp, i),
+                          "'" + (*l)[i] + "' is not an exploitation form" +
+                              config::did_you_mean((*l)[i], forms),
+                          body["exclude_only_forms"][i]);
+              }
+            }
+          }
+        }
+        rules.push_back(std::move(rule));
+      });
   out.counting_rules = std::move(rules);
 }
 
@@ -667,8 +669,9 @@ Section<OversightConfig> oversight_section() {
          "Values of `where` in person.reappeared that get their own metric label; others are "
          "reported as `other`.",
          config::check_identifier, "unique identifiers");
-  s.custom({"counting_rules", "map", "", "registry: {}, nrm: {exclude_only_reporters: [kmar], "
-                                         "exclude_only_forms: [sexual]}",
+  s.custom({"counting_rules", "map", "",
+            "registry: {}, nrm: {exclude_only_reporters: [kmar], "
+            "exclude_only_forms: [sexual]}",
             "1 to 16 entries",
             "Ways of counting unique presumed victims per year (metric label `count`). A person "
             "counts unless all their registrations that year are by `exclude_only_reporters` "
@@ -722,8 +725,7 @@ void check_linking(const YAML::Node& root, const OperatorConfig& cfg,
       if (linking && linking.IsMap() && linking[key] && linking[key].IsMap()) {
         at = linking[key]["name"];
       }
-      add_error(errors, path, "duplicate rule name '" + *name + "' (also " + it->second + ")",
-                at);
+      add_error(errors, path, "duplicate rule name '" + *name + "' (also " + it->second + ")", at);
     }
   }
 }
@@ -731,9 +733,8 @@ void check_linking(const YAML::Node& root, const OperatorConfig& cfg,
 }  // namespace
 
 const std::vector<std::string>& operator_config_sections() {
-  static const std::vector<std::string> sections{"catalogue", "sources",   "rules",  "privacy",
-                                                 "limits",    "metrics",   "oversight",
-                                                 "linking"};
+  static const std::vector<std::string> sections{"catalogue", "sources", "rules",     "privacy",
+                                                 "limits",    "metrics", "oversight", "linking"};
   return sections;
 }
 
@@ -762,12 +763,18 @@ bool load_operator_config(const YAML::Node& root, OperatorConfig& out,
 }
 
 std::vector<config::SectionDoc> operator_config_reference() {
-  return {catalogue_section(true).doc(), indicator_section().doc(),
-          source_section(nullptr).doc(), rule_section().doc(),
-          privacy_section().doc(),        limits_section().doc(),
-          metrics_section().doc(),        oversight_section().doc(),
-          linking_section().doc(),        pickup_van_section().doc(),
-          linked_persons_section().doc(), address_hotspot_section().doc(),
+  return {catalogue_section(true).doc(),
+          indicator_section().doc(),
+          source_section(nullptr).doc(),
+          rule_section().doc(),
+          privacy_section().doc(),
+          limits_section().doc(),
+          metrics_section().doc(),
+          oversight_section().doc(),
+          linking_section().doc(),
+          pickup_van_section().doc(),
+          linked_persons_section().doc(),
+          address_hotspot_section().doc(),
           lift_section().doc()};
 }
 

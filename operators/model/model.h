@@ -58,9 +58,9 @@ class Catalogue {
 
 // What one partner organisation may send and how its signals are treated.
 struct SourcePolicy {
-  std::string name;                   // "coa"; the topic is <signals_prefix><name>
+  std::string name;                    // "coa"; the topic is <signals_prefix><name>
   Millis allowed_lateness = days(30);  // later than this behind the watermark -> too_late
-  bool consent_default = true;        // when a signal omits `consent`
+  bool consent_default = true;         // when a signal omits `consent`
   // Indicators this source may correlate at person level; empty = all.
   std::vector<IndicatorId> person_level;
   Millis idle_timeout = hours(1);  // silent longer than this -> ignored by the watermark
@@ -149,10 +149,10 @@ struct LiftRule {
 // scores of linked entities.
 struct LinkingConfig {
   bool enabled = true;
-  Millis link_window = days(60);       // a link expires this long after its last signal
-  std::size_t max_links = 64;           // links kept per entity (the oldest go first)
-  std::size_t max_link_signals = 8;     // signal ids kept per link (the newest)
-  double notice_step = 1.0;             // own-score change that re-notifies linked entities
+  Millis link_window = days(60);     // a link expires this long after its last signal
+  std::size_t max_links = 64;        // links kept per entity (the oldest go first)
+  std::size_t max_link_signals = 8;  // signal ids kept per link (the newest)
+  double notice_step = 1.0;          // own-score change that re-notifies linked entities
   // Location ids counting as reception (pickup_van): exact ids or prefixes ending in '-'.
   std::vector<std::string> reception_locations{"coa-", "nidos-"};
   // Whether a location id is one of reception_locations (exact, or by a
@@ -171,8 +171,9 @@ struct OperatorConfig {
   std::array<ConvergenceRule, kSubjectTypeCount> rules;
   Millis retention = days(180);
   std::vector<std::string> age_groups{"minor", "adult", "unknown"};
-  std::vector<std::string> nationality_regions{"africa",  "asia",          "europe", "north_america",
-                                               "oceania", "latin_america", "unknown"};
+  std::vector<std::string> nationality_regions{"africa",        "asia",    "europe",
+                                               "north_america", "oceania", "latin_america",
+                                               "unknown"};
   std::vector<std::string> locations;  // configured location ids (metric label set)
   std::size_t max_subjects_per_signal = 16;
   std::size_t max_field_bytes = 256;  // any string field longer -> field_too_large
@@ -267,8 +268,8 @@ struct Alert {
   EventTime last_seen{};
   ProcTime raised_at{};
   double detection_delay_seconds = 0;
-  int level = 0;                      // 0 first alert of an episode, +1 per escalation
-  std::string status = "new";         // "new" | "escalated"
+  int level = 0;               // 0 first alert of an episode, +1 per escalation
+  std::string status = "new";  // "new" | "escalated"
   std::vector<Contribution> contributions;
   std::vector<LinkedEntity> linked;
   // Oversight alerts: a subject type outside SubjectType ("melding"), when

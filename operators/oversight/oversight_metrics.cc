@@ -18,7 +18,6 @@ using metric_labels::with_other;
 constexpr double kHour = 3600.0;
 constexpr double kDay = 86400.0;
 
-
 }  // namespace
 
 // ---- HistogramBatch ---------------------------------------------------------
@@ -44,13 +43,13 @@ void HistogramBatch::reset() {
 }
 
 std::vector<double> reporting_delay_buckets_seconds() {
-  return {60,          600,         kHour,      6 * kHour,  kDay,       2 * kDay,
-          7 * kDay,    14 * kDay,   28 * kDay,  60 * kDay,  90 * kDay,  180 * kDay};
+  return {60,       600,       kHour,     6 * kHour, kDay,      2 * kDay,
+          7 * kDay, 14 * kDay, 28 * kDay, 60 * kDay, 90 * kDay, 180 * kDay};
 }
 
 std::vector<double> feedback_latency_buckets_seconds() {
-  return {kHour,     6 * kHour,  kDay,      2 * kDay,  7 * kDay,
-          14 * kDay, 30 * kDay,  60 * kDay, 90 * kDay, 180 * kDay};
+  return {kHour,     6 * kHour, kDay,      2 * kDay,  7 * kDay,
+          14 * kDay, 30 * kDay, 60 * kDay, 90 * kDay, 180 * kDay};
 }
 
 std::vector<double> days_since_arrival_buckets() { return {1, 2, 7, 14, 30, 60, 90, 180, 365}; }
@@ -107,9 +106,8 @@ OversightMetrics::OversightMetrics(prometheus::Registry& registry, OversightLabe
   for (const auto& from : orgs) {
     for (const auto& to : orgs) {
       for (const char* stage : {"ack", "feedback"}) {
-        feedback_latency_.push_back(
-            &latency.Add({{"from", from}, {"to", to}, {"stage", stage}},
-                         feedback_latency_buckets_seconds()));
+        feedback_latency_.push_back(&latency.Add({{"from", from}, {"to", to}, {"stage", stage}},
+                                                 feedback_latency_buckets_seconds()));
       }
       for (const char* age : {"lt_7d", "7_30d", "30_90d", "gt_90d"}) {
         open_.push_back(&open.Add({{"from", from}, {"to", to}, {"age", age}}));
@@ -241,9 +239,9 @@ void OversightMetrics::add_mob_departure(std::size_t location, std::size_t age_g
                                          std::size_t region) {
   const std::size_t a = labels_.age_groups.size() + 1;
   const std::size_t r = labels_.regions.size() + 1;
-  const std::size_t i =
-      (slot(location, labels_.locations.size()) * a + slot(age_group, a - 1)) * r +
-      slot(region, r - 1);
+  const std::size_t i = (slot(location, labels_.locations.size()) * a + slot(age_group, a - 1)) *
+                            r +
+                        slot(region, r - 1);
   departures_[i]->Increment();
 }
 
@@ -292,8 +290,11 @@ void OversightMetrics::set_registrations(std::size_t rule, int year, std::string
     if (n == 0) return;  // no series for counts that never existed
     const std::string rule_label = r < labels_.count_rules.size() ? labels_.count_rules[r] : kOther;
     const std::string year_label = y == 0 ? std::string(kOther) : std::to_string(y);
-    std::map<std::string, std::string> l{{"count", rule_label}, {"year", year_label},
-                                         {"form", "all"}, {"region", "all"}, {"reporter", "all"}};
+    std::map<std::string, std::string> l{{"count", rule_label},
+                                         {"year", year_label},
+                                         {"form", "all"},
+                                         {"region", "all"},
+                                         {"reporter", "all"}};
     if (dimension != "total") l[std::string(dimension)] = std::string(value);
     it = registrations_.emplace(key, &registrations_family_->Add(l)).first;
   }

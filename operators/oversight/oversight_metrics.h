@@ -64,11 +64,11 @@ struct OversightLabelSets {
   std::vector<std::string> orgs;       // configured sources: from, to, reporter, source
   std::vector<std::string> locations;  // metrics.locations
   std::vector<std::string> age_groups;
-  std::vector<std::string> regions;    // nationality regions
-  std::vector<std::string> where;      // re-appearance places
+  std::vector<std::string> regions;      // nationality regions
+  std::vector<std::string> where;        // re-appearance places
   std::vector<std::string> count_rules;  // registration counting rules
   std::vector<std::string> event_types;  // chain event types
-  int first_year = 2010;  // registration years with their own label
+  int first_year = 2010;                 // registration years with their own label
   int last_year = 2035;
 };
 
@@ -120,11 +120,11 @@ class OversightMetrics {
   OversightLabelSets labels_;
   std::vector<prometheus::Counter*> chain_events_;
   prometheus::Family<prometheus::Histogram>* reporting_delay_family_ = nullptr;
-  std::vector<prometheus::Histogram*> reporting_delay_;  // by org (+ other)
+  std::vector<prometheus::Histogram*> reporting_delay_;   // by org (+ other)
   std::vector<prometheus::Histogram*> feedback_latency_;  // (from * T + to) * 2 + stage
   std::vector<prometheus::Gauge*> open_;
-  std::vector<prometheus::Counter*> unanswered_;  // from * T + to
-  std::vector<prometheus::Counter*> departures_;  // (loc * A + age) * R + region
+  std::vector<prometheus::Counter*> unanswered_;            // from * T + to
+  std::vector<prometheus::Counter*> departures_;            // (loc * A + age) * R + region
   std::vector<prometheus::Histogram*> days_since_arrival_;  // by age
   std::vector<prometheus::Counter*> without_arrival_;       // by age
   std::vector<prometheus::Counter*> matched_late_;          // by age

@@ -135,8 +135,7 @@ bool decode(std::string_view bytes, Person& p) {
   p.departure_unmatched = false;
   p.departed_from.clear();
   if (version >= 2) {
-    if (!get_flag(in, p.departure_unmatched) || !get_count(in, n) ||
-        n > Person::kMaxDepartedFrom) {
+    if (!get_flag(in, p.departure_unmatched) || !get_count(in, n) || n > Person::kMaxDepartedFrom) {
       return false;
     }
     p.departed_from.resize(n);
@@ -166,8 +165,7 @@ bool decode(std::string_view bytes, LocationState& l) {
   if (!start(in) || !in.time(l.last_spike_at) || !get_count(in, n)) return false;
   l.departures.resize(n);
   for (auto& d : l.departures) {
-    if (!in.time(d.at) || !in.string(d.event_id) || !in.string(d.org) ||
-        !in.string(d.person_key)) {
+    if (!in.time(d.at) || !in.string(d.event_id) || !in.string(d.org) || !in.string(d.person_key)) {
       return false;
     }
   }
@@ -197,8 +195,8 @@ bool decode(std::string_view bytes, ErasedCounts& counts) {
     std::uint64_t rule;
     std::int64_t year, n;
     std::string dimension, value;
-    if (!in.varint(rule) || !in.signed_varint(year) || !in.string(dimension) ||
-        !in.string(value) || !in.signed_varint(n)) {
+    if (!in.varint(rule) || !in.signed_varint(year) || !in.string(dimension) || !in.string(value) ||
+        !in.signed_varint(n)) {
       return false;
     }
     counts[{static_cast<std::size_t>(rule), static_cast<int>(year), dimension, value}] = n;

@@ -27,15 +27,15 @@ struct SeenIds {
 
 // One melding: sent -> acknowledged -> feedback, in whatever order they arrive.
 struct Melding {
-  std::string from;  // the sender (org of melding.sent, `to` of the answers)
-  std::string to;    // the receiver
+  std::string from;                   // the sender (org of melding.sent, `to` of the answers)
+  std::string to;                     // the receiver
   EventTime sent_at = kMinEventTime;  // kMinEventTime: not (yet) seen
   EventTime ack_at = kMinEventTime;
   EventTime feedback_at = kMinEventTime;
   std::string sent_event_id;
-  bool ack_observed = false;       // latency histogram updated
+  bool ack_observed = false;  // latency histogram updated
   bool feedback_observed = false;
-  bool breached = false;           // counted unanswered, sla_breach raised
+  bool breached = false;  // counted unanswered, sla_breach raised
   SeenIds seen;
 };
 
@@ -43,10 +43,10 @@ enum class PersonStatus : std::uint8_t { unknown = 0, present = 1, missing = 2 }
 
 struct Person {
   PersonStatus status = PersonStatus::unknown;
-  EventTime arrived_at = kMinEventTime;  // latest arrival
+  EventTime arrived_at = kMinEventTime;   // latest arrival
   EventTime departed_at = kMinEventTime;  // latest MOB departure
-  std::string location;                  // where the person is (or left from)
-  std::string age_group = "unknown";     // label names, so a config change keeps meaning
+  std::string location;                   // where the person is (or left from)
+  std::string age_group = "unknown";      // label names, so a config change keeps meaning
   std::string region = "unknown";
   bool converging = false;  // a person convergence alert was raised
   // The latest departure was counted without an arrival before it; an

@@ -172,8 +172,7 @@ void OversightTracker::on_melding(Data& d, Melding& m, const RoutedChainEvent& r
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   // Each latency is observed once, as soon as both ends are known.
   if (known(m.sent_at)) {
@@ -189,9 +188,8 @@ void OversightTracker::on_melding(Data& d, Melding& m, const RoutedChainEvent& r
                                           std::max(0.0, to_seconds(m.ack_at - m.sent_at)));
       }
       if (feedback_due) {
-        metrics->observe_feedback_latency(
-            from, to, FeedbackStage::feedback,
-            std::max(0.0, to_seconds(m.feedback_at - m.sent_at)));
+        metrics->observe_feedback_latency(from, to, FeedbackStage::feedback,
+                                          std::max(0.0, to_seconds(m.feedback_at - m.sent_at)));
       }
     }
   }
@@ -279,8 +277,7 @@ void OversightTracker::on_person(Person& p, const RoutedChainEvent& r,
       p.registrations.push_back(
           Registration{e.event_id, utc_year(e.at), e.forms, e.reporter, e.registry});
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -413,8 +410,8 @@ std::size_t OversightTracker::expire(State& state, EventTime watermark) const {
     const bool settled = known(m.feedback_at) || m.breached;
     if (!settled || last >= horizon) return;
     if (known(m.sent_at)) {
-      d.deadlines.erase({m.sent_at + config_.oversight.melding_deadline,
-                         node.key.substr(kMeldingPrefix.size())});
+      d.deadlines.erase(
+          {m.sent_at + config_.oversight.melding_deadline, node.key.substr(kMeldingPrefix.size())});
     }
     gone.push_back(node.key);
   });
@@ -458,9 +455,10 @@ void OversightTracker::tally(const State& state, EventTime watermark,
     const Melding& m = node.value.value;
     if (!known(m.sent_at) || known(m.feedback_at)) return;
     const double age = known(watermark) ? std::max(0.0, days_between(m.sent_at, watermark)) : 0.0;
-    const std::size_t i =
-        (std::min(metrics.org_index(m.from), orgs - 1) * orgs +
-         std::min(metrics.org_index(m.to), orgs - 1)) * kOpenAgeBuckets + open_age_bucket(age);
+    const std::size_t i = (std::min(metrics.org_index(m.from), orgs - 1) * orgs +
+                           std::min(metrics.org_index(m.to), orgs - 1)) *
+                              kOpenAgeBuckets +
+                          open_age_bucket(age);
     ++out.open[i];
   });
   registrations.add_counts(d.erased);
@@ -474,10 +472,9 @@ void OversightTracker::tally(const State& state, EventTime watermark,
       if (p.registrations.empty()) ++out.converging_unregistered;
     }
     if (!p.registrations.empty()) {
-      registrations.add_person(
-          p.registrations,
-          static_cast<std::uint8_t>(std::min<std::size_t>(
-              index_in(config_.nationality_regions, p.region), 255)));
+      registrations.add_person(p.registrations,
+                               static_cast<std::uint8_t>(std::min<std::size_t>(
+                                   index_in(config_.nationality_regions, p.region), 255)));
     }
   });
 }
@@ -512,8 +509,7 @@ void OversightTracker::erase(State& state, SubjectType type, std::string_view ke
     case SubjectType::location:
       d.locations.erase(d.locations.make_key(kLocationPrefix, key));
       return;
-    case SubjectType::vehicle:
-      return;
+    case SubjectType::vehicle: return;
   }
 }
 

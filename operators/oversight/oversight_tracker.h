@@ -26,10 +26,10 @@
 #include <vector>
 
 #include "operators/convergence/convergence_scorer.h"
-#include "operators/model/model.h"
 #include "operators/model/chain_event.h"
-#include "operators/oversight/registration_count.h"
+#include "operators/model/model.h"
 #include "operators/oversight/oversight_metrics.h"
+#include "operators/oversight/registration_count.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 #include "stream/time.h"
@@ -61,9 +61,8 @@ class OversightTracker {
   // Applies one routed chain event. `convergence` is the same partition's
   // convergence state (for worrying_departure), or null. Alerts are
   // appended; counters go to `metrics` when not null.
-  Result process(State& state, const RoutedChainEvent& event,
-                 ConvergenceScorer::State* convergence, ProcTime now,
-                 std::vector<Alert>& alerts, OversightMetrics* metrics) const;
+  Result process(State& state, const RoutedChainEvent& event, ConvergenceScorer::State* convergence,
+                 ProcTime now, std::vector<Alert>& alerts, OversightMetrics* metrics) const;
 
   // A person convergence alert was raised for this pseudonym in this
   // partition, at event time `at` (its last_seen).
@@ -91,8 +90,8 @@ class OversightTracker {
     std::int64_t converging = 0;
     std::int64_t converging_unregistered = 0;
   };
-  void tally(const State& state, EventTime watermark, const OversightMetrics& metrics,
-             Gauges& out, RegistrationTally& registrations) const;
+  void tally(const State& state, EventTime watermark, const OversightMetrics& metrics, Gauges& out,
+             RegistrationTally& registrations) const;
 
   // Erasure of an entity of this partition (durable after flush()):
   //  - a person: their entry (status, arrivals, departures, registrations,

@@ -7,9 +7,10 @@
 namespace mozaiek {
 namespace {
 
-constexpr std::pair<std::uint8_t, const char*> kForms[] = {
-    {kFormSexual, "sexual"}, {kFormLabour, "labour"}, {kFormCriminal, "criminal"},
-    {kFormOrgan, "organ"}};
+constexpr std::pair<std::uint8_t, const char*> kForms[] = {{kFormSexual, "sexual"},
+                                                           {kFormLabour, "labour"},
+                                                           {kFormCriminal, "criminal"},
+                                                           {kFormOrgan, "organ"}};
 
 }  // namespace
 
@@ -23,9 +24,9 @@ bool counts_under(const CountingRule& rule, const std::vector<const Registration
   if (regs.empty()) return false;
   if (rule.exclude_only_reporters.empty()) return true;
   for (const Registration* r : regs) {
-    const bool excluded_reporter =
-        std::find(rule.exclude_only_reporters.begin(), rule.exclude_only_reporters.end(),
-                  r->reporter) != rule.exclude_only_reporters.end();
+    const bool excluded_reporter = std::find(rule.exclude_only_reporters.begin(),
+                                             rule.exclude_only_reporters.end(),
+                                             r->reporter) != rule.exclude_only_reporters.end();
     const bool excluded_forms = rule.exclude_only_forms == 0 ||
                                 (r->forms != 0 && (r->forms & ~rule.exclude_only_forms) == 0);
     if (!excluded_reporter || !excluded_forms) return true;  // one registration outside

@@ -22,8 +22,8 @@ double poisson_upper_tail(std::size_t k, double mu) {
 
 SpikeVerdict test_spike(const SpikeTest& t) {
   SpikeVerdict v;
-  const double rate =
-      std::max(t.floor_per_day, static_cast<double>(t.baseline_count) / t.baseline_days);
+  const double rate = std::max(t.floor_per_day,
+                               static_cast<double>(t.baseline_count) / t.baseline_days);
   v.expected = rate * t.window_days;
   v.tail = poisson_upper_tail(t.window_count, v.expected);
   v.spike = t.window_count >= t.min_departures && v.tail <= t.p_value;

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 
-#include "operators/records/alert_json.h"
 #include "operators/linking/entity_view.h"
+#include "operators/records/alert_json.h"
 
 namespace mozaiek {
 
 ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFactory& stores,
-                                   const Clock& clock, AlertOutput& output,
-                                   std::size_t link_cache)
+                                   const Clock& clock, AlertOutput& output, std::size_t link_cache)
     : config_(config),
       stores_(stores),
       clock_(clock),
@@ -58,9 +57,8 @@ Status ConvergenceStage::revoke(Partition p) {
 void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   auto& ps = ensure(p);
   if (signal.watermark > watermark_.time) watermark_.time = signal.watermark;
-  const std::size_t slot = signal.source < counters_.in.size() - 1
-                               ? signal.source
-                               : counters_.other_source();
+  const std::size_t slot = signal.source < counters_.in.size() - 1 ? signal.source
+                                                                   : counters_.other_source();
   ++counters_.in[slot];
   alerts_.clear();
   notices_.clear();
@@ -162,8 +160,7 @@ void ConvergenceStage::maintain_oversight() {
   alerts_.clear();
   for (auto& [p, ps] : partitions_) {
     if (watermark_.known()) {
-      oversight_.advance(*ps.oversight, watermark_.time, clock_.now(), alerts_,
-                         oversight_metrics_);
+      oversight_.advance(*ps.oversight, watermark_.time, clock_.now(), alerts_, oversight_metrics_);
     }
   }
   emit_alerts(alerts_);
@@ -202,8 +199,8 @@ Status ConvergenceStage::flush() {
     Status s = scorer_.flush(*ps.state);
     if (s) s = oversight_.flush(*ps.oversight);
     if (s) s = linker_.flush(*ps.links);
-    if (!s) return Status::error("flushing state of partition " + std::to_string(p) + ": " +
-                                 s.message());
+    if (!s)
+      return Status::error("flushing state of partition " + std::to_string(p) + ": " + s.message());
   }
   return Status::ok();
 }

@@ -15,14 +15,14 @@
 #include <vector>
 
 #include "operators/convergence/convergence_scorer.h"
-#include "operators/records/erasure_record.h"
-#include "operators/records/entity_notice.h"
 #include "operators/linking/link_tracker.h"
-#include "operators/model/model.h"
 #include "operators/model/chain_event.h"
+#include "operators/model/model.h"
+#include "operators/oversight/oversight_metrics.h"
 #include "operators/oversight/oversight_tracker.h"
 #include "operators/pipeline/stage_counters.h"
-#include "operators/oversight/oversight_metrics.h"
+#include "operators/records/entity_notice.h"
+#include "operators/records/erasure_record.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
 #include "stream/time.h"

@@ -18,8 +18,8 @@ std::vector<Millis> idle_timeouts(const OperatorConfig& config) {
 }  // namespace
 
 IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
-                         const Clock& clock, std::string_view signals_prefix,
-                         IntakeOutput& output, std::string_view chain_topic)
+                         const Clock& clock, std::string_view signals_prefix, IntakeOutput& output,
+                         std::string_view chain_topic)
     : config_(config),
       clock_(clock),
       signals_prefix_(signals_prefix),
@@ -31,8 +31,7 @@ IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseu
       chain_intake_(config, pseudonymiser),
       reporting_delay_(reporting_delay_buckets_seconds(), config.sources.size() + 1) {}
 
-std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic,
-                                                     bool& unknown_topic) {
+std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic, bool& unknown_topic) {
   if (topic.empty() || topic != last_topic_) {
     last_topic_source_ = look_up_topic(topic, last_topic_unknown_);
     last_topic_.assign(topic);
@@ -145,7 +144,7 @@ void IntakeStage::process(const RecordView& record) {
   ++counters_.processed[slot];
   counters_.count_signal(signal_.source, signal_.indicator);
   reporting_delay_.observe(slot,
-                          std::max(0.0, to_seconds(signal_.reported_at - signal_.observed_at)));
+                           std::max(0.0, to_seconds(signal_.reported_at - signal_.observed_at)));
 }
 
 }  // namespace mozaiek

@@ -11,14 +11,14 @@
 #include <string_view>
 #include <vector>
 
-#include "operators/records/dlq_reason.h"
-#include "operators/model/model.h"
-#include "operators/model/chain_event.h"
 #include "operators/intake/chain_intake.h"
-#include "operators/pipeline/stage_counters.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/intake/signal_intake.h"
+#include "operators/model/chain_event.h"
+#include "operators/model/model.h"
 #include "operators/oversight/oversight_metrics.h"
+#include "operators/pipeline/stage_counters.h"
+#include "operators/records/dlq_reason.h"
 #include "stream/record.h"
 #include "stream/time.h"
 #include "stream/watermark_tracker.h"
@@ -38,8 +38,8 @@ class IntakeOutput {
 
 class IntakeStage {
  public:
-  IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
-              const Clock& clock, std::string_view signals_prefix, IntakeOutput& output,
+  IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser, const Clock& clock,
+              std::string_view signals_prefix, IntakeOutput& output,
               std::string_view chain_topic = "chain.events");
   IntakeStage(const IntakeStage&) = delete;
   IntakeStage& operator=(const IntakeStage&) = delete;

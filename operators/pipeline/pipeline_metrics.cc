@@ -6,10 +6,10 @@
 #include <prometheus/registry.h>
 
 #include <algorithm>
-
-#include "stream/metric_labels.h"
 #include <chrono>
 #include <cmath>
+
+#include "stream/metric_labels.h"
 
 namespace mozaiek {
 namespace {
@@ -17,7 +17,6 @@ namespace {
 using metric_labels::find_index;
 using metric_labels::kOther;
 using metric_labels::with_other;
-
 
 // 10 us .. 10 s in 1-2.5-5 steps: per-record latency is microseconds, a
 // batch that waited on a slow flush is seconds.
@@ -32,8 +31,7 @@ std::vector<double> latency_buckets() {
 }
 
 double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -123,7 +121,8 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
                        .Help("Erasure requests applied by the partition owning the entity, by "
                              "subject type.")
                        .Register(registry);
-  for (const auto& t : labels_.subject_types) erasures_.push_back(&erasures.Add({{"subject_type", t}}));
+  for (const auto& t : labels_.subject_types)
+    erasures_.push_back(&erasures.Add({{"subject_type", t}}));
   erasures_.push_back(&erasures.Add({{"subject_type", "other"}}));
 
   latency_ = &prometheus::BuildHistogram()
@@ -261,8 +260,8 @@ void PipelineMetrics::record_duplicate(std::uint64_t n) {
 
 void PipelineMetrics::record_signals(std::size_t source, std::size_t indicator, std::uint64_t n) {
   const std::size_t indicators = labels_.indicators.size();
-  const std::size_t i =
-      slot(source, labels_.sources.size()) * (indicators + 1) + slot(indicator, indicators);
+  const std::size_t i = slot(source, labels_.sources.size()) * (indicators + 1) +
+                        slot(indicator, indicators);
   if (n) signals_[i]->Increment(static_cast<double>(n));
 }
 
@@ -303,8 +302,8 @@ void PipelineMetrics::record_restart() {
   start_time_->Set(now_seconds());
 }
 
-void PipelineMetrics::set_consumer_lag(std::size_t group, std::size_t topic,
-                                       Partition partition, std::int64_t lag) {
+void PipelineMetrics::set_consumer_lag(std::size_t group, std::size_t topic, Partition partition,
+                                       std::int64_t lag) {
   const std::size_t partitions = static_cast<std::size_t>(labels_.partitions) + 1;
   std::size_t p = partition_slot(partition);
   if (group >= labels_.consumer_groups.size()) {
@@ -348,7 +347,8 @@ void PipelineMetrics::record_notices(std::uint64_t sent, std::uint64_t received,
 }
 
 void PipelineMetrics::record_erasures(std::size_t subject_type, std::uint64_t n) {
-  if (n != 0) erasures_[slot(subject_type, labels_.subject_types.size())]->Increment(static_cast<double>(n));
+  if (n != 0)
+    erasures_[slot(subject_type, labels_.subject_types.size())]->Increment(static_cast<double>(n));
 }
 
 void PipelineMetrics::set_state_entries(std::size_t store, std::uint64_t n) {

@@ -135,8 +135,8 @@ class PipelineMetrics {
   std::vector<prometheus::Gauge*> watermark_delay_;  // by source (+ other)
   std::vector<prometheus::Gauge*> silence_;
   std::vector<prometheus::Gauge*> idle_;
-  std::vector<prometheus::Gauge*> state_entries_;  // by store (+ other)
-  std::vector<prometheus::Counter*> task_errors_;  // by stage (+ other)
+  std::vector<prometheus::Gauge*> state_entries_;    // by store (+ other)
+  std::vector<prometheus::Counter*> task_errors_;    // by stage (+ other)
   std::vector<prometheus::Counter*> links_created_;  // by link type (+ other)
   std::vector<prometheus::Counter*> links_expired_;
   std::array<prometheus::Counter*, 3> notices_{};  // sent, received, unmatched

@@ -7,9 +7,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "operators/records/dlq_reason.h"
-#include "operators/model/model.h"
 #include "operators/model/chain_event.h"
+#include "operators/model/model.h"
+#include "operators/records/dlq_reason.h"
 
 namespace mozaiek {
 

@@ -18,8 +18,7 @@ std::string_view source_name(const OperatorConfig& config, SourceId id) {
 }
 
 std::string_view indicator_code(const OperatorConfig& config, IndicatorId id) {
-  return id < config.catalogue.size() ? std::string_view(config.catalogue.at(id).code)
-                                      : "unknown";
+  return id < config.catalogue.size() ? std::string_view(config.catalogue.at(id).code) : "unknown";
 }
 
 bool read_time(simdjson::dom::element e, std::string_view field, EventTime& out) {
@@ -68,7 +67,7 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
   w.key("rule").string(a.rule);
   w.key("subject").begin_object();
   w.key("type").string(a.subject_kind.empty() ? to_string(a.subject_type)
-                                               : std::string_view(a.subject_kind));
+                                              : std::string_view(a.subject_kind));
   w.key("key").string(a.subject_key);
   w.end_object();
   w.key("score").number(a.score, kScoreDecimals);
@@ -113,13 +112,14 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
 }
 
 std::string alert_line(const Alert& a) {
-  const std::string_view type =
-      a.subject_kind.empty() ? to_string(a.subject_type) : std::string_view(a.subject_kind);
+  const std::string_view type = a.subject_kind.empty() ? to_string(a.subject_type)
+                                                       : std::string_view(a.subject_kind);
   // Pseudonyms are cut to 12 hex digits; other keys are shown whole (bounded).
   const int key_chars = a.subject_kind.empty() && a.subject_type == SubjectType::person ? 12 : 64;
   char buf[512];
   if (a.events.empty()) {
-    std::snprintf(buf, sizeof buf, "ALERT %s %s %.*s:%.*s score=%.2f sources=%zu level=%d "
+    std::snprintf(buf, sizeof buf,
+                  "ALERT %s %s %.*s:%.*s score=%.2f sources=%zu level=%d "
                   "delay=%.0fs",
                   a.alert_id.c_str(), a.rule.c_str(), static_cast<int>(type.size()), type.data(),
                   key_chars, a.subject_key.c_str(), a.score, a.sources.size(), a.level,

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "operators/records/internal_record.h"
-#include "operators/records/wire_format.h"
 #include "operators/records/routed_codec.h"
+#include "operators/records/wire_format.h"
 
 namespace mozaiek {
 namespace {
@@ -58,7 +58,8 @@ bool decode_routed_chain(std::string_view bytes, const OperatorConfig& config,
                          RoutedChainEvent& out) {
   Reader in(bytes);
   std::uint8_t kind, entity, type, forms, has_person;
-  if (!in.byte(kind) || kind != static_cast<std::uint8_t>(InternalRecordKind::chain_event)) return false;
+  if (!in.byte(kind) || kind != static_cast<std::uint8_t>(InternalRecordKind::chain_event))
+    return false;
   if (!in.byte(entity) || entity > static_cast<std::uint8_t>(ChainEntity::location)) return false;
   if (!in.byte(type) || type >= kChainEventTypeCount) return false;
   if (!in.byte(forms) || forms > 15) return false;

@@ -13,14 +13,13 @@
 #include <string>
 #include <string_view>
 
-#include "operators/model/model.h"
 #include "operators/model/chain_event.h"
+#include "operators/model/model.h"
 
 namespace mozaiek {
 
 // Replaces `out` with the encoding (its capacity is reused).
-void encode_routed_chain(const RoutedChainEvent& r, const OperatorConfig& config,
-                         std::string& out);
+void encode_routed_chain(const RoutedChainEvent& r, const OperatorConfig& config, std::string& out);
 
 // False on anything but a complete, well-formed kind-2 record; `out` is
 // then unspecified. Reuses out's strings.

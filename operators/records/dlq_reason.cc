@@ -6,11 +6,11 @@ namespace mozaiek {
 namespace {
 
 constexpr std::array<std::string_view, kDlqReasonCount> kNames = {
-    "malformed_json",    "wrong_schema",         "missing_field",     "bad_type",
-    "field_too_large",   "unknown_source",       "source_mismatch",   "unknown_indicator",
-    "bad_strength",      "bad_form",             "no_subjects",       "too_many_subjects",
-    "unknown_subject_type", "bad_subject",       "bad_timestamp",     "too_late",
-    "unknown_topic",     "unknown_event_type",   "missing_melding_id", "missing_person",
+    "malformed_json",       "wrong_schema",       "missing_field",      "bad_type",
+    "field_too_large",      "unknown_source",     "source_mismatch",    "unknown_indicator",
+    "bad_strength",         "bad_form",           "no_subjects",        "too_many_subjects",
+    "unknown_subject_type", "bad_subject",        "bad_timestamp",      "too_late",
+    "unknown_topic",        "unknown_event_type", "missing_melding_id", "missing_person",
     "missing_location",
 };
 

@@ -41,15 +41,23 @@ void write_dlq_record(const Rejection& rejection, std::string_view topic, std::i
   out_json.clear();
   JsonWriter w(out_json);
   w.begin_object()
-      .key("schema").string(kDlqSchemaV1)
-      .key("reason").string(to_string(rejection.reason))
+      .key("schema")
+      .string(kDlqSchemaV1)
+      .key("reason")
+      .string(to_string(rejection.reason))
       // Details and topics are ours or the broker's, but the output must stay JSON regardless.
-      .key("detail").string(valid_utf8(rejection.detail) ? std::string_view(rejection.detail) : "")
-      .key("source_topic").string(valid_utf8(topic) ? topic : "")
-      .key("partition").integer(partition)
-      .key("offset").integer(offset)
-      .key("rejected_at").string(format_rfc3339(now))
-      .key("original_encoding").string(utf8 ? "utf8" : "base64")
+      .key("detail")
+      .string(valid_utf8(rejection.detail) ? std::string_view(rejection.detail) : "")
+      .key("source_topic")
+      .string(valid_utf8(topic) ? topic : "")
+      .key("partition")
+      .integer(partition)
+      .key("offset")
+      .integer(offset)
+      .key("rejected_at")
+      .string(format_rfc3339(now))
+      .key("original_encoding")
+      .string(utf8 ? "utf8" : "base64")
       .key("original");
   if (utf8) {
     w.string(original);

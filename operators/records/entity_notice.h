@@ -30,7 +30,7 @@ struct EntityNotice {
   SubjectType to_type = SubjectType::person;
   std::string to_key;
   EventTime at{};
-  double own_score = 0;       // decayed to `at`, shared signals left out
+  double own_score = 0;  // decayed to `at`, shared signals left out
   bool has_own_signals = false;
   std::vector<std::string> sources;  // organisations behind own_score
   bool participation = false;

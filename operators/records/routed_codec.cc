@@ -11,8 +11,9 @@ using wire::Reader;
 void encode_routed(const RoutedSignal& r, const OperatorConfig& config, std::string& out) {
   // An id outside the config is a programmer error; an empty name makes the
   // record undecodable instead of silently meaning something else.
-  const std::string_view source =
-      r.source < config.sources.size() ? std::string_view(config.sources[r.source].name) : "";
+  const std::string_view source = r.source < config.sources.size()
+                                      ? std::string_view(config.sources[r.source].name)
+                                      : "";
   const std::string_view indicator = r.indicator < config.catalogue.size()
                                          ? std::string_view(config.catalogue.at(r.indicator).code)
                                          : "";

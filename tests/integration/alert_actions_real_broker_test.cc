@@ -3,17 +3,16 @@
 // alert-actions topic (key: the alert id), /api/alerts shows the status,
 // another instance's reader of the topics shows it too, and after a graceful
 // restart the restarted service shows it again, read back from the topics.
-#include <httplib.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 
-#include "connectors/http/api/alert_action.h"
 #include "connectors/app/alert_topics_reader.h"
-#include "connectors/kafka/kafka_source.h"
 #include "connectors/app/service.h"
+#include "connectors/http/api/alert_action.h"
+#include "connectors/kafka/kafka_source.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -69,9 +68,7 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
               settings.topics.signals_prefix);
   AlertCollector collector(k, settings.topics.alerts, ns + ".test-alerts");
   ASSERT_TRUE(collector.collect_until(
-      [](const std::vector<Alert>& a) {
-        return !a.empty() && a[0].rule == "pickup_van";
-      },
+      [](const std::vector<Alert>& a) { return !a.empty() && a[0].rule == "pickup_van"; },
       std::chrono::seconds(90)));
   const std::string alert_id = collector.alerts()[0].alert_id;
 
@@ -96,8 +93,8 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   EXPECT_EQ(written.user, "analyst-7");
   EXPECT_EQ(written.reason, "calling the COA site");
   auto unknown = http.Post("/api/alerts/no-such-alert/actions",
-                           httplib::Headers{{"X-Mozaiek-User", "analyst-7"}},
-                           R"({"action":"ack"})", "application/json");
+                           httplib::Headers{{"X-Mozaiek-User", "analyst-7"}}, R"({"action":"ack"})",
+                           "application/json");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
 

@@ -1,8 +1,8 @@
 // Kills `mozaiek run` with SIGKILL mid-stream against a real Kafka broker
 // (which outlives it), restarts it, and checks that every expected alert
 // arrives and that an alert raised twice carries the same alert_id.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -97,8 +97,8 @@ TEST_F(CrashRecoveryTest, SigkillMidStreamThenRestartLosesNoAlertAndKeepsAlertId
   {
     ServiceProcess service(config_path, log);
     produce_all(k, first, ns + ".signals.");
-    ASSERT_TRUE(collector.collect_until([](const auto& a) { return !a.empty(); },
-                                        std::chrono::seconds(90)))
+    ASSERT_TRUE(
+        collector.collect_until([](const auto& a) { return !a.empty(); }, std::chrono::seconds(90)))
         << "no alert before the kill; service log: " << log;
     const int status = service.kill(SIGKILL);
     ASSERT_TRUE(WIFSIGNALED(status));

@@ -4,9 +4,8 @@
 // view of the boy is then empty, the car no longer holds him, and a second
 // instance that rebuilds the state from the changelog does not bring him
 // back. `mozaiek erase` erases a second car the same way.
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -14,8 +13,8 @@
 #include <map>
 #include <sstream>
 
-#include "connectors/kafka/kafka_source.h"
 #include "connectors/app/service.h"
+#include "connectors/kafka/kafka_source.h"
 #include "operators/intake/pseudonymiser.h"
 #include "tests/support/command.h"
 #include "tests/support/pipeline_harness.h"
@@ -128,9 +127,9 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
 
     ASSERT_TRUE(wait_until([&] { return view(address, "person", boy).first == 404; }, seconds(60)))
         << view(address, "person", boy).second;
-    ASSERT_TRUE(wait_until([&] { return view(address, "vehicle", car).second.find(boy) ==
-                                        std::string::npos; },
-                           seconds(60)))
+    ASSERT_TRUE(wait_until(
+        [&] { return view(address, "vehicle", car).second.find(boy) == std::string::npos; },
+        seconds(60)))
         << view(address, "vehicle", car).second;
     auto [car_status, car_view] = view(address, "vehicle", car);
     EXPECT_EQ(car_status, 200);
@@ -140,8 +139,8 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
     ASSERT_TRUE(wait_until(
         [&] {
           auto m = http.Get("/metrics");
-          return m && metric_sum(m->body, "mozaiek_erasures_total",
-                                 {"subject_type=\"person\""}) == 1.0;
+          return m &&
+                 metric_sum(m->body, "mozaiek_erasures_total", {"subject_type=\"person\""}) == 1.0;
         },
         seconds(30)));
 
@@ -226,8 +225,7 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
   EXPECT_NE(by_http.find("\"reason\":\"AVG-2026-17\""), std::string::npos) << by_http;
   const std::string& by_cli = erasures["ops-2"][0];
   EXPECT_NE(by_cli.find("\"user\":\"ops-2\""), std::string::npos) << by_cli;
-  EXPECT_NE(by_cli.find("\"type\":\"vehicle\",\"key\":\"DE-XY99ZZ\""), std::string::npos)
-      << by_cli;
+  EXPECT_NE(by_cli.find("\"type\":\"vehicle\",\"key\":\"DE-XY99ZZ\""), std::string::npos) << by_cli;
   EXPECT_NE(by_cli.find("\"reason\":\"REQ-9\""), std::string::npos) << by_cli;
   std::filesystem::remove_all(root);
 }

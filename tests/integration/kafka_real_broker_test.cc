@@ -32,8 +32,7 @@ class KafkaRealBrokerTest : public RealKafkaTest {
     ASSERT_TRUE(st) << st.message();
   }
 
-  std::unique_ptr<KafkaSource> source(const std::string& group,
-                                      std::vector<std::string> topics) {
+  std::unique_ptr<KafkaSource> source(const std::string& group, std::vector<std::string> topics) {
     Status st = Status::ok();
     auto s = KafkaSource::create(settings_, group, std::move(topics), st);
     EXPECT_TRUE(st) << st.message();
@@ -56,14 +55,13 @@ class KafkaRealBrokerTest : public RealKafkaTest {
   }
 
   static std::vector<std::pair<std::string, std::string>> consume(KafkaSource& in,
-                                                                   std::size_t count,
-                                                                   Millis deadline) {
+                                                                  std::size_t count,
+                                                                  Millis deadline) {
     std::vector<std::pair<std::string, std::string>> got;  // topic, value
     RecordBatch batch;
     wait_until(
         [&] {
-          Status st = in.poll(batch, std::min<std::size_t>(1000, count - got.size()),
-                              Millis{100});
+          Status st = in.poll(batch, std::min<std::size_t>(1000, count - got.size()), Millis{100});
           EXPECT_TRUE(st) << st.message();
           for (const auto& r : batch.records) got.emplace_back(r.topic, r.value);
           return got.size() >= count;

@@ -4,18 +4,17 @@
 // itself), the car's score reaches the boy as an entity notice, the lifted
 // person alert and a pickup_van alert appear on the alerts topic, and the
 // entity view over HTTP answers and is audited.
+#include <gtest/gtest.h>
 #include <httplib.h>
 #include <librdkafka/rdkafka.h>
-
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
 
-#include "connectors/kafka/kafka_source.h"
 #include "connectors/app/service.h"
+#include "connectors/kafka/kafka_source.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/records/subject_router.h"
 #include "tests/support/pipeline_harness.h"
@@ -74,7 +73,8 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
       signal("coa", "coa-van-3", "pickup_van", "05", van_subject + "," + place("coa-grave")),
   };
 
-  Service service(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Service service(settings,
+                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
   Status s = service.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   KafkaSettings k;
@@ -107,8 +107,7 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
   // The police report alone lifts him; whether the border police's came
   // first depends on which partner topic the intake read first.
   for (const char* org : {"coa", "police"}) {
-    EXPECT_NE(std::find(lifted->sources.begin(), lifted->sources.end(), org),
-              lifted->sources.end())
+    EXPECT_NE(std::find(lifted->sources.begin(), lifted->sources.end(), org), lifted->sources.end())
         << org;
   }
   const Alert* van = find(collector.alerts(), "pickup_van");

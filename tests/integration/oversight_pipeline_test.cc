@@ -10,8 +10,8 @@
 #include <set>
 #include <sstream>
 
-#include "connectors/kafka/kafka_sink.h"
 #include "connectors/app/service.h"
+#include "connectors/kafka/kafka_sink.h"
 #include "connectors/synthetic/synthetic_chain.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
@@ -49,7 +49,8 @@ TEST_F(OversightRealKafkaTest, ChainEventsThroughTheBrokerRaiseOversightAlertsAn
   while (chain.next(rec)) chain_records.push_back(rec);
   ASSERT_GT(chain_records.size(), 1000u);
 
-  Service service(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Service service(settings,
+                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
   Status s = service.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   KafkaSettings kafka_settings;
@@ -58,8 +59,10 @@ TEST_F(OversightRealKafkaTest, ChainEventsThroughTheBrokerRaiseOversightAlertsAn
   // (a backfill through Kafka reads topics in any order).
   produce_all(kafka_settings, traffic.records, settings.topics.signals_prefix);
   ASSERT_TRUE(wait_until(
-      [&] { return service.progress().convergence_in >= service.progress().routed &&
-                   service.progress().intake_in >= traffic.records.size(); },
+      [&] {
+        return service.progress().convergence_in >= service.progress().routed &&
+               service.progress().intake_in >= traffic.records.size();
+      },
       seconds(90)));
   {
     Status c = Status::ok();
@@ -109,8 +112,8 @@ TEST_F(OversightRealKafkaTest, ChainEventsThroughTheBrokerRaiseOversightAlertsAn
         if (!res || res->status != 200) return false;
         text = res->body;
         return metric(text, "mozaiek_registrations_unique",
-                      {"count=\"registry\"", "year=\"2018\"", "reporter=\"all\"",
-                       "form=\"all\"", "region=\"all\""}) == 742;
+                      {"count=\"registry\"", "year=\"2018\"", "reporter=\"all\"", "form=\"all\"",
+                       "region=\"all\""}) == 742;
       },
       seconds(60));
   EXPECT_TRUE(counted);

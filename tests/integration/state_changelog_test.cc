@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "connectors/kafka/kafka_sink.h"
 #include "connectors/app/service.h"
+#include "connectors/kafka/kafka_sink.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"

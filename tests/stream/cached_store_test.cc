@@ -207,7 +207,7 @@ TYPED_TEST(CachedStoreTest, EraseAndEmptyValuesBecomeTombstones) {
   this->set(*cache, "b", "2");
   cache->write_dirty();
   this->set(*cache, "a", "changed");
-  cache->erase("a");  // no longer dirty: nothing is written back
+  cache->erase("a");           // no longer dirty: nothing is written back
   this->set(*cache, "b", "");  // empty: written as an erase
   cache->write_dirty();
   EXPECT_EQ(this->stored("a"), "<absent>");

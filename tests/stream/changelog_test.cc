@@ -27,8 +27,8 @@ class MemoryLog final : public ChangelogTransport {
   };
 
   Status append(Partition p, std::string_view key, std::optional<std::string_view> value) override {
-    queued_.push_back({p, Entry{std::string(key), value ? std::optional<std::string>(*value)
-                                                        : std::nullopt}});
+    queued_.push_back(
+        {p, Entry{std::string(key), value ? std::optional<std::string>(*value) : std::nullopt}});
     return Status::ok();
   }
   Status sync() override {
@@ -234,9 +234,9 @@ TEST_F(ChangelogTest, ChangeloggedStoresAndTheirCheckpointsNeedNoLocalLogOthersD
   auto scratch = stores->open("scratch");
   // The changelog replays whatever the local copy loses, and the checkpoint
   // must be lost with the data it vouches for; "scratch" has no changelog.
-  EXPECT_THAT(local.opened, ElementsAre(Pair("convergence-p4", "rebuildable"),
-                                        Pair("changelog-checkpoints", "rebuildable"),
-                                        Pair("scratch", "open")));
+  EXPECT_THAT(local.opened,
+              ElementsAre(Pair("convergence-p4", "rebuildable"),
+                          Pair("changelog-checkpoints", "rebuildable"), Pair("scratch", "open")));
 }
 
 }  // namespace

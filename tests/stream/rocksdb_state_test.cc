@@ -18,7 +18,6 @@ namespace {
 
 class RocksStateDbTest : public ::testing::Test {
  protected:
-
   std::unique_ptr<RocksStateDb> open(RocksStateOptions options = {}) {
     Status status = Status::ok();
     auto db = RocksStateDb::open(dir_.path(), status, options);

@@ -90,7 +90,9 @@ TYPED_TEST(StateStoreTest, PutOverwritesAndEraseRemoves) {
 }
 
 TYPED_TEST(StateStoreTest, BinaryValuesRoundTrip) {
-  const std::string binary("\0\x01\xff" "abc\0", 7);
+  const std::string binary("\0\x01\xff"
+                           "abc\0",
+                           7);
   this->store().put(std::string("bin\0key", 7), binary);
   ASSERT_TRUE(this->store().flush().is_ok());
   std::string value;
@@ -104,14 +106,12 @@ TYPED_TEST(StateStoreTest, ScanVisitsPrefixInKeyOrderMergingUnflushedWrites) {
   this->store().put("vehicle:x", "x");
   this->store().put("location:z", "z");
   ASSERT_TRUE(this->store().flush().is_ok());
-  this->store().put("person:b", "2");    // unflushed, between flushed keys
-  this->store().erase("person:c");       // unflushed erasure hides a flushed key
+  this->store().put("person:b", "2");     // unflushed, between flushed keys
+  this->store().erase("person:c");        // unflushed erasure hides a flushed key
   this->store().put("person:a", "1bis");  // unflushed overwrite
   EXPECT_EQ(this->scan("person:"), (KV{{"person:a", "1bis"}, {"person:b", "2"}}));
-  EXPECT_EQ(this->scan(""), (KV{{"location:z", "z"},
-                                {"person:a", "1bis"},
-                                {"person:b", "2"},
-                                {"vehicle:x", "x"}}));
+  EXPECT_EQ(this->scan(""),
+            (KV{{"location:z", "z"}, {"person:a", "1bis"}, {"person:b", "2"}, {"vehicle:x", "x"}}));
   EXPECT_TRUE(this->scan("nothing:").empty());
 }
 

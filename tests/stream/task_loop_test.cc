@@ -14,11 +14,11 @@
 namespace mozaiek {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test::EventLog;
 using test::FakeSink;
 using test::FakeSource;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // Produces every record to a sink; flush() flushes the sink. Logs each step.
 class EchoTask final : public Task {
@@ -53,8 +53,8 @@ class TaskLoopTest : public ::testing::Test {
     source_.on_poll([this, step](std::size_t) { clock_.advance(step); });
   }
   Status run() {
-    TaskLoop loop(TaskLoopOptions{.name = "test", .commit_interval = Millis{1000}}, source_,
-                  task_, clock_);
+    TaskLoop loop(TaskLoopOptions{.name = "test", .commit_interval = Millis{1000}}, source_, task_,
+                  clock_);
     Status s = loop.run(stop_);
     stats_ = loop.stats();
     return s;
@@ -166,9 +166,8 @@ TEST_F(TaskLoopTest, PeriodicJobsRunOncePerIntervalAfterTheCommitCheck) {
 TEST_F(TaskLoopTest, FailingPeriodicJobStopsTheLoop) {
   source_.then_records(1).then_records(1);
   TaskLoop loop(TaskLoopOptions{.name = "test"}, source_, task_, clock_);
-  loop.every(Millis{0}, "lookups", [](std::size_t) -> Status {
-    throw std::runtime_error("audit topic missing");
-  });
+  loop.every(Millis{0}, "lookups",
+             [](std::size_t) -> Status { throw std::runtime_error("audit topic missing"); });
   const Status s = loop.run(stop_);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.message(), "test: exception in lookups: audit topic missing");

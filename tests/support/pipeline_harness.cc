@@ -1,15 +1,15 @@
 #include "tests/support/pipeline_harness.h"
 
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <sstream>
 
-#include <gtest/gtest.h>
-
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/kafka/kafka_source.h"
-#include "operators/records/alert_json.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/intake/subject_normaliser.h"
+#include "operators/records/alert_json.h"
 
 namespace mozaiek::test {
 
@@ -151,8 +151,8 @@ std::size_t count_records(const KafkaSettings& kafka, const std::string& topic,
 std::string signal_json(const std::string& source, const std::string& signal_id,
                         const std::string& indicator, const std::string& date,
                         const std::string& subjects) {
-  return R"({"schema":"mozaiek.signal/v1","signal_id":")" + signal_id + R"(","source":")" +
-         source + R"(","observed_at":")" + date + R"(T10:00:00Z","reported_at":")" + date +
+  return R"({"schema":"mozaiek.signal/v1","signal_id":")" + signal_id + R"(","source":")" + source +
+         R"(","observed_at":")" + date + R"(T10:00:00Z","reported_at":")" + date +
          R"(T18:00:00Z","indicator":")" + indicator + R"(","subjects":[)" + subjects + "]}";
 }
 

@@ -4,17 +4,17 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
-#include "connectors/kafka/kafka_settings.h"
 #include "connectors/app/settings.h"
+#include "connectors/kafka/kafka_settings.h"
 #include "connectors/synthetic/synthetic_traffic.h"
 #include "operators/model/model.h"
 #include "stream/io.h"
-#include <functional>
-#include <optional>
-#include <memory>
 
 namespace mozaiek::test {
 

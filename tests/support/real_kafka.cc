@@ -27,7 +27,8 @@ int bind_port(int port) {
   int bound = 0;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
     socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) bound = ntohs(addr.sin_port);
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      bound = ntohs(addr.sin_port);
   }
   ::close(fd);
   return bound;
@@ -119,8 +120,8 @@ void RealKafka::start() {
 
 void RealKafka::stop() {
   if (!owned_) return;
-  const std::string cmd =
-      "bash " + shell_quote(kScript) + " stop " + shell_quote(workdir_) + " >/dev/null 2>&1";
+  const std::string cmd = "bash " + shell_quote(kScript) + " stop " + shell_quote(workdir_) +
+                          " >/dev/null 2>&1";
   (void)std::system(cmd.c_str());
   if (std::getenv("MOZAIEK_KEEP_TEST_DIRS") == nullptr) {
     std::error_code ec;

@@ -40,8 +40,7 @@ class SseReader {
 
   bool wait_for_text(std::string_view text) {
     std::unique_lock lock(mu_);
-    return cv_.wait_for(lock, kDeadline,
-                        [&] { return received_.find(text) != std::string::npos; });
+    return cv_.wait_for(lock, kDeadline, [&] { return received_.find(text) != std::string::npos; });
   }
   bool wait_until_done() {
     std::unique_lock lock(mu_);

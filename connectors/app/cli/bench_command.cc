@@ -4,23 +4,22 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <ctime>
-
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <thread>
 #include <unordered_map>
 
 #include "connectors/app/cli/commands.h"
-#include "connectors/kafka/kafka_sink.h"
-#include "connectors/kafka/kafka_source.h"
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
+#include "connectors/kafka/kafka_sink.h"
+#include "connectors/kafka/kafka_source.h"
 #include "connectors/synthetic/synthetic_traffic.h"
-#include "operators/records/alert_json.h"
 #include "operators/intake/intake_json.h"
+#include "operators/records/alert_json.h"
 #include "stream/rocksdb_state.h"
 #include "stream/task_loop.h"
 #include "stream/vector_source.h"
@@ -98,8 +97,8 @@ bool bench_round(int round, const BenchOptions& o, const Settings& settings,
   }
   auto stores = db->factory();
   ManualClock clock(SystemClock().now());
-  auto pipeline = std::make_unique<LocalPipeline>(settings.operators, pseudonymiser, clock,
-                                                  *stores, nullptr, nullptr);
+  auto pipeline = std::make_unique<LocalPipeline>(settings.operators, pseudonymiser, clock, *stores,
+                                                  nullptr, nullptr);
   VectorSource source(records);
   SystemClock wall;
   TaskLoop loop(TaskLoopOptions{.name = "bench",
@@ -119,8 +118,7 @@ bool bench_round(int round, const BenchOptions& o, const Settings& settings,
   if (s) {
     rates.push_back(n / secs);
     cpu_rates.push_back(n / thread_cpu);
-    print_round(round, *pipeline, settings, n, secs, thread_cpu, process_cpu,
-                loop.stats().commits);
+    print_round(round, *pipeline, settings, n, secs, thread_cpu, process_cpu, loop.stats().commits);
   } else {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
   }
@@ -138,7 +136,7 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
   Pseudonymiser pseudonymiser(key);
   std::printf("in-process: generating %zu synthetic signals...\n", o.signals);
   auto records = generate_records(traffic_for(settings, o.signals, 7), settings.operators.catalogue,
-                                   o.signals);
+                                  o.signals);
   std::size_t bytes = 0;
   for (const auto& r : records) bytes += r.value.size();
   std::printf("in-process: %zu records, %.1f MB, RocksDB state, 1 thread, JSON kernel %s\n",
@@ -160,7 +158,8 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
   std::printf("end-to-end: generating %zu synthetic signals...\n", o.e2e_signals);
   auto records = generate_records(traffic_for(settings, o.e2e_signals, 11),
                                   settings.operators.catalogue, o.e2e_signals);
-  Service service(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = false});
+  Service service(settings,
+                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = false});
   if (Status s = service.start(); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 1;
@@ -169,7 +168,8 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
   kafka.brokers = service.bootstrap_servers();
   Status s = Status::ok();
   auto sink = KafkaSink::create(kafka, s);
-  auto alerts = sink ? KafkaSource::create(kafka, "mozaiek-bench-alerts", {settings.topics.alerts}, s)
+  auto alerts = sink ? KafkaSource::create(kafka, "mozaiek-bench-alerts", {settings.topics.alerts},
+                                           s)
                      : nullptr;
   if (!sink || !alerts) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
@@ -233,8 +233,9 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
     return 1;
   }
   const Service::Progress before = p;
-  std::printf("end-to-end: producing %zu records to the embedded cluster (2 stages, %d partitions)\n",
-              records.size() - warmup, settings.partitions);
+  std::printf(
+      "end-to-end: producing %zu records to the embedded cluster (2 stages, %d partitions)\n",
+      records.size() - warmup, settings.partitions);
   const auto t0 = SteadyClock::now();
   {
     std::lock_guard lock(mu);

@@ -20,11 +20,11 @@ int check_config(const std::string& path) {
               ops.catalogue.size(), ops.sources.size(), settings.brokers.c_str(),
               settings.partitions);
   for (const auto& r : ops.rules) {
-    std::printf("  rule %s (%s): window %lld d, half-life %lld d, threshold %.2f, min %d sources%s\n",
-                r.name.c_str(), std::string(to_string(r.subject_type)).c_str(),
-                static_cast<long long>(r.window / days(1)),
-                static_cast<long long>(r.half_life / days(1)), r.threshold, r.min_sources,
-                r.concrete_alone ? ", concrete alone" : "");
+    std::printf(
+        "  rule %s (%s): window %lld d, half-life %lld d, threshold %.2f, min %d sources%s\n",
+        r.name.c_str(), std::string(to_string(r.subject_type)).c_str(),
+        static_cast<long long>(r.window / days(1)), static_cast<long long>(r.half_life / days(1)),
+        r.threshold, r.min_sources, r.concrete_alone ? ", concrete alone" : "");
   }
   const OversightConfig& o = ops.oversight;
   std::string rules;
@@ -62,9 +62,9 @@ void add_check_config_command(CLI::App& app, Runner& run) {
 }
 
 void add_config_reference_command(CLI::App& app, Runner& run) {
-  auto* cmd = app.add_subcommand(
-      "config-reference",
-      "Print every config key with its type, default and meaning, as Markdown.");
+  auto* cmd =
+      app.add_subcommand("config-reference",
+                         "Print every config key with its type, default and meaning, as Markdown.");
   cmd->callback([&run] {
     run = [] {
       const std::string md = settings_reference_markdown();

@@ -5,16 +5,16 @@
 // the state directory of `mozaiek replay --state-dir`.
 #include <spdlog/spdlog.h>
 
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "connectors/app/cli/commands.h"
-#include "connectors/http/api/erasure_api.h"
-#include "connectors/kafka/kafka_sink.h"
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/settings.h"
+#include "connectors/http/api/erasure_api.h"
+#include "connectors/kafka/kafka_sink.h"
 #include "operators/records/erasure_record.h"
 #include "stream/rocksdb_state.h"
 
@@ -90,8 +90,8 @@ int erase(const EraseOptions& o) {
   };
   const char* login = std::getenv("USER");
   const std::string user = !o.user.empty() ? o.user : (login != nullptr ? login : "");
-  ErasureFields fields{given(o.type), given(id),        given(o.id_scheme), given(o.key),
-                       given(o.plate), given(o.country), given(o.reason),   given(user)};
+  ErasureFields fields{given(o.type),  given(id),        given(o.id_scheme), given(o.key),
+                       given(o.plate), given(o.country), given(o.reason),    given(user)};
   ErasureRequest request;
   auto problem = make_erasure_request(fields, pseudonymiser, request);
   std::fill(id.begin(), id.end(), '\0');
@@ -100,12 +100,12 @@ int erase(const EraseOptions& o) {
                  bad->field == "user" ? " (no --user and no USER in the environment)" : "");
     return 2;
   }
-  if (!o.state_dir.empty()) return erase_in_state_dir(settings, pseudonymiser, request, o.state_dir);
+  if (!o.state_dir.empty())
+    return erase_in_state_dir(settings, pseudonymiser, request, o.state_dir);
 
   if (settings.brokers == "embedded") {
-    std::fprintf(stderr,
-                 "error: kafka.brokers is 'embedded': that cluster lives inside a running "
-                 "`mozaiek run`; use its POST /api/erasure, or --brokers HOST:PORT\n");
+    std::fprintf(stderr, "error: kafka.brokers is 'embedded': that cluster lives inside a running "
+                         "`mozaiek run`; use its POST /api/erasure, or --brokers HOST:PORT\n");
     return 2;
   }
   Status status = Status::ok();

@@ -1,8 +1,8 @@
 // `mozaiek generate`: writes synthetic partner traffic as NDJSON, for replay,
 // tests and benchmarks.
 #include "connectors/app/cli/commands.h"
-#include "connectors/files/ndjson_file.h"
 #include "connectors/app/settings.h"
+#include "connectors/files/ndjson_file.h"
 #include "connectors/synthetic/synthetic_chain.h"
 #include "connectors/synthetic/synthetic_traffic.h"
 
@@ -71,11 +71,13 @@ int generate(const GenerateOptions& o) {
 void add_generate_command(CLI::App& app, Runner& run) {
   auto o = std::make_shared<GenerateOptions>();
   o->config = default_config_path();
-  auto* cmd = app.add_subcommand(
-      "generate", "Write synthetic partner signals, optionally with chain events (NDJSON, reporting order)\nfor replay/tests.");
+  auto* cmd = app.add_subcommand("generate",
+                                 "Write synthetic partner signals, optionally with chain events "
+                                 "(NDJSON, reporting order)\nfor replay/tests.");
   cmd->add_option("--config", o->config, "Config file")->capture_default_str();
   cmd->add_option("--output,-o", o->output, "Output NDJSON file")->required();
-  cmd->add_option("--signals,-n", o->signals, "Approximate number of signals")->capture_default_str();
+  cmd->add_option("--signals,-n", o->signals, "Approximate number of signals")
+      ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
   cmd->add_option("--malformed-share", o->malformed_share, "Share of broken records")
       ->capture_default_str();

@@ -15,9 +15,8 @@ int main(int argc, char** argv) {
   // cloned from the default (the kafka logger is).
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
       "", std::make_shared<spdlog::sinks::stderr_color_sink_mt>()));
-  CLI::App app{
-      "mozaiek - streams partner signals from Kafka, scores convergence per person,\n"
-      "vehicle and location, and raises explainable alerts."};
+  CLI::App app{"mozaiek - streams partner signals from Kafka, scores convergence per person,\n"
+               "vehicle and location, and raises explainable alerts."};
   app.require_subcommand(1);
   app.set_version_flag("--version", "mozaiek 0.1.0");
   mozaiek::cli::Runner run;

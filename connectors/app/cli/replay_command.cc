@@ -12,8 +12,8 @@
 #include "connectors/app/cli/commands.h"
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/metrics_bridge.h"
-#include "connectors/files/ndjson_file.h"
 #include "connectors/app/settings.h"
+#include "connectors/files/ndjson_file.h"
 #include "operators/linking/entity_view.h"
 #include "stream/json_writer.h"
 #include "stream/rocksdb_state.h"
@@ -128,8 +128,10 @@ Status open_io(const ReplayOptions& o, ReplayIo& io) {
 Status run_replay_loop(NdjsonSource& source, ReplayTask& task) {
   SystemClock wall;
   // One flush, when the input ends (commit_interval: never before).
-  TaskLoop loop(TaskLoopOptions{.name = "replay", .batch_records = 4096,
-                                .poll_timeout = Millis{0}, .commit_interval = Millis::max()},
+  TaskLoop loop(TaskLoopOptions{.name = "replay",
+                                .batch_records = 4096,
+                                .poll_timeout = Millis{0},
+                                .commit_interval = Millis::max()},
                 source, task, wall);
   loop.every(seconds(2), "progress", [&](std::size_t) {
     std::fprintf(stderr, "replay: %.0f%% (%llu records)\n",
@@ -151,15 +153,14 @@ Status write_metrics(const std::string& path, prometheus::Registry& registry) {
 
 void print_summary(const ReplayTask& task, std::uint64_t alerts, double secs) {
   const StageCounters& totals = task.totals;
-  std::printf(
-      "replay: %llu in, %llu processed, %llu dlq%s, %llu duplicates, %llu alerts in %.2f s "
-      "(%.0f records/s)\n",
-      static_cast<unsigned long long>(totals.total_in()),
-      static_cast<unsigned long long>(totals.total_processed()),
-      static_cast<unsigned long long>(totals.total_dlq()), dlq_breakdown(totals).c_str(),
-      static_cast<unsigned long long>(task.conv_totals.duplicates),
-      static_cast<unsigned long long>(alerts), secs,
-      static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
+  std::printf("replay: %llu in, %llu processed, %llu dlq%s, %llu duplicates, %llu alerts in %.2f s "
+              "(%.0f records/s)\n",
+              static_cast<unsigned long long>(totals.total_in()),
+              static_cast<unsigned long long>(totals.total_processed()),
+              static_cast<unsigned long long>(totals.total_dlq()), dlq_breakdown(totals).c_str(),
+              static_cast<unsigned long long>(task.conv_totals.duplicates),
+              static_cast<unsigned long long>(alerts), secs,
+              static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
 }
 
 // One entity view per line, at the final watermark, to path or stdout.
@@ -244,8 +245,9 @@ int replay(const ReplayOptions& o) {
   publish_watermarks(pipeline.intake().watermarks(), clock.now(), metrics);
   Status written = write_metrics(o.metrics_out, registry);
   if (written) {
-    print_summary(task, pipeline.alerts_raised(),
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    print_summary(
+        task, pipeline.alerts_raised(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     written = write_entity_views(entities, pipeline.convergence(), o.entity_out);
   }
   if (!written) {
@@ -266,13 +268,13 @@ void add_replay_command(CLI::App& app, Runner& run) {
       "by their `schema`) and write alerts as NDJSON. Files are read in the order given; the\n"
       "same input yields the same alert ids.");
   cmd->add_option("--config", opts->config, "Config file")->capture_default_str();
-  cmd->add_option("--input,-i", opts->inputs, "Signal / chain event NDJSON file (repeatable, in order)")
+  cmd->add_option("--input,-i", opts->inputs,
+                  "Signal / chain event NDJSON file (repeatable, in order)")
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", opts->output, "Alerts NDJSON output file")->required();
   cmd->add_option("--dlq", opts->dlq, "Rejected records NDJSON output file");
-  cmd->add_option("--metrics-out", opts->metrics_out,
-                  "Write the final Prometheus exposition here");
+  cmd->add_option("--metrics-out", opts->metrics_out, "Write the final Prometheus exposition here");
   cmd->add_option("--state-dir", opts->state_dir,
                   "Keep operator state in RocksDB here (default: in memory)");
   cmd->add_option("--entity", opts->entities,

@@ -8,9 +8,9 @@
 #include <thread>
 
 #include "connectors/app/cli/commands.h"
-#include "connectors/kafka/kafka_sink.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
+#include "connectors/kafka/kafka_sink.h"
 #include "connectors/synthetic/synthetic_chain.h"
 #include "connectors/synthetic/synthetic_traffic.h"
 
@@ -166,12 +166,12 @@ int run_demo(const RunOptions& o) {
 
 void add_common(CLI::App* cmd, RunOptions& o) {
   cmd->add_option("--config", o.config, "Config file")->capture_default_str();
-  cmd->add_option("--brokers", o.brokers,
-                  "Override kafka.brokers (\"embedded\" or host:port,...)");
+  cmd->add_option("--brokers", o.brokers, "Override kafka.brokers (\"embedded\" or host:port,...)");
   cmd->add_option("--http", o.http_listen, "Override service.http_listen (host:port)");
   cmd->add_option("--state-dir", o.state_dir, "Override service.state_dir");
-  cmd->add_option("--duration", o.duration_seconds, "Stop after this many seconds (0: run until "
-                                                    "SIGINT/SIGTERM)");
+  cmd->add_option("--duration", o.duration_seconds,
+                  "Stop after this many seconds (0: run until "
+                  "SIGINT/SIGTERM)");
   cmd->add_flag("--print-alerts", o.print_alerts,
                 "Print one line per alert on stdout (logs always go to stderr)");
 }

@@ -55,8 +55,7 @@ std::string new_action_id() {
 }
 
 AlertActionsApi::AlertActionsApi(AlertFeed& feed, std::string topic, SinkFactory make_sink,
-                                 const Clock& clock, AlertActionProbe& probe,
-                                 Millis flush_timeout)
+                                 const Clock& clock, AlertActionProbe& probe, Millis flush_timeout)
     : feed_(feed),
       topic_(std::move(topic)),
       producer_(std::move(make_sink)),

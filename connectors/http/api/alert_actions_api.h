@@ -24,8 +24,8 @@
 
 #include "connectors/http/api/alert_action.h"
 #include "connectors/http/api/alert_feed.h"
-#include "connectors/http/http_server.h"
 #include "connectors/http/api/request_producer.h"
+#include "connectors/http/http_server.h"
 #include "stream/io.h"
 
 namespace prometheus {

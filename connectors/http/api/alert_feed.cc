@@ -154,8 +154,7 @@ void AlertFeed::render(const Held& h, std::string& out) const {
   // The latest word wins: an analyst's action, or an escalation the scorer
   // raised after it (new evidence reopens a dismissed or acknowledged
   // alert). Every instance computes the same from the same records.
-  const bool raised_last =
-      h.actions.empty() || h.raised_ms > to_ms(h.actions.back().at);
+  const bool raised_last = h.actions.empty() || h.raised_ms > to_ms(h.actions.back().at);
   JsonWriter::append_string(out, raised_last ? std::string_view(h.raised_status)
                                              : status_after(h.actions.back().action));
   out += h.tail;

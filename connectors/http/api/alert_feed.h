@@ -23,8 +23,8 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <list>
 #include <limits>
+#include <list>
 #include <mutex>
 #include <string>
 #include <string_view>

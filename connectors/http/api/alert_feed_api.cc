@@ -20,8 +20,8 @@ HttpResponse recent_alerts(const AlertFeed& feed, const HttpRequest& req) {
   if (req.params.count("limit")) {
     auto n = parse_u64(req.param("limit"));
     if (!n || *n < 1 || *n > feed.capacity()) {
-      return json_error(400, "limit must be an integer from 1 to " +
-                                 std::to_string(feed.capacity()));
+      return json_error(400,
+                        "limit must be an integer from 1 to " + std::to_string(feed.capacity()));
     }
     limit = static_cast<std::size_t>(*n);
   }

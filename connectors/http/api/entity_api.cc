@@ -32,16 +32,14 @@ std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityL
   }
   auto user = request_user(req);
   if (!user) {
-    return json_error(400,
-                      "header X-Mozaiek-User (1 to 128 characters) is required: lookups are "
-                      "audited");
+    return json_error(400, "header X-Mozaiek-User (1 to 128 characters) is required: lookups are "
+                           "audited");
   }
   lookup.user = std::move(*user);
   lookup.reason = req.param("reason");
   if (lookup.reason.empty() || lookup.reason.size() > kMaxReason) {
-    return json_error(400,
-                      "query parameter reason (1 to 512 characters) is required: lookups are "
-                      "audited");
+    return json_error(400, "query parameter reason (1 to 512 characters) is required: lookups are "
+                           "audited");
   }
   lookup.type = *type;
   lookup.key = key;

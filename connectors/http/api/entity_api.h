@@ -19,8 +19,8 @@
 
 #include "connectors/http/api/audit.h"
 #include "connectors/http/http_server.h"
-#include "operators/model/model.h"
 #include "operators/erasure/erasure_request.h"
+#include "operators/model/model.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "stream/io.h"
 

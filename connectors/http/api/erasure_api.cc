@@ -45,8 +45,10 @@ Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
 
 ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
                        const Pseudonymiser& pseudonymiser, const Clock& clock)
-    : producer_(std::move(make_sink)), topics_(std::move(topics)),
-      pseudonymiser_(pseudonymiser), clock_(clock) {}
+    : producer_(std::move(make_sink)),
+      topics_(std::move(topics)),
+      pseudonymiser_(pseudonymiser),
+      clock_(clock) {}
 
 HttpResponse ErasureApi::handle(const HttpRequest& req) {
   const auto user = request_user(req);

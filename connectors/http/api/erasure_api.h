@@ -13,8 +13,8 @@
 #include <mutex>
 #include <string>
 
-#include "connectors/http/http_server.h"
 #include "connectors/http/api/request_producer.h"
+#include "connectors/http/http_server.h"
 #include "operators/erasure/erasure_request.h"
 #include "operators/intake/pseudonymiser.h"
 #include "stream/io.h"

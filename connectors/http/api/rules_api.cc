@@ -25,9 +25,9 @@ std::string rules_json(const OperatorConfig& config) {
     w.end_object();
   }
   const LinkingConfig& l = config.linking;
-  for (const auto& [r, type] : {std::pair{&l.pickup_van, "vehicle"},
-                                std::pair{&l.linked_persons, "vehicle,location"},
-                                std::pair{&l.address_hotspot, "location"}}) {
+  for (const auto& [r, type] :
+       {std::pair{&l.pickup_van, "vehicle"}, std::pair{&l.linked_persons, "vehicle,location"},
+        std::pair{&l.address_hotspot, "location"}}) {
     w.begin_object();
     w.key("name").string(r->name);
     w.key("subject_type").string(type);

@@ -14,8 +14,8 @@
 namespace mozaiek {
 namespace {
 
-using ::testing::HasSubstr;
 using test::wait_until;
+using ::testing::HasSubstr;
 
 constexpr Millis kDeadline = seconds(30);
 
@@ -25,9 +25,9 @@ std::string alert(const std::string& id) {
 
 std::string action(const std::string& action_id, const std::string& alert_id,
                    const std::string& kind, const std::string& at) {
-  return R"({"schema":"mozaiek.alert-action/v1","action_id":")" + action_id +
-         R"(","alert_id":")" + alert_id + R"(","action":")" + kind +
-         R"(","user":"analyst-7","reason":"r","at":")" + at + R"("})";
+  return R"({"schema":"mozaiek.alert-action/v1","action_id":")" + action_id + R"(","alert_id":")" +
+         alert_id + R"(","action":")" + kind + R"(","user":"analyst-7","reason":"r","at":")" + at +
+         R"("})";
 }
 
 class AlertTopicsReaderTest : public ::testing::Test {
@@ -75,11 +75,12 @@ TEST_F(AlertTopicsReaderTest, ReadsTheAlertTailAndEveryActionThenFollows) {
   write("actions", 0, "c1", action("x3", "c1", "escalate", "2025-11-24T16:00:00Z"));
 
   Status st = Status::ok();
-  auto reader = AlertTopicsReader::start(settings_, {"alerts", "actions"}, feed_, 2,
-                                         [](Status s) { ADD_FAILURE() << s.message(); }, st);
+  auto reader = AlertTopicsReader::start(
+      settings_, {"alerts", "actions"}, feed_, 2, [](Status s) { ADD_FAILURE() << s.message(); },
+      st);
   ASSERT_TRUE(reader) << st.message();
-  ASSERT_TRUE(wait_until(
-      [&] { return reader->alerts_read() == 3 && reader->actions_read() == 3; }, kDeadline))
+  ASSERT_TRUE(wait_until([&] { return reader->alerts_read() == 3 && reader->actions_read() == 3; },
+                         kDeadline))
       << reader->alerts_read() << " alerts, " << reader->actions_read() << " actions";
   ASSERT_TRUE(wait_until([&] { return reader->unreadable_actions() == 1; }, kDeadline));
   EXPECT_FALSE(feed_.contains("a1"));  // older than the tail

@@ -46,12 +46,13 @@ class EraseCommandTest : public ::testing::Test {
   std::string replay(const std::string& input) {
     return test::run_command(bin_ + " replay --demo-key -i " + input + " -o " +
                              path("alerts.ndjson") + " --state-dir " + path("state") +
-                             " --entity person:" + boy_ + " --entity vehicle:FR-AB123CD 2>/dev/null")
+                             " --entity person:" + boy_ +
+                             " --entity vehicle:FR-AB123CD 2>/dev/null")
         .output;
   }
 
-  const std::filesystem::path dir_ =
-      std::filesystem::temp_directory_path() / ("mozaiek-erase-cmd-" + std::to_string(::getpid()));
+  const std::filesystem::path dir_ = std::filesystem::temp_directory_path() /
+                                     ("mozaiek-erase-cmd-" + std::to_string(::getpid()));
   const std::string bin_ = MOZAIEK_BINARY;
   Pseudonymiser pseudonymiser_{kDemoPseudonymKey};
   std::string boy_;
@@ -79,7 +80,8 @@ TEST_F(EraseCommandTest, ErasesAPersonFromAReplayStateDirectoryAndPrintsTheAudit
   const auto erased = test::run_command(
       "echo 2213-456-789 | " + bin_ + " erase --demo-key --state-dir " + path("state") +
       " --type person --id - --id-scheme V-NUMBER --reason AVG-2026-17 --user dpo-1"
-      " 2>" + path("erase.err"));
+      " 2>" +
+      path("erase.err"));
   ASSERT_EQ(erased.exit_code, 0) << erased.output;
   EXPECT_NE(erased.output.find("\"action\":\"erasure\""), std::string::npos) << erased.output;
   EXPECT_NE(erased.output.find("\"key\":\"" + boy_ + "\""), std::string::npos) << erased.output;

@@ -13,8 +13,8 @@
 #include <sstream>
 
 #include "connectors/app/local_pipeline.h"
-#include "operators/records/alert_json.h"
 #include "operators/intake/subject_normaliser.h"
+#include "operators/records/alert_json.h"
 #include "tests/support/pipeline_harness.h"
 
 namespace mozaiek::test {
@@ -66,8 +66,7 @@ void flag_car_elsewhere(const std::string& car_key, Traffic& t) {
     r.value = std::string(R"({"schema":"mozaiek.signal/v1","signal_id":")") + id +
               R"(","source":")" + source + R"(","observed_at":")" + observed +
               R"(","reported_at":")" + reported + R"(","indicator":")" + indicator +
-              R"(","subjects":[{"type":"vehicle","plate":")" + plate +
-              R"(","country":"FR"}]})";
+              R"(","subjects":[{"type":"vehicle","plate":")" + plate + R"(","country":"FR"}]})";
     t.records.push_back(std::move(r));
   };
   // James's case starts 2025-01-06; the gate is on day 33 (2025-02-08).
@@ -85,7 +84,7 @@ struct ReplayRun {
 };
 
 ReplayRun replay(const Settings& settings, const Traffic& traffic, const std::string& james,
-           const std::string& van) {
+                 const std::string& van) {
   Pseudonymiser pseudonymiser(kDemoPseudonymKey);
   ManualClock clock(SystemClock().now());
   auto stores = make_memory_store_factory();
@@ -207,7 +206,8 @@ TEST_F(LinkingReplayTest, AddressWithManyOrganisationsRaisesAddressHotspot) {
                                  settings_.operators.linking.address_hotspot.weight);
   // Explained by who was seen there: the recurring Romanian plate and the workers.
   bool plate = false;
-  for (const auto& l : a->linked) plate = plate || (l.type == SubjectType::vehicle && l.key.starts_with("RO-"));
+  for (const auto& l : a->linked)
+    plate = plate || (l.type == SubjectType::vehicle && l.key.starts_with("RO-"));
   EXPECT_TRUE(plate);
 }
 

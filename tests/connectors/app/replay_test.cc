@@ -63,8 +63,8 @@ TEST(ReplayTest, ReceptionSitesAreNotScoredWhenTheLocationRuleSkipsThem) {
           std::string(R"({"schema":"mozaiek.signal/v1","signal_id":"rs-)") + std::to_string(++n) +
               R"(","source":")" + source +
               R"(","observed_at":"2026-10-01T10:00:00Z","reported_at":"2026-10-02T10:00:00Z",)" +
-              R"("indicator":"overcrowded_address","subjects":[{"type":"location","id":")" +
-              place + R"("}]})"});
+              R"("indicator":"overcrowded_address","subjects":[{"type":"location","id":")" + place +
+              R"("}]})"});
     }
   }
   auto locations_alerted = [&](const Settings& s) {
@@ -98,8 +98,8 @@ TEST(ReplayTest, PlantedCasesAlertAndJamesConvergesWellBeforeHeLeaves) {
     }
     ASSERT_NE(first, nullptr) << "no alert for " << c.name;
     EXPECT_GE(first->sources.size(), 2u) << c.name;
-    EXPECT_GE(first->score, settings.operators.rules[static_cast<std::size_t>(first->subject_type)]
-                                .threshold);
+    EXPECT_GE(first->score,
+              settings.operators.rules[static_cast<std::size_t>(first->subject_type)].threshold);
     // Explains itself: every contribution is one of the case's signals or
     // another signal on the same subject, with its weights.
     for (const auto& contribution : first->contributions) {
@@ -175,8 +175,10 @@ TEST(ReplayCommandTest, WritesAlertsDlqMetricsAndASummaryAndIsDeterministic) {
   ASSERT_NE(gen.find("records written"), std::string::npos) << gen;
   const std::string common = " --demo-key -i " + in + " --dlq " + (dir / "dlq.ndjson").string() +
                              " --metrics-out " + (dir / "metrics.txt").string();
-  const std::string first = run(bin + " replay" + common + " -o " + (dir / "a1.ndjson").string() + " 2>/dev/null");
-  const std::string second = run(bin + " replay" + common + " -o " + (dir / "a2.ndjson").string() + " 2>/dev/null");
+  const std::string first = run(bin + " replay" + common + " -o " + (dir / "a1.ndjson").string() +
+                                " 2>/dev/null");
+  const std::string second = run(bin + " replay" + common + " -o " + (dir / "a2.ndjson").string() +
+                                 " 2>/dev/null");
   EXPECT_NE(first.find("replay: 3"), std::string::npos) << first;
   EXPECT_NE(first.find(" alerts in "), std::string::npos) << first;
 
@@ -230,8 +232,7 @@ TEST(ReplayCommandTest, MixedSignalsAndChainEventsShowTheOversightMetricsAndAler
   std::filesystem::create_directories(dir);
   const std::string bin = MOZAIEK_BINARY;
   const std::string in = (dir / "mixed.ndjson").string();
-  const std::string gen =
-      run(bin + " generate --chain-events -n 3000 --seed 5 -o " + in + " 2>&1");
+  const std::string gen = run(bin + " generate --chain-events -n 3000 --seed 5 -o " + in + " 2>&1");
   ASSERT_NE(gen.find("chain events"), std::string::npos) << gen;
   const std::string out = run(bin + " replay --demo-key -i " + in + " -o " +
                               (dir / "alerts.ndjson").string() + " --metrics-out " +

@@ -4,13 +4,12 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <optional>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 namespace mozaiek {
 namespace {

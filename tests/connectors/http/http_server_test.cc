@@ -1,27 +1,26 @@
-#include <httplib.h>
-
 #include "connectors/http/http_server.h"
-#include "tests/support/sse_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <prometheus/counter.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
-#include <functional>
-#include <string_view>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
+
+#include "tests/support/sse_reader.h"
 
 namespace mozaiek {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
 
 // Event streams over a list of lines: each stream sends the lines added
 // after it opened, one event each.
@@ -122,12 +121,11 @@ TEST_F(HttpServerTest, ReadyzFollowsTheOwner) {
 TEST_F(HttpServerTest, ExtraRoutesReceiveCapturesAndParams) {
   HttpServer other("127.0.0.1:0", registry_);
   other.route("GET", R"(/api/entities/(\w+)/(\w+))", [](const HttpRequest& r) {
-    return HttpResponse{200, "text/plain",
-                        r.matches.at(1) + "/" + r.matches.at(2) + "?" + r.param("why"), {}};
+    return HttpResponse{
+        200, "text/plain", r.matches.at(1) + "/" + r.matches.at(2) + "?" + r.param("why"), {}};
   });
-  other.route("GET", "/boom", [](const HttpRequest&) -> HttpResponse {
-    throw std::runtime_error("kaboom");
-  });
+  other.route("GET", "/boom",
+              [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom"); });
   ASSERT_TRUE(other.start().is_ok());
   httplib::Client c("127.0.0.1", other.port());
   EXPECT_EQ(c.Get("/api/entities/vehicle/NL/x")->status, 404);

@@ -41,8 +41,7 @@ class KafkaEmbeddedTest : public ::testing::Test {
     settings_.properties.emplace_back("topic.metadata.refresh.interval.ms", "200");
   }
 
-  std::unique_ptr<KafkaSource> source(const std::string& group,
-                                      std::vector<std::string> topics) {
+  std::unique_ptr<KafkaSource> source(const std::string& group, std::vector<std::string> topics) {
     Status st = Status::ok();
     auto s = KafkaSource::create(settings_, group, std::move(topics), st);
     EXPECT_TRUE(st) << st.message();
@@ -323,16 +322,16 @@ TEST_F(KafkaEmbeddedTest, RebalanceTellsTheOwnerAndSplitsPartitions) {
       [&] {
         EXPECT_TRUE(a->poll(batch, 10, Millis{20}));
         EXPECT_TRUE(b->poll(batch, 10, Millis{20}));
-        return a->assignment().size() + b->assignment().size() == 4 &&
-               !a->assignment().empty() && !b->assignment().empty();
+        return a->assignment().size() + b->assignment().size() == 4 && !a->assignment().empty() &&
+               !b->assignment().empty();
       },
       seconds(60)));
   // The first revocation takes all four. On a loaded machine a missed
   // heartbeat can add further revoke/assign rounds after the split; each of
   // those gives back whatever a held at the time, never a part of it.
   EXPECT_GE(a_revoked, 4u) << "eager assignor revokes everything first";
-  EXPECT_TRUE(mismatched_revocations.empty())
-      << "revoked only part of the assignment: " << ::testing::PrintToString(mismatched_revocations);
+  EXPECT_TRUE(mismatched_revocations.empty()) << "revoked only part of the assignment: "
+                                              << ::testing::PrintToString(mismatched_revocations);
   // The listener's view is the consumer's own.
   const auto now_held = a->assignment();
   const std::set<std::pair<std::string, int>> consumer_view(now_held.begin(), now_held.end());

@@ -16,8 +16,8 @@
 namespace mozaiek {
 namespace {
 
-using ::testing::UnorderedElementsAre;
 using test::wait_until;
+using ::testing::UnorderedElementsAre;
 
 constexpr Millis kDeadline = seconds(30);
 

@@ -48,7 +48,8 @@ TEST(SyntheticChainTest, EveryRecordIsAValidChainEventInReportingOrderAndTheSame
   EXPECT_FALSE(b.next(rb));
   EXPECT_EQ(n, a.total());
   EXPECT_EQ(types.size(), kChainEventTypeCount) << "every chain event type appears";
-  EXPECT_EQ(types[ChainEventType::victim_registered], 838) << "the 2018 log; James needs the signals' planted cases";
+  EXPECT_EQ(types[ChainEventType::victim_registered], 838)
+      << "the 2018 log; James needs the signals' planted cases";
   EXPECT_GT(redelivered, 0u);
   EXPECT_EQ(a.spike_location(), "coa-beschermde-opvang");
 }

@@ -27,24 +27,35 @@ Catalogue shipped_catalogue() {
   };
   static constexpr Row kRows[] = {
       {"behaviour_change", P, false, kFormSexual | kFormCriminal | kFormLabour},
-      {"weight_loss_or_neglect", P, false, 0}, {"fear_or_distress", P, false, 0},
-      {"unexplained_pain", P, false, kFormSexual}, {"substance_use_self_harm", P, false, 0},
-      {"often_absent", P | L, false, 0}, {"fixed_time_appointments", P | L, false, 0},
-      {"outside_contacts", P, false, 0}, {"many_foreign_calls", P, false, 0},
+      {"weight_loss_or_neglect", P, false, 0},
+      {"fear_or_distress", P, false, 0},
+      {"unexplained_pain", P, false, kFormSexual},
+      {"substance_use_self_harm", P, false, 0},
+      {"often_absent", P | L, false, 0},
+      {"fixed_time_appointments", P | L, false, 0},
+      {"outside_contacts", P, false, 0},
+      {"many_foreign_calls", P, false, 0},
       {"unexplained_money", P, false, kFormCriminal | kFormSexual},
       {"expensive_possessions", P, false, kFormCriminal | kFormSexual},
       {"multiple_phones", P, false, kFormCriminal},
       {"carries_goods_for_others", P, false, kFormCriminal},
-      {"intends_onward_travel", P, false, 0}, {"too_good_promise", P, false, 0},
-      {"denies_but_knows_others", P, false, 0}, {"route_captivity", P, true, 0},
-      {"route_forced_work", P, true, kFormLabour}, {"route_forced_sex", P, true, kFormSexual},
-      {"debt_to_smuggler", P, false, 0}, {"documents_held_by_other", P | V, true, 0},
-      {"fear_of_reprisal", P, false, 0}, {"self_identifies_victim", P, true, 0},
-      {"underpaid_work", P | L, true, kFormLabour}, {"no_contract", P | L, false, kFormLabour},
+      {"intends_onward_travel", P, false, 0},
+      {"too_good_promise", P, false, 0},
+      {"denies_but_knows_others", P, false, 0},
+      {"route_captivity", P, true, 0},
+      {"route_forced_work", P, true, kFormLabour},
+      {"route_forced_sex", P, true, kFormSexual},
+      {"debt_to_smuggler", P, false, 0},
+      {"documents_held_by_other", P | V, true, 0},
+      {"fear_of_reprisal", P, false, 0},
+      {"self_identifies_victim", P, true, 0},
+      {"underpaid_work", P | L, true, kFormLabour},
+      {"no_contract", P | L, false, kFormLabour},
       {"sleeps_at_workplace", P | L, true, kFormLabour},
       {"long_working_hours", P, false, kFormLabour},
       {"recruited_near_reception", P | L | V, true, 0},
-      {"visitor_vehicle", V | L | P, false, 0}, {"pickup_van", V | L | P, false, kFormLabour},
+      {"visitor_vehicle", V | L | P, false, 0},
+      {"pickup_van", V | L | P, false, kFormLabour},
       {"foreign_plate_recurring", V | L, false, 0},
       {"transports_persons_with_documents", V | P, true, kFormSexual},
       {"overcrowded_address", L, false, kFormLabour},
@@ -52,7 +63,8 @@ Catalogue shipped_catalogue() {
       {"living_signs_at_workplace", L, false, kFormLabour},
       {"unlicensed_sex_work", L | P, false, kFormSexual},
       {"suspect_online_ad", P | L, false, kFormSexual},
-      {"persons_moved_between_sites", P | L, false, 0}, {"worrying_departure", P | L, true, 0},
+      {"persons_moved_between_sites", P | L, false, 0},
+      {"worrying_departure", P | L, true, 0},
       {"missed_appointments", P, false, 0}};
   Catalogue c;
   for (const Row& r : kRows) {
@@ -62,13 +74,14 @@ Catalogue shipped_catalogue() {
 }
 
 const std::vector<std::string> kSources = {
-    "coa", "nidos", "ind", "avim", "kmar", "police", "nla", "fairwork", "municipality",
-    "care_coordinator", "veilig_thuis", "riec"};
+    "coa",          "nidos", "ind",      "avim",         "kmar",
+    "police",       "nla",   "fairwork", "municipality", "care_coordinator",
+    "veilig_thuis", "riec"};
 // As in config/mozaiek.yaml (metrics.locations).
 const std::vector<std::string> kLocations = {
-    "coa-ter-apel", "coa-budel",     "coa-gilze",       "coa-zevenaar",  "coa-den-helder",
-    "coa-utrecht",  "coa-amsterdam", "coa-grave",       "coa-beschermde-opvang",
-    "nidos-amsterdam", "nidos-utrecht", "nidos-zwolle", "kmar-schiphol", "avim-ter-apel"};
+    "coa-ter-apel",  "coa-budel",     "coa-gilze",     "coa-zevenaar",          "coa-den-helder",
+    "coa-utrecht",   "coa-amsterdam", "coa-grave",     "coa-beschermde-opvang", "nidos-amsterdam",
+    "nidos-utrecht", "nidos-zwolle",  "kmar-schiphol", "avim-ter-apel"};
 
 TrafficOptions options(std::uint64_t seed, std::size_t signals) {
   TrafficOptions o;

@@ -282,7 +282,7 @@ TEST_F(ConvergenceScorerTest, LateSignalWithinLatenessRaisesAlertWithDelay) {
 TEST_F(ConvergenceScorerTest, LateSignalIsScoredAtTheLaterTimesItPrecedes) {
   process(signal("x", kCoa, kW3, 10));
   process(signal("y", kCoa, kW3, 10));
-  EXPECT_TRUE(alerts_.empty());  // one source
+  EXPECT_TRUE(alerts_.empty());           // one source
   process(signal("late", kInd, kW1, 5));  // alone on day 5 it is 1; on day 10 it is ~6.89
   ASSERT_EQ(alerts_.size(), 1u);
   EXPECT_EQ(alerts_[0].last_seen, at_day(10));

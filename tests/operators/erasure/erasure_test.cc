@@ -10,13 +10,13 @@
 #include <map>
 
 #include "connectors/app/metrics_bridge.h"
-#include "operators/records/erasure_record.h"
 #include "operators/erasure/erasure_request.h"
-#include "operators/records/internal_record.h"
-#include "operators/records/entity_notice.h"
 #include "operators/oversight/oversight_records.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
+#include "operators/records/entity_notice.h"
+#include "operators/records/erasure_record.h"
+#include "operators/records/internal_record.h"
 #include "stream/json_writer.h"
 #include "tests/support/pipeline_harness.h"
 
@@ -124,8 +124,7 @@ TEST_F(ErasureRequestTest, EachBadFieldIsNamedAndNoValueIsQuoted) {
             "reason");
   EXPECT_EQ(refused(R"({"type":"location","id":"coa-budel","reason":"r"})", ""), "user");
   EXPECT_EQ(refused(R"({"type":"location","id":"coa-budel","reason":"r","note":"x"})"), "note");
-  EXPECT_EQ(refused(R"({"type":"location","id":"coa-budel","reason":"r","reason":"s"})"),
-            "reason");
+  EXPECT_EQ(refused(R"({"type":"location","id":"coa-budel","reason":"r","reason":"s"})"), "reason");
   // A raw identifier never comes back in an error, even in a field name.
   auto e = parse(R"({"type":"person","id":"123456789","id_scheme":"b:sn","reason":"r"})");
   ASSERT_TRUE(e);
@@ -292,9 +291,8 @@ const std::string kCar = R"({"type":"vehicle","plate":"AB-123-CD","country":"FR"
 const std::string kGate = R"({"type":"location","id":"coa-gilze"})";
 const std::string kFarm = R"({"type":"location","id":"farm-12"})";
 const std::string kOther = R"({"type":"person","id":"9999","id_scheme":"v-number"})";
-const std::vector<std::string> kRegistered{"count=\"registry\"", "year=\"2026\"",
-                                           "form=\"all\"", "region=\"all\"",
-                                           "reporter=\"all\""};
+const std::vector<std::string> kRegistered{"count=\"registry\"", "year=\"2026\"", "form=\"all\"",
+                                           "region=\"all\"", "reporter=\"all\""};
 
 class ErasureStageTest : public ::testing::Test {
  protected:
@@ -304,7 +302,8 @@ class ErasureStageTest : public ::testing::Test {
     net.feed(signal("coa-1", "coa", "behaviour_change", "01", kBoy));
     net.feed(signal("coa-2", "coa", "many_foreign_calls", "03", kBoy), "signals.coa");
     net.feed(signal("coa-gate", "coa", "visitor_vehicle", "06", kCar + "," + kBoy + "," + kGate));
-    net.feed(signal("nla-1", "nla", "sleeps_at_workplace", "07", kBoy + "," + kFarm), "signals.nla");
+    net.feed(signal("nla-1", "nla", "sleeps_at_workplace", "07", kBoy + "," + kFarm),
+             "signals.nla");
     net.feed(signal("police-1", "police", "transports_persons_with_documents", "07", kCar),
              "signals.police");
     // Someone else, later: every source's watermark reaches March 7.
@@ -435,7 +434,7 @@ TEST_F(ErasureStageTest, VehicleErasureDropsTheBoysLinkToIt) {
   ASSERT_TRUE(net.view(SubjectType::person, boy, json));
   ASSERT_NE(json.find("FR-AB123CD"), std::string::npos);
   const auto outcome = net.erase(SubjectType::vehicle, "FR-AB123CD");
-  EXPECT_EQ(outcome.links, 2u);  // the boy and the reception centre
+  EXPECT_EQ(outcome.links, 2u);    // the boy and the reception centre
   ASSERT_EQ(net.sent.size(), 1u);  // the centre holds no links
   EXPECT_EQ(net.sent[0].to_key, boy);
   net.deliver();

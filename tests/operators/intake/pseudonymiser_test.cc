@@ -45,9 +45,11 @@ TEST(PseudonymiserTest, MatchesOpenSslHmacOverSchemeColonId) {
   const std::string keys[] = {std::string(16, 'k'), std::string(64, 'b'), std::string(65, 'z'),
                               std::string(200, '\x01')};
   const std::pair<std::string, std::string> inputs[] = {
-      {"bsn", "123456789"}, {"v-number", "NL1234X"}, {"", ""},
-      {"eurodac", std::string(55, '7')},   // message exactly fills one block with padding
-      {"x", std::string(300, 'Q')},        // several blocks
+      {"bsn", "123456789"},
+      {"v-number", "NL1234X"},
+      {"", ""},
+      {"eurodac", std::string(55, '7')},  // message exactly fills one block with padding
+      {"x", std::string(300, 'Q')},       // several blocks
       {"scheme", std::string("with\0nul", 8)}};
   for (const auto& key : keys) {
     Pseudonymiser p(key);

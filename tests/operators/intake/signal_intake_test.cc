@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "operators/pipeline/intake_stage.h"
 #include "operators/intake/pseudonymiser.h"
+#include "operators/pipeline/intake_stage.h"
 #include "operators/records/routed_codec.h"
 #include "operators/records/subject_router.h"
 
@@ -231,11 +231,11 @@ TEST_F(SignalIntakeTest, PersonIdSpellingsShareOnePseudonymButSchemesDoNot) {
     keys.push_back(signal_.subjects[0].key);
   }
   for (const auto& k : keys) EXPECT_EQ(k, keys[0]);
-  ASSERT_FALSE(parse(signal_with(
-      "subjects", R"([{"type":"person","id":"123456789","id_scheme":" BSN "}])")));
+  ASSERT_FALSE(parse(
+      signal_with("subjects", R"([{"type":"person","id":"123456789","id_scheme":" BSN "}])")));
   EXPECT_EQ(signal_.subjects[0].key, keys[0]);
-  ASSERT_FALSE(parse(signal_with(
-      "subjects", R"([{"type":"person","id":"123456789","id_scheme":"v-number"}])")));
+  ASSERT_FALSE(parse(
+      signal_with("subjects", R"([{"type":"person","id":"123456789","id_scheme":"v-number"}])")));
   EXPECT_NE(signal_.subjects[0].key, keys[0]);
 }
 
@@ -339,56 +339,51 @@ std::vector<RejectCase> reject_cases() {
        "document: trailing content"},
       {"two documents", SignalJson().str() + SignalJson().str(), DlqReason::malformed_json,
        "document: trailing content"},
-      {"invalid utf-8", signal_with("unit", "\"caf\xc3\""), DlqReason::malformed_json,
-       "document"},
+      {"invalid utf-8", signal_with("unit", "\"caf\xc3\""), DlqReason::malformed_json, "document"},
       {"duplicate key", SignalJson().str().insert(1, R"("source":"nidos",)"),
        DlqReason::malformed_json, "source: duplicate key"},
       // Found by the random test: skipping over the root does not match brackets.
       {"mismatched brackets", "{]", DlqReason::malformed_json, "document"},
       {"mismatched nested brackets", R"({"schema":[}})", DlqReason::malformed_json, "document"},
       {"array closed as object", "[1}", DlqReason::malformed_json, "document"},
-      {"bad literal in ignored field", signal_with("extra", "tru"),
-       DlqReason::malformed_json, "document"},
-      {"wrong schema", signal_with("schema", R"("mozaiek.signal/v2")"),
-       DlqReason::wrong_schema, "schema"},
+      {"bad literal in ignored field", signal_with("extra", "tru"), DlqReason::malformed_json,
+       "document"},
+      {"wrong schema", signal_with("schema", R"("mozaiek.signal/v2")"), DlqReason::wrong_schema,
+       "schema"},
       {"no schema", SignalJson().erase("schema").str(), DlqReason::wrong_schema, "schema"},
       {"array document", "[1,2,3]", DlqReason::wrong_schema, "document"},
       {"missing signal_id", SignalJson().erase("signal_id").str(), DlqReason::missing_field,
        "signal_id"},
-      {"empty signal_id", signal_with("signal_id", R"("")"), DlqReason::missing_field,
-       "signal_id"},
+      {"empty signal_id", signal_with("signal_id", R"("")"), DlqReason::missing_field, "signal_id"},
       {"missing observed_at", SignalJson().erase("observed_at").str(), DlqReason::missing_field,
        "observed_at"},
-      {"numeric signal_id", signal_with("signal_id", "17"), DlqReason::bad_type,
-       "signal_id"},
-      {"consent as string", signal_with("consent", R"("yes")"), DlqReason::bad_type,
-       "consent"},
-      {"subjects as object", signal_with("subjects", R"({"type":"person"})"),
-       DlqReason::bad_type, "subjects"},
+      {"numeric signal_id", signal_with("signal_id", "17"), DlqReason::bad_type, "signal_id"},
+      {"consent as string", signal_with("consent", R"("yes")"), DlqReason::bad_type, "consent"},
+      {"subjects as object", signal_with("subjects", R"({"type":"person"})"), DlqReason::bad_type,
+       "subjects"},
       {"subject as string", subjects(R"(["FR-AB123"])"), DlqReason::bad_type, "subjects[0]"},
       {"plate as number", subjects(R"([{"type":"vehicle","plate":123}])"), DlqReason::bad_type,
        "subjects[0].plate"},
-      {"long signal_id", signal_with("signal_id", "\"" + big + "\""),
-       DlqReason::field_too_large, "signal_id"},
+      {"long signal_id", signal_with("signal_id", "\"" + big + "\""), DlqReason::field_too_large,
+       "signal_id"},
       {"long nationality",
        subjects("[" + person_subject("1", R"(,"nationality":")" + big + "\"") + "]"),
        DlqReason::field_too_large, "subjects[0].nationality"},
-      {"unknown source", signal_with("source", R"("unknown-org")"),
-       DlqReason::unknown_source, "source"},
+      {"unknown source", signal_with("source", R"("unknown-org")"), DlqReason::unknown_source,
+       "source"},
       {"source differs from topic", SignalJson().str(), DlqReason::source_mismatch, "source",
        SourceId{1}},
       {"unknown indicator", signal_with("indicator", R"("looks_suspicious")"),
        DlqReason::unknown_indicator, "indicator"},
-      {"bad strength", signal_with("strength", R"("strong")"), DlqReason::bad_strength,
-       "strength"},
-      {"unknown form", signal_with("forms", R"(["labour","gardening"])"),
-       DlqReason::bad_form, "forms[1]"},
+      {"bad strength", signal_with("strength", R"("strong")"), DlqReason::bad_strength, "strength"},
+      {"unknown form", signal_with("forms", R"(["labour","gardening"])"), DlqReason::bad_form,
+       "forms[1]"},
       {"form as number", signal_with("forms", "[1]"), DlqReason::bad_type, "forms[0]"},
       {"no subjects", SignalJson().erase("subjects").str(), DlqReason::no_subjects, "subjects"},
       {"empty subjects", subjects("[]"), DlqReason::no_subjects, "subjects"},
-      {"too many subjects", subjects("[" + person_subject("1") + "," + person_subject("2") + "," +
-                                     person_subject("3") + "," + person_subject("4") + "," +
-                                     person_subject("5") + "]"),
+      {"too many subjects",
+       subjects("[" + person_subject("1") + "," + person_subject("2") + "," + person_subject("3") +
+                "," + person_subject("4") + "," + person_subject("5") + "]"),
        DlqReason::too_many_subjects, "subjects"},
       {"unknown subject type", subjects(R"([{"type":"vessel","name":"x"}])"),
        DlqReason::unknown_subject_type, "subjects[0].type"},
@@ -409,8 +404,8 @@ std::vector<RejectCase> reject_cases() {
        DlqReason::bad_subject, "subjects[0].id_scheme"},
       {"location with slash", subjects(R"([{"type":"location","id":"street/12"}])"),
        DlqReason::bad_subject, "subjects[0].id"},
-      {"bad observed_at", signal_with("observed_at", R"("yesterday")"),
-       DlqReason::bad_timestamp, "observed_at"},
+      {"bad observed_at", signal_with("observed_at", R"("yesterday")"), DlqReason::bad_timestamp,
+       "observed_at"},
       {"observed_at without zone", signal_with("observed_at", R"("2024-03-01T10:00:00")"),
        DlqReason::bad_timestamp, "observed_at"},
   };
@@ -524,8 +519,7 @@ TEST_F(SignalIntakeTest, StageJudgesEveryTopicOnItsOwnWhenTopicsAlternate) {
 TEST_F(SignalIntakeTest, RejectionDetailsNeverCarryFieldValues) {
   const std::string secret = "SECRET4711";
   for (const auto& json :
-       {signal_with("source", "\"" + secret + "\""),
-        signal_with("indicator", "\"" + secret + "\""),
+       {signal_with("source", "\"" + secret + "\""), signal_with("indicator", "\"" + secret + "\""),
         signal_with("subjects", R"([{"type":"vehicle","plate":"SECRET4711!"}])"),
         signal_with("subjects", R"([{"type":"person","id":"SECRET4711","id_scheme":"a:b"}])"),
         signal_with("SECRET4711", "tru")}) {

@@ -28,7 +28,11 @@ TEST(SubjectNormaliserTest, PlateSpellingsGiveOneKey) {
   EXPECT_EQ(vehicle("ab-123-cd", "fr"), "FR-AB123CD");
   EXPECT_EQ(vehicle("AB.123.CD", "F"), "FR-AB123CD");
   EXPECT_EQ(vehicle(" AB 123 CD ", "FRA"), "FR-AB123CD");
-  EXPECT_EQ(vehicle("ab\xc2\xb7" "123\xc2\xb7" "cd", "f."), "FR-AB123CD");
+  EXPECT_EQ(vehicle("ab\xc2\xb7"
+                    "123\xc2\xb7"
+                    "cd",
+                    "f."),
+            "FR-AB123CD");
   EXPECT_EQ(vehicle("12-ABC-3", "NL"), "NL-12ABC3");
   EXPECT_EQ(vehicle("B-AB 1234", "D"), "DE-BAB1234");
 }
@@ -43,11 +47,11 @@ TEST(SubjectNormaliserTest, UnknownOrMissingCountryIsXX) {
 
 TEST(SubjectNormaliserTest, CountriesMapFromVehicleAndIsoCodes) {
   const std::pair<const char*, const char*> cases[] = {
-      {"F", "FR"},   {"D", "DE"},   {"B", "BE"},  {"NL", "NL"}, {"PL", "PL"}, {"RO", "RO"},
-      {"BG", "BG"},  {"GB", "GB"},  {"UK", "GB"}, {"I", "IT"},  {"E", "ES"},  {"P", "PT"},
-      {"L", "LU"},   {"CH", "CH"},  {"A", "AT"},  {"CZ", "CZ"}, {"SK", "SK"}, {"H", "HU"},
+      {"F", "FR"},   {"D", "DE"},   {"B", "BE"},   {"NL", "NL"}, {"PL", "PL"}, {"RO", "RO"},
+      {"BG", "BG"},  {"GB", "GB"},  {"UK", "GB"},  {"I", "IT"},  {"E", "ES"},  {"P", "PT"},
+      {"L", "LU"},   {"CH", "CH"},  {"A", "AT"},   {"CZ", "CZ"}, {"SK", "SK"}, {"H", "HU"},
       {"LT", "LT"},  {"LV", "LV"},  {"EST", "EE"}, {"UA", "UA"}, {"ua", "UA"}, {"DEU", "DE"},
-      {"nld", "NL"}, {"SLO", "SI"}, {"FL", "LI"}, {"zz", "ZZ"}, {" d ", "DE"}};
+      {"nld", "NL"}, {"SLO", "SI"}, {"FL", "LI"},  {"zz", "ZZ"}, {" d ", "DE"}};
   for (const auto& [in, out] : cases) EXPECT_EQ(country(in), out) << in;
 }
 

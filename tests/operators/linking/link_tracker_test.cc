@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
-
 #include <unistd.h>
 
 #include <cmath>
@@ -15,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "operators/records/entity_notice.h"
 #include "operators/linking/link_state.h"
-#include "operators/records/wire_format.h"
 #include "operators/pipeline/convergence_stage.h"
+#include "operators/records/entity_notice.h"
+#include "operators/records/wire_format.h"
 #include "stream/rocksdb_state.h"
 #include "tests/support/expected_alert_id.h"
 
@@ -62,7 +61,9 @@ OperatorConfig test_config() {
   return c;
 }
 
-EventTime at_day(double d) { return event_time_from_ms(kT0 + static_cast<std::int64_t>(d * kDayMs)); }
+EventTime at_day(double d) {
+  return event_time_from_ms(kT0 + static_cast<std::int64_t>(d * kDayMs));
+}
 
 double decay(double w, double age_days, double half_life_days) {
   return w * std::exp2(-age_days / half_life_days);
@@ -339,8 +340,8 @@ TEST(LinkTrackerTest, BoyInFlaggedCarIsLiftedByExactDecayedShareAndLiftExpiresWi
   // Expiry removes it and counts it once.
   net.stage().link_counters().reset();
   net.stage().expire();
-  EXPECT_EQ(net.stage().link_counters()
-                .expired[linking::link_type_index(SubjectType::person, SubjectType::vehicle)],
+  EXPECT_EQ(net.stage().link_counters().expired[linking::link_type_index(SubjectType::person,
+                                                                         SubjectType::vehicle)],
             1u);
   v = net.view(SubjectType::person, kBoy);
   simdjson::dom::array links = v["links"];
@@ -393,7 +394,9 @@ TEST(LinkTrackerTest, LiftOpensAtTheSameTimeWhateverOrderThePiecesArriveIn) {
   const Step gate = [](Network& n) {
     n.signal("coa-gate", kCoa, kW1, 10, {person(kBoy), vehicle(kCar)});
   };
-  const Step behaviour = [](Network& n) { n.signal("coa-behaviour", kCoa, kW35, 11, {person(kBoy)}); };
+  const Step behaviour = [](Network& n) {
+    n.signal("coa-behaviour", kCoa, kW35, 11, {person(kBoy)});
+  };
   const Step police = [](Network& n) { n.signal("police-1", kPolice, kW35, 12, {vehicle(kCar)}); };
   const Step ind = [](Network& n) { n.signal("ind-1", kInd, kW2, 20, {vehicle(kCar)}); };
   const std::vector<std::vector<Step>> orders = {

@@ -59,7 +59,9 @@ linking:
   link_window_days: 30
   pickup_van: {min_count: 4, weight: 1.5, window_days: 20}
   person_lift: {share: 0.25, from: [vehicle, location]}
-)", &cfg), IsEmpty());
+)",
+                        &cfg),
+              IsEmpty());
   EXPECT_EQ(cfg.linking.link_window, days(30));
   EXPECT_EQ(cfg.linking.pickup_van.min_count, 4);
   EXPECT_DOUBLE_EQ(cfg.linking.pickup_van.weight, 1.5);
@@ -76,14 +78,15 @@ linking:
               Contains(HasSubstr("linking.link_window_days")));
   EXPECT_THAT(load_text(std::string(kMinimal) + "linking: {hotspot: {}}\n"),
               Contains(HasSubstr("linking.hotspot")));
-  EXPECT_THAT(load_text(std::string(kMinimal) + "linking: {reception_locations: [\"COA Gilze\"]}\n"),
+  EXPECT_THAT(load_text(std::string(kMinimal) +
+                        "linking: {reception_locations: [\"COA Gilze\"]}\n"),
               Contains(HasSubstr("linking.reception_locations")));
 }
 
 TEST(LinkingConfigTest, NetworkRuleNamesMustNotCollideWithOtherRules) {
-  EXPECT_THAT(
-      load_text(std::string(kMinimal) + "linking: {address_hotspot: {name: person_convergence}}\n"),
-      Contains(HasSubstr("linking.address_hotspot.name: duplicate rule name")));
+  EXPECT_THAT(load_text(std::string(kMinimal) +
+                        "linking: {address_hotspot: {name: person_convergence}}\n"),
+              Contains(HasSubstr("linking.address_hotspot.name: duplicate rule name")));
 }
 
 }  // namespace

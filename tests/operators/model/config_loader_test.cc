@@ -83,8 +83,7 @@ TEST_F(ConfigLoaderTest, NonPositiveHalfLifeNamesItsYamlPath) {
 
 TEST_F(ConfigLoaderTest, NonPositiveWeightNamesTheIndicator) {
   root_["catalogue"]["indicators"]["pickup_van"]["weight"] = -1;
-  EXPECT_THAT(load(),
-              Contains(StartsWith("catalogue.indicators.pickup_van.weight: must be > 0")));
+  EXPECT_THAT(load(), Contains(StartsWith("catalogue.indicators.pickup_van.weight: must be > 0")));
 }
 
 TEST_F(ConfigLoaderTest, ThresholdAndMinSourcesAreChecked) {
@@ -115,8 +114,7 @@ TEST_F(ConfigLoaderTest, UnknownKeySuggestsTheClosestKnownKey) {
 
 TEST_F(ConfigLoaderTest, UnknownSubjectTypeUnderRulesSuggestsOne) {
   root_["rules"]["persons"]["threshold"] = 5;
-  EXPECT_THAT(load(),
-              Contains(StartsWith("rules.persons: unknown key (did you mean 'person'?)")));
+  EXPECT_THAT(load(), Contains(StartsWith("rules.persons: unknown key (did you mean 'person'?)")));
 }
 
 TEST_F(ConfigLoaderTest, UnknownKeyWithoutCloseMatchListsTheKnownKeys) {
@@ -148,11 +146,11 @@ TEST_F(ConfigLoaderTest, IndicatorWithoutWeightOrSubjectsIsAnError) {
 }
 
 TEST_F(ConfigLoaderTest, PersonLevelIndicatorsMustExistInTheCatalogue) {
-  root_["sources"]["nla"]["person_level_indicators"] =
-      std::vector<std::string>{"underpaid_work", "underpaid_wrk"};
-  EXPECT_THAT(load(), Contains(StartsWith(
-                          "sources.nla.person_level_indicators[1]: unknown indicator "
-                          "'underpaid_wrk' (did you mean 'underpaid_work'?)")));
+  root_["sources"]["nla"]["person_level_indicators"] = std::vector<std::string>{"underpaid_work",
+                                                                                "underpaid_wrk"};
+  EXPECT_THAT(load(),
+              Contains(StartsWith("sources.nla.person_level_indicators[1]: unknown indicator "
+                                  "'underpaid_wrk' (did you mean 'underpaid_work'?)")));
 }
 
 TEST_F(ConfigLoaderTest, EmptyPersonLevelListIsAnErrorNotAllIndicators) {
@@ -275,8 +273,7 @@ TEST_F(CatalogueFileTest, ErrorsInsideTheFileNameTheFileAndKey) {
 
 TEST_F(CatalogueFileTest, MissingFileAndBothFormsAreErrors) {
   root_ = YAML::Load("catalogue: {catalogue_file: nope.yaml}\nsources: {coa: {}, nidos: {}}\n");
-  EXPECT_THAT(load(dir_.string()),
-              Contains(StartsWith("catalogue.catalogue_file: cannot read")));
+  EXPECT_THAT(load(dir_.string()), Contains(StartsWith("catalogue.catalogue_file: cannot read")));
   EXPECT_THAT(load_text("catalogue:\n  catalogue_file: x.yaml\n  indicators: {a: {weight: 1, "
                         "subjects: [person]}}\nsources: {coa: {}, nidos: {}}\n"),
               Contains(StartsWith("catalogue.catalogue_file: give either")));

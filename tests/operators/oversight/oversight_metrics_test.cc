@@ -80,9 +80,9 @@ TEST(OversightMetricsTest, UnknownLabelValuesReportAsOther) {
       << text;
   EXPECT_TRUE(has_line(text, "mozaiek_reappearances_total{where=\"other\"} 1"));
   EXPECT_TRUE(has_line(text, "mozaiek_meldingen_unanswered_total{from=\"coa\",to=\"other\"} 1"));
-  EXPECT_TRUE(has_line(text,
-                       "mozaiek_registrations_unique{count=\"registry\",form=\"all\",region=\"all\","
-                       "reporter=\"police\",year=\"2018\"} 3"));
+  EXPECT_TRUE(
+      has_line(text, "mozaiek_registrations_unique{count=\"registry\",form=\"all\",region=\"all\","
+                     "reporter=\"police\",year=\"2018\"} 3"));
   EXPECT_TRUE(has_line(text,
                        "mozaiek_registrations_unique{count=\"nrm\",form=\"all\",region=\"all\","
                        "reporter=\"all\",year=\"other\"} 2"));

@@ -13,11 +13,11 @@
 
 #include "connectors/app/metrics_bridge.h"
 #include "connectors/synthetic/synthetic_chain.h"
-#include "operators/records/alert_json.h"
 #include "operators/oversight/oversight_records.h"
+#include "operators/oversight/spike_rule.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
-#include "operators/oversight/spike_rule.h"
+#include "operators/records/alert_json.h"
 #include "stream/json_writer.h"
 #include "tests/support/pipeline_harness.h"
 
@@ -48,8 +48,12 @@ class Stages final : public IntakeOutput, public AlertOutput {
   }
   void maintain() { entity_.maintain_oversight(); }
   std::size_t expire() { return entity_.expire(); }
-  std::size_t meldingen() { return entity_.oversight().meldingen(*entity_.oversight_state(Partition{0})); }
-  std::size_t persons() { return entity_.oversight().persons(*entity_.oversight_state(Partition{0})); }
+  std::size_t meldingen() {
+    return entity_.oversight().meldingen(*entity_.oversight_state(Partition{0}));
+  }
+  std::size_t persons() {
+    return entity_.oversight().persons(*entity_.oversight_state(Partition{0}));
+  }
 
   void on_routed(const RoutedSignal& r) override { entity_.process(Partition{0}, r); }
   void on_routed_chain(const RoutedChainEvent& r) override {
@@ -166,8 +170,8 @@ std::string person_event(std::string_view event_id, std::string_view type, const
   return json;
 }
 
-std::string signal(std::string_view signal_id, std::string_view source,
-                   std::string_view indicator, const Who& who, const std::string& at) {
+std::string signal(std::string_view signal_id, std::string_view source, std::string_view indicator,
+                   const Who& who, const std::string& at) {
   std::string json;
   JsonWriter w(json);
   w.begin_object();
@@ -204,8 +208,8 @@ TEST_F(OversightTrackerTest, FeedbackLatencyMatchesMeldingenInAnyOrderWithExactC
   Stages s(settings_.operators);
   // m1 in order: ack after 2 h, feedback after 10 days.
   s.feed(melding("e1", "melding.sent", "m1", "coa", "police", ts("2025-03-01", "08:00:00")));
-  s.feed(melding("e2", "melding.acknowledged", "m1", "police", "coa",
-                 ts("2025-03-01", "10:00:00")));
+  s.feed(
+      melding("e2", "melding.acknowledged", "m1", "police", "coa", ts("2025-03-01", "10:00:00")));
   s.feed(melding("e3", "melding.feedback", "m1", "police", "coa", ts("2025-03-11", "08:00:00"),
                  "investigation_started"));
   // m2 out of order: feedback first, then the ack, then the sent (3 days ack, 20 days feedback).
@@ -230,20 +234,19 @@ TEST_F(OversightTrackerTest, FeedbackLatencyMatchesMeldingenInAnyOrderWithExactC
   EXPECT_EQ(bucket(ack, "21600"), 1.0);
   EXPECT_EQ(bucket(ack, "172800"), 1.0);
   EXPECT_EQ(bucket(ack, "604800"), 2.0);
-  EXPECT_EQ(bucket(fb, "864000"), 0.0);   // 10 d is above 7 d, within 14 d
+  EXPECT_EQ(bucket(fb, "864000"), 0.0);  // 10 d is above 7 d, within 14 d
   EXPECT_EQ(bucket(fb, "1209600"), 1.0);
   EXPECT_EQ(bucket(fb, "2592000"), 2.0);  // 30 d
-  EXPECT_EQ(s.intake_counters().chain_events[static_cast<std::size_t>(
-                ChainEventType::melding_sent)],
-            2u);
+  EXPECT_EQ(
+      s.intake_counters().chain_events[static_cast<std::size_t>(ChainEventType::melding_sent)], 2u);
   EXPECT_EQ(s.intake_counters().total_processed(), 6u);
 }
 
 TEST_F(OversightTrackerTest, DuplicateEventIdsCountOnce) {
   Stages s(settings_.operators);
   const std::string sent = melding("e1", "melding.sent", "m1", "coa", "police", ts("2025-03-01"));
-  const std::string ack =
-      melding("e2", "melding.acknowledged", "m1", "police", "coa", ts("2025-03-02"));
+  const std::string ack = melding("e2", "melding.acknowledged", "m1", "police", "coa",
+                                  ts("2025-03-02"));
   s.feed(sent);
   s.feed(ack);
   s.feed(ack);   // redelivered
@@ -257,7 +260,8 @@ TEST_F(OversightTrackerTest, DuplicateEventIdsCountOnce) {
 
 TEST_F(OversightTrackerTest, MissingAcknowledgementAndDeadlineRaiseOneSlaBreach) {
   Stages s(settings_.operators);
-  // m1: feedback without any ack; m2: acknowledged, never answered; m3: answered after the deadline.
+  // m1: feedback without any ack; m2: acknowledged, never answered; m3: answered after the
+  // deadline.
   s.feed(melding("a1", "melding.sent", "m1", "coa", "police", ts("2025-01-01")));
   s.feed(melding("a2", "melding.feedback", "m1", "police", "coa", ts("2025-01-15"), "arrest"));
   s.feed(melding("b1", "melding.sent", "m2", "nidos", "ind", ts("2025-01-01")));
@@ -265,8 +269,7 @@ TEST_F(OversightTrackerTest, MissingAcknowledgementAndDeadlineRaiseOneSlaBreach)
   s.feed(melding("c1", "melding.sent", "m3", "nidos", "ind", ts("2025-01-02")));
   s.feed(melding("c2", "melding.feedback", "m3", "ind", "nidos", ts("2025-02-20"), "no_grounds"));
   EXPECT_EQ(s.value(kLatency + std::string("_count"), {"from=\"coa\"", "stage=\"ack\""}), 0.0);
-  EXPECT_EQ(s.value(kLatency + std::string("_count"), {"from=\"coa\"", "stage=\"feedback\""}),
-            1.0);
+  EXPECT_EQ(s.value(kLatency + std::string("_count"), {"from=\"coa\"", "stage=\"feedback\""}), 1.0);
   // The chain clock (latest `at`, no lateness) is 2025-02-20: both nidos meldingen passed 30 days.
   s.maintain();
   s.maintain();  // idempotent
@@ -293,9 +296,9 @@ TEST_F(OversightTrackerTest, MissingAcknowledgementAndDeadlineRaiseOneSlaBreach)
 
 TEST_F(OversightTrackerTest, DeparturesCountByLocationAgeAndRegionWithDaysSinceArrival) {
   Stages s(settings_.operators);
-  const Who a{"A100", "minor", "SD"};    // Africa
-  const Who b{"B200", "adult", "VN"};    // Asia
-  const Who c{"C300", "minor", "ER"};    // no arrival on record
+  const Who a{"A100", "minor", "SD"};  // Africa
+  const Who b{"B200", "adult", "VN"};  // Asia
+  const Who c{"C300", "minor", "ER"};  // no arrival on record
   s.feed(person_event("p1", "person.arrived", a, ts("2025-02-01"), "coa", "coa-budel"));
   s.feed(person_event("p2", "person.arrived", b, ts("2025-02-01"), "coa", "coa-gilze"));
   s.feed(person_event("p3", "person.departed_unknown", a, ts("2025-02-11"), "coa", "coa-budel"));
@@ -313,10 +316,10 @@ TEST_F(OversightTrackerTest, DeparturesCountByLocationAgeAndRegionWithDaysSinceA
   EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_count", {"age_group=\"minor\""}), 1.0);
   EXPECT_DOUBLE_EQ(s.value("mozaiek_mob_days_since_arrival_sum", {"age_group=\"minor\""}), 10.0);
   EXPECT_DOUBLE_EQ(s.value("mozaiek_mob_days_since_arrival_sum", {"age_group=\"adult\""}), 30.0);
-  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_bucket",
-                    {"age_group=\"adult\"", "le=\"14\""}), 0.0);
-  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_bucket",
-                    {"age_group=\"adult\"", "le=\"30\""}), 1.0);
+  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_bucket", {"age_group=\"adult\"", "le=\"14\""}),
+            0.0);
+  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_bucket", {"age_group=\"adult\"", "le=\"30\""}),
+            1.0);
   EXPECT_EQ(s.value("mozaiek_mob_departures_without_arrival_total", {"age_group=\"minor\""}), 1.0);
   EXPECT_EQ(s.value("mozaiek_mob_departures_without_arrival_total"), 1.0);
 
@@ -393,10 +396,10 @@ TEST_F(OversightTrackerTest, WorryingDepartureCarriesThePersonsPriorSignals) {
   s.feed(signal("s3", "coa", "weight_loss_or_neglect", james, ts("2025-03-20")));
   ASSERT_TRUE(s.rejected.empty()) << to_string(s.rejected.front().reason) << " "
                                   << s.rejected.front().detail;
-  s.feed(person_event("d1", "person.departed_unknown", james, ts("2025-03-25"), "nidos",
-                      "coa-grave"));
-  s.feed(person_event("d2", "person.departed_unknown", quiet, ts("2025-03-25"), "nidos",
-                      "coa-grave"));
+  s.feed(
+      person_event("d1", "person.departed_unknown", james, ts("2025-03-25"), "nidos", "coa-grave"));
+  s.feed(
+      person_event("d2", "person.departed_unknown", quiet, ts("2025-03-25"), "nidos", "coa-grave"));
   const auto worrying = s.alerts_of(kWorryingDepartureRule);
   ASSERT_EQ(worrying.size(), 1u);
   const Alert& a = *worrying[0];
@@ -492,8 +495,8 @@ TEST_F(OversightTrackerTest, SpikeAtOneLocationAgainstItsOwnBaseline) {
     const Who w{"BUSY" + std::to_string(n), "adult", "SY"};
     char date[16];
     std::snprintf(date, sizeof date, "2025-%02d-%02d", 1 + day / 28, 1 + day % 28);
-    s.feed(person_event("busy" + std::to_string(n++), "person.departed_unknown", w, ts(date),
-                        "coa", "coa-ter-apel"));
+    s.feed(person_event("busy" + std::to_string(n++), "person.departed_unknown", w, ts(date), "coa",
+                        "coa-ter-apel"));
   }
   EXPECT_TRUE(s.alerts_of(kMobSpikeRule).empty()) << "a steady rate is no spike";
   // The quiet shelter: one departure in February, then six minors in two days.
@@ -527,9 +530,10 @@ TEST_F(OversightTrackerTest, RegistryLog2018Yields742And668) {
     }
     s.feed(json);
   }
-  EXPECT_EQ(per_reporter, (std::map<std::string, int>{
-                              {"police", 530}, {"kmar", 86}, {"nla", 75},
-                              {"care_coordinator", 91}, {"other", 56}}));
+  EXPECT_EQ(
+      per_reporter,
+      (std::map<std::string, int>{
+          {"police", 530}, {"kmar", 86}, {"nla", 75}, {"care_coordinator", 91}, {"other", 56}}));
   EXPECT_TRUE(s.rejected.empty());
   s.feed(log[5]);  // a redelivery changes nothing
   s.maintain();

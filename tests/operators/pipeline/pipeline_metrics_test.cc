@@ -11,10 +11,10 @@
 namespace mozaiek {
 namespace {
 
+using ::testing::DoubleEq;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Optional;
-using ::testing::DoubleEq;
 
 PipelineLabelSets test_labels() {
   PipelineLabelSets l;
@@ -32,9 +32,7 @@ PipelineLabelSets test_labels() {
 
 class PipelineMetricsTest : public ::testing::Test {
  protected:
-  std::string scrape() const {
-    return prometheus::TextSerializer().Serialize(registry_.Collect());
-  }
+  std::string scrape() const { return prometheus::TextSerializer().Serialize(registry_.Collect()); }
 
   // The value of the series `name` carrying all `labels` ("k=\"v\"" pairs).
   std::optional<double> value(const std::string& name,
@@ -110,8 +108,8 @@ TEST_F(PipelineMetricsTest, AlertsByRuleSubjectTypeAndKind) {
   metrics_.record_alert("person_convergence", "person", 2);
   metrics_.record_alert(std::size_t{1}, std::size_t{1}, 0);
   metrics_.record_alert("made_up_rule", "person", 0);
-  EXPECT_THAT(value("mozaiek_alerts_total", {"rule=\"person_convergence\"",
-                                             "subject_type=\"person\"", "kind=\"new\""}),
+  EXPECT_THAT(value("mozaiek_alerts_total",
+                    {"rule=\"person_convergence\"", "subject_type=\"person\"", "kind=\"new\""}),
               Optional(DoubleEq(1)));
   EXPECT_THAT(value("mozaiek_alerts_total", {"rule=\"person_convergence\"",
                                              "subject_type=\"person\"", "kind=\"escalation\""}),

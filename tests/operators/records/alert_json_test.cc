@@ -51,18 +51,17 @@ Alert sample_alert() {
 TEST(AlertJsonTest, WritesAlertV1WithNamesAndRfc3339Times) {
   std::string out;
   write_alert_json(sample_alert(), small_config(), out);
-  EXPECT_EQ(out,
-            R"({"schema":"mozaiek.alert/v1","alert_id":"0123456789abcdef0123456789abcdef",)"
-            R"("rule":"person_convergence","subject":{"type":"person","key":"ab12"},)"
-            R"("score":6.431,"sources":["coa","ind"],"first_seen":"2024-01-01T00:00:00Z",)"
-            R"("last_seen":"2024-01-02T00:00:00Z","raised_at":"2024-03-01T12:00:00.250Z",)"
-            R"("detection_delay_seconds":5184000,"contributions":[)"
-            R"({"signal_id":"coa-1","source":"coa","indicator":"unexplained_money",)"
-            R"("observed_at":"2024-01-01T00:00:00Z","weight":2,"decayed_weight":1.9543},)"
-            R"({"signal_id":"ind-\"7\"","source":"ind","indicator":"route_forced_work",)"
-            R"("observed_at":"2024-01-02T00:00:00Z","weight":3,"decayed_weight":3}],)"
-            R"("linked":[{"type":"vehicle","key":"NL-AB123C","rule":"person_vehicle",)"
-            R"("via":["coa-1"]}],"status":"new","level":0})");
+  EXPECT_EQ(out, R"({"schema":"mozaiek.alert/v1","alert_id":"0123456789abcdef0123456789abcdef",)"
+                 R"("rule":"person_convergence","subject":{"type":"person","key":"ab12"},)"
+                 R"("score":6.431,"sources":["coa","ind"],"first_seen":"2024-01-01T00:00:00Z",)"
+                 R"("last_seen":"2024-01-02T00:00:00Z","raised_at":"2024-03-01T12:00:00.250Z",)"
+                 R"("detection_delay_seconds":5184000,"contributions":[)"
+                 R"({"signal_id":"coa-1","source":"coa","indicator":"unexplained_money",)"
+                 R"("observed_at":"2024-01-01T00:00:00Z","weight":2,"decayed_weight":1.9543},)"
+                 R"({"signal_id":"ind-\"7\"","source":"ind","indicator":"route_forced_work",)"
+                 R"("observed_at":"2024-01-02T00:00:00Z","weight":3,"decayed_weight":3}],)"
+                 R"("linked":[{"type":"vehicle","key":"NL-AB123C","rule":"person_vehicle",)"
+                 R"("via":["coa-1"]}],"status":"new","level":0})");
 }
 
 TEST(AlertJsonTest, ReadsBackWhatItWrote) {

@@ -90,11 +90,10 @@ TEST(DlqRecordTest, InvalidUtf8IsBase64Encoded) {
 }
 
 TEST(DlqRecordTest, Base64PadsEveryRemainder) {
-  const std::pair<std::string, std::string> cases[] = {
-      {"\xff", "/w=="},
-      {"\xff\xfe", "//4="},
-      {"\xff\xfe\xfd", "//79"},
-      {"\xff\xfe\xfd\xfc", "//79/A=="}};
+  const std::pair<std::string, std::string> cases[] = {{"\xff", "/w=="},
+                                                       {"\xff\xfe", "//4="},
+                                                       {"\xff\xfe\xfd", "//79"},
+                                                       {"\xff\xfe\xfd\xfc", "//79/A=="}};
   for (const auto& [in, expected] : cases) {
     std::string json;
     write_dlq_record({DlqReason::malformed_json, "document"}, "t", 0, 0, in, kNow, json);
@@ -143,9 +142,9 @@ TEST(DlqRecordTest, RecordHasExactlyTheSchemaMembers) {
   ASSERT_EQ(parser.parse(json).get(record), simdjson::SUCCESS);
   std::set<std::string_view> members;
   for (auto field : record) members.insert(field.key);
-  EXPECT_EQ(members, (std::set<std::string_view>{"schema", "reason", "detail", "source_topic",
-                                                 "partition", "offset", "rejected_at",
-                                                 "original_encoding", "original"}));
+  EXPECT_EQ(members,
+            (std::set<std::string_view>{"schema", "reason", "detail", "source_topic", "partition",
+                                        "offset", "rejected_at", "original_encoding", "original"}));
 }
 
 }  // namespace

@@ -39,8 +39,8 @@ TEST(SubjectRouterTest, OneRoutedSignalPerSubjectWithTheOthersAsCoSubjects) {
   EXPECT_EQ(out[0].observed_at, event_time_from_ms(1'000));
   EXPECT_EQ(out[0].reported_at, event_time_from_ms(5'000));
   EXPECT_EQ(out[0].watermark, event_time_from_ms(900));
-  EXPECT_EQ(out[0].co_subjects, (Co{{SubjectType::vehicle, "FR-AB123CD"},
-                                    {SubjectType::location, "coa-ter-apel"}}));
+  EXPECT_EQ(out[0].co_subjects,
+            (Co{{SubjectType::vehicle, "FR-AB123CD"}, {SubjectType::location, "coa-ter-apel"}}));
   EXPECT_EQ(out[1].co_subjects, (Co{{SubjectType::person, std::string(64, 'a')},
                                     {SubjectType::location, "coa-ter-apel"}}));
   EXPECT_EQ(out[2].subject_key, "coa-ter-apel");

@@ -2,9 +2,8 @@
 // field, the record reads back as written and holds to its JSON schema.
 #include "connectors/http/api/alert_action.h"
 
-#include <simdjson.h>
-
 #include <gtest/gtest.h>
+#include <simdjson.h>
 
 #include <fstream>
 #include <set>

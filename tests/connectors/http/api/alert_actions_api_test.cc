@@ -3,12 +3,11 @@
 // topic keyed by the alert id, the status in /api/alerts and the metric;
 // 400 naming the field, 404 for an unknown alert, 503 when the topic cannot
 // be written (and a fresh producer for the next request).
-#include <httplib.h>
-
 #include "connectors/http/api/alert_actions_api.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <prometheus/registry.h>
 
 #include "tests/support/pipeline_harness.h"
@@ -130,10 +129,8 @@ TEST_F(AlertActionsApiTest, EachActionIsCountedByKind) {
   httplib::Client c("127.0.0.1", server_.port());
   const std::string metrics = c.Get("/metrics")->body;
   EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"ack\""}), 1.0);
-  EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"escalate\""}),
-            2.0);
-  EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"dismiss\""}),
-            0.0);
+  EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"escalate\""}), 2.0);
+  EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"dismiss\""}), 0.0);
   EXPECT_EQ(metrics.find("police"), std::string::npos);
 }
 
@@ -144,8 +141,8 @@ TEST_F(AlertActionsApiTest, MalformedRequestsAre400NamingTheField) {
   EXPECT_EQ(field_of(post("a1", "{oops")), "body");
   EXPECT_EQ(field_of(post("a1", R"({"action":"archive"})")), "action");
   EXPECT_EQ(field_of(post("a1", R"({"action":"dismiss"})")), "reason");
-  EXPECT_EQ(field_of(post("a1", R"({"action":"escalate","reason":")" + std::string(501, 'x') +
-                                    "\"}")),
+  EXPECT_EQ(field_of(
+                post("a1", R"({"action":"escalate","reason":")" + std::string(501, 'x') + "\"}")),
             "reason");
   EXPECT_EQ(field_of(post("a1", R"({"action":"ack","comment":"x"})")), "comment");
   EXPECT_EQ(field_of(post(std::string(257, 'a'), R"({"action":"ack"})")), "alert_id");

@@ -1,12 +1,10 @@
 // The alert feed's routes on a running HttpServer: recent alerts within a
 // limit, and the live stream of alerts and actions.
-#include <httplib.h>
-
 #include "connectors/http/api/alert_feed_api.h"
-#include "tests/support/sse_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
@@ -16,11 +14,12 @@
 #include <string_view>
 #include <thread>
 
+#include "tests/support/sse_reader.h"
+
 namespace mozaiek {
 namespace {
 
 using ::testing::HasSubstr;
-
 
 class AlertFeedApiTest : public ::testing::Test {
  protected:
@@ -47,11 +46,10 @@ TEST_F(AlertFeedApiTest, RecentAlertsNewestFirstWithinTheLimit) {
   ASSERT_TRUE(all);
   EXPECT_EQ(all->get_header_value("Content-Type"), "application/json");
   // Capacity 4: the two oldest are gone. Each is served with its status and actions.
-  EXPECT_EQ(all->body,
-            R"([{"alert_id":"a6","status":"new","actions":[]},)"
-            R"({"alert_id":"a5","status":"new","actions":[]},)"
-            R"({"alert_id":"a4","status":"new","actions":[]},)"
-            R"({"alert_id":"a3","status":"new","actions":[]}])");
+  EXPECT_EQ(all->body, R"([{"alert_id":"a6","status":"new","actions":[]},)"
+                       R"({"alert_id":"a5","status":"new","actions":[]},)"
+                       R"({"alert_id":"a4","status":"new","actions":[]},)"
+                       R"({"alert_id":"a3","status":"new","actions":[]}])");
   EXPECT_EQ(client().Get("/api/alerts?limit=1")->body,
             R"([{"alert_id":"a6","status":"new","actions":[]}])");
   EXPECT_EQ(client().Get("/api/alerts?limit=zero")->status, 400);
@@ -95,7 +93,8 @@ TEST_F(AlertFeedApiTest, AlertStreamTellsOfActionsWithTheActionRecord) {
 }
 
 TEST_F(AlertFeedApiTest, StopEndsTheAlertStream) {
-  testing::SseReader reader(server_.port(), "/api/alerts/stream", [](const std::string&) { return false; });
+  testing::SseReader reader(server_.port(), "/api/alerts/stream",
+                            [](const std::string&) { return false; });
   ASSERT_TRUE(reader.wait_for_text(": subscribed"));
   const auto t0 = std::chrono::steady_clock::now();
   server_.stop();

@@ -10,8 +10,8 @@ namespace {
 
 std::string alert(const std::string& id, const std::string& status = "new", int level = 0) {
   return R"({"schema":"mozaiek.alert/v1","alert_id":")" + id +
-         R"(","rule":"person_convergence","status":")" + status +
-         R"(","level":)" + std::to_string(level) + "}";
+         R"(","rule":"person_convergence","status":")" + status + R"(","level":)" +
+         std::to_string(level) + "}";
 }
 
 AlertAction action(const std::string& id, const std::string& alert_id, ActionKind kind,

@@ -26,8 +26,13 @@ TEST(AuditTest, ARequestNamesItsUserInOneTo128Characters) {
 TEST(AuditTest, OneRecordOnTheAuditTopicKeyedByTheUser) {
   test::RecordingSink sink;
   std::string scratch = "left over";
-  const AuditEntry entry{"analyst-7", "entity_view", SubjectType::vehicle, "NL-AB123C",
-                         ProcTime{Millis{1'764'000'000'000}}, "case 12", true};
+  const AuditEntry entry{"analyst-7",
+                         "entity_view",
+                         SubjectType::vehicle,
+                         "NL-AB123C",
+                         ProcTime{Millis{1'764'000'000'000}},
+                         "case 12",
+                         true};
   ASSERT_TRUE(write_audit(sink, "mozaiek.audit", entry, scratch).is_ok());
   ASSERT_EQ(sink.records.size(), 1u);
   EXPECT_EQ(sink.records[0].topic, "mozaiek.audit");

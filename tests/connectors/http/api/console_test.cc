@@ -1,9 +1,8 @@
-#include <httplib.h>
-
 #include "connectors/http/api/console.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <prometheus/registry.h>
 
 #include <fstream>

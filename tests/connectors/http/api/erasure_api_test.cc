@@ -47,8 +47,8 @@ class ErasureApiTest : public ::testing::Test {
 };
 
 TEST_F(ErasureApiTest, AcceptedRequestWritesTheErasureRecordAndItsAuditThenAnswers202) {
-  const auto r = api_.handle(post(
-      R"({"type":"person","id":"2213456789","id_scheme":"v-number","reason":"AVG-2026-17"})"));
+  const auto r = api_.handle(
+      post(R"({"type":"person","id":"2213456789","id_scheme":"v-number","reason":"AVG-2026-17"})"));
   ASSERT_EQ(r.status, 202) << r.body;
   std::string boy;
   pseudonymiser_.pseudonymise("v-number", "2213456789", boy);

@@ -1,10 +1,9 @@
 // GET /api/rules: every rule in force, convergence and network rules alike.
-#include <httplib.h>
-
 #include "connectors/http/api/rules_api.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <prometheus/registry.h>
 
 namespace mozaiek {

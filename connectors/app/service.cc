@@ -119,6 +119,13 @@ struct Service::Impl {
     loop_done();
   }
 
+  // The steps of Service::start(), in order.
+  Status connect_kafka();
+  Status open_state();
+  void make_probes();
+  Status start_http();
+  void add_feature_routes();
+
   void run_intake();
   void run_convergence();
 };
@@ -134,93 +141,110 @@ Status Service::start() {
   Impl& m = *impl_;
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
-
-  m.kafka = m.settings.kafka_settings();
-  const std::string changelog_topic = m.settings.changelog_topic();
-  std::vector<std::string> topics;
-  for (const auto& src : m.settings.operators.sources) {
-    topics.push_back(m.settings.topics.signals_prefix + src.name);
-  }
-  for (const auto* t : {&m.settings.topics.chain_events, &m.settings.topics.alerts,
-                        &m.settings.topics.alert_actions, &m.settings.topics.dlq,
-                        &m.settings.topics.audit, &m.settings.topics.subjects}) {
-    topics.push_back(*t);
-  }
-  topics.push_back(changelog_topic);
-  if (m.settings.brokers == "embedded") {
-    Status s = Status::ok();
-    m.cluster = EmbeddedCluster::start(1, s);
-    if (!m.cluster) return Status::error("embedded Kafka cluster: " + s.message());
-    m.kafka.brokers = m.cluster->bootstrap_servers();
-    for (auto& prop : EmbeddedCluster::client_properties()) m.kafka.properties.push_back(prop);
-    for (const auto& t : topics) {
-      if (Status c = m.cluster->create_topic(t, m.settings.partitions, 1); !c) return c;
-    }
-    spdlog::info("embedded Kafka cluster at {}", m.kafka.brokers);
-  } else {
-    if (Status s = ensure_topics(m.kafka, topics, seconds(30), {changelog_topic}); !s) {
-      return s;
-    }
-  }
-
-  Status s = Status::ok();
-  m.db = RocksStateDb::open(m.settings.state_dir, s);
-  if (!m.db) return Status::error("state directory " + m.settings.state_dir + ": " + s.message());
-  m.local_stores = m.db->factory();
-  // Operator state is changelogged, so a partition's state follows the
-  // partition to whichever instance it is assigned to.
-  m.changelog = KafkaChangelog::create(m.kafka, changelog_topic, s);
-  if (!m.changelog) return Status::error("state changelog: " + s.message());
-  m.stores = make_changelog_factory(*m.local_stores, *m.changelog, m.changelog_counters);
-
-  m.metrics = std::make_unique<PipelineMetrics>(m.registry, pipeline_label_sets(m.settings));
-  m.metrics->record_restart();
-  m.oversight = std::make_unique<OversightMetrics>(m.registry, oversight_label_sets(m.settings));
-  m.lookups = std::make_unique<EntityLookupProbe>(m.registry);
+  if (Status s = m.connect_kafka(); !s) return s;
+  if (Status s = m.open_state(); !s) return s;
+  m.make_probes();
   if (m.options.serve_http) {
-    m.http = std::make_unique<HttpServer>(m.settings.http_listen, m.registry);
-    add_console_routes(*m.http);
-    add_alert_feed_routes(*m.http, m.feed);
-    add_rules_route(*m.http, rules_json(m.settings.operators));
-    m.http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", [&m](const HttpRequest& req) {
-      EntityLookup lookup;
-      if (auto bad = check_entity_request(req, lookup)) return *bad;
-      return m.entity_requests.ask(std::move(lookup), kEntityTimeout);
-    });
-    m.alert_reader = AlertTopicsReader::start(
-        m.kafka, {m.settings.topics.alerts, m.settings.topics.alert_actions}, m.feed,
-        m.feed.capacity(), [&m](Status fatal) { m.fail(std::move(fatal)); }, s);
-    if (!m.alert_reader) return Status::error("alert topics: " + s.message());
-    m.action_probe = std::make_unique<AlertActionProbe>(m.registry);
-    m.actions_api = std::make_unique<AlertActionsApi>(
-        m.feed, m.settings.topics.alert_actions,
-        [&m](Status& status) -> std::unique_ptr<RecordSink> {
-          return KafkaSink::create(m.kafka, status);
-        },
-        m.clock, *m.action_probe);
-    m.http->route("POST", R"(/api/alerts/([^/]+)/actions)",
-                  [&m](const HttpRequest& req) { return m.actions_api->handle(req); });
-    // Erasure requests get their own producer: HTTP threads never share the
-    // task loops' sinks.
-    m.erasures = std::make_unique<ErasureApi>(
-        [&m](Status& status) -> std::unique_ptr<RecordSink> {
-          return KafkaSink::create(m.kafka, status);
-        },
-        ErasureTopics{m.settings.topics.subjects, m.settings.topics.audit}, *m.pseudonymiser,
-        m.clock);
-    m.http->route("POST", "/api/erasure",
-                  [&m](const HttpRequest& req) { return m.erasures->handle(req); });
-    if (Status h = m.http->start(); !h) return h;
-    spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
-                 "POST /api/alerts/<id>/actions, POST /api/erasure)",
-                 m.http->address());
+    if (Status s = m.start_http(); !s) return s;
   }
-
   m.loops_running = 2;
   m.intake_thread = std::thread([&m] { m.run_intake(); });
   m.convergence_thread = std::thread([&m] { m.run_convergence(); });
   if (m.http) m.http->set_ready(true);
   return Status::ok();
+}
+
+// The embedded cluster (with its topics), or the configured brokers with the
+// missing topics created.
+Status Service::Impl::connect_kafka() {
+  kafka = settings.kafka_settings();
+  const std::string changelog_topic = settings.changelog_topic();
+  std::vector<std::string> topics;
+  for (const auto& src : settings.operators.sources) {
+    topics.push_back(settings.topics.signals_prefix + src.name);
+  }
+  for (const auto* t :
+       {&settings.topics.chain_events, &settings.topics.alerts, &settings.topics.alert_actions,
+        &settings.topics.dlq, &settings.topics.audit, &settings.topics.subjects}) {
+    topics.push_back(*t);
+  }
+  topics.push_back(changelog_topic);
+  if (settings.brokers != "embedded") {
+    return ensure_topics(kafka, topics, seconds(30), {changelog_topic});
+  }
+  Status s = Status::ok();
+  cluster = EmbeddedCluster::start(1, s);
+  if (!cluster) return Status::error("embedded Kafka cluster: " + s.message());
+  kafka.brokers = cluster->bootstrap_servers();
+  for (auto& prop : EmbeddedCluster::client_properties()) kafka.properties.push_back(prop);
+  for (const auto& t : topics) {
+    if (Status c = cluster->create_topic(t, settings.partitions, 1); !c) return c;
+  }
+  spdlog::info("embedded Kafka cluster at {}", kafka.brokers);
+  return Status::ok();
+}
+
+// RocksDB under a changelog: a partition's state follows the partition to
+// whichever instance it is assigned to.
+Status Service::Impl::open_state() {
+  Status s = Status::ok();
+  db = RocksStateDb::open(settings.state_dir, s);
+  if (!db) return Status::error("state directory " + settings.state_dir + ": " + s.message());
+  local_stores = db->factory();
+  changelog = KafkaChangelog::create(kafka, settings.changelog_topic(), s);
+  if (!changelog) return Status::error("state changelog: " + s.message());
+  stores = make_changelog_factory(*local_stores, *changelog, changelog_counters);
+  return Status::ok();
+}
+
+void Service::Impl::make_probes() {
+  metrics = std::make_unique<PipelineMetrics>(registry, pipeline_label_sets(settings));
+  metrics->record_restart();
+  oversight = std::make_unique<OversightMetrics>(registry, oversight_label_sets(settings));
+  lookups = std::make_unique<EntityLookupProbe>(registry);
+}
+
+// The generic server with the feature routes; the alert topics reader keeps
+// the feed the routes serve in step with every instance's alerts and actions.
+Status Service::Impl::start_http() {
+  http = std::make_unique<HttpServer>(settings.http_listen, registry);
+  Status s = Status::ok();
+  alert_reader = AlertTopicsReader::start(
+      kafka, {settings.topics.alerts, settings.topics.alert_actions}, feed, feed.capacity(),
+      [this](Status fatal) { fail(std::move(fatal)); }, s);
+  if (!alert_reader) return Status::error("alert topics: " + s.message());
+  add_feature_routes();
+  if (Status h = http->start(); !h) return h;
+  spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
+               "POST /api/alerts/<id>/actions, POST /api/erasure)",
+               http->address());
+  return Status::ok();
+}
+
+void Service::Impl::add_feature_routes() {
+  add_console_routes(*http);
+  add_alert_feed_routes(*http, feed);
+  add_rules_route(*http, rules_json(settings.operators));
+  http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", [this](const HttpRequest& req) {
+    EntityLookup lookup;
+    if (auto bad = check_entity_request(req, lookup)) return *bad;
+    return entity_requests.ask(std::move(lookup), kEntityTimeout);
+  });
+  // The APIs that write get their own producers: HTTP threads never share
+  // the task loops' sinks.
+  auto new_sink = [this](Status& status) -> std::unique_ptr<RecordSink> {
+    return KafkaSink::create(kafka, status);
+  };
+  action_probe = std::make_unique<AlertActionProbe>(registry);
+  actions_api = std::make_unique<AlertActionsApi>(feed, settings.topics.alert_actions, new_sink,
+                                                  clock, *action_probe);
+  http->route("POST", R"(/api/alerts/([^/]+)/actions)",
+              [this](const HttpRequest& req) { return actions_api->handle(req); });
+  erasures = std::make_unique<ErasureApi>(
+      new_sink, ErasureTopics{settings.topics.subjects, settings.topics.audit}, *pseudonymiser,
+      clock);
+  http->route("POST", "/api/erasure",
+              [this](const HttpRequest& req) { return erasures->handle(req); });
 }
 
 void Service::Impl::run_intake() {

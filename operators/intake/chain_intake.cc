@@ -116,23 +116,48 @@ class ChainIntake::Parser {
 
   // Checks in a fixed order, so one input always gets one reason.
   std::optional<Failure> check(ChainEvent& out) const {
+    std::optional<ChainEventType> type;
+    EventTime times[2];
+    if (auto f = check_envelope(type, times)) return f;
+    // The first person and the first location named.
+    const SubjectRef* person = nullptr;
+    const SubjectRef* location = nullptr;
+    for (std::size_t i = 0; i < subjects_reader_.count(); ++i) {
+      const SubjectRef& s = subjects_[i];
+      if (s.type == SubjectType::person && person == nullptr) person = &s;
+      if (s.type == SubjectType::location && location == nullptr) location = &s;
+    }
+    if (auto f = check_type_fields(*type, person, location)) return f;
+    out.to_location.clear();
+    if (*type == ChainEventType::person_transferred &&
+        !normalise_location_id(slot(Field::to_location).text, out.to_location)) {
+      return where(Field::to_location, DlqReason::bad_subject);
+    }
+    fill(*type, times, person, location, out);
+    return std::nullopt;
+  }
+
+  // What every event carries: schema, id, a known type, its times, the
+  // sending organisation, well-formed optional fields, forms and subjects.
+  std::optional<Failure> check_envelope(std::optional<ChainEventType>& type,
+                                        EventTime (&times)[2]) const {
     const Slot& schema = slot(Field::schema);
     if (schema.kind != Slot::Kind::string || schema.text != kChainSchemaV1) {
       return where(Field::schema, DlqReason::wrong_schema);
     }
     if (auto f = require(Field::event_id, DlqReason::missing_field)) return f;
     if (auto f = require(Field::type, DlqReason::missing_field)) return f;
-    const auto type = chain_event_type_from(slot(Field::type).text);
+    type = chain_event_type_from(slot(Field::type).text);
     if (!type) return where(Field::type, DlqReason::unknown_event_type);
 
-    std::optional<EventTime> times[2];
     const Field time_fields[2] = {Field::at, Field::reported_at};
     for (int k = 0; k < 2; ++k) {
       if (auto f = check_field(time_fields[k], true)) return f;
-      times[k] = parse_rfc3339(slot(time_fields[k]).text);
-      if (!times[k]) return where(time_fields[k], DlqReason::bad_timestamp);
+      const auto t = parse_rfc3339(slot(time_fields[k]).text);
+      if (!t) return where(time_fields[k], DlqReason::bad_timestamp);
+      times[k] = *t;
     }
-    if (*times[1] < *times[0] - seconds(60)) {
+    if (times[1] < times[0] - seconds(60)) {
       return where(Field::reported_at, DlqReason::bad_timestamp);
     }
     if (auto f = require(Field::org, DlqReason::missing_field)) return f;
@@ -142,17 +167,13 @@ class ChainIntake::Parser {
     }
     if (forms_.failure) return forms_.failure;
     if (subjects_reader_.failure()) return subjects_reader_.failure();
+    return std::nullopt;
+  }
 
-    // The first person and the first location named.
-    const SubjectRef* person = nullptr;
-    const SubjectRef* location = nullptr;
-    for (std::size_t i = 0; i < subjects_reader_.count(); ++i) {
-      const SubjectRef& s = subjects_[i];
-      if (s.type == SubjectType::person && person == nullptr) person = &s;
-      if (s.type == SubjectType::location && location == nullptr) location = &s;
-    }
-
-    switch (*type) {
+  // The fields and subjects each type of event needs.
+  std::optional<Failure> check_type_fields(ChainEventType type, const SubjectRef* person,
+                                           const SubjectRef* location) const {
+    switch (type) {
       case ChainEventType::melding_feedback:
         if (auto f = require(Field::outcome, DlqReason::missing_field)) return f;
         [[fallthrough]];
@@ -181,19 +202,19 @@ class ChainIntake::Parser {
         break;
       case ChainEventType::kCount: return where(Field::type, DlqReason::unknown_event_type);
     }
+    return std::nullopt;
+  }
 
-    out.to_location.clear();
-    if (*type == ChainEventType::person_transferred &&
-        !normalise_location_id(slot(Field::to_location).text, out.to_location)) {
-      return where(Field::to_location, DlqReason::bad_subject);
-    }
+  // The checked event as a value (persons by pseudonym, locations normalised).
+  void fill(ChainEventType type, const EventTime (&times)[2], const SubjectRef* person,
+            const SubjectRef* location, ChainEvent& out) const {
     auto text = [&](Field f) {
       return slot(f).kind == Slot::Kind::string ? slot(f).text : std::string_view();
     };
     out.event_id.assign(text(Field::event_id));
-    out.type = *type;
-    out.at = *times[0];
-    out.reported_at = *times[1];
+    out.type = type;
+    out.at = times[0];
+    out.reported_at = times[1];
     out.org.assign(text(Field::org));
     out.melding_id.assign(text(Field::melding_id));
     out.to.assign(text(Field::to));
@@ -212,7 +233,6 @@ class ChainIntake::Parser {
       out.person.key.clear();
     }
     out.location.assign(location != nullptr ? std::string_view(location->key) : std::string_view());
-    return std::nullopt;
   }
 
   const OperatorConfig& config_;

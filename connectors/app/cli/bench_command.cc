@@ -151,6 +151,102 @@ int bench_inprocess(const BenchOptions& o, const Settings& settings, const std::
   return 0;
 }
 
+// Signal-to-alert latency of the end-to-end run: the produce time of every
+// signal, and an alert consumer on its own thread that measures, per alert,
+// the time since its newest contribution was produced (timed records only).
+class AlertLatency {
+ public:
+  AlertLatency(std::size_t records, std::unique_ptr<KafkaSource> alerts)
+      : alerts_(std::move(alerts)) {
+    produced_at_.reserve(records);
+    reader_ = std::thread([this] { read(); });
+  }
+  ~AlertLatency() { stop(); }
+  AlertLatency(const AlertLatency&) = delete;
+  AlertLatency& operator=(const AlertLatency&) = delete;
+
+  void produced(const std::string& signal_key) {
+    std::lock_guard lock(mu_);
+    produced_at_[signal_key] = SteadyClock::now();
+  }
+  // Alerts whose newest signal was produced from t on are measured.
+  void time_from(SteadyClock::time_point t) {
+    std::lock_guard lock(mu_);
+    timed_from_ = t;
+  }
+  void stop() {
+    done_ = true;
+    if (reader_.joinable()) reader_.join();
+  }
+  // After stop().
+  std::vector<double>& latencies_ms() { return latencies_ms_; }
+
+ private:
+  void read() {
+    RecordBatch batch;
+    Alert alert;
+    while (!done_) {
+      if (!alerts_->poll(batch, 1000, Millis{50})) break;
+      const auto now = SteadyClock::now();
+      std::lock_guard lock(mu_);
+      for (const auto& r : batch.records) {
+        if (!read_alert_json(r.value, alert)) continue;
+        SteadyClock::time_point last{};
+        for (const auto& c : alert.contributions) {
+          auto it = produced_at_.find(c.signal_id);
+          if (it != produced_at_.end()) last = std::max(last, it->second);
+        }
+        if (last >= timed_from_) {
+          latencies_ms_.push_back(std::chrono::duration<double, std::milli>(now - last).count());
+        }
+      }
+    }
+  }
+
+  std::unique_ptr<KafkaSource> alerts_;
+  std::mutex mu_;
+  std::unordered_map<std::string, SteadyClock::time_point> produced_at_;
+  SteadyClock::time_point timed_from_ = SteadyClock::time_point::max();
+  std::vector<double> latencies_ms_;
+  std::atomic<bool> done_{false};
+  std::thread reader_;  // last: starts once the members above exist
+};
+
+// Produces records [from, to) and waits until they are delivered.
+Status produce_range(const std::vector<OutRecord>& records, std::size_t from, std::size_t to,
+                     RecordSink& sink, AlertLatency& latency) {
+  for (std::size_t i = from; i < to; ++i) {
+    const auto& r = records[i];
+    latency.produced(r.key);
+    if (Status p = sink.produce(r.topic, r.key, r.value); !p) return p;
+  }
+  return sink.flush(seconds(120));
+}
+
+// Until every record produced so far is committed by both stages.
+bool wait_for_commits(const Service& service, std::size_t produced, Service::Progress& p) {
+  const auto deadline = SteadyClock::now() + std::chrono::minutes(10);
+  while (SteadyClock::now() < deadline) {
+    p = service.progress();
+    if (p.intake_in >= produced && p.convergence_in >= p.routed) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+void print_e2e(const Service::Progress& before, const Service::Progress& p, double secs,
+               double process_cpu, std::vector<double>& latencies_ms) {
+  const auto timed = static_cast<double>(p.intake_in - before.intake_in);
+  std::printf(
+      "end-to-end: %.0f signals in %.2f s = %.0f signals/s wall, %.0f per CPU second of the "
+      "process (producer, broker, both stages) (%llu routed subject records, %llu alerts)\n",
+      timed, secs, timed / secs, timed / process_cpu,
+      static_cast<unsigned long long>(p.routed - before.routed),
+      static_cast<unsigned long long>(p.alerts - before.alerts));
+  std::printf("end-to-end: signal-to-alert latency over %zu alerts: p50 %.1f ms, p99 %.1f ms\n",
+              latencies_ms.size(), percentile(latencies_ms, 0.5), percentile(latencies_ms, 0.99));
+}
+
 int bench_e2e(const BenchOptions& o, Settings settings) {
   settings.brokers = "embedded";
   settings.state_dir = o.work_dir + "/mozaiek-bench-e2e-" + std::to_string(::getpid());
@@ -175,60 +271,14 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 1;
   }
-  // Produce time of every signal, to measure signal-to-alert latency.
-  std::unordered_map<std::string, SteadyClock::time_point> produced_at;
-  produced_at.reserve(records.size());
-  std::vector<double> latencies_ms;
-  SteadyClock::time_point timed_from = SteadyClock::time_point::max();
-  std::atomic<bool> done{false};
-  std::mutex mu;
-  std::thread alert_reader([&] {
-    RecordBatch batch;
-    Alert alert;
-    while (!done) {
-      if (!alerts->poll(batch, 1000, Millis{50})) break;
-      const auto now = SteadyClock::now();
-      std::lock_guard lock(mu);
-      for (const auto& r : batch.records) {
-        if (!read_alert_json(r.value, alert)) continue;
-        SteadyClock::time_point last{};
-        for (const auto& c : alert.contributions) {
-          auto it = produced_at.find(c.signal_id);
-          if (it != produced_at.end()) last = std::max(last, it->second);
-        }
-        if (last >= timed_from) {
-          latencies_ms.push_back(std::chrono::duration<double, std::milli>(now - last).count());
-        }
-      }
-    }
-  });
-  auto produce = [&](std::size_t from, std::size_t to) {
-    for (std::size_t i = from; i < to; ++i) {
-      const auto& r = records[i];
-      {
-        std::lock_guard lock(mu);
-        produced_at[r.key] = SteadyClock::now();
-      }
-      if (Status p = sink->produce(r.topic, r.key, r.value); !p) return p;
-    }
-    return sink->flush(seconds(120));
-  };
-  // Until every record produced so far is committed by both stages.
-  auto wait_for = [&](std::size_t produced, Service::Progress& p) {
-    const auto deadline = SteadyClock::now() + std::chrono::minutes(10);
-    while (SteadyClock::now() < deadline) {
-      p = service.progress();
-      if (p.intake_in >= produced && p.convergence_in >= p.routed) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return false;
-  };
+  AlertLatency latency(records.size(), std::move(alerts));
   // Warm-up, not timed: the first records wait for both consumer groups to
   // join (seconds on the embedded cluster), which is start-up, not throughput.
   const std::size_t warmup = std::min<std::size_t>(1000, records.size() / 10);
   Service::Progress p;
   std::printf("end-to-end: warming up with %zu records (consumer groups joining)\n", warmup);
-  if (Status w = produce(0, warmup); !w || !wait_for(warmup, p)) {
+  if (Status w = produce_range(records, 0, warmup, *sink, latency);
+      !w || !wait_for_commits(service, warmup, p)) {
     std::fprintf(stderr, "error: warm-up did not complete: %s\n", w.message().c_str());
     return 1;
   }
@@ -237,21 +287,17 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
       "end-to-end: producing %zu records to the embedded cluster (2 stages, %d partitions)\n",
       records.size() - warmup, settings.partitions);
   const auto t0 = SteadyClock::now();
-  {
-    std::lock_guard lock(mu);
-    timed_from = t0;
-  }
+  latency.time_from(t0);
   const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
-  if (Status w = produce(warmup, records.size()); !w) {
+  if (Status w = produce_range(records, warmup, records.size(), *sink, latency); !w) {
     std::fprintf(stderr, "error: %s\n", w.message().c_str());
     return 1;
   }
-  const bool complete = wait_for(records.size(), p);
+  const bool complete = wait_for_commits(service, records.size(), p);
   const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  done = true;
-  alert_reader.join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the last alerts' latencies
+  latency.stop();
   service.stop();
   std::error_code ec;
   std::filesystem::remove_all(settings.state_dir, ec);
@@ -259,16 +305,7 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
     std::fprintf(stderr, "error: the stages did not commit every record within 10 minutes\n");
     return 1;
   }
-  const auto timed = static_cast<double>(p.intake_in - before.intake_in);
-  std::printf(
-      "end-to-end: %.0f signals in %.2f s = %.0f signals/s wall, %.0f per CPU second of the "
-      "process (producer, broker, both stages) (%llu routed subject records, %llu alerts)\n",
-      timed, secs, timed / secs, timed / process_cpu,
-      static_cast<unsigned long long>(p.routed - before.routed),
-      static_cast<unsigned long long>(p.alerts - before.alerts));
-  std::lock_guard lock(mu);
-  std::printf("end-to-end: signal-to-alert latency over %zu alerts: p50 %.1f ms, p99 %.1f ms\n",
-              latencies_ms.size(), percentile(latencies_ms, 0.5), percentile(latencies_ms, 0.99));
+  print_e2e(before, p, secs, process_cpu, latency.latencies_ms());
   return 0;
 }
 

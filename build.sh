@@ -53,7 +53,9 @@ case "${1:-}" in
     install_packages
     build
     shift
-    exec "$BUILD_DIR/mozaiek" demo "$@"
+    # The one-command demo shows the alerts as they fire; `mozaiek demo` alone
+    # prints them only with --print-alerts.
+    exec "$BUILD_DIR/mozaiek" demo --print-alerts "$@"
     ;;
   test)
     install_packages

@@ -1,6 +1,7 @@
 #include "operators/linking/link_state.h"
 
 #include <algorithm>
+#include <ranges>
 
 #include "operators/records/wire_format.h"
 
@@ -137,7 +138,7 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
   std::uint8_t version, b;
   if (!in.byte(version) || version < kVersionNamesInline || version > kVersion) return false;
   const bool tables = version != kVersionNamesInline;
-  const bool earlier = version == kVersion;
+  const bool earlier = version > kVersionNoEarlierNotices;
   e = EntityLinks{};
   std::uint64_t n;
   std::string_view text;
@@ -260,8 +261,8 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
 std::optional<PeerNotice> peer_notice_at(const Link& l, std::int64_t at) {
   if (l.peer_at_ms == kNever) return std::nullopt;
   if (l.peer_at_ms <= at) return PeerNotice{l.peer_at_ms, l.peer_score};
-  for (auto it = l.earlier_notices.rbegin(); it != l.earlier_notices.rend(); ++it) {
-    if (it->at_ms <= at) return *it;
+  for (const auto& earlier : std::ranges::reverse_view(l.earlier_notices)) {
+    if (earlier.at_ms <= at) return earlier;
   }
   return std::nullopt;
 }

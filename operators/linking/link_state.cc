@@ -1,7 +1,6 @@
 #include "operators/linking/link_state.h"
 
 #include <algorithm>
-#include <ranges>
 
 #include "operators/records/wire_format.h"
 
@@ -261,9 +260,13 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
 std::optional<PeerNotice> peer_notice_at(const Link& l, std::int64_t at) {
   if (l.peer_at_ms == kNever) return std::nullopt;
   if (l.peer_at_ms <= at) return PeerNotice{l.peer_at_ms, l.peer_score};
-  for (const auto& earlier : std::ranges::reverse_view(l.earlier_notices)) {
-    if (earlier.at_ms <= at) return earlier;
-  }
+  // The latest earlier notice at or before `at`. (Not a range-for over
+  // std::ranges::reverse_view: clang 14, which runs clang-tidy, cannot parse
+  // libstdc++ 12's <ranges>.)
+  const auto& earlier = l.earlier_notices;
+  const auto it = std::find_if(earlier.rbegin(), earlier.rend(),
+                               [at](const PeerNotice& p) { return p.at_ms <= at; });
+  if (it != earlier.rend()) return *it;
   return std::nullopt;
 }
 

@@ -325,7 +325,7 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
     return false;
   }
   if (!root.IsDefined() || root.IsNull()) {
-    errors.push_back("the file is empty: expected the sections of a mozaiek config");
+    errors.emplace_back("the file is empty: expected the sections of a mozaiek config");
     return false;
   }
   if (!root.IsMap()) {

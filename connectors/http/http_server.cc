@@ -32,7 +32,7 @@ constexpr auto kStartTimeout = std::chrono::seconds(5);
 
 void set_json_error(httplib::Response& res, int status, std::string_view message) {
   res.status = status;
-  res.set_content("{\"error\":\"" + std::string(message) + "\"}", "application/json");
+  res.set_content(R"({"error":")" + std::string(message) + "\"}", "application/json");
 }
 
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
@@ -201,7 +201,7 @@ HttpServer::HttpServer(std::string listen, prometheus::Registry& registry)
   // Short idle keep-alive so stop() does not wait long on idle scrapers.
   m.server.set_keep_alive_timeout(2);
   m.server.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
         std::string what = "unknown error";
         try {
           if (ep) std::rethrow_exception(ep);
@@ -234,7 +234,7 @@ void HttpServer::route(std::string method, std::string pattern, HttpHandler hand
   else spdlog::error("http: route {} {}: unsupported method", method, pattern);
 }
 
-void HttpServer::event_stream(std::string pattern, EventStreamOpener open,
+void HttpServer::event_stream(const std::string& pattern, EventStreamOpener open,
                               std::function<void()> wake) {
   Impl& m = *impl_;
   m.wakes.push_back(std::move(wake));

@@ -96,7 +96,7 @@ class HttpServer {
   // streams are open at once (each holds a pool thread). `wake` must make
   // every open stream's read() return now; stop() calls it. Call before
   // start().
-  void event_stream(std::string pattern, EventStreamOpener open, std::function<void()> wake);
+  void event_stream(const std::string& pattern, EventStreamOpener open, std::function<void()> wake);
 
   // Binds and starts serving. Fails with a message naming the address when
   // it cannot bind.

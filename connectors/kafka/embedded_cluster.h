@@ -22,7 +22,7 @@
 #include "stream/status.h"
 #include "stream/time.h"
 
-typedef struct rd_kafka_mock_cluster_s rd_kafka_mock_cluster_t;
+using rd_kafka_mock_cluster_t = struct rd_kafka_mock_cluster_s;
 
 namespace mozaiek {
 

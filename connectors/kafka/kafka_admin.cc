@@ -15,7 +15,7 @@ using SteadyClock = std::chrono::steady_clock;
 
 int remaining_ms(SteadyClock::time_point deadline) {
   auto left = std::chrono::duration_cast<Millis>(deadline - SteadyClock::now()).count();
-  return static_cast<int>(std::clamp<std::int64_t>(left, 0, 24 * 3600 * 1000));
+  return static_cast<int>(std::clamp<std::int64_t>(left, 0, std::int64_t{24} * 3600 * 1000));
 }
 
 struct NewTopicDeleter {

@@ -18,7 +18,8 @@ struct StringHash {
 };
 
 int clamp_ms(Millis timeout) {
-  return static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 0, 24 * 3600 * 1000));
+  return static_cast<int>(
+      std::clamp<std::int64_t>(timeout.count(), 0, std::int64_t{24} * 3600 * 1000));
 }
 
 // Serve delivery reports every this many records so they never pile up.

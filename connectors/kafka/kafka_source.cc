@@ -271,7 +271,8 @@ class KafkaSource::Impl {
   static constexpr int kCommittedQueryTimeoutMs = 2000;
 
   static int clamp_ms(Millis timeout) {
-    return static_cast<int>(std::clamp<std::int64_t>(timeout.count(), 0, 24 * 3600 * 1000));
+    return static_cast<int>(
+        std::clamp<std::int64_t>(timeout.count(), 0, std::int64_t{24} * 3600 * 1000));
   }
 
   void close() {

@@ -27,9 +27,9 @@ CaseSubject vehicle_subject(std::string_view plate, std::string_view country) {
   return s;
 }
 CaseSubject location_subject(std::string_view id, const char* kind) {
-  CaseSubject s{SubjectType::location, "{\"type\":\"location\",\"id\":\""};
+  CaseSubject s{SubjectType::location, R"({"type":"location","id":")"};
   append_escaped(s.json, id);
-  s.json += "\",\"kind\":\"";
+  s.json += R"(","kind":")";
   s.json += kind;
   s.json += "\"}";
   return s;
@@ -70,7 +70,7 @@ struct SyntheticTraffic::Impl::CasePlanner {
     return id && (impl.catalogue.at(*id).subjects_mask & bit(t)) != 0;
   }
   void add(std::size_t case_index, std::string_view source, const char* code, std::int64_t observed,
-           std::vector<CaseSubject> subjects, std::string unit = {});
+           const std::vector<CaseSubject>& subjects, std::string unit = {});
 
   void james();
   void pickup_van();
@@ -85,7 +85,8 @@ struct SyntheticTraffic::Impl::CasePlanner {
 // configured, and subjects the indicator does not allow are left out.
 void SyntheticTraffic::Impl::CasePlanner::add(std::size_t case_index, std::string_view source,
                                               const char* code, std::int64_t observed,
-                                              std::vector<CaseSubject> subjects, std::string unit) {
+                                              const std::vector<CaseSubject>& subjects,
+                                              std::string unit) {
   const TrafficOptions& options = impl.options;
   const Catalogue& catalogue = impl.catalogue;
   auto s = std::find(options.sources.begin(), options.sources.end(), source);

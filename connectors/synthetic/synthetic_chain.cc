@@ -273,7 +273,7 @@ void SyntheticChain::Planner::person(std::size_t i) {
   const std::int64_t arrived = t0_ + static_cast<std::int64_t>(rng_.uniform() * 0.8 *
                                                                static_cast<double>(span_));
   const bool on_record = !rng_.chance(0.05);
-  const std::int64_t delay = static_cast<std::int64_t>(rng_.log_uniform(1, 72) * kHourMs);
+  const auto delay = static_cast<std::int64_t>(rng_.log_uniform(1, 72) * kHourMs);
   if (on_record) person_event("person.arrived", arrived, coa_, p, site, nullptr, "", delay);
   std::int64_t now = arrived;
   if (rng_.chance(0.15) && reception_.size() > 1) {
@@ -365,7 +365,7 @@ void SyntheticChain::Planner::registrations_2018() {
   }
 }
 
-SyntheticChain::SyntheticChain(ChainTrafficOptions o) : topic_(o.topic) {
+SyntheticChain::SyntheticChain(const ChainTrafficOptions& o) : topic_(o.topic) {
   Planner plan(o, records_);
   plan.meldingen();
   plan.persons();

@@ -45,7 +45,7 @@ struct ChainTrafficOptions {
 
 class SyntheticChain {
  public:
-  explicit SyntheticChain(ChainTrafficOptions options);
+  explicit SyntheticChain(const ChainTrafficOptions& options);
   SyntheticChain(const SyntheticChain&) = delete;
   SyntheticChain& operator=(const SyntheticChain&) = delete;
 

@@ -84,9 +84,9 @@ void append_person_id(std::string& out, std::string_view scheme, std::uint64_t h
 }
 
 void append_person_json(std::string& out, const PersonAttrs& a, const char* role) {
-  out += "{\"type\":\"person\",\"id\":\"";
+  out += R"({"type":"person","id":")";
   append_person_id(out, a.scheme, a.id_hash);
-  out += "\",\"id_scheme\":\"";
+  out += R"(","id_scheme":")";
   out += a.scheme;
   out += '"';
   if (role != nullptr) append_field(out, "role", role);
@@ -96,7 +96,7 @@ void append_person_json(std::string& out, const PersonAttrs& a, const char* role
 }
 
 void append_vehicle_json(std::string& out, std::string_view plate, std::string_view country) {
-  out += "{\"type\":\"vehicle\",\"plate\":\"";
+  out += R"({"type":"vehicle","plate":")";
   append_escaped(out, plate);
   out += '"';
   if (!country.empty()) append_field(out, "country", country);

@@ -145,7 +145,7 @@ std::int64_t SyntheticTraffic::Impl::report_time(const Profile& p, std::int64_t 
       std::int64_t batch = start + (floor_div(observed - start, period) + 1) * period;
       batch += 10 * kHourMs;
       while (batch <= observed) batch += period;
-      reported = batch + rng.below_ms(90 * 60'000);
+      reported = batch + rng.below_ms(std::int64_t{90} * 60'000);
       break;
     }
     case Delay::nightly:  // incident records are searched the next night
@@ -352,11 +352,11 @@ std::uint64_t SyntheticTraffic::Impl::render_subjects(const PlannedRecord& r, Rn
   }
   if (want_l) {
     sep();
-    out += "{\"type\":\"location\",\"id\":\"";
+    out += R"({"type":"location","id":")";
     if (at_reception) {
       append_escaped(out, person != kNoPerson ? site_of(person)
                                               : reception[rng.below(reception.size())]);
-      out += "\",\"kind\":\"reception\"}";
+      out += R"(","kind":"reception"})";
     } else {
       const std::uint64_t a = mix(options.seed ^ rng.below(address_pool));
       out += "addr-";
@@ -366,9 +366,9 @@ std::uint64_t SyntheticTraffic::Impl::render_subjects(const PlannedRecord& r, Rn
       const bool work = code == "underpaid_work" || code == "no_contract" ||
                         code == "sleeps_at_workplace" || code == "living_signs_at_workplace";
       const bool business = code == "business_without_customers" || code == "unlicensed_sex_work";
-      out += work       ? "\",\"kind\":\"workplace\"}"
-             : business ? "\",\"kind\":\"business\"}"
-                        : "\",\"kind\":\"address\"}";
+      out += work       ? R"(","kind":"workplace"})"
+             : business ? R"(","kind":"business"})"
+                        : R"(","kind":"address"})";
     }
   }
   out += ']';
@@ -416,7 +416,7 @@ void SyntheticTraffic::Impl::render(const PlannedRecord& r, std::string& out) {
   }
 
   out.clear();
-  out += "{\"schema\":\"mozaiek.signal/v1\",\"signal_id\":\"";
+  out += R"({"schema":"mozaiek.signal/v1","signal_id":")";
   append_escaped(out, options.sources[r.source]);
   out += '-';
   append_uint(out, r.seq, 6);
@@ -435,11 +435,11 @@ void SyntheticTraffic::Impl::render(const PlannedRecord& r, std::string& out) {
   if (r.kind == kBadTimestamp) {
     append_field(out, "observed_at", kBadTimestamps[rng.below(std::size(kBadTimestamps))]);
   } else {
-    out += ",\"observed_at\":\"";
+    out += R"(,"observed_at":")";
     append_time(out, r.observed_ms);
     out += '"';
   }
-  out += ",\"reported_at\":\"";
+  out += R"(,"reported_at":")";
   append_time(out, r.reported_ms);
   out += '"';
   append_field(out, "indicator",

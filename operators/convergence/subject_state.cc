@@ -17,9 +17,11 @@ constexpr double kFastPathLimit = 256;
 RuleParams RuleParams::from(const ConvergenceRule& rule, Millis max_lateness, Millis retention) {
   RuleParams p;
   p.half_life_ms = static_cast<double>(rule.half_life.count());
-  p.window_ms = rule.window.count() > 0 ? rule.window.count() : days(365 * 100).count();
+  p.window_ms = rule.window.count() > 0 ? rule.window.count()
+                                        : days(std::int64_t{365} * 100).count();
   p.cooldown_ms = std::max<std::int64_t>(0, rule.cooldown.count());
-  p.retention_ms = retention.count() > 0 ? retention.count() : days(365 * 100).count();
+  p.retention_ms = retention.count() > 0 ? retention.count()
+                                         : days(std::int64_t{365} * 100).count();
   p.keep_ms = std::min(p.window_ms + std::max<std::int64_t>(0, max_lateness.count()),
                        p.retention_ms);
   return p;

@@ -137,7 +137,7 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
   std::uint8_t version, b;
   if (!in.byte(version) || version < kVersionNamesInline || version > kVersion) return false;
   const bool tables = version != kVersionNamesInline;
-  const bool earlier = version == kVersion;
+  const bool earlier = version > kVersionNoEarlierNotices;
   e = EntityLinks{};
   std::uint64_t n;
   std::string_view text;
@@ -260,9 +260,13 @@ bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
 std::optional<PeerNotice> peer_notice_at(const Link& l, std::int64_t at) {
   if (l.peer_at_ms == kNever) return std::nullopt;
   if (l.peer_at_ms <= at) return PeerNotice{l.peer_at_ms, l.peer_score};
-  for (auto it = l.earlier_notices.rbegin(); it != l.earlier_notices.rend(); ++it) {
-    if (it->at_ms <= at) return *it;
-  }
+  // The latest earlier notice at or before `at`. (Not a range-for over
+  // std::ranges::reverse_view: clang 14, which runs clang-tidy, cannot parse
+  // libstdc++ 12's <ranges>.)
+  const auto& earlier = l.earlier_notices;
+  const auto it = std::find_if(earlier.rbegin(), earlier.rend(),
+                               [at](const PeerNotice& p) { return p.at_ms <= at; });
+  if (it != earlier.rend()) return *it;
   return std::nullopt;
 }
 

@@ -129,7 +129,6 @@ LinkTracker::LinkTracker(const OperatorConfig& config, const ConvergenceScorer& 
   }
 }
 
-LinkTracker::~LinkTracker() = default;
 LinkTracker::State::State(std::unique_ptr<Cache> cache) : cache_(std::move(cache)) {}
 LinkTracker::State::~State() = default;
 

@@ -56,7 +56,6 @@ class LinkTracker {
 
   // Borrows both; they must outlive the tracker.
   LinkTracker(const OperatorConfig& config, const ConvergenceScorer& scorer);
-  ~LinkTracker();
 
   class State;
   std::unique_ptr<State> make_state(StateStore& store,

@@ -85,7 +85,6 @@ OversightTracker::State::~State() = default;
 
 OversightTracker::OversightTracker(const OperatorConfig& config, const ConvergenceScorer& scorer)
     : config_(config), scorer_(scorer) {}
-OversightTracker::~OversightTracker() = default;
 
 std::unique_ptr<OversightTracker::State> OversightTracker::make_state(StateStore& store) const {
   auto d = std::make_unique<Data>(store);

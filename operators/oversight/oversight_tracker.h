@@ -50,7 +50,6 @@ class OversightTracker {
  public:
   // Borrows both; they must outlive the tracker.
   OversightTracker(const OperatorConfig& config, const ConvergenceScorer& scorer);
-  ~OversightTracker();
 
   class State;
   // Loads the partition's oversight entities from `store` (which must outlive the state).

@@ -8,7 +8,7 @@ namespace mozaiek {
 double poisson_upper_tail(std::size_t k, double mu) {
   if (k == 0) return 1.0;
   if (mu <= 0) return 0.0;
-  const double kd = static_cast<double>(k);
+  const auto kd = static_cast<double>(k);
   // log P(X = k), then successive terms P(X = i + 1) = P(X = i) * mu / (i + 1).
   double term = std::exp(-mu + kd * std::log(mu) - std::lgamma(kd + 1.0));
   double sum = 0;

@@ -137,6 +137,7 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
                         "partition.")
                   .Register(registry);
   std::vector<std::string> partitions;
+  partitions.reserve(static_cast<std::size_t>(std::max<std::int32_t>(labels_.partitions, 0)) + 1);
   for (std::int32_t p = 0; p < labels_.partitions; ++p) partitions.push_back(std::to_string(p));
   partitions.emplace_back(kOther);
   auto add_group = [&](const std::string& group, const std::vector<std::string>& topics) {

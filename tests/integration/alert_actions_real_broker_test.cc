@@ -134,7 +134,7 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   AlertFeed elsewhere(1000);
   auto reader = AlertTopicsReader::start(
       k, {settings.topics.alerts, settings.topics.alert_actions}, elsewhere, elsewhere.capacity(),
-      [](Status fatal) { ADD_FAILURE() << fatal.message(); }, cs);
+      [](const Status& fatal) { ADD_FAILURE() << fatal.message(); }, cs);
   ASSERT_TRUE(reader) << cs.message();
   ASSERT_TRUE(wait_until(
       [&] {

@@ -28,12 +28,14 @@ class ServiceProcess {
   ServiceProcess(const std::string& config, const std::string& log) {
     std::vector<std::string> args = {MOZAIEK_BINARY, "run", "--config", config};
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     std::vector<std::string> env_strings;
     for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
     env_strings.push_back(std::string("MOZAIEK_PSEUDONYM_KEY=") + kKey);
     std::vector<char*> envp;
+    envp.reserve(env_strings.size() + 1);
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
     posix_spawn_file_actions_t actions;
@@ -88,7 +90,7 @@ TEST_F(CrashRecoveryTest, SigkillMidStreamThenRestartLosesNoAlertAndKeepsAlertId
 
   Settings settings = shipped_settings();
   const Traffic traffic = make_traffic(settings, 20000, 9);
-  const std::size_t half = traffic.records.size() / 2;
+  const auto half = static_cast<std::ptrdiff_t>(traffic.records.size() / 2);
   const std::vector<OutRecord> first(traffic.records.begin(), traffic.records.begin() + half);
   const std::vector<OutRecord> second(traffic.records.begin() + half, traffic.records.end());
   KafkaSettings k = kafka().settings();

@@ -130,7 +130,7 @@ TEST_F(OversightRealKafkaTest, ChainEventsThroughTheBrokerRaiseOversightAlertsAn
   for (const auto& k : person_keys) EXPECT_EQ(text.find(k), std::string::npos) << k;
   for (const auto& r : chain_records) {
     // Raw person ids as partners sent them ("id":"...") never reach /metrics.
-    const auto pos = r.value.find("\"id\":\"");
+    const auto pos = r.value.find(R"("id":")");
     if (pos == std::string::npos) continue;
     const std::string id = r.value.substr(pos + 6, r.value.find('"', pos + 6) - pos - 6);
     if (id.size() >= 6) {

@@ -27,8 +27,8 @@ class MemoryLog final : public ChangelogTransport {
   };
 
   Status append(Partition p, std::string_view key, std::optional<std::string_view> value) override {
-    queued_.push_back(
-        {p, Entry{std::string(key), value ? std::optional<std::string>(*value) : std::nullopt}});
+    queued_.emplace_back(p, Entry{std::string(key),
+                                  value ? std::optional<std::string>(*value) : std::nullopt});
     return Status::ok();
   }
   Status sync() override {
@@ -44,7 +44,7 @@ class MemoryLog final : public ChangelogTransport {
     return Offset{static_cast<std::int64_t>(it->second.size())};
   }
   Status replay(Partition p, Offset from, const Apply& apply, Offset& end) override {
-    replays.push_back({raw(p), raw(from)});
+    replays.emplace_back(raw(p), raw(from));
     const auto& entries = log[raw(p)];
     std::int64_t i = raw(from);
     for (; i < static_cast<std::int64_t>(entries.size()); ++i) {

@@ -56,7 +56,7 @@ double cpu_seconds(clockid_t which) {
 double percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  std::size_t i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
+  const auto i = static_cast<std::size_t>(p * static_cast<double>(v.size() - 1));
   return v[i];
 }
 
@@ -114,7 +114,7 @@ bool bench_round(int round, const BenchOptions& o, const Settings& settings,
   const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   const double thread_cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
   const double process_cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
-  const double n = static_cast<double>(records.size());
+  const auto n = static_cast<double>(records.size());
   if (s) {
     rates.push_back(n / secs);
     cpu_rates.push_back(n / thread_cpu);

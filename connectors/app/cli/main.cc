@@ -4,12 +4,15 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <string>
 
 #include "connectors/app/cli/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   // Logs go to stderr, so stdout carries only what a command is asked to
   // print (alerts with --print-alerts, reports). Set before any logger is
   // cloned from the default (the kafka logger is).
@@ -53,4 +56,19 @@ int main(int argc, char** argv) {
     spdlog::critical("fatal: {}", e.what());
     return 1;
   }
+}
+
+}  // namespace
+
+// Nothing may escape main: an exception thrown while setting up the logger or
+// the command line (or while logging one) is reported here, on stderr.
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mozaiek: fatal: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "mozaiek: fatal: unknown exception\n");
+  }
+  return 1;
 }

@@ -18,7 +18,7 @@ AlertFeed::AlertFeed(std::size_t capacity, std::size_t pending_capacity)
     : capacity_(std::max<std::size_t>(capacity, 1)),
       pending_capacity_(std::max<std::size_t>(pending_capacity, 1)) {}
 
-bool AlertFeed::publish(std::string alert_json) {
+bool AlertFeed::publish(const std::string& alert_json) {
   Held h;
   {
     // One parser per publishing thread (the convergence loop, the topic

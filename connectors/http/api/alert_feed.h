@@ -56,7 +56,7 @@ class AlertFeed {
   // Returns false, changing nothing, when the same alert or a higher level
   // of it is held already (the copy read back from the alerts topic) or it
   // has no alert_id.
-  bool publish(std::string alert_json);
+  bool publish(const std::string& alert_json);
 
   // Applies an action to its alert, or keeps it until the alert arrives.
   // An action id seen before changes nothing.

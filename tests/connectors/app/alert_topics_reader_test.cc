@@ -76,8 +76,8 @@ TEST_F(AlertTopicsReaderTest, ReadsTheAlertTailAndEveryActionThenFollows) {
 
   Status st = Status::ok();
   auto reader = AlertTopicsReader::start(
-      settings_, {"alerts", "actions"}, feed_, 2, [](Status s) { ADD_FAILURE() << s.message(); },
-      st);
+      settings_, {"alerts", "actions"}, feed_, 2,
+      [](const Status& s) { ADD_FAILURE() << s.message(); }, st);
   ASSERT_TRUE(reader) << st.message();
   ASSERT_TRUE(wait_until([&] { return reader->alerts_read() == 3 && reader->actions_read() == 3; },
                          kDeadline))

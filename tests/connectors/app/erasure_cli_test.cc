@@ -25,7 +25,7 @@ std::string line_with(const std::string& text, const std::string& needle) {
   while (start < text.size()) {
     std::size_t end = text.find('\n', start);
     if (end == std::string::npos) end = text.size();
-    const std::string line = text.substr(start, end - start);
+    std::string line = text.substr(start, end - start);
     if (line.find(needle) != std::string::npos) return line;
     start = end + 1;
   }
@@ -89,8 +89,8 @@ TEST_F(EraseCommandTest, ErasesAPersonFromAReplayStateDirectoryAndPrintsTheAudit
   EXPECT_EQ(erased.output.find("2213"), std::string::npos) << erased.output;
 
   const std::string after = replay(path("later.ndjson"));
-  const std::string person_view = line_with(after, "\"type\":\"person\"");
-  const std::string car_view = line_with(after, "\"type\":\"vehicle\"");
+  const std::string person_view = line_with(after, R"("type":"person")");
+  const std::string car_view = line_with(after, R"("type":"vehicle")");
   EXPECT_NE(person_view.find("\"found\":false"), std::string::npos) << person_view;
   EXPECT_NE(car_view.find("police-1"), std::string::npos) << car_view;
   EXPECT_EQ(car_view.find(boy_), std::string::npos) << car_view;

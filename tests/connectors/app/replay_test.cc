@@ -199,7 +199,7 @@ TEST(ReplayCommandTest, WritesAlertsDlqMetricsAndASummaryAndIsDeterministic) {
   EXPECT_NE(metrics.find("mozaiek_records_dlq_total"), std::string::npos);
   // No pseudonym in any metric.
   for (const auto& line : {slurp(dir / "a1.ndjson")}) {
-    const auto pos = line.find("\"type\":\"person\",\"key\":\"");
+    const auto pos = line.find(R"("type":"person","key":")");
     if (pos != std::string::npos) {
       const std::string key = line.substr(pos + 24, 64);
       EXPECT_EQ(metrics.find(key), std::string::npos);

@@ -77,7 +77,7 @@ TEST_F(TopicTailReaderTest, ReadsTheTailOfOneTopicAndAllOfAnotherThenFollows) {
   auto reader = TopicTailReader::start(
       settings_, "test reader", "test.reader",
       {{"tailed", 2, tailed.callback()}, {"whole", std::nullopt, whole.callback()}},
-      [](Status s) { ADD_FAILURE() << s.message(); }, st);
+      [](const Status& s) { ADD_FAILURE() << s.message(); }, st);
   ASSERT_TRUE(reader) << st.message();
   ASSERT_TRUE(wait_until([&] { return tailed.values().size() == 3 && whole.values().size() == 2; },
                          kDeadline));

@@ -404,6 +404,7 @@ std::vector<RoutedSignal> random_stream(std::uint32_t seed, std::size_t n) {
 
 std::vector<std::string> alert_ids(const std::vector<Alert>& alerts) {
   std::vector<std::string> ids;
+  ids.reserve(alerts.size());
   for (const auto& a : alerts) ids.push_back(a.alert_id + "/" + std::to_string(a.score));
   return ids;
 }

@@ -55,7 +55,9 @@ TEST(PseudonymiserTest, MatchesOpenSslHmacOverSchemeColonId) {
     Pseudonymiser p(key);
     for (const auto& [scheme, id] : inputs) {
       const std::string got = pseudonym(p, scheme, id);
-      EXPECT_EQ(got, openssl_hmac_hex(key, scheme + ":" + id)) << key.size() << " " << scheme;
+      std::string message = scheme + ":";
+      message += id;
+      EXPECT_EQ(got, openssl_hmac_hex(key, message)) << key.size() << " " << scheme;
       EXPECT_EQ(got.size(), Pseudonymiser::kHexChars);
     }
   }

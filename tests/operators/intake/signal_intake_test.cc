@@ -79,7 +79,7 @@ class SignalJson {
     std::string out = "{";
     for (const auto& [k, v] : members_) {
       if (out.size() > 1) out += ",";
-      out += "\"" + k + "\":" + v;
+      out.append("\"").append(k).append("\":").append(v);
     }
     return out + "}";
   }
@@ -273,9 +273,9 @@ TEST_F(SignalIntakeTest, EscapedKeysMeanTheSameField) {
   const auto plain = parse(json);
   ASSERT_FALSE(plain) << plain->detail;
   const Signal expected = signal_;
-  for (auto [from, to] : {std::pair{"\"indicator\"", "\"ind\\u0069cator\""},
-                          std::pair{"\"plate\"", "\"pl\\u0061te\""},
-                          std::pair{"\"id_scheme\"", "\"id_sch\\u0065me\""}}) {
+  for (auto [from, to] : {std::pair{"\"indicator\"", R"("ind\u0069cator")"},
+                          std::pair{"\"plate\"", R"("pl\u0061te")"},
+                          std::pair{"\"id_scheme\"", R"("id_sch\u0065me")"}}) {
     json.replace(json.find(from), std::string_view(from).size(), to);
   }
   const auto escaped = parse(json);

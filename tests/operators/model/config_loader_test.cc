@@ -282,6 +282,7 @@ TEST_F(CatalogueFileTest, MissingFileAndBothFormsAreErrors) {
 TEST(ConfigReferenceTest, DocumentsEveryOperatorSection) {
   const auto docs = operator_config_reference();
   std::vector<std::string> paths;
+  paths.reserve(docs.size());
   for (const auto& d : docs) paths.push_back(d.path);
   EXPECT_THAT(paths, Contains("rules.<subject type>"));
   EXPECT_THAT(paths, Contains("sources.<name>"));

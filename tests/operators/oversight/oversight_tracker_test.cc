@@ -30,8 +30,7 @@ constexpr const char* kKey = "oversight-test-key-0123456789";
 class Stages final : public IntakeOutput, public AlertOutput {
  public:
   explicit Stages(const OperatorConfig& config)
-      : config_(config),
-        pseudonymiser_(kKey),
+      : pseudonymiser_(kKey),
         clock_(ProcTime{Millis{1'780'000'000'000}}),
         stores_(make_memory_store_factory()),
         metrics_(registry_, labels(config)),
@@ -101,7 +100,6 @@ class Stages final : public IntakeOutput, public AlertOutput {
     s.operators = c;
     return oversight_label_sets(s);
   }
-  const OperatorConfig& config_;
   Pseudonymiser pseudonymiser_;
   ManualClock clock_;
   std::unique_ptr<StateStoreFactory> stores_;
@@ -423,11 +421,11 @@ TEST_F(OversightTrackerTest, WorryingDepartureCarriesThePersonsPriorSignals) {
 TEST_F(OversightTrackerTest, ReportingDelayOfEveryValidSignalPerSourceInOneBatch) {
   Stages s(settings_.operators);
   const Who w{"RD-1"};
-  auto reported_later = [&](std::string id, const char* source, const char* observed,
+  auto reported_later = [&](const std::string& id, const char* source, const char* observed,
                             const char* reported) {
     std::string json = signal(id, source, "fear_or_distress", w, observed);
-    const std::string at = std::string("\"reported_at\":\"") + observed + "\"";
-    json.replace(json.find(at), at.size(), std::string("\"reported_at\":\"") + reported + "\"");
+    const std::string at = std::string(R"("reported_at":")") + observed + "\"";
+    json.replace(json.find(at), at.size(), std::string(R"("reported_at":")") + reported + "\"");
     return json;
   };
   s.feed(reported_later("r1", "coa", "2025-03-01T00:00:00Z", "2025-03-15T00:00:00Z"));  // 14 d
@@ -524,7 +522,7 @@ TEST_F(OversightTrackerTest, RegistryLog2018Yields742And668) {
   std::map<std::string, int> per_reporter;
   for (const auto& json : log) {
     for (const char* r : {"police", "kmar", "nla", "care_coordinator", "other"}) {
-      if (json.find(std::string("\"reporter\":\"") + r + "\"") != std::string::npos) {
+      if (json.find(std::string(R"("reporter":")") + r + "\"") != std::string::npos) {
         ++per_reporter[r];
       }
     }
@@ -580,7 +578,7 @@ TEST_F(OversightTrackerTest, ShareOfConvergingPersonsNeverRegistered) {
   EXPECT_EQ(s.rejected[0].detail, "reporter");
   std::string reg = person_event("r1", "victim.registered", a, ts("2025-04-01"), "comensha", "",
                                  "registry", "comensha");
-  reg.insert(reg.find("\"subjects\""), "\"reporter\":\"police\",");
+  reg.insert(reg.find("\"subjects\""), R"("reporter":"police",)");
   s.feed(reg);
   s.maintain();
   EXPECT_EQ(s.rejected.size(), 1u);

@@ -41,7 +41,7 @@ class AlertFeedApiTest : public ::testing::Test {
 
 TEST_F(AlertFeedApiTest, RecentAlertsNewestFirstWithinTheLimit) {
   EXPECT_EQ(client().Get("/api/alerts")->body, "[]");
-  for (int i = 1; i <= 6; ++i) feed_.publish("{\"alert_id\":\"a" + std::to_string(i) + "\"}");
+  for (int i = 1; i <= 6; ++i) feed_.publish(R"({"alert_id":"a)" + std::to_string(i) + "\"}");
   auto all = client().Get("/api/alerts");
   ASSERT_TRUE(all);
   EXPECT_EQ(all->get_header_value("Content-Type"), "application/json");

@@ -29,6 +29,7 @@
 #include "operators/convergence/convergence_scorer.h"
 #include "operators/records/alert_json.h"
 #include "stream/rocksdb_state.h"
+#include "tests/support/temp_dir.h"
 
 namespace mozaiek {
 namespace {
@@ -170,22 +171,7 @@ const Workload& workload() {
   return w;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mozaiek-bench-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // One partition's scorer state, warmed once and then fed by every run of a
 // benchmark, so later runs continue the same stream.
@@ -206,7 +192,7 @@ struct Partition {
 
   Partition(bool rocks, std::size_t cache_subjects) {
     if (rocks) {
-      dir = std::make_unique<TempDir>();
+      dir = std::make_unique<TempDir>("mozaiek-bench");
       Status status = Status::ok();
       db = RocksStateDb::open(dir->path(), status);
       if (!db) {

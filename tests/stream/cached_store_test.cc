@@ -12,26 +12,12 @@
 #include <vector>
 
 #include "stream/rocksdb_state.h"
+#include "tests/support/temp_dir.h"
 
 namespace mozaiek {
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "mozaiek-cached-XXXXXX").string();
-    if (mkdtemp(pattern.data()) != nullptr) path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test::TempDir;
 
 // Passes everything to `inner`, counting gets, puts and erases.
 class CountingStore final : public StateStore {
@@ -92,7 +78,7 @@ struct MemoryBackend {
 };
 
 struct RocksBackend {
-  TempDir dir;
+  TempDir dir{"mozaiek-cached"};
   std::unique_ptr<RocksStateDb> db;
   std::unique_ptr<StateStore> inner;
   RocksBackend() {

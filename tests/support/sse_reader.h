@@ -14,7 +14,7 @@
 #include <string_view>
 #include <thread>
 
-namespace mozaiek::testing {
+namespace mozaiek::test {
 
 class SseReader {
  public:
@@ -59,4 +59,4 @@ class SseReader {
   std::thread thread_;  // last: started once the members above exist
 };
 
-}  // namespace mozaiek::testing
+}  // namespace mozaiek::test

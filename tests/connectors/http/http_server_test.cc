@@ -135,7 +135,7 @@ TEST_F(HttpServerTest, ExtraRoutesReceiveCapturesAndParams) {
 
 TEST_F(HttpServerTest, EventStreamGreetsThenDeliversEventsAddedAfterItOpened) {
   events_.add("before");
-  testing::SseReader reader(server_.port(), "/events", [](const std::string& text) {
+  test::SseReader reader(server_.port(), "/events", [](const std::string& text) {
     const auto event = text.find("event: line");
     return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
   });
@@ -154,7 +154,7 @@ TEST(SseEventTest, SplitsMultiLineDataIntoDataLines) {
 }
 
 TEST_F(HttpServerTest, StopEndsLiveStreams) {
-  testing::SseReader reader(server_.port(), "/events", [](const std::string&) { return false; });
+  test::SseReader reader(server_.port(), "/events", [](const std::string&) { return false; });
   ASSERT_TRUE(reader.wait_for_text(": subscribed"));
   const auto t0 = std::chrono::steady_clock::now();
   server_.stop();

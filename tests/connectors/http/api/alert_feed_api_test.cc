@@ -57,7 +57,7 @@ TEST_F(AlertFeedApiTest, RecentAlertsNewestFirstWithinTheLimit) {
 }
 
 TEST_F(AlertFeedApiTest, AlertStreamDeliversPublishedAlerts) {
-  testing::SseReader reader(server_.port(), "/api/alerts/stream", [](const std::string& text) {
+  test::SseReader reader(server_.port(), "/api/alerts/stream", [](const std::string& text) {
     const auto event = text.find("event: alert");
     return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
   });
@@ -71,7 +71,7 @@ TEST_F(AlertFeedApiTest, AlertStreamDeliversPublishedAlerts) {
 
 TEST_F(AlertFeedApiTest, AlertStreamTellsOfActionsWithTheActionRecord) {
   feed_.publish(R"({"alert_id":"abc","status":"new"})");
-  testing::SseReader reader(server_.port(), "/api/alerts/stream", [](const std::string& text) {
+  test::SseReader reader(server_.port(), "/api/alerts/stream", [](const std::string& text) {
     const auto event = text.find("event: action");
     return event != std::string::npos && text.find("\n\n", event) != std::string::npos;
   });
@@ -93,8 +93,8 @@ TEST_F(AlertFeedApiTest, AlertStreamTellsOfActionsWithTheActionRecord) {
 }
 
 TEST_F(AlertFeedApiTest, StopEndsTheAlertStream) {
-  testing::SseReader reader(server_.port(), "/api/alerts/stream",
-                            [](const std::string&) { return false; });
+  test::SseReader reader(server_.port(), "/api/alerts/stream",
+                         [](const std::string&) { return false; });
   ASSERT_TRUE(reader.wait_for_text(": subscribed"));
   const auto t0 = std::chrono::steady_clock::now();
   server_.stop();

@@ -28,6 +28,178 @@ bool position(wire::Reader& in, std::size_t table_size, std::uint64_t& pos) {
   return in.varint(pos) && pos < table_size;
 }
 
+// Reads one entity's links (versions 1 to 3) step by step; every step is
+// false on malformed input. The name tables are the codec's reused vectors.
+class LinkReader {
+ public:
+  LinkReader(std::string_view bytes, const OperatorConfig& config,
+             std::vector<std::optional<SourceId>>& sources,
+             std::vector<std::optional<IndicatorId>>& indicators)
+      : in_(bytes), config_(config), sources_(sources), indicators_(indicators) {}
+
+  bool read(EntityLinks& e) {
+    std::uint8_t version = 0;
+    if (!in_.byte(version) || version < kVersionNamesInline || version > kVersion) return false;
+    tables_ = version != kVersionNamesInline;
+    earlier_ = version > kVersionNoEarlierNotices;
+    e = EntityLinks{};
+    return name_tables() && rules(e) && alert_ids(e) && signals(e.sources_seen) && links(e) &&
+           in_.remaining() == 0;
+  }
+
+ private:
+  // Versions 2 and 3 name each source and indicator once, up front.
+  bool name_tables() {
+    sources_.clear();
+    indicators_.clear();
+    if (!tables_) return true;
+    std::uint64_t n = 0;
+    std::string_view text;
+    if (!count(in_, n)) return false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!in_.view(text)) return false;
+      sources_.push_back(config_.find_source(text));
+    }
+    if (!count(in_, n)) return false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      if (!in_.view(text)) return false;
+      indicators_.push_back(config_.catalogue.find(text));
+    }
+    return true;
+  }
+
+  // A source or indicator by table position (versions 2 and 3) or by name
+  // (version 1); `out` empty when this config lacks it.
+  bool source(std::optional<SourceId>& out) {
+    if (tables_) return from_table(sources_, out);
+    std::string_view name;
+    if (!in_.view(name)) return false;
+    out = config_.find_source(name);
+    return true;
+  }
+  bool indicator(std::optional<IndicatorId>& out) {
+    if (tables_) return from_table(indicators_, out);
+    std::string_view code;
+    if (!in_.view(code)) return false;
+    out = config_.catalogue.find(code);
+    return true;
+  }
+  template <class Table, class Out>
+  bool from_table(const Table& table, Out& out) {
+    std::uint64_t pos = 0;
+    if (!position(in_, table.size(), pos)) return false;
+    out = table[pos];
+    return true;
+  }
+
+  bool rules(EntityLinks& e) {
+    if (!in_.real(e.noticed_score)) return false;
+    for (auto& r : e.rules) {
+      std::uint8_t b = 0;
+      std::uint64_t level = 0;
+      if (!in_.byte(b) || b > 1 || !in_.signed_varint(r.last_alert_ms) ||
+          !in_.real(r.last_alert_score) || !in_.varint(level) || level > 1'000'000 ||
+          !in_.signed_varint(r.episode_start_ms)) {
+        return false;
+      }
+      r.alerted = b == 1;
+      r.level = static_cast<int>(level);
+    }
+    return true;
+  }
+
+  bool alert_ids(EntityLinks& e) {
+    std::uint64_t n = 0;
+    std::string_view text;
+    if (!count(in_, n)) return false;
+    e.alert_ids.resize(n);
+    for (auto& id : e.alert_ids) {
+      if (!in_.view(text)) return false;
+      id.assign(text);
+    }
+    return true;
+  }
+
+  // A count, then that many signals; those whose source and indicator this
+  // config knows are appended to `out`.
+  bool signals(std::vector<LinkSignal>& out) {
+    std::uint64_t n = 0;
+    if (!count(in_, n)) return false;
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::string_view id;
+      std::optional<SourceId> src;
+      std::optional<IndicatorId> ind;
+      LinkSignal& s = scratch_;
+      if (!in_.view(id) || !source(src) || !indicator(ind) || !in_.signed_varint(s.observed_ms) ||
+          !in_.signed_varint(s.reported_ms)) {
+        return false;
+      }
+      if (tables_) s.reported_ms += s.observed_ms;  // a delay since version 2
+      if (!src || !ind) continue;
+      s.signal_id.assign(id);
+      s.source = *src;
+      s.indicator = *ind;
+      out.push_back(s);
+    }
+    return true;
+  }
+
+  bool links(EntityLinks& e) {
+    std::uint64_t n = 0;
+    if (!count(in_, n)) return false;
+    e.links.resize(n);
+    for (auto& l : e.links) {
+      if (!link(l)) return false;
+    }
+    return true;
+  }
+
+  bool link(Link& l) {
+    std::uint8_t b = 0;
+    std::string_view text;
+    if (!in_.byte(b) || b >= kSubjectTypeCount || !in_.view(text) || text.empty()) return false;
+    l.type = static_cast<SubjectType>(b);
+    l.key.assign(text);
+    if (!in_.signed_varint(l.first_ms) || !in_.signed_varint(l.last_ms) ||
+        !in_.signed_varint(l.peer_at_ms) || !in_.real(l.peer_score)) {
+      return false;
+    }
+    if (earlier_ && !earlier_notices(l)) return false;
+    if (!in_.byte(b) || b > 3) return false;
+    l.peer_has_own = (b & 1) != 0;
+    l.told_own = (b & 2) != 0;
+    std::uint64_t m = 0;
+    if (!count(in_, m)) return false;
+    for (std::uint64_t i = 0; i < m; ++i) {
+      std::optional<SourceId> src;
+      if (!source(src)) return false;
+      if (src) l.peer_sources.push_back(*src);
+    }
+    return signals(l.signals);
+  }
+
+  // Version 3: the score notices a person's link keeps before the newest.
+  bool earlier_notices(Link& l) {
+    std::uint64_t m = 0;
+    if (!count(in_, m) || m > kMaxEarlierNotices) return false;
+    l.earlier_notices.resize(m);
+    for (auto& p : l.earlier_notices) {
+      std::int64_t gap = 0;
+      if (!in_.signed_varint(gap) || !in_.real(p.score)) return false;
+      p.at_ms = l.peer_at_ms - gap;
+    }
+    return true;
+  }
+
+  wire::Reader in_;
+  const OperatorConfig& config_;
+  std::vector<std::optional<SourceId>>& sources_;
+  std::vector<std::optional<IndicatorId>>& indicators_;
+  bool tables_ = false;
+  bool earlier_ = false;
+  LinkSignal scratch_;  // reused: a signal's id keeps its capacity
+};
+
 }  // namespace
 
 std::size_t link_type_index(SubjectType a, SubjectType b) {
@@ -133,128 +305,7 @@ void LinkCodec::encode(const EntityLinks& e, std::string& out) {
 }
 
 bool LinkCodec::decode(std::string_view bytes, EntityLinks& e) {
-  wire::Reader in(bytes);
-  std::uint8_t version, b;
-  if (!in.byte(version) || version < kVersionNamesInline || version > kVersion) return false;
-  const bool tables = version != kVersionNamesInline;
-  const bool earlier = version > kVersionNoEarlierNotices;
-  e = EntityLinks{};
-  std::uint64_t n;
-  std::string_view text;
-  read_sources_.clear();
-  read_indicators_.clear();
-  if (tables) {
-    if (!count(in, n)) return false;
-    for (std::uint64_t i = 0; i < n; ++i) {
-      if (!in.view(text)) return false;
-      read_sources_.push_back(config_.find_source(text));
-    }
-    if (!count(in, n)) return false;
-    for (std::uint64_t i = 0; i < n; ++i) {
-      if (!in.view(text)) return false;
-      read_indicators_.push_back(config_.catalogue.find(text));
-    }
-  }
-  // A source or indicator from its table position (version 2) or its name
-  // (version 1); false when malformed, `out` empty when this config lacks it.
-  auto get_named = [&](const auto& table, auto find, auto& out) {
-    if (tables) {
-      std::uint64_t pos;
-      if (!position(in, table.size(), pos)) return false;
-      out = table[pos];
-      return true;
-    }
-    std::string_view name;
-    if (!in.view(name)) return false;
-    out = find(name);
-    return true;
-  };
-  auto find_source = [&](std::string_view name) { return config_.find_source(name); };
-  auto find_indicator = [&](std::string_view code) { return config_.catalogue.find(code); };
-  auto get_source = [&](std::optional<SourceId>& out) {
-    return get_named(read_sources_, find_source, out);
-  };
-  auto get_indicator = [&](std::optional<IndicatorId>& out) {
-    return get_named(read_indicators_, find_indicator, out);
-  };
-  LinkSignal s;
-  bool known = false;
-  auto get_signal = [&]() {
-    std::string_view id;
-    std::optional<SourceId> src;
-    std::optional<IndicatorId> ind;
-    if (!in.view(id) || !get_source(src) || !get_indicator(ind) ||
-        !in.signed_varint(s.observed_ms) || !in.signed_varint(s.reported_ms)) {
-      return false;
-    }
-    if (tables) s.reported_ms += s.observed_ms;
-    known = src && ind;
-    if (known) {
-      s.signal_id.assign(id);
-      s.source = *src;
-      s.indicator = *ind;
-    }
-    return true;
-  };
-
-  if (!in.real(e.noticed_score)) return false;
-  for (auto& r : e.rules) {
-    std::uint64_t level;
-    if (!in.byte(b) || b > 1 || !in.signed_varint(r.last_alert_ms) ||
-        !in.real(r.last_alert_score) || !in.varint(level) || level > 1'000'000 ||
-        !in.signed_varint(r.episode_start_ms)) {
-      return false;
-    }
-    r.alerted = b == 1;
-    r.level = static_cast<int>(level);
-  }
-  if (!count(in, n)) return false;
-  e.alert_ids.resize(n);
-  for (auto& id : e.alert_ids) {
-    if (!in.view(text)) return false;
-    id.assign(text);
-  }
-  if (!count(in, n)) return false;
-  for (std::uint64_t i = 0; i < n; ++i) {
-    if (!get_signal()) return false;
-    if (known) e.sources_seen.push_back(s);
-  }
-  if (!count(in, n)) return false;
-  e.links.resize(n);
-  for (auto& l : e.links) {
-    if (!in.byte(b) || b >= kSubjectTypeCount || !in.view(text) || text.empty()) return false;
-    l.type = static_cast<SubjectType>(b);
-    l.key.assign(text);
-    if (!in.signed_varint(l.first_ms) || !in.signed_varint(l.last_ms) ||
-        !in.signed_varint(l.peer_at_ms) || !in.real(l.peer_score)) {
-      return false;
-    }
-    std::uint64_t m;
-    if (earlier) {
-      if (!count(in, m) || m > kMaxEarlierNotices) return false;
-      l.earlier_notices.resize(m);
-      for (auto& p : l.earlier_notices) {
-        std::int64_t gap;
-        if (!in.signed_varint(gap) || !in.real(p.score)) return false;
-        p.at_ms = l.peer_at_ms - gap;
-      }
-    }
-    if (!in.byte(b) || b > 3) return false;
-    l.peer_has_own = (b & 1) != 0;
-    l.told_own = (b & 2) != 0;
-    if (!count(in, m)) return false;
-    for (std::uint64_t i = 0; i < m; ++i) {
-      std::optional<SourceId> src;
-      if (!get_source(src)) return false;
-      if (src) l.peer_sources.push_back(*src);
-    }
-    if (!count(in, m)) return false;
-    for (std::uint64_t i = 0; i < m; ++i) {
-      if (!get_signal()) return false;
-      if (known) l.signals.push_back(s);
-    }
-  }
-  return in.remaining() == 0;
+  return LinkReader(bytes, config_, read_sources_, read_indicators_).read(e);
 }
 
 std::optional<PeerNotice> peer_notice_at(const Link& l, std::int64_t at) {

@@ -70,34 +70,40 @@ class KafkaRealBrokerTest : public RealKafkaTest {
     return got;
   }
 
-  // Once the consumer has joined, a fresh marker record proves that anything
-  // the group would redeliver has had its chance to arrive first. Returns the
-  // values before the marker.
+  // Once the consumer has joined, a fresh marker record on every partition
+  // proves that anything the group would redeliver has had its chance to
+  // arrive first: a partition's records come in offset order, so its marker
+  // arrives after its redelivered records. Returns the values before the
+  // markers.
   std::vector<std::string> consume_until_marker(KafkaSource& in, KafkaSink& out) {
+    constexpr int kPartitions = 4;
     std::vector<std::string> got;
-    bool marker_sent = false;
-    bool marker_seen = false;
+    bool markers_sent = false;
+    std::set<int> markers_seen;
     RecordBatch batch;
     wait_until(
         [&] {
           EXPECT_TRUE(in.poll(batch, 1000, Millis{50}));
           for (const auto& r : batch.records) {
             if (r.value == "marker") {
-              marker_seen = true;
+              markers_seen.insert(raw(r.partition));
             } else {
               got.emplace_back(r.value);
             }
           }
-          if (!marker_sent && in.assignment().size() == 4) {
-            EXPECT_TRUE(out.produce(topic_, "marker", "marker"));
+          if (!markers_sent && in.assignment().size() == kPartitions) {
+            for (int p = 0; p < kPartitions; ++p) {
+              EXPECT_TRUE(out.produce_to(topic_, Partition{p}, "marker", "marker"));
+            }
             EXPECT_TRUE(out.flush(seconds(10)));
-            marker_sent = true;
+            markers_sent = true;
           }
-          return marker_seen;
+          return markers_seen.size() == kPartitions;
         },
         seconds(60), Millis{0});
-    EXPECT_TRUE(marker_sent) << "consumer never got all 4 partitions";
-    EXPECT_TRUE(marker_seen) << "marker record never arrived";
+    EXPECT_TRUE(markers_sent) << "consumer never got all 4 partitions";
+    EXPECT_EQ(markers_seen.size(), static_cast<std::size_t>(kPartitions))
+        << "a marker record never arrived";
     return got;
   }
 

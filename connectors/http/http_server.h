@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "connectors/http/access.h"
 #include "stream/status.h"
 
 namespace prometheus {
@@ -37,6 +38,14 @@ struct HttpRequest {
   std::multimap<std::string, std::string> params;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Subject of the client certificate the TLS handshake verified (mutual
+  // TLS), as OpenSSL prints it one-line (e.g. "/O=Politie/CN=prometheus");
+  // empty without one.
+  std::string client_subject;
+  std::string remote_address;
+  // Who is asking, set by the server from the access gate before a
+  // protected route's handler runs.
+  Principal principal;
 
   // The first value of query parameter `key`, or empty.
   std::string param(const std::string& key) const;

@@ -343,8 +343,10 @@ Section<SourcePolicy> source_section(const Catalogue* catalogue) {
            });
   s.custom({"person_level_indicators", "list of strings", "", "all indicators",
             "non-empty; catalogue codes",
-            "Indicators this source may correlate at person level (its legal basis). Omit the "
-            "key to allow all."},
+            "Indicators this source may correlate (its legal basis). A signal with any other "
+            "indicator is used for none of its subjects (persons, vehicles, locations) and "
+            "counts in aggregate metrics only; list place- and plate-only indicators too. Omit "
+            "the key to allow all."},
            [catalogue](const YAML::Node& v, const std::string& path, SourcePolicy& out,
                        std::vector<std::string>& errors) {
              auto list = config::read_string_list(v, path, errors);

@@ -26,7 +26,7 @@ constexpr const char* kCarKey = "FR-AB123CD";
 constexpr const char* kAddress = R"({"type":"location","id":"addr-purpose-1"})";
 constexpr const char* kBoy = R"({"type":"person","id":"2213456789","id_scheme":"v-number"})";
 
-struct Run {
+struct Outcome {
   std::vector<Alert> alerts;       // the investigation sink (mozaiek.alerts)
   std::vector<Alert> care_alerts;  // the care sink (mozaiek.alerts.care)
   std::string car_view;            // entity view JSON; empty when none
@@ -50,7 +50,7 @@ std::vector<Alert> read_all(const std::vector<std::string>& values) {
   return out;
 }
 
-Run replay(const Settings& settings, const std::vector<std::string>& signals) {
+Outcome replay(const Settings& settings, const std::vector<std::string>& signals) {
   Pseudonymiser pseudonymiser(kDemoPseudonymKey);
   ManualClock clock(SystemClock().now());
   auto stores = make_memory_store_factory();
@@ -63,7 +63,7 @@ Run replay(const Settings& settings, const std::vector<std::string>& signals) {
     pipeline.process(view);
   }
   EXPECT_TRUE(pipeline.finish().is_ok());
-  Run out;
+  Outcome out;
   out.intake = pipeline.intake().counters();
   out.alerts = read_all(alerts.values);
   out.care_alerts = read_all(care.values);
@@ -117,14 +117,14 @@ TEST(PurposeReplayTest, ConsentlessSignalNeitherScoresNorLinksItsVehicleOrLocati
       settings.operators.sources[*settings.operators.find_source("fairwork")].consent_default);
 
   // With consent the fairwork signal completes the car's convergence.
-  const Run consented = replay(settings, car_case("true"));
+  const Outcome consented = replay(settings, car_case("true"));
   ASSERT_EQ(count_rule(consented.alerts, "vehicle_convergence"), 1u);
   EXPECT_TRUE(any_names(consented.alerts, "fw-1"));
   EXPECT_NE(consented.car_view.find("fw-1"), std::string::npos);
   EXPECT_NE(consented.address_view.find("fw-1"), std::string::npos);
 
   for (const std::string consent : {"", "false"}) {  // the default, and said explicitly
-    const Run run = replay(settings, car_case(consent));
+    const Outcome run = replay(settings, car_case(consent));
     EXPECT_EQ(count_rule(run.alerts, "vehicle_convergence"), 0u) << consent;
     EXPECT_FALSE(any_names(run.alerts, "fw-1")) << consent;
     EXPECT_TRUE(run.care_alerts.empty());
@@ -146,7 +146,7 @@ TEST(PurposeReplayTest, IndicatorOutsidePersonLevelListLeavesEverySubjectAlone) 
   auto signals = car_case("true");
   signals[2] = signal_json("nla", "nla-1", "visitor_vehicle", "2026-10-01",
                            std::string(kCar) + "," + kAddress);
-  const Run run = replay(settings, signals);
+  const Outcome run = replay(settings, signals);
   EXPECT_EQ(count_rule(run.alerts, "vehicle_convergence"), 0u);
   EXPECT_EQ(run.car_view.find("nla-1"), std::string::npos);
   EXPECT_TRUE(run.address_view.empty());
@@ -157,7 +157,7 @@ TEST(PurposeReplayTest, AggregateOnlySourceCountsInMetricsAndInNoAlert) {
   Settings settings = shipped_settings();
   auto& fairwork = settings.operators.sources[*settings.operators.find_source("fairwork")];
   fairwork.purposes = purpose_bit(Purpose::aggregate_only);
-  const Run run = replay(settings, car_case("true"));  // consent does not change the purpose
+  const Outcome run = replay(settings, car_case("true"));  // consent does not change the purpose
   EXPECT_TRUE(run.alerts.empty());
   EXPECT_TRUE(run.care_alerts.empty());
   EXPECT_EQ(run.car_view.find("fw-1"), std::string::npos);
@@ -187,7 +187,7 @@ TEST(PurposeReplayTest, CareConvergenceReachesTheCareAlertsOnlyAndIsScoredApart)
               purpose_bit(Purpose::care))
         << care;
   }
-  const Run run = replay(settings, with_consent(care_case()));
+  const Outcome run = replay(settings, with_consent(care_case()));
   ASSERT_EQ(run.care_alerts.size(), 1u);
   const Alert& a = run.care_alerts[0];
   EXPECT_EQ(a.purpose, Purpose::care);
@@ -203,7 +203,7 @@ TEST(PurposeReplayTest, CareConvergenceReachesTheCareAlertsOnlyAndIsScoredApart)
   for (const auto& alert : run.alerts) EXPECT_EQ(alert.purpose, Purpose::investigation);
 
   // Without consent the care parties' signals count in aggregates only.
-  const Run without = replay(settings, care_case());
+  const Outcome without = replay(settings, care_case());
   EXPECT_TRUE(without.care_alerts.empty());
   EXPECT_EQ(without.signals_of(settings, "care_coordinator", "sleeps_at_workplace"), 1u);
 }
@@ -218,8 +218,8 @@ TEST(PurposeReplayTest, ReplayGivesTheSameAlertsAndIds) {
   std::vector<std::string> signals = with_consent(care_case());
   const auto car = car_case("");
   signals.insert(signals.end(), car.begin(), car.end());
-  const Run first = replay(settings, signals);
-  const Run second = replay(settings, signals);
+  const Outcome first = replay(settings, signals);
+  const Outcome second = replay(settings, signals);
   ASSERT_EQ(first.care_alerts.size(), 1u);
   EXPECT_EQ(ids(first.care_alerts), ids(second.care_alerts));
   EXPECT_EQ(ids(first.alerts), ids(second.alerts));
@@ -231,7 +231,7 @@ TEST(PurposeReplayTest, ReplayGivesTheSameAlertsAndIds) {
     as_investigation.operators.sources[*settings.operators.find_source(care)].purposes =
         purpose_bit(Purpose::investigation);
   }
-  const Run inv = replay(as_investigation, with_consent(care_case()));
+  const Outcome inv = replay(as_investigation, with_consent(care_case()));
   ASSERT_EQ(count_rule(inv.alerts, "person_convergence"), 1u);
   EXPECT_TRUE(inv.care_alerts.empty());
   EXPECT_NE(inv.alerts[0].alert_id, first.care_alerts[0].alert_id);

@@ -4,6 +4,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -282,7 +283,9 @@ TEST(DisclosureControlTest, RandomWalkNeverShowsSmallCellsOrSmallSteps) {
         EXPECT_TRUE(v == 0 || v >= static_cast<double>(k)) << series << " " << v << " k " << k;
         EXPECT_TRUE(v == was || std::abs(v - was) >= static_cast<double>(k))
             << series << " " << was << " -> " << v << " k " << k;
-        if (series.find("_total") != std::string::npos) EXPECT_GE(v, was) << series;
+        if (series.find("_total") != std::string::npos) {
+          EXPECT_GE(v, was) << series;
+        }
       }
       const double shown = total(text, "mozaiek_mob_departures_total");
       EXPECT_LE(shown, departures);

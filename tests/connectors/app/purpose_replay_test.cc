@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connectors/app/local_pipeline.h"
+#include "operators/intake/subject_normaliser.h"
 #include "operators/records/alert_json.h"
 #include "tests/support/command.h"
 #include "tests/support/pipeline_harness.h"
@@ -235,6 +236,42 @@ TEST(PurposeReplayTest, ReplayGivesTheSameAlertsAndIds) {
   ASSERT_EQ(count_rule(inv.alerts, "person_convergence"), 1u);
   EXPECT_TRUE(inv.care_alerts.empty());
   EXPECT_NE(inv.alerts[0].alert_id, first.care_alerts[0].alert_id);
+}
+
+// An erasure reaches the care state too: after it, the boy's next care
+// signal starts from zero; without it, it escalates his care alert.
+TEST(PurposeReplayTest, ErasureRemovesTheCareStateToo) {
+  const Settings settings = shipped_settings();
+  Pseudonymiser pseudonymiser(kDemoPseudonymKey);
+  std::string boy;
+  pseudonymiser.pseudonymise("v-number", normalise_person_id("2213456789"), boy);
+  const auto next = with_consent(
+      {signal_json("care_coordinator", "cc-2", "sleeps_at_workplace", "2026-10-01", kBoy)});
+  for (const bool erase : {false, true}) {
+    ManualClock clock(SystemClock().now());
+    auto stores = make_memory_store_factory();
+    CollectingSink alerts, care;
+    LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, &alerts, nullptr);
+    pipeline.set_care_alerts(&care);
+    RecordView view;
+    for (const auto& json : with_consent(care_case())) {
+      view.value = json;
+      pipeline.process(view);
+    }
+    ASSERT_EQ(care.values.size(), 1u);
+    if (erase) (void)pipeline.erase(ErasureRecord{SubjectType::person, boy, clock.now()});
+    view.value = next[0];
+    pipeline.process(view);
+    ASSERT_TRUE(pipeline.finish().is_ok());
+    const auto raised = read_all(care.values);
+    if (erase) {
+      EXPECT_EQ(raised.size(), 1u) << "erased: cc-2 alone stays below the threshold";
+    } else {
+      ASSERT_EQ(raised.size(), 2u);
+      EXPECT_EQ(raised[1].status, "escalated");
+      EXPECT_EQ(raised[1].subject_key, boy);
+    }
+  }
 }
 
 std::vector<std::string> lines_of(const std::filesystem::path& p) {

@@ -575,6 +575,14 @@ def missing_persons() -> dict:
                  [target(f"sum by (age_group) (increase(mozaiek_mob_departures_without_arrival_total{{{age}}}[$__range]))"
                          f" - sum by (age_group) (increase(mozaiek_mob_arrivals_matched_late_total{{{age}}}[$__range]))",
                          "{{age_group}}", instant=True)], unit="none", decimals=0),
+        bargauge("Detail lost to disclosure control",
+                 "Privacy (privacy.min_cell_size, shown as the threshold): no cell of these "
+                 "metrics shows fewer persons than the minimum, and each moves in steps of it. "
+                 "Counts from smaller cells are shown only in a coarser one (location \"other\", "
+                 "region or age group \"all\"); this is how many, per metric. The panels above "
+                 "show those coarse cells as \"other\" and \"all\".",
+                 [target("max by (metric) (mozaiek_disclosure_folded)", "{{metric}}", instant=True)],
+                 unit="none", decimals=0),
         bargauge("Spikes per location in range",
                  "Departure spikes per location in the selected range: departures in a short window "
                  "above that location's own baseline (one mob_spike alert each, MozaiekMobSpike).",

@@ -36,10 +36,17 @@ void LocalPipeline::on_rejected(const Rejection& rejection, const RecordView& re
   if (!s && sink_status_) sink_status_ = s;
 }
 
+void LocalPipeline::set_care_alerts(RecordSink* care_alerts, std::string topic) {
+  care_alerts_ = care_alerts;
+  care_alerts_topic_ = std::move(topic);
+}
+
 void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
-  ++alerts_raised_;
-  if (alerts_ == nullptr) return;
-  Status s = alerts_->produce(alerts_topic_, alert.alert_id, json);
+  const bool care = alert.purpose == Purpose::care;
+  ++(care ? care_alerts_raised_ : alerts_raised_);
+  RecordSink* sink = care ? care_alerts_ : alerts_;
+  if (sink == nullptr) return;
+  Status s = sink->produce(care ? care_alerts_topic_ : alerts_topic_, alert.alert_id, json);
   if (!s && sink_status_) sink_status_ = s;
 }
 
@@ -66,8 +73,9 @@ ConvergenceStage::ErasureOutcome LocalPipeline::erase(const ErasureRecord& erasu
 Status LocalPipeline::finish() {
   Status s = convergence_.flush();
   if (!s) return s;
-  if (alerts_ != nullptr) {
-    s = alerts_->flush(seconds(30));
+  for (RecordSink* sink : {alerts_, care_alerts_}) {
+    if (sink == nullptr) continue;
+    s = sink->flush(seconds(30));
     if (!s) return s;
   }
   if (dlq_ != nullptr) {

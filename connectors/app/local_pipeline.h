@@ -54,9 +54,14 @@ class LocalPipeline final : public Task, private IntakeOutput, private AlertOutp
   // First error writing to a sink, if any (checked by the driver per batch).
   const Status& sink_status() const { return sink_status_; }
 
+  // Where care-purpose alerts go (they never go to `alerts`); null: counted
+  // only. Call before the first record.
+  void set_care_alerts(RecordSink* care_alerts, std::string topic = "mozaiek.alerts.care");
   IntakeStage& intake() { return intake_; }
   ConvergenceStage& convergence() { return convergence_; }
+  // Investigation (and oversight) alerts raised; care alerts apart.
   std::uint64_t alerts_raised() const { return alerts_raised_; }
+  std::uint64_t care_alerts_raised() const { return care_alerts_raised_; }
   // Deadlines up to the watermark and the oversight gauges; call per batch.
   void maintain() { convergence_.maintain_oversight(); }
 
@@ -74,11 +79,14 @@ class LocalPipeline final : public Task, private IntakeOutput, private AlertOutp
   RecordSink* dlq_;
   std::string dlq_topic_;
   std::string alerts_topic_;
+  RecordSink* care_alerts_ = nullptr;
+  std::string care_alerts_topic_ = "mozaiek.alerts.care";
   IntakeStage intake_;
   ConvergenceStage convergence_;
   Status sink_status_ = Status::ok();
   std::string dlq_json_;
   std::uint64_t alerts_raised_ = 0;
+  std::uint64_t care_alerts_raised_ = 0;
   // Encoded internal records not yet delivered, in order: internal_[0,
   // internal_used_). The strings are reused, so queuing a notice allocates
   // only while the queue is longer than it has ever been.

@@ -11,6 +11,9 @@ PipelineLabelSets pipeline_label_sets(const Settings& settings) {
     labels.dlq_reasons.emplace_back(to_string(static_cast<DlqReason>(r)));
   }
   for (const auto& rule : settings.operators.rules) labels.rules.push_back(rule.name);
+  for (const auto& rule : settings.operators.rules) {
+    labels.rules.push_back(rule_name(rule.name, Purpose::care));
+  }
   const LinkingConfig& linking = settings.operators.linking;
   for (const auto* name : {&linking.pickup_van.name, &linking.linked_persons.name,
                            &linking.address_hotspot.name, &linking.person_lift.name}) {
@@ -41,6 +44,7 @@ OversightLabelSets oversight_label_sets(const Settings& settings) {
   labels.age_groups = c.age_groups;
   labels.regions = c.nationality_regions;
   labels.where = c.oversight.reappearance_places;
+  labels.min_cell_size = c.min_cell_size;
   for (const auto& r : c.oversight.counting_rules) labels.count_rules.push_back(r.name);
   for (std::size_t t = 0; t < kChainEventTypeCount; ++t) {
     labels.event_types.emplace_back(to_string(static_cast<ChainEventType>(t)));

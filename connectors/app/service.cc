@@ -163,9 +163,9 @@ Status Service::Impl::connect_kafka() {
   for (const auto& src : settings.operators.sources) {
     topics.push_back(settings.topics.signals_prefix + src.name);
   }
-  for (const auto* t :
-       {&settings.topics.chain_events, &settings.topics.alerts, &settings.topics.alert_actions,
-        &settings.topics.dlq, &settings.topics.audit, &settings.topics.subjects}) {
+  for (const auto* t : {&settings.topics.chain_events, &settings.topics.alerts,
+                        &settings.topics.alerts_care, &settings.topics.alert_actions,
+                        &settings.topics.dlq, &settings.topics.audit, &settings.topics.subjects}) {
     topics.push_back(*t);
   }
   topics.push_back(changelog_topic);

@@ -134,6 +134,12 @@ class ConvergenceTask::Output final : public AlertOutput {
     errors.note(sink_.produce(settings_.topics.subjects, notice_key_, notice_value_));
   }
   void on_alert(const Alert& alert, std::string_view json) override {
+    if (alert.purpose == Purpose::care) {
+      // The care topic only: not the investigation topic, feed or stdout.
+      errors.note(sink_.produce(settings_.topics.alerts_care, alert.alert_id, json));
+      metrics_.record_alert(alert.rule, to_string(alert.subject_type), alert.level);
+      return;
+    }
     errors.note(sink_.produce(settings_.topics.alerts, alert.alert_id, json));
     feed_.publish(std::string(json));
     metrics_.record_alert(alert.rule, to_string(alert.subject_type), alert.level);

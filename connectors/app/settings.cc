@@ -158,6 +158,10 @@ Section<KafkaTopics> topics_section() {
          check_kafka_name, kKafkaName);
   s.text("alerts", &KafkaTopics::alerts, "Alerts raised by mozaiek (keyed by alert id).",
          check_kafka_name, kKafkaName);
+  s.text("alerts_care", &KafkaTopics::alerts_care,
+         "Alerts on the convergence of care-purpose signals (sources with purpose `care`), "
+         "keyed by alert id; never on `alerts`. Grant it to the care role only.",
+         check_kafka_name, kKafkaName);
   s.text("alert_actions", &KafkaTopics::alert_actions,
          "Acknowledge / dismiss / escalate actions from console users (keyed by alert id; "
          "action record v1); every instance reads it from the start for alert statuses.",
@@ -238,6 +242,7 @@ Section<Settings> privacy_settings_section() {
          "takes precedence. Never commit the key to the config repository.",
          config::check_not_empty);
   s.handled_elsewhere("retention_days");
+  s.handled_elsewhere("min_cell_size");
   return s;
 }
 
@@ -278,6 +283,7 @@ void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::st
   const std::vector<std::pair<std::string, const std::string*>> fixed{
       {"chain_events", &s.topics.chain_events},
       {"alerts", &s.topics.alerts},
+      {"alerts_care", &s.topics.alerts_care},
       {"alert_actions", &s.topics.alert_actions},
       {"dlq", &s.topics.dlq},
       {"audit", &s.topics.audit},

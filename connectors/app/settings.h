@@ -21,6 +21,7 @@ struct KafkaTopics {
   std::string signals_prefix = "signals.";
   std::string chain_events = "chain.events";
   std::string alerts = "mozaiek.alerts";
+  std::string alerts_care = "mozaiek.alerts.care";  // care-purpose alerts only
   std::string alert_actions = "mozaiek.alert-actions";
   std::string dlq = "mozaiek.dlq";
   std::string audit = "mozaiek.audit";

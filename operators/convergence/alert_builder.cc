@@ -15,6 +15,7 @@ AlertBuilder& AlertBuilder::open(std::string_view rule, SubjectType type, std::s
   const AlertIdText id = make_alert_id(rule, type, key, episode_start_ms, level);
   a_.alert_id.assign(id.data(), id.size());
   a_.rule = rule;
+  a_.purpose = Purpose::investigation;
   a_.subject_type = type;
   a_.subject_key = key;
   a_.raised_at = raised_at;
@@ -28,6 +29,7 @@ AlertBuilder& AlertBuilder::open(std::string_view rule, std::string_view kind, s
   const AlertIdText id = make_alert_id(rule, kind, key, episode_start_ms, 0);
   a_.alert_id.assign(id.data(), id.size());
   a_.rule = rule;
+  a_.purpose = Purpose::investigation;
   a_.subject_kind = kind;
   a_.subject_key = key;
   a_.raised_at = raised_at;

@@ -30,6 +30,11 @@ class AlertBuilder {
   // A subject outside SubjectType ("melding"): subject_kind is set; level 0.
   AlertBuilder& open(std::string_view rule, std::string_view kind, std::string_view key,
                      std::int64_t episode_start_ms, ProcTime raised_at);
+  // Purpose of the alert; open() sets investigation.
+  AlertBuilder& purpose(Purpose p) {
+    a_.purpose = p;
+    return *this;
+  }
 
   AlertBuilder& score(double s) {
     a_.score = s;

@@ -69,10 +69,11 @@ std::optional<Candidate> alertable(const Subject& s, std::int64_t at, double sco
 // The alert explains itself: every contribution in the window at the alert's
 // time, with its weight then.
 void fill_alert(const Subject& s, const Candidate& c, const RuleParams& p,
-                const ConvergenceRule& rule, const RoutedSignal& sig, ProcTime now,
+                std::string_view rule_name, Purpose purpose, const RoutedSignal& sig, ProcTime now,
                 const OperatorConfig& config, Alert& a) {
   convergence::AlertBuilder b(config, a);
-  b.open(rule.name, sig.subject_type, sig.subject_key, c.episode_start_ms, c.level, now)
+  b.open(rule_name, sig.subject_type, sig.subject_key, c.episode_start_ms, c.level, now)
+      .purpose(purpose)
       .score(convergence::round_score(c.score));
   a.contributions.reserve(c.range.hi - c.range.lo);
   for (std::size_t i = c.range.lo; i < c.range.hi; ++i) {
@@ -272,7 +273,8 @@ std::optional<Candidate> best_candidate(DistinctSources&& distinct_sources, cons
 
 }  // namespace
 
-ConvergenceScorer::ConvergenceScorer(const OperatorConfig& config) : config_(config) {
+ConvergenceScorer::ConvergenceScorer(const OperatorConfig& config, Purpose purpose)
+    : config_(config), purpose_(purpose) {
   Millis max_lateness{0};
   for (const auto& source : config.sources) {
     max_lateness = std::max(max_lateness, source.allowed_lateness);
@@ -280,6 +282,7 @@ ConvergenceScorer::ConvergenceScorer(const OperatorConfig& config) : config_(con
   for (std::size_t i = 0; i < kSubjectTypeCount; ++i) {
     params_[i] = std::make_unique<RuleParams>(
         RuleParams::from(config.rules[i], max_lateness, config.retention));
+    rule_names_[i] = rule_name(config.rules[i].name, purpose);
   }
 }
 
@@ -345,7 +348,8 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
   if (!best) return {Kind::scored, max_score};
   note_alert(s, *best);
   Alert& alert = alerts.emplace_back();
-  fill_alert(s, *best, p, rule, sig, now, config_, alert);
+  fill_alert(s, *best, p, rule_names_[static_cast<std::size_t>(sig.subject_type)], purpose_, sig,
+             now, config_, alert);
   convergence::AlertIdText id;
   std::copy(alert.alert_id.begin(), alert.alert_id.end(), id.begin());
   convergence::remember_alert_id(s, id);

@@ -39,7 +39,12 @@ class ConvergenceScorer {
   // Subjects kept decoded in memory per partition unless told otherwise.
   static constexpr std::size_t kDefaultCachedSubjects = 1 << 18;
 
-  explicit ConvergenceScorer(const OperatorConfig& config);
+  // purpose: the signals it scores (investigation or care); care alerts
+  // carry it and a rule name prefixed "care_" ("care_person_convergence"),
+  // so their ids never equal an investigation alert's.
+  explicit ConvergenceScorer(const OperatorConfig& config,
+                             Purpose purpose = Purpose::investigation);
+  Purpose purpose() const { return purpose_; }
   ~ConvergenceScorer();
 
   // Per-partition state: a cache of decoded subjects over a StateStore.
@@ -101,7 +106,9 @@ class ConvergenceScorer {
  private:
   struct SubjectCache;
   const OperatorConfig& config_;
+  Purpose purpose_;
   std::array<std::unique_ptr<convergence::RuleParams>, kSubjectTypeCount> params_;
+  std::array<std::string, kSubjectTypeCount> rule_names_;
 };
 
 // Opaque to callers; only the scorer reads or changes it.

@@ -179,7 +179,9 @@ class SignalIntake::Parser {
     out.strength = strength;
     out.forms = forms_.bits;
     out.consent = consent_.value_or(policy.consent_default);
-    out.person_level = out.consent &&
+    out.purposes = policy.purposes &
+                   static_cast<std::uint8_t>(~purpose_bit(Purpose::aggregate_only));
+    out.person_level = out.consent && out.purposes != 0 &&
                        (policy.person_level.empty() ||
                         std::find(policy.person_level.begin(), policy.person_level.end(),
                                   *indicator) != policy.person_level.end());

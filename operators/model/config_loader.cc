@@ -309,10 +309,44 @@ Section<SourcePolicy> source_section(const Catalogue* catalogue) {
   s.flag("consent_default", &SourcePolicy::consent_default,
          "Consent assumed when a signal omits `consent`. Signals without consent count in "
          "aggregate metrics only, never at person level.");
+  s.custom({"purposes", "list of strings", "", "[investigation]",
+            "non-empty; investigation, care, aggregate_only; aggregate_only alone",
+            "What the source's signals may be used for (its legal basis). `investigation`: "
+            "scored per person, vehicle and location, linked, alerted on "
+            "`kafka.topics.alerts`. `care`: scored apart from investigation, never linked, "
+            "alerted on `kafka.topics.alerts_care` only. `aggregate_only`: counted in the "
+            "aggregate metrics, never used for any person, vehicle or location."},
+           [](const YAML::Node& v, const std::string& path, SourcePolicy& out,
+              std::vector<std::string>& errors) {
+             auto list = config::read_string_list(v, path, errors);
+             if (!list) return;
+             if (list->empty()) {
+               add_error(errors, path, "must name at least one purpose", v);
+               return;
+             }
+             check_unique(*list, v, path, errors);
+             out.purposes = 0;
+             for (std::size_t i = 0; i < list->size(); ++i) {
+               if (auto p = purpose_from((*list)[i])) {
+                 out.purposes |= purpose_bit(*p);
+               } else {
+                 add_error(errors, config::index_path(path, i),
+                           "unknown purpose '" + (*list)[i] +
+                               "'; one of: investigation, care, aggregate_only",
+                           v[i]);
+               }
+             }
+             if ((out.purposes & purpose_bit(Purpose::aggregate_only)) != 0 &&
+                 out.purposes != purpose_bit(Purpose::aggregate_only)) {
+               add_error(errors, path, "aggregate_only excludes every other purpose", v);
+             }
+           });
   s.custom({"person_level_indicators", "list of strings", "", "all indicators",
             "non-empty; catalogue codes",
-            "Indicators this source may correlate at person level (its legal basis). Omit the "
-            "key to allow all."},
+            "Indicators this source may correlate (its legal basis). A signal with any other "
+            "indicator is used for none of its subjects (persons, vehicles, locations) and "
+            "counts in aggregate metrics only; list place- and plate-only indicators too. Omit "
+            "the key to allow all."},
            [catalogue](const YAML::Node& v, const std::string& path, SourcePolicy& out,
                        std::vector<std::string>& errors) {
              auto list = config::read_string_list(v, path, errors);
@@ -570,6 +604,14 @@ Section<OperatorConfig> privacy_section() {
   s.days("retention_days", &OperatorConfig::retention, config::greater_than(0),
          "State of a subject expires this long after its last signal (event time). At least "
          "the longest rule window.");
+  s.integer("min_cell_size", &OperatorConfig::min_cell_size, config::between(1, 1000),
+            "Disclosure control of every metric about persons (MOB departures, days since "
+            "arrival, prior signals, missing, re-appearances, registrations, converging "
+            "persons): no cell shows a count between 1 and this; smaller cells are folded "
+            "into a coarser one (location \"other\", then region \"all\", age group "
+            "\"all\") and a series moves only in steps of this size. 5 is the Dutch "
+            "statistics office's usual threshold; 1 turns the control off.",
+            "persons");
   s.handled_elsewhere("pseudonym_key_file");
   return s;
 }

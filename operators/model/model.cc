@@ -18,6 +18,30 @@ std::optional<SubjectType> subject_type_from(std::string_view s) {
   return std::nullopt;
 }
 
+std::string_view to_string(Purpose p) {
+  switch (p) {
+    case Purpose::investigation: return "investigation";
+    case Purpose::care: return "care";
+    case Purpose::aggregate_only: return "aggregate_only";
+  }
+  return "unknown";
+}
+
+std::optional<Purpose> purpose_from(std::string_view s) {
+  if (s == "investigation") return Purpose::investigation;
+  if (s == "care") return Purpose::care;
+  if (s == "aggregate_only") return Purpose::aggregate_only;
+  return std::nullopt;
+}
+
+std::string rule_name(std::string_view configured, Purpose purpose) {
+  if (purpose == Purpose::investigation) return std::string(configured);
+  std::string out(to_string(purpose));
+  out.push_back('_');
+  out.append(configured);
+  return out;
+}
+
 std::string_view to_string(Strength s) { return s == Strength::concrete ? "concrete" : "soft"; }
 
 std::optional<Strength> strength_from(std::string_view s) {

@@ -23,6 +23,21 @@ inline constexpr std::size_t kSubjectTypeCount = 3;
 std::string_view to_string(SubjectType t);
 std::optional<SubjectType> subject_type_from(std::string_view s);
 
+// What a source's signals may be used for (its legal basis). investigation:
+// scored, linked and alerted on `mozaiek.alerts`; care: scored apart, never
+// linked, alerted on the care topic only; aggregate_only: counted in the
+// aggregate metrics, never used at the level of a person, vehicle or location.
+enum class Purpose : std::uint8_t { investigation = 0, care = 1, aggregate_only = 2 };
+inline constexpr std::size_t kPurposeCount = 3;
+std::string_view to_string(Purpose p);
+std::optional<Purpose> purpose_from(std::string_view s);
+inline constexpr std::uint8_t purpose_bit(Purpose p) {
+  return static_cast<std::uint8_t>(1U << static_cast<unsigned>(p));
+}
+// The rule name alerts of `purpose` carry: the configured name for
+// investigation, "care_<name>" for care (it also enters the alert id).
+std::string rule_name(std::string_view configured, Purpose purpose);
+
 enum class Strength : std::uint8_t { soft = 0, concrete = 1 };
 std::string_view to_string(Strength s);
 std::optional<Strength> strength_from(std::string_view s);
@@ -63,6 +78,8 @@ struct SourcePolicy {
   bool consent_default = true;         // when a signal omits `consent`
   // Indicators this source may correlate at person level; empty = all.
   std::vector<IndicatorId> person_level;
+  // Purposes its signals may be used for, as purpose_bit()s.
+  std::uint8_t purposes = purpose_bit(Purpose::investigation);
   Millis idle_timeout = hours(1);  // silent longer than this -> ignored by the watermark
 };
 
@@ -170,6 +187,8 @@ struct OperatorConfig {
   std::vector<SourcePolicy> sources;
   std::array<ConvergenceRule, kSubjectTypeCount> rules;
   Millis retention = days(180);
+  // privacy.min_cell_size: smallest count a metric cell about persons shows.
+  std::size_t min_cell_size = 5;
   std::vector<std::string> age_groups{"minor", "adult", "unknown"};
   std::vector<std::string> nationality_regions{"africa",        "asia",    "europe",
                                                "north_america", "oceania", "latin_america",
@@ -206,7 +225,14 @@ struct Signal {
   Strength strength = Strength::soft;
   std::uint8_t forms = 0;
   bool consent = true;
-  bool person_level = true;  // consent and source policy allow person-level correlation
+  // Consent, the source's person_level_indicators and a person-level purpose
+  // (investigation or care) allow correlation. When false the signal is
+  // routed for no subject at all (person, vehicle or location): it counts in
+  // the aggregate metrics only.
+  bool person_level = true;
+  // The person-level purposes it is routed for (purpose_bit()s; no
+  // aggregate_only bit), when person_level.
+  std::uint8_t purposes = purpose_bit(Purpose::investigation);
   EventTime observed_at{};
   EventTime reported_at{};
   std::vector<SubjectRef> subjects;
@@ -224,7 +250,8 @@ struct RoutedSignal {
   Strength strength = Strength::soft;
   EventTime observed_at{};
   EventTime reported_at{};
-  EventTime watermark = kMinEventTime;  // intake's watermark when routed
+  EventTime watermark = kMinEventTime;       // intake's watermark when routed
+  Purpose purpose = Purpose::investigation;  // investigation or care: scored apart
   // The other subjects of the same signal (for linking).
   std::vector<std::pair<SubjectType, std::string>> co_subjects;
 };
@@ -260,6 +287,7 @@ struct AlertEvent {
 struct Alert {
   std::string alert_id;
   std::string rule;
+  Purpose purpose = Purpose::investigation;  // care alerts go to the care topic only
   SubjectType subject_type = SubjectType::person;
   std::string subject_key;
   double score = 0;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "operators/oversight/disclosure.h"
 #include "stream/metric_labels.h"
 
 namespace mozaiek {
@@ -17,6 +18,19 @@ using metric_labels::kOther;
 using metric_labels::with_other;
 constexpr double kHour = 3600.0;
 constexpr double kDay = 86400.0;
+constexpr const char* kAll = "all";
+
+// Cells by one label, then its "all" cell that each folds into.
+template <typename Series, typename Make>
+std::vector<Series*> cells_with_all(const std::vector<std::string>& values, FoldChains& folds,
+                                    Make make) {
+  std::vector<Series*> cells;
+  for (const auto& v : values) cells.push_back(&make(v));
+  cells.push_back(&make(kAll));
+  folds.assign(cells.size(), std::vector<std::size_t>{values.size()});
+  folds.back().clear();
+  return cells;
+}
 
 }  // namespace
 
@@ -121,12 +135,41 @@ OversightMetrics::OversightMetrics(prometheus::Registry& registry, OversightLabe
                          .Help("Departures to an unknown destination (MOB), by location, age "
                                "group and nationality region.")
                          .Register(registry);
-  for (const auto& l : locations) {
-    for (const auto& a : ages) {
-      for (const auto& r : regions) {
-        departures_.push_back(&departures.Add({{"location", l}, {"age_group", a}, {"region", r}}));
+  {
+    // Fine cells (location, age, region); a small one folds into location
+    // "other", then region "all", then age group "all".
+    std::vector<prometheus::Counter*> cells;
+    FoldChains folds;
+    for (const auto& l : locations) {
+      for (const auto& a : ages) {
+        for (const auto& r : regions) {
+          cells.push_back(&departures.Add({{"location", l}, {"age_group", a}, {"region", r}}));
+        }
       }
     }
+    const std::size_t A = ages.size();
+    const std::size_t R = regions.size();
+    const std::size_t other = locations.size() - 1;
+    const std::size_t by_age = cells.size();  // (other, age, all) per age
+    for (const auto& a : ages) {
+      cells.push_back(&departures.Add({{"location", kOther}, {"age_group", a}, {"region", kAll}}));
+    }
+    const std::size_t everything = cells.size();
+    cells.push_back(&departures.Add({{"location", kOther}, {"age_group", kAll}, {"region", kAll}}));
+    folds.resize(cells.size());
+    for (std::size_t l = 0; l < locations.size(); ++l) {
+      for (std::size_t a = 0; a < A; ++a) {
+        for (std::size_t r = 0; r < R; ++r) {
+          // Every chain has all three levels (a cell at "other" folds
+          // into itself first), so cells folding into one coarse cell do
+          // so at the same level.
+          folds[(l * A + a) * R + r] = {(other * A + a) * R + r, by_age + a, everything};
+        }
+      }
+    }
+    for (std::size_t a = 0; a < A; ++a) folds[by_age + a] = {everything};
+    departures_ = std::make_unique<FoldedCounters>(labels_.min_cell_size, std::move(cells),
+                                                   std::move(folds));
   }
   auto& days = prometheus::BuildHistogram()
                    .Name("mozaiek_mob_days_since_arrival")
@@ -152,18 +195,39 @@ OversightMetrics::OversightMetrics(prometheus::Registry& registry, OversightLabe
                       .Name("mozaiek_missing_open")
                       .Help("Persons departed MOB and not re-appeared, by age group.")
                       .Register(registry);
-  for (const auto& a : ages) {
-    days_since_arrival_.push_back(&days.Add({{"age_group", a}}, days_since_arrival_buckets()));
-    without_arrival_.push_back(&without.Add({{"age_group", a}}));
-    matched_late_.push_back(&matched_late.Add({{"age_group", a}}));
-    prior_signals_.push_back(&prior.Add({{"age_group", a}}));
-    missing_open_.push_back(&missing.Add({{"age_group", a}}));
-  }
+  const std::size_t k = labels_.min_cell_size;
+  FoldChains folds;
+  auto days_cells = cells_with_all<prometheus::Histogram>(
+      ages, folds, [&](const std::string& a) -> prometheus::Histogram& {
+        return days.Add({{"age_group", a}}, days_since_arrival_buckets());
+      });
+  days_since_arrival_ = std::make_unique<FoldedHistograms>(k, std::move(days_cells),
+                                                           days_since_arrival_buckets(),
+                                                           ages.size());
+  auto by_age = [&](prometheus::Family<prometheus::Counter>& family) {
+    auto cells = cells_with_all<prometheus::Counter>(
+        ages, folds, [&](const std::string& a) -> prometheus::Counter& {
+          return family.Add({{"age_group", a}});
+        });
+    return std::make_unique<FoldedCounters>(k, std::move(cells), folds);
+  };
+  without_arrival_ = by_age(without);
+  matched_late_ = by_age(matched_late);
+  prior_signals_ = by_age(prior);
+  auto missing_cells = cells_with_all<prometheus::Gauge>(
+      ages, folds, [&](const std::string& a) -> prometheus::Gauge& {
+        return missing.Add({{"age_group", a}});
+      });
+  missing_open_ = std::make_unique<FoldedGauges>(k, std::move(missing_cells), folds);
   auto& reappear = prometheus::BuildCounter()
                        .Name("mozaiek_reappearances_total")
                        .Help("Missing persons re-appeared, by where they were found.")
                        .Register(registry);
-  for (const auto& w : wheres) reappearances_.push_back(&reappear.Add({{"where", w}}));
+  auto where_cells = cells_with_all<prometheus::Counter>(
+      wheres, folds, [&](const std::string& w) -> prometheus::Counter& {
+        return reappear.Add({{"where", w}});
+      });
+  reappearances_ = std::make_unique<FoldedCounters>(k, std::move(where_cells), folds);
   auto& spikes = prometheus::BuildCounter()
                      .Name("mozaiek_mob_spikes_total")
                      .Help("MOB departure spikes against the location's own baseline (one "
@@ -190,6 +254,52 @@ OversightMetrics::OversightMetrics(prometheus::Registry& registry, OversightLabe
                  "as presumed victims (share = this / mozaiek_converging_persons).")
            .Register(registry)
            .Add({});
+  folded_family_ = &prometheus::BuildGauge()
+                        .Name("mozaiek_disclosure_folded")
+                        .Help("Disclosure control (privacy.min_cell_size): counts of a series "
+                              "about persons shown only in a coarser cell than their own "
+                              "(location \"other\", region, age group or where \"all\"), rounded "
+                              "down to a multiple of the minimum cell size; the cost in lost "
+                              "detail.")
+                        .Register(registry);
+  prometheus::BuildGauge()
+      .Name("mozaiek_disclosure_min_cell_size")
+      .Help("privacy.min_cell_size: no cell of a series about persons shows a count between 1 "
+            "and this minus one; such series move in steps of at least this.")
+      .Register(registry)
+      .Add({})
+      .Set(static_cast<double>(k));
+  publish_folded();
+}
+
+OversightMetrics::~OversightMetrics() = default;
+
+void OversightMetrics::publish_folded() {
+  std::int64_t registrations = 0;
+  {
+    std::lock_guard lock(registrations_mu_);
+    for (const auto& [key, n] : registration_counts_) {
+      registrations += n - disclosed(n, static_cast<std::int64_t>(labels_.min_cell_size));
+    }
+  }
+  const std::pair<const char*, double> folded[] = {
+      {"mozaiek_mob_departures_total", static_cast<double>(departures_->folded())},
+      {"mozaiek_mob_days_since_arrival", static_cast<double>(days_since_arrival_->folded())},
+      {"mozaiek_mob_departures_without_arrival_total",
+       static_cast<double>(without_arrival_->folded())},
+      {"mozaiek_mob_arrivals_matched_late_total", static_cast<double>(matched_late_->folded())},
+      {"mozaiek_mob_with_prior_signals_total", static_cast<double>(prior_signals_->folded())},
+      {"mozaiek_missing_open", static_cast<double>(missing_open_->folded())},
+      {"mozaiek_reappearances_total", static_cast<double>(reappearances_->folded())},
+      // Shown in the "total" cell of their rule and year only.
+      {"mozaiek_registrations_unique", static_cast<double>(registrations)},
+  };
+  // In steps of the minimum too: the cost metric must not single anyone out.
+  const auto k = static_cast<std::int64_t>(labels_.min_cell_size);
+  for (const auto& [metric, n] : folded) {
+    folded_family_->Add({{"metric", metric}})
+        .Set(static_cast<double>(disclosed(static_cast<std::int64_t>(n), k)));
+  }
 }
 
 std::size_t OversightMetrics::org_index(std::string_view name) const {
@@ -242,27 +352,33 @@ void OversightMetrics::add_mob_departure(std::size_t location, std::size_t age_g
   const std::size_t i = (slot(location, labels_.locations.size()) * a + slot(age_group, a - 1)) *
                             r +
                         slot(region, r - 1);
-  departures_[i]->Increment();
+  departures_->add(i);
+  publish_folded();
 }
 
 void OversightMetrics::observe_days_since_arrival(std::size_t age_group, double days) {
-  days_since_arrival_[slot(age_group, labels_.age_groups.size())]->Observe(days);
+  days_since_arrival_->observe(slot(age_group, labels_.age_groups.size()), days);
+  publish_folded();
 }
 
 void OversightMetrics::add_departure_without_arrival(std::size_t age_group) {
-  without_arrival_[slot(age_group, labels_.age_groups.size())]->Increment();
+  without_arrival_->add(slot(age_group, labels_.age_groups.size()));
+  publish_folded();
 }
 
 void OversightMetrics::add_arrival_matched_late(std::size_t age_group) {
-  matched_late_[slot(age_group, labels_.age_groups.size())]->Increment();
+  matched_late_->add(slot(age_group, labels_.age_groups.size()));
+  publish_folded();
 }
 
 void OversightMetrics::add_departure_with_prior_signals(std::size_t age_group) {
-  prior_signals_[slot(age_group, labels_.age_groups.size())]->Increment();
+  prior_signals_->add(slot(age_group, labels_.age_groups.size()));
+  publish_folded();
 }
 
 void OversightMetrics::add_reappearance(std::size_t where) {
-  reappearances_[slot(where, labels_.where.size())]->Increment();
+  reappearances_->add(slot(where, labels_.where.size()));
+  publish_folded();
 }
 
 void OversightMetrics::add_mob_spike(std::size_t location) {
@@ -276,18 +392,21 @@ void OversightMetrics::set_meldingen_open(const std::vector<std::int64_t>& count
 }
 
 void OversightMetrics::set_missing_open(std::size_t age_group, std::int64_t n) {
-  missing_open_[slot(age_group, labels_.age_groups.size())]->Set(static_cast<double>(n));
+  missing_open_->set(slot(age_group, labels_.age_groups.size()), n);
+  publish_folded();
 }
 
 void OversightMetrics::set_registrations(std::size_t rule, int year, std::string_view dimension,
                                          std::string_view value, std::int64_t n) {
   const std::size_t r = slot(rule, labels_.count_rules.size());
   const int y = year >= labels_.first_year && year <= labels_.last_year ? year : 0;
-  std::lock_guard lock(registrations_mu_);
+  const auto k = static_cast<std::int64_t>(labels_.min_cell_size);
+  std::unique_lock lock(registrations_mu_);
   auto key = std::make_tuple(r, y, std::string(dimension), std::string(value));
+  if (dimension != "total") registration_counts_[key] = n;
   auto it = registrations_.find(key);
   if (it == registrations_.end()) {
-    if (n == 0) return;  // no series for counts that never existed
+    if (disclosed(n, k) == 0) return;  // no series for counts never shown
     const std::string rule_label = r < labels_.count_rules.size() ? labels_.count_rules[r] : kOther;
     const std::string year_label = y == 0 ? std::string(kOther) : std::to_string(y);
     std::map<std::string, std::string> l{{"count", rule_label},
@@ -298,13 +417,16 @@ void OversightMetrics::set_registrations(std::size_t rule, int year, std::string
     if (dimension != "total") l[std::string(dimension)] = std::string(value);
     it = registrations_.emplace(key, &registrations_family_->Add(l)).first;
   }
-  it->second->Set(static_cast<double>(n));
+  it->second->Set(static_cast<double>(disclosed(n, k)));
+  lock.unlock();
+  publish_folded();
 }
 
 void OversightMetrics::set_converging_persons(std::int64_t converging,
                                               std::int64_t never_registered) {
-  converging_->Set(static_cast<double>(converging));
-  converging_unregistered_->Set(static_cast<double>(never_registered));
+  const auto k = static_cast<std::int64_t>(labels_.min_cell_size);
+  converging_->Set(static_cast<double>(disclosed(converging, k)));
+  converging_unregistered_->Set(static_cast<double>(disclosed(never_registered, k)));
 }
 
 }  // namespace mozaiek

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -29,6 +30,10 @@ class Family;
 }  // namespace prometheus
 
 namespace mozaiek {
+
+class FoldedCounters;
+class FoldedGauges;
+class FoldedHistograms;
 
 // Observations of one histogram family, per series, in plain numbers: the
 // owner of a batch observes, the probe publishes and resets.
@@ -70,11 +75,21 @@ struct OversightLabelSets {
   std::vector<std::string> event_types;  // chain event types
   int first_year = 2010;                 // registration years with their own label
   int last_year = 2035;
+  // privacy.min_cell_size: series about persons show no count in 1..this-1
+  // and move in steps of at least this (operators/oversight/disclosure.h).
+  std::size_t min_cell_size = 5;
 };
 
+// The series about persons (MOB departures, days since arrival, departures
+// without arrival, arrivals matched late, prior signals, missing,
+// re-appearances, registrations, converging persons) go through disclosure
+// control (disclosure.h): their coarse cells carry location "other" and
+// age_group, region or where "all"; mozaiek_disclosure_folded{metric} shows
+// the counts shown only in a coarser cell than their own.
 class OversightMetrics {
  public:
   OversightMetrics(prometheus::Registry& registry, OversightLabelSets labels);
+  ~OversightMetrics();
   OversightMetrics(const OversightMetrics&) = delete;
   OversightMetrics& operator=(const OversightMetrics&) = delete;
 
@@ -116,6 +131,8 @@ class OversightMetrics {
 
  private:
   std::size_t slot(std::size_t i, std::size_t size) const { return i < size ? i : size; }
+  // mozaiek_disclosure_folded of every controlled series, from their folds.
+  void publish_folded();
 
   OversightLabelSets labels_;
   std::vector<prometheus::Counter*> chain_events_;
@@ -123,19 +140,24 @@ class OversightMetrics {
   std::vector<prometheus::Histogram*> reporting_delay_;   // by org (+ other)
   std::vector<prometheus::Histogram*> feedback_latency_;  // (from * T + to) * 2 + stage
   std::vector<prometheus::Gauge*> open_;
-  std::vector<prometheus::Counter*> unanswered_;            // from * T + to
-  std::vector<prometheus::Counter*> departures_;            // (loc * A + age) * R + region
-  std::vector<prometheus::Histogram*> days_since_arrival_;  // by age
-  std::vector<prometheus::Counter*> without_arrival_;       // by age
-  std::vector<prometheus::Counter*> matched_late_;          // by age
-  std::vector<prometheus::Counter*> prior_signals_;         // by age
-  std::vector<prometheus::Gauge*> missing_open_;            // by age
-  std::vector<prometheus::Counter*> reappearances_;         // by where
-  std::vector<prometheus::Counter*> spikes_;                // by location
+  std::vector<prometheus::Counter*> unanswered_;  // from * T + to
+  // Cells (loc * A + age) * R + region, then the coarse ones.
+  std::unique_ptr<FoldedCounters> departures_;
+  std::unique_ptr<FoldedHistograms> days_since_arrival_;  // by age, then "all"
+  std::unique_ptr<FoldedCounters> without_arrival_;       // by age, then "all"
+  std::unique_ptr<FoldedCounters> matched_late_;          // by age, then "all"
+  std::unique_ptr<FoldedCounters> prior_signals_;         // by age, then "all"
+  std::unique_ptr<FoldedGauges> missing_open_;            // by age, then "all"
+  std::unique_ptr<FoldedCounters> reappearances_;         // by where, then "all"
+  std::vector<prometheus::Counter*> spikes_;              // by location
   prometheus::Family<prometheus::Gauge>* registrations_family_ = nullptr;
   std::mutex registrations_mu_;
   std::map<std::tuple<std::size_t, int, std::string, std::string>, prometheus::Gauge*>
       registrations_;
+  // True counts of the breakdown cells (not "total"), for their folded share.
+  std::map<std::tuple<std::size_t, int, std::string, std::string>, std::int64_t>
+      registration_counts_;
+  prometheus::Family<prometheus::Gauge>* folded_family_ = nullptr;
   prometheus::Gauge* converging_ = nullptr;
   prometheus::Gauge* converging_unregistered_ = nullptr;
 };

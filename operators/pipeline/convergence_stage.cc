@@ -14,6 +14,7 @@ ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFacto
       clock_(clock),
       output_(output),
       scorer_(config),
+      care_scorer_(config, Purpose::care),
       oversight_(config, scorer_),
       linker_(config, scorer_),
       counters_(config.sources.size()),
@@ -27,6 +28,8 @@ ConvergenceStage::PartitionState& ConvergenceStage::ensure(Partition p) {
   PartitionState ps;
   ps.store = stores_.open("convergence-p" + std::to_string(raw(p)));
   ps.state = scorer_.make_state(*ps.store);
+  ps.care_store = stores_.open("care-p" + std::to_string(raw(p)));
+  ps.care = care_scorer_.make_state(*ps.care_store);
   ps.oversight_store = stores_.open("oversight-p" + std::to_string(raw(p)));
   ps.oversight = oversight_.make_state(*ps.oversight_store);
   ps.links_store = stores_.open("links-p" + std::to_string(raw(p)));
@@ -46,8 +49,10 @@ Status ConvergenceStage::revoke(Partition p) {
   auto it = partitions_.find(raw(p));
   if (it == partitions_.end()) return Status::ok();
   Status s = scorer_.flush(*it->second.state);
+  Status c = care_scorer_.flush(*it->second.care);
   Status o = oversight_.flush(*it->second.oversight);
   Status l = linker_.flush(*it->second.links);
+  if (s && !c) s = c;
   if (s && !o) s = o;
   if (s && !l) s = l;
   partitions_.erase(it);
@@ -63,6 +68,14 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   alerts_.clear();
   notices_.clear();
   const ProcTime now = clock_.now();  // one clock read per record
+  if (signal.purpose == Purpose::care) {
+    // Scored apart and never linked: care convergence stays a care matter.
+    auto result = care_scorer_.process(*ps.care, signal, now, alerts_);
+    if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
+    ++counters_.processed[slot];
+    emit(ps);
+    return;
+  }
   auto result = scorer_.process(*ps.state, signal, now, alerts_);
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];
@@ -93,6 +106,7 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
   erasure_locations_.clear();
   ErasureOutcome outcome;
   scorer_.erase(*ps.state, r.type, r.key);
+  care_scorer_.erase(*ps.care, r.type, r.key);
   outcome.links = linker_.erase(*ps.links, r.type, r.key, notices_);
   oversight_.erase(*ps.oversight, r.type, r.key, erasure_locations_);
   // The location a person left from names them in its departures; it may
@@ -118,7 +132,7 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
 
 void ConvergenceStage::emit(PartitionState& ps) {
   for (const auto& alert : alerts_) {
-    if (alert.subject_type == SubjectType::person) {
+    if (alert.subject_type == SubjectType::person && alert.purpose == Purpose::investigation) {
       oversight_.note_person_alert(*ps.oversight, alert.subject_key, alert.last_seen);
     }
   }
@@ -197,6 +211,7 @@ OversightTracker::State* ConvergenceStage::oversight_state(Partition p) {
 Status ConvergenceStage::flush() {
   for (auto& [p, ps] : partitions_) {
     Status s = scorer_.flush(*ps.state);
+    if (s) s = care_scorer_.flush(*ps.care);
     if (s) s = oversight_.flush(*ps.oversight);
     if (s) s = linker_.flush(*ps.links);
     if (!s)
@@ -210,6 +225,7 @@ std::size_t ConvergenceStage::expire() {
   std::size_t n = 0;
   for (auto& [p, ps] : partitions_) {
     n += scorer_.expire(*ps.state, watermark_.time);
+    n += care_scorer_.expire(*ps.care, watermark_.time);
     n += oversight_.expire(*ps.oversight, watermark_.time);
     n += linker_.expire(*ps.links, watermark_.time);
     LinkCounters& c = linker_.counters(*ps.links);
@@ -222,7 +238,8 @@ std::size_t ConvergenceStage::expire() {
 std::size_t ConvergenceStage::state_entries() {
   std::size_t n = 0;
   for (auto& [p, ps] : partitions_) {
-    n += ps.store->approximate_entries() + ps.oversight_store->approximate_entries();
+    n += ps.store->approximate_entries() + ps.care_store->approximate_entries() +
+         ps.oversight_store->approximate_entries();
   }
   return n;
 }

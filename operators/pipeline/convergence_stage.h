@@ -1,7 +1,9 @@
-// ConvergenceStage: the second stage. Owns one convergence state and one
-// link state per assigned partition of the internal subjects topic (stores
-// "convergence-p<N>" and "links-p<N>"), feeds routed signals to the scorer
-// and then to the link tracker, entity notices to the link tracker, and
+// ConvergenceStage: the second stage. Owns one convergence state, one care
+// convergence state and one link state per assigned partition of the
+// internal subjects topic (stores "convergence-p<N>", "care-p<N>" and
+// "links-p<N>"), feeds investigation signals to the scorer and then to the
+// link tracker, care signals to the care scorer only (never linked, never
+// in the entity view; their alerts carry purpose care), entity notices to the link tracker, and
 // hands alerts and outgoing notices to its output. Owned by one task thread.
 //
 // Lifecycle: assign(p) when a partition arrives (opens its state store),
@@ -100,6 +102,8 @@ class ConvergenceStage {
   struct PartitionState {
     std::unique_ptr<StateStore> store;
     std::unique_ptr<ConvergenceScorer::State> state;
+    std::unique_ptr<StateStore> care_store;
+    std::unique_ptr<ConvergenceScorer::State> care;
     std::unique_ptr<StateStore> oversight_store;
     std::unique_ptr<OversightTracker::State> oversight;
     std::unique_ptr<StateStore> links_store;
@@ -115,6 +119,7 @@ class ConvergenceStage {
   const Clock& clock_;
   AlertOutput& output_;
   ConvergenceScorer scorer_;
+  ConvergenceScorer care_scorer_;  // care-purpose signals, scored apart
   OversightTracker oversight_;
   OversightMetrics* oversight_metrics_ = nullptr;
   // Registration series published last time, so vanished ones are set to 0.

@@ -65,6 +65,7 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
   w.key("schema").string(kAlertSchema);
   w.key("alert_id").string(a.alert_id);
   w.key("rule").string(a.rule);
+  w.key("purpose").string(to_string(a.purpose));
   w.key("subject").begin_object();
   w.key("type").string(a.subject_kind.empty() ? to_string(a.subject_type)
                                               : std::string_view(a.subject_kind));
@@ -146,6 +147,12 @@ bool read_alert_json(std::string_view json, Alert& out) {
   out.alert_id.assign(text);
   if (doc["rule"].get(text)) return false;
   out.rule.assign(text);
+  // Alerts written before purposes existed are investigation alerts.
+  if (!doc["purpose"].get(text)) {
+    const auto purpose = purpose_from(text);
+    if (!purpose || *purpose == Purpose::aggregate_only) return false;
+    out.purpose = *purpose;
+  }
   simdjson::dom::element subject;
   if (doc["subject"].get(subject) ||
       !read_subject(subject, out.subject_type, out.subject_key, &out.subject_kind)) {

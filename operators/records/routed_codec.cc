@@ -33,6 +33,9 @@ void encode_routed(const RoutedSignal& r, const OperatorConfig& config, std::str
     out.push_back(static_cast<char>(type));
     put_string(key, out);
   }
+  // Appended, so records written before purposes existed still decode
+  // (as investigation); investigation records stay byte-identical.
+  if (r.purpose != Purpose::investigation) out.push_back(static_cast<char>(r.purpose));
 }
 
 bool decode_routed(std::string_view bytes, const OperatorConfig& config, RoutedSignal& out) {
@@ -70,6 +73,12 @@ bool decode_routed(std::string_view bytes, const OperatorConfig& config, RoutedS
     if (!in.byte(t) || t >= kSubjectTypeCount || !in.view(k) || k.empty()) return false;
     co_type = static_cast<SubjectType>(t);
     co_key.assign(k);
+  }
+  out.purpose = Purpose::investigation;
+  if (in.remaining() == 1) {
+    std::uint8_t purpose;
+    if (!in.byte(purpose) || purpose != static_cast<std::uint8_t>(Purpose::care)) return false;
+    out.purpose = Purpose::care;
   }
   return in.remaining() == 0;
 }

@@ -6,7 +6,8 @@
 // Layout (version 1): u8 version, u8 subject type, u8 strength; strings as
 // varint length + bytes: subject key, signal id, source name, indicator code;
 // zigzag varint milliseconds: observed_at, reported_at, watermark; varint
-// count of co-subjects, each u8 type + string key.
+// count of co-subjects, each u8 type + string key; then, for care signals
+// only, one u8 purpose (absent = investigation).
 #pragma once
 
 #include <cstdint>

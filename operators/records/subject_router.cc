@@ -5,10 +5,6 @@
 namespace mozaiek {
 namespace {
 
-bool routed(const Signal& s, const SubjectRef& ref) {
-  return s.person_level || ref.type != SubjectType::person;
-}
-
 // A subject named twice in one signal (two spellings of one plate) is routed once.
 bool seen_before(const Signal& s, std::size_t i) {
   for (std::size_t j = 0; j < i; ++j) {
@@ -19,14 +15,13 @@ bool seen_before(const Signal& s, std::size_t i) {
   return false;
 }
 
-}  // namespace
-
-std::size_t route_signal(const Signal& s, EventTime watermark, std::vector<RoutedSignal>& out) {
+// Appends the signal's routed records for one purpose from out[n]; returns the new n.
+std::size_t route_for(const Signal& s, Purpose purpose, EventTime watermark, std::size_t n,
+                      std::vector<RoutedSignal>& out) {
   const std::size_t count = std::min(s.subject_count, s.subjects.size());
-  std::size_t n = 0;
   for (std::size_t i = 0; i < count; ++i) {
     const SubjectRef& ref = s.subjects[i];
-    if (!routed(s, ref) || seen_before(s, i)) continue;
+    if (seen_before(s, i)) continue;
     if (out.size() <= n) out.resize(n + 1);
     RoutedSignal& r = out[n++];
     r.subject_type = ref.type;
@@ -38,10 +33,11 @@ std::size_t route_signal(const Signal& s, EventTime watermark, std::vector<Route
     r.observed_at = s.observed_at;
     r.reported_at = s.reported_at;
     r.watermark = watermark;
+    r.purpose = purpose;
     std::size_t c = 0;
     for (std::size_t j = 0; j < count; ++j) {
       const SubjectRef& other = s.subjects[j];
-      if (j == i || !routed(s, other) || seen_before(s, j)) continue;
+      if (j == i || seen_before(s, j)) continue;
       if (other.type == ref.type && other.key == ref.key) continue;
       if (r.co_subjects.size() <= c) r.co_subjects.resize(c + 1);
       r.co_subjects[c].first = other.type;
@@ -49,6 +45,17 @@ std::size_t route_signal(const Signal& s, EventTime watermark, std::vector<Route
       ++c;
     }
     r.co_subjects.resize(c);
+  }
+  return n;
+}
+
+}  // namespace
+
+std::size_t route_signal(const Signal& s, EventTime watermark, std::vector<RoutedSignal>& out) {
+  std::size_t n = 0;
+  if (!s.person_level) return n;  // aggregate metrics only, for every subject
+  for (const Purpose purpose : {Purpose::investigation, Purpose::care}) {
+    if ((s.purposes & purpose_bit(purpose)) != 0) n = route_for(s, purpose, watermark, n, out);
   }
   return n;
 }

@@ -14,11 +14,12 @@
 namespace mozaiek {
 
 // Expands a validated signal into one RoutedSignal per distinct subject,
-// written to out[0..n) (entries and their strings are reused; `out` only
-// grows). Person subjects are left out, as subjects and as co-subjects, when
-// !signal.person_level: they still count in aggregates, but are never
-// correlated or linked. co_subjects are the signal's other routed subjects.
-// Returns n.
+// and person-level purpose (investigation, then care), written to
+// out[0..n) (entries and their strings are reused; `out` only grows).
+// Nothing is routed when !signal.person_level (no consent, an indicator
+// outside the source's person_level_indicators, an aggregate_only source):
+// not its persons, vehicles or locations; it still counts in aggregates.
+// co_subjects are the signal's other subjects. Returns n.
 std::size_t route_signal(const Signal& s, EventTime watermark, std::vector<RoutedSignal>& out);
 
 // "<type>:<key>" ("person:<hex>", "vehicle:FR-AB123", "location:coa-ter-apel"):

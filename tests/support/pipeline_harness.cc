@@ -25,6 +25,7 @@ Settings shipped_settings() {
 void use_namespace(Settings& settings, const std::string& ns) {
   settings.topics.signals_prefix = ns + ".signals.";
   settings.topics.alerts = ns + ".alerts";
+  settings.topics.alerts_care = ns + ".alerts.care";
   settings.topics.dlq = ns + ".dlq";
   settings.topics.subjects = ns + ".subjects";
   settings.topics.audit = ns + ".audit";

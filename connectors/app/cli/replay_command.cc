@@ -26,6 +26,7 @@ struct ReplayOptions {
   std::string config;
   std::vector<std::string> inputs;
   std::string output;
+  std::string care_output;  // care-purpose alerts; empty: counted only
   std::string dlq;
   std::string metrics_out;
   std::string state_dir;
@@ -100,6 +101,7 @@ class ReplayTask final : public Task {
 struct ReplayIo {
   std::unique_ptr<NdjsonSource> source;
   std::unique_ptr<NdjsonSink> alerts;
+  std::unique_ptr<NdjsonSink> care_alerts;
   std::unique_ptr<NdjsonSink> dlq;
   std::unique_ptr<RocksStateDb> db;
   std::unique_ptr<StateStoreFactory> stores;
@@ -110,6 +112,10 @@ Status open_io(const ReplayOptions& o, ReplayIo& io) {
   io.source = NdjsonSource::open(o.inputs, status);
   if (io.source) io.alerts = NdjsonSink::open(o.output, status);
   if (!io.alerts) return status;
+  if (!o.care_output.empty()) {
+    io.care_alerts = NdjsonSink::open(o.care_output, status);
+    if (!io.care_alerts) return status;
+  }
   if (!o.dlq.empty()) {
     io.dlq = NdjsonSink::open(o.dlq, status);
     if (!io.dlq) return status;
@@ -233,6 +239,7 @@ int replay(const ReplayOptions& o) {
   OversightMetrics oversight(registry, oversight_label_sets(settings));
   LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *io.stores, io.alerts.get(),
                          io.dlq.get(), settings.topics.dlq, settings.topics.alerts);
+  pipeline.set_care_alerts(io.care_alerts.get(), settings.topics.alerts_care);
   pipeline.convergence().set_oversight_metrics(&oversight);
   ReplayTask task(pipeline, metrics, oversight, settings.operators.sources.size());
   const auto started = std::chrono::steady_clock::now();
@@ -273,6 +280,8 @@ void add_replay_command(CLI::App& app, Runner& run) {
       ->required()
       ->check(CLI::ExistingFile);
   cmd->add_option("--output,-o", opts->output, "Alerts NDJSON output file")->required();
+  cmd->add_option("--care-output", opts->care_output,
+                  "Care-purpose alerts NDJSON output file (never in --output)");
   cmd->add_option("--dlq", opts->dlq, "Rejected records NDJSON output file");
   cmd->add_option("--metrics-out", opts->metrics_out, "Write the final Prometheus exposition here");
   cmd->add_option("--state-dir", opts->state_dir,

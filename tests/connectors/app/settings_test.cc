@@ -101,6 +101,7 @@ TEST_F(SettingsTest, ShippedConfigLoads) {
   EXPECT_EQ(settings_.http_listen, "127.0.0.1:8080");
   EXPECT_EQ(settings_.topics.signals_prefix, "signals.");
   EXPECT_EQ(settings_.topics.alerts, "mozaiek.alerts");
+  EXPECT_EQ(settings_.topics.alerts_care, "mozaiek.alerts.care");
   EXPECT_EQ(settings_.commit_interval_ms, 1000);
   EXPECT_EQ(settings_.operators.sources.size(), 12u);
   EXPECT_EQ(settings_.operators.catalogue.size(), 40u);

@@ -190,6 +190,14 @@ class VisibleStores final : public StateStoreFactory {
   std::map<std::string, StateStore*> stores;
 };
 
+// The oversight labels with disclosure control off: these tests count
+// single persons exactly (what is disclosed is oversight_metrics_test's).
+OversightLabelSets exact_labels(const Settings& settings) {
+  OversightLabelSets l = oversight_label_sets(settings);
+  l.min_cell_size = 1;
+  return l;
+}
+
 // Intake and entity stage; persons on partition 0, vehicles on 1,
 // locations on 2 (as after hashing), notices delivered through their
 // encoding when the test says so.
@@ -199,7 +207,7 @@ class Partitions final : public IntakeOutput, public AlertOutput {
       : settings_(std::move(settings)),
         pseudonymiser_(kKey),
         clock_(ProcTime{Millis{1'780'000'000'000}}),
-        metrics_(registry_, oversight_label_sets(settings_)),
+        metrics_(registry_, exact_labels(settings_)),
         intake_(settings_.operators, pseudonymiser_, clock_, "signals.", *this),
         entity_(settings_.operators, stores, clock_, *this) {
     for (int p = 0; p < 3; ++p) entity_.assign(Partition{p});

@@ -35,7 +35,13 @@ OperatorConfig make_config() {
   SourcePolicy ind;
   ind.name = "ind";
   ind.person_level = {*c.catalogue.find("route_forced_work")};
-  c.sources = {coa, nidos, ind};
+  SourcePolicy care;  // a care party whose signals serve care only
+  care.name = "care";
+  care.purposes = purpose_bit(Purpose::care);
+  SourcePolicy stats;  // a source for aggregate figures only
+  stats.name = "stats";
+  stats.purposes = purpose_bit(Purpose::aggregate_only);
+  c.sources = {coa, nidos, ind, care, stats};
   c.max_subjects_per_signal = 4;
   c.max_field_bytes = 64;
   return c;
@@ -192,6 +198,18 @@ TEST_F(SignalIntakeTest, ConsentDefaultsPerSourceAndLimitsPersonLevel) {
   ASSERT_FALSE(parse(
       SignalJson().set("source", R"("ind")").set("indicator", R"("route_forced_work")").str()));
   EXPECT_TRUE(signal_.person_level);
+}
+
+TEST_F(SignalIntakeTest, PurposesComeFromTheSource) {
+  ASSERT_FALSE(parse(SignalJson().str()));
+  EXPECT_EQ(signal_.purposes, purpose_bit(Purpose::investigation));
+  ASSERT_FALSE(parse(signal_with("source", R"("care")")));
+  EXPECT_TRUE(signal_.person_level);
+  EXPECT_EQ(signal_.purposes, purpose_bit(Purpose::care));
+  // aggregate_only: valid, counted, never person level, even with consent.
+  ASSERT_FALSE(parse(SignalJson().set("source", R"("stats")").set("consent", "true").str()));
+  EXPECT_TRUE(signal_.consent);
+  EXPECT_FALSE(signal_.person_level);
 }
 
 TEST_F(SignalIntakeTest, NoteUnknownFieldsAndNullOptionalsAreIgnored) {

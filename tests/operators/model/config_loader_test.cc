@@ -159,6 +159,27 @@ TEST_F(ConfigLoaderTest, EmptyPersonLevelListIsAnErrorNotAllIndicators) {
                                           "least one indicator")));
 }
 
+TEST_F(ConfigLoaderTest, PurposesDefaultToInvestigationAndAreChecked) {
+  ASSERT_THAT(load(), IsEmpty());
+  EXPECT_EQ(config_.min_cell_size, 5u);
+  EXPECT_EQ(config_.sources[*config_.find_source("coa")].purposes,
+            purpose_bit(Purpose::investigation));
+  root_["sources"]["nla"]["purposes"] = std::vector<std::string>{"investigation", "care"};
+  ASSERT_THAT(load(), IsEmpty());
+  EXPECT_EQ(config_.sources[*config_.find_source("nla")].purposes,
+            purpose_bit(Purpose::investigation) | purpose_bit(Purpose::care));
+  root_["sources"]["nla"]["purposes"] = std::vector<std::string>{"investigaton"};
+  EXPECT_THAT(load(), Contains(StartsWith("sources.nla.purposes[0]: unknown purpose "
+                                          "'investigaton'")));
+  root_["sources"]["nla"]["purposes"] = std::vector<std::string>{"aggregate_only", "care"};
+  EXPECT_THAT(load(), Contains(StartsWith("sources.nla.purposes: aggregate_only excludes")));
+  root_["sources"]["nla"]["purposes"] = std::vector<std::string>{};
+  EXPECT_THAT(load(), Contains(StartsWith("sources.nla.purposes: must name at least one")));
+  root_["sources"]["nla"].remove("purposes");
+  root_["privacy"]["min_cell_size"] = 0;
+  EXPECT_THAT(load(), Contains(StartsWith("privacy.min_cell_size")));
+}
+
 TEST_F(ConfigLoaderTest, OmittedPersonLevelIndicatorsMeansAll) {
   ASSERT_THAT(load(), IsEmpty());
   EXPECT_TRUE(config_.sources[*config_.find_source("coa")].person_level.empty());

@@ -29,11 +29,12 @@ constexpr const char* kKey = "oversight-test-key-0123456789";
 // Intake and entity stage wired directly, as LocalPipeline does.
 class Stages final : public IntakeOutput, public AlertOutput {
  public:
-  explicit Stages(const OperatorConfig& config)
+  // min_cell_size: of the disclosure control; 1 (off) counts single persons.
+  explicit Stages(const OperatorConfig& config, std::size_t min_cell_size = 1)
       : pseudonymiser_(kKey),
         clock_(ProcTime{Millis{1'780'000'000'000}}),
         stores_(make_memory_store_factory()),
-        metrics_(registry_, labels(config)),
+        metrics_(registry_, labels(config, min_cell_size)),
         intake_(config, pseudonymiser_, clock_, "signals.", *this),
         entity_(config, *stores_, clock_, *this) {
     entity_.assign(Partition{0});
@@ -95,10 +96,14 @@ class Stages final : public IntakeOutput, public AlertOutput {
   StageCounters& entity_counters() { return entity_.counters(); }
 
  private:
-  static OversightLabelSets labels(const OperatorConfig& c) {
+  // Most tests here count single persons exactly (min_cell_size 1);
+  // oversight_metrics_test.cc tests the disclosure rules themselves.
+  static OversightLabelSets labels(const OperatorConfig& c, std::size_t min_cell_size) {
     Settings s;
     s.operators = c;
-    return oversight_label_sets(s);
+    OversightLabelSets l = oversight_label_sets(s);
+    l.min_cell_size = min_cell_size;
+    return l;
   }
   Pseudonymiser pseudonymiser_;
   ManualClock clock_;
@@ -338,6 +343,44 @@ TEST_F(OversightTrackerTest, DeparturesCountByLocationAgeAndRegionWithDaysSinceA
 // Partners report late: COA's arrival record can be processed after the
 // departure it precedes. The departure is first counted without an arrival;
 // the arrival, when it comes, is matched to it once.
+// Disclosure control end to end, from chain events: one minor leaving
+// coa-budel after an arrival shows in no labelled cell of any person series;
+// five do, in their own cell.
+TEST_F(OversightTrackerTest, ASingleDepartureIsInNoCellAndFiveAre) {
+  Stages s(settings_.operators, 5);
+  auto person_total = [&] {
+    double n = 0;
+    for (const char* m : {"mozaiek_mob_departures_total", "mozaiek_mob_days_since_arrival_count",
+                          "mozaiek_mob_departures_without_arrival_total", "mozaiek_missing_open"}) {
+      n += s.value(m);
+    }
+    return n;
+  };
+  const std::string cell_labels[] = {"location=\"coa-budel\"", "age_group=\"minor\"",
+                                     "region=\"africa\""};
+  const std::vector<std::string> cell(std::begin(cell_labels), std::end(cell_labels));
+  for (int i = 0; i < 5; ++i) {
+    const Who w{"B10" + std::to_string(i), "minor", "ER"};
+    const std::string n = std::to_string(i);
+    s.feed(person_event("a" + n, "person.arrived", w, ts("2025-02-01"), "coa", "coa-budel"));
+    s.feed(
+        person_event("d" + n, "person.departed_unknown", w, ts("2025-02-11"), "coa", "coa-budel"));
+    s.maintain();
+    if (i == 0) {
+      EXPECT_EQ(person_total(), 0.0) << s.scrape();
+      EXPECT_EQ(s.persons(), 1u) << "the departure was applied";
+    }
+    if (i < 4) {
+      EXPECT_EQ(s.value("mozaiek_mob_departures_total", cell), 0.0) << i;
+    }
+  }
+  EXPECT_EQ(s.value("mozaiek_mob_departures_total", cell), 5.0);
+  EXPECT_EQ(s.value("mozaiek_mob_departures_total"), 5.0);
+  EXPECT_EQ(s.value("mozaiek_mob_days_since_arrival_count", {"age_group=\"minor\""}), 5.0);
+  EXPECT_DOUBLE_EQ(s.value("mozaiek_mob_days_since_arrival_sum", {"age_group=\"minor\""}), 50.0);
+  EXPECT_EQ(s.value("mozaiek_missing_open", {"age_group=\"minor\""}), 5.0);
+}
+
 TEST_F(OversightTrackerTest, AnArrivalProcessedAfterItsDepartureIsMatchedOnce) {
   Stages s(settings_.operators);
   const Who c{"C300", "minor", "ER"};

@@ -52,7 +52,8 @@ TEST(AlertJsonTest, WritesAlertV1WithNamesAndRfc3339Times) {
   std::string out;
   write_alert_json(sample_alert(), small_config(), out);
   EXPECT_EQ(out, R"({"schema":"mozaiek.alert/v1","alert_id":"0123456789abcdef0123456789abcdef",)"
-                 R"("rule":"person_convergence","subject":{"type":"person","key":"ab12"},)"
+                 R"("rule":"person_convergence","purpose":"investigation",)"
+                 R"("subject":{"type":"person","key":"ab12"},)"
                  R"("score":6.431,"sources":["coa","ind"],"first_seen":"2024-01-01T00:00:00Z",)"
                  R"("last_seen":"2024-01-02T00:00:00Z","raised_at":"2024-03-01T12:00:00.250Z",)"
                  R"("detection_delay_seconds":5184000,"contributions":[)"
@@ -87,6 +88,29 @@ TEST(AlertJsonTest, ReadsBackWhatItWrote) {
   EXPECT_EQ(back.linked[0].via, (std::vector<std::string>{"coa-1"}));
   EXPECT_EQ(back.status, "new");
   EXPECT_EQ(back.level, 0);
+  EXPECT_EQ(back.purpose, Purpose::investigation);
+}
+
+TEST(AlertJsonTest, PurposeRoundTripsAndOlderAlertsReadAsInvestigation) {
+  Alert a = sample_alert();
+  a.purpose = Purpose::care;
+  std::string out;
+  write_alert_json(a, small_config(), out);
+  EXPECT_NE(out.find(R"("purpose":"care")"), std::string::npos) << out;
+  Alert back;
+  ASSERT_TRUE(read_alert_json(out, back));
+  EXPECT_EQ(back.purpose, Purpose::care);
+  // Written before alerts carried a purpose.
+  std::string older = out;
+  older.erase(older.find(R"("purpose":"care",)"), std::string_view(R"("purpose":"care",)").size());
+  ASSERT_TRUE(read_alert_json(older, back)) << older;
+  EXPECT_EQ(back.purpose, Purpose::investigation);
+  // An alert is never aggregate_only, nor anything else.
+  for (const char* bad : {"aggregate_only", "police"}) {
+    std::string wrong = out;
+    wrong.replace(wrong.find(R"("care")"), 6, std::string("\"") + bad + "\"");
+    EXPECT_FALSE(read_alert_json(wrong, back)) << wrong;
+  }
 }
 
 TEST(AlertJsonTest, UnknownIdsAreWrittenAsUnknownRatherThanCrashing) {

@@ -75,6 +75,28 @@ TEST(RoutedCodecTest, RoundTripsEveryField) {
   EXPECT_LE(bytes.size(), strings + 40);
 }
 
+TEST(RoutedCodecTest, CarePurposeRoundTripsAndInvestigationStaysAsBefore) {
+  const OperatorConfig config = make_config();
+  RoutedSignal in = make_routed();
+  std::string investigation;
+  encode_routed(in, config, investigation);
+  in.purpose = Purpose::care;
+  std::string care;
+  encode_routed(in, config, care);
+  // Investigation records keep the layout written before purposes existed.
+  EXPECT_EQ(care.substr(0, investigation.size()), investigation);
+  EXPECT_EQ(care.size(), investigation.size() + 1);
+  RoutedSignal out;
+  ASSERT_TRUE(decode_routed(care, config, out));
+  expect_same(in, out);
+  EXPECT_EQ(out.purpose, Purpose::care);
+  ASSERT_TRUE(decode_routed(investigation, config, out));
+  EXPECT_EQ(out.purpose, Purpose::investigation);
+  std::string aggregate = investigation;
+  aggregate.push_back(static_cast<char>(Purpose::aggregate_only));
+  EXPECT_FALSE(decode_routed(aggregate, config, out)) << "never routed, never decoded";
+}
+
 TEST(RoutedCodecTest, RoundTripsExtremesAndEmptyCoSubjects) {
   const OperatorConfig config = make_config();
   RoutedSignal in = make_routed();

@@ -46,14 +46,35 @@ TEST(SubjectRouterTest, OneRoutedSignalPerSubjectWithTheOthersAsCoSubjects) {
   EXPECT_EQ(out[2].subject_key, "coa-ter-apel");
 }
 
-TEST(SubjectRouterTest, PersonsAreNeitherRoutedNorLinkedWithoutPersonLevel) {
+// No consent (or an indicator outside person_level_indicators, or an
+// aggregate_only source): its vehicle and location are not routed either,
+// so they can neither score nor link nor show the signal in an alert.
+TEST(SubjectRouterTest, NoSubjectIsRoutedWithoutPersonLevel) {
   Signal s = make_signal();
   s.person_level = false;
   std::vector<RoutedSignal> out;
-  ASSERT_EQ(route_signal(s, kMinEventTime, out), 2u);
-  EXPECT_EQ(out[0].subject_type, SubjectType::vehicle);
-  EXPECT_EQ(out[0].co_subjects, (Co{{SubjectType::location, "coa-ter-apel"}}));
-  EXPECT_EQ(out[1].co_subjects, (Co{{SubjectType::vehicle, "FR-AB123CD"}}));
+  EXPECT_EQ(route_signal(s, kMinEventTime, out), 0u);
+}
+
+TEST(SubjectRouterTest, EachRoutedSignalCarriesItsPurpose) {
+  Signal s = make_signal();
+  std::vector<RoutedSignal> out;
+  ASSERT_EQ(route_signal(s, kMinEventTime, out), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(out[i].purpose, Purpose::investigation);
+  s.purposes = purpose_bit(Purpose::care);
+  ASSERT_EQ(route_signal(s, kMinEventTime, out), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(out[i].purpose, Purpose::care);
+}
+
+TEST(SubjectRouterTest, ASignalForBothPurposesIsRoutedOncePerPurpose) {
+  Signal s = make_signal();
+  s.purposes = purpose_bit(Purpose::investigation) | purpose_bit(Purpose::care);
+  std::vector<RoutedSignal> out;
+  ASSERT_EQ(route_signal(s, kMinEventTime, out), 6u);
+  EXPECT_EQ(out[0].purpose, Purpose::investigation);
+  EXPECT_EQ(out[3].purpose, Purpose::care);
+  EXPECT_EQ(out[3].subject_key, out[0].subject_key);
+  EXPECT_EQ(out[4].co_subjects, out[1].co_subjects);
 }
 
 TEST(SubjectRouterTest, ASubjectNamedTwiceIsRoutedOnce) {

@@ -17,7 +17,7 @@ PACKAGES=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   openjdk-17-jre-headless maven prometheus curl python3 python3-yaml python3-matplotlib
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium nodejs npm
 )
 
 install_packages() {
@@ -61,6 +61,8 @@ case "${1:-}" in
     install_packages
     # The real Apache Kafka broker for the integration tests, from Maven Central.
     tests/integration/kafka/kafka-broker.sh fetch
+    # The real OpenID Connect provider for the access-control tests, from npm.
+    tests/integration/oidc/oidc-provider.sh fetch
     build
     cd "$BUILD_DIR"
     exec ctest --output-on-failure --timeout 900 -j 1

@@ -32,6 +32,13 @@ install_packages() {
   if command -v mvn >/dev/null 2>&1; then
     missing=("${missing[@]/maven/}")
   fi
+  # Likewise Node.js and npm from NodeSource or nvm.
+  if command -v node >/dev/null 2>&1; then
+    missing=("${missing[@]/nodejs/}")
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    missing=("${missing[@]/npm/}")
+  fi
   local todo=()
   for p in "${missing[@]}"; do [[ -n "$p" ]] && todo+=("$p"); done
   if ((${#todo[@]} > 0)); then

@@ -114,6 +114,29 @@ TEST_F(OidcAuthTest, TokenOfEachRoleIsAcceptedWithItsPrincipalAndRole) {
   }
 }
 
+// The console's way in: users log in on the provider's page (code flow with
+// PKCE) and their tokens carry the roles of the provider's user table.
+TEST_F(OidcAuthTest, UsersLoggedInThroughTheProviderGetTheirRoles) {
+  Authenticator gate(verifier_for(provider(), options_for(provider())), auth::SubjectMap());
+  const std::vector<std::pair<std::string, std::string>> users{{"ana", "analyst"},
+                                                               {"cora", "care"},
+                                                               {"otto", "operator"},
+                                                               {"paula", "privacy_officer"},
+                                                               {"olga", "oversight"}};
+  for (const auto& [user, role] : users) {
+    SCOPED_TRACE(user);
+    const std::string t = provider().user_token(user);
+    ASSERT_FALSE(t.empty()) << provider().last_error() << "\n" << provider().log();
+    const AccessDecision d = gate.check(bearer(t), Roles{role});
+    EXPECT_EQ(d.status, 200) << d.reason;
+    EXPECT_EQ(d.principal.name, user);
+    EXPECT_THAT(d.principal.roles, ElementsAre(role));
+  }
+  const std::string stranger = provider().user_token("mallory");
+  ASSERT_FALSE(stranger.empty()) << provider().last_error();
+  EXPECT_EQ(gate.check(bearer(stranger), Roles{"analyst"}).status, 403);
+}
+
 TEST_F(OidcAuthTest, ValidTokenWithoutRolesIsForbiddenNotUnauthenticated) {
   Authenticator gate(verifier_for(provider(), options_for(provider())), auth::SubjectMap());
   const AccessDecision d = gate.check(bearer(token("nobody")), Roles{"analyst", "care"});

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <simdjson.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,7 +13,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <regex>
 #include <sstream>
+
+#include "connectors/http/auth/jws.h"
 
 namespace mozaiek::test {
 namespace {
@@ -155,6 +161,108 @@ std::string OidcProvider::client_token(std::string_view client_id) {
   std::string token = json_member(res->body, "access_token");
   if (token.empty()) last_error_ = "token endpoint answered without access_token: " + res->body;
   return token;
+}
+
+std::string OidcProvider::user_token(std::string_view user, const std::string& redirect_uri) {
+  last_error_.clear();
+  if (!running()) {
+    last_error_ = "provider not running: " + error_;
+    return "";
+  }
+  unsigned char random[32];
+  if (RAND_bytes(random, sizeof random) != 1) {
+    last_error_ = "no random bytes for PKCE";
+    return "";
+  }
+  const std::string verifier = auth::base64url_encode(
+      std::string(reinterpret_cast<char*>(random), sizeof random));
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size(), digest);
+  const std::string challenge = auth::base64url_encode(
+      std::string(reinterpret_cast<char*>(digest), sizeof digest));
+
+  httplib::Client client(issuer_);
+  client.set_read_timeout(10);
+  std::map<std::string, std::string> cookies;
+  auto remember = [&](const httplib::Result& res) {
+    for (std::size_t i = 0; i < res->get_header_value_count("Set-Cookie"); ++i) {
+      const std::string value = res->get_header_value("Set-Cookie", i);
+      const auto eq = value.find('=');
+      const auto end = value.find(';');
+      if (eq != std::string::npos && eq < end)
+        cookies[value.substr(0, eq)] = value.substr(eq + 1, end - eq - 1);
+    }
+  };
+  auto cookie_header = [&] {
+    std::string h;
+    for (const auto& [k, v] : cookies) h += (h.empty() ? "" : "; ") + k + "=" + v;
+    return httplib::Headers{{"Cookie", h}};
+  };
+  auto path_of = [&](std::string url) {
+    return url.starts_with(issuer_) ? url.substr(issuer_.size()) : url;
+  };
+
+  const std::string query = "/auth?" + httplib::detail::params_to_query_str(
+                                           {{"client_id", "mozaiek-console"},
+                                            {"response_type", "code"},
+                                            {"scope", "openid profile mozaiek"},
+                                            {"redirect_uri", redirect_uri},
+                                            {"code_challenge", challenge},
+                                            {"code_challenge_method", "S256"},
+                                            {"state", "test"}});
+  httplib::Result res = client.Get(query, cookie_header());
+  const std::regex action(R"re(<form[^>]*action="([^"]+)")re");
+  const std::regex hidden(R"re(<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)")re");
+  std::string code;
+  for (int step = 0; step < 10 && res; ++step) {
+    remember(res);
+    if (res->status == 302 || res->status == 303) {
+      const std::string location = res->get_header_value("Location");
+      if (location.starts_with(redirect_uri)) {
+        httplib::Params params;
+        httplib::detail::parse_query_text(location.substr(location.find('?') + 1), params);
+        if (auto it = params.find("code"); it != params.end()) code = it->second;
+        break;
+      }
+      res = client.Get(path_of(location), cookie_header());
+      continue;
+    }
+    std::smatch form;
+    if (res->status != 200 || !std::regex_search(res->body, form, action)) break;
+    httplib::Params fields;
+    for (auto it = std::sregex_iterator(res->body.begin(), res->body.end(), hidden);
+         it != std::sregex_iterator(); ++it) {
+      fields.emplace((*it)[1], (*it)[2]);
+    }
+    if (res->body.find("name=\"login\"") != std::string::npos) {
+      fields.emplace("login", std::string(user));
+      fields.emplace("password", "any-password");
+    }
+    const std::string target = path_of(form[1]);
+    res = client.Post(target, cookie_header(), fields);
+  }
+  if (code.empty()) {
+    last_error_ = "login as " + std::string(user) + " did not reach the redirect URI (" +
+                  (res ? "HTTP " + std::to_string(res->status) + " " + res->body.substr(0, 300)
+                       : httplib::to_string(res.error())) +
+                  ")";
+    return "";
+  }
+  httplib::Params form{{"grant_type", "authorization_code"},
+                       {"code", code},
+                       {"redirect_uri", redirect_uri},
+                       {"client_id", "mozaiek-console"},
+                       {"code_verifier", verifier}};
+  auto token = client.Post("/token", form);
+  if (!token || token->status != 200) {
+    last_error_ = "code exchange: " +
+                  (token ? "HTTP " + std::to_string(token->status) + " " + token->body
+                         : httplib::to_string(token.error()));
+    return "";
+  }
+  std::string access = json_member(token->body, "access_token");
+  if (access.empty()) last_error_ = "code exchange answered without access_token";
+  return access;
 }
 
 std::string OidcProvider::rotate_keys() {

@@ -43,6 +43,15 @@ class OidcProvider {
   std::string token(std::string_view role) { return client_token("mozaiek-" + std::string(role)); }
   const std::string& last_error() const { return last_error_; }
 
+  // Logs `user` in as the console would, through the provider's own login
+  // page (authorisation code + PKCE, client mozaiek-console, any password),
+  // following the pages as a browser without JavaScript would, and returns
+  // the access token; empty on failure (last_error()). Users: ana
+  // (analyst), cora (care), otto (operator), paula (privacy_officer), olga
+  // (oversight); any other name logs in without roles.
+  std::string user_token(std::string_view user,
+                         const std::string& redirect_uri = "http://127.0.0.1:1/console/callback");
+
   // Makes the provider sign with a new key from now on while publishing
   // the old one too; returns the new kid (empty on failure).
   std::string rotate_keys();

@@ -99,8 +99,8 @@ Status JwkSet::parse(std::string_view json, JwkSet& out) {
     std::string_view kty, use, alg, kid;
     if (key["kty"].get(kty) != simdjson::SUCCESS) return Status::error(where + " has no kty");
     if (key["use"].get(use) == simdjson::SUCCESS && use != "sig") continue;
-    (void)key["alg"].get(alg);
-    (void)key["kid"].get(kid);
+    if (key["alg"].get(alg) != simdjson::SUCCESS) alg = {};  // optional
+    if (key["kid"].get(kid) != simdjson::SUCCESS) kid = {};  // optional
     Jwk jwk;
     jwk.kid = std::string(kid);
     jwk.alg = std::string(alg);

@@ -161,6 +161,21 @@ TEST_F(OidcAuthTest, RolesComeFromGroupsOrANestedClaimThroughTheRoleMap) {
               ElementsAre("privacy_officer"));
 }
 
+TEST_F(OidcAuthTest, Es256TokensAreVerifiedToo) {
+  auto v = verifier_for(provider(), options_for(provider()));
+  const std::string t = provider().client_token("mozaiek-es256");
+  ASSERT_FALSE(t.empty()) << provider().last_error();
+  ASSERT_THAT(decoded(parts_of(t).header), HasSubstr("\"ES256\""));
+  const TokenCheck ok = v->verify(t);
+  EXPECT_TRUE(ok.valid) << ok.reason;
+  EXPECT_EQ(ok.subject, "mozaiek-es256");
+  const Parts p = parts_of(t);
+  std::string sig = decoded(p.signature);
+  sig[3] = static_cast<char>(sig[3] ^ 0x40);
+  EXPECT_EQ(v->verify(p.header + "." + p.payload + "." + auth::base64url_encode(sig)).reason,
+            "token signature invalid");
+}
+
 TEST_F(OidcAuthTest, WrongAudienceIsRefused) {
   OidcOptions o = options_for(provider());
   o.audience = "another-service";

@@ -37,7 +37,8 @@ class OidcProvider {
   // An access token (a signed JWT) of machine client `client_id` from the
   // token endpoint (client-credentials grant); empty on failure, with the
   // reason in last_error(). Clients: mozaiek-<role> for each of the six
-  // roles, mozaiek-nobody (no roles), mozaiek-shortlived (analyst, short TTL).
+  // roles, mozaiek-nobody (no roles), mozaiek-shortlived (analyst, short TTL),
+  // mozaiek-es256 (analyst, signed with ES256).
   std::string client_token(std::string_view client_id);
   // The token of client mozaiek-<role>.
   std::string token(std::string_view role) { return client_token("mozaiek-" + std::string(role)); }

@@ -7,7 +7,8 @@
 // Machine clients (client-credentials grant), one per role, secret = client
 // id + "-secret": mozaiek-<role> (roles [<role>]), mozaiek-nobody (no roles),
 // mozaiek-shortlived (analyst, tokens valid MOZAIEK_OIDC_SHORT_TTL seconds,
-// default 2). Their access tokens are RS256 JWTs for the resource
+// default 2), mozaiek-es256 (analyst, ES256-signed). Their access tokens are
+// RS256 JWTs (but for mozaiek-es256) for the resource
 // urn:mozaiek:api, audience MOZAIEK_OIDC_AUDIENCE (default "mozaiek"), with a `roles` claim, the same
 // roles as `groups` ("mozaiek-<role>") and `realm_access.roles`.
 //
@@ -17,8 +18,9 @@
 // (any password); their roles come from USERS below.
 //
 // Keys: <workdir>/keys.json holds the private JWKs, signing key first. The
-// first start makes key A; POST /admin/rotate (loopback only) adds a new
-// signing key B, publishes both, and answers {"kid": B}.
+// first start makes RSA key A (and an EC P-256 key for ES256); POST
+// /admin/rotate (the server listens on loopback only) adds a new RSA signing
+// key B, publishes it with the others, and answers {"kid": B}.
 import fs from 'node:fs';
 import http from 'node:http';
 import crypto from 'node:crypto';
@@ -50,16 +52,20 @@ const MACHINE = {};
 for (const role of ROLES) MACHINE[`mozaiek-${role}`] = [role];
 MACHINE['mozaiek-nobody'] = [];
 MACHINE['mozaiek-shortlived'] = ['analyst'];
+MACHINE['mozaiek-es256'] = ['analyst'];
 
-function newKey(name) {
-  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+function newKey(name, type = 'rsa') {
+  const { privateKey } = type === 'rsa'
+    ? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' });
-  return { ...jwk, kid: `${name}-${crypto.randomBytes(6).toString('hex')}`, alg: 'RS256', use: 'sig' };
+  const alg = type === 'rsa' ? 'RS256' : 'ES256';
+  return { ...jwk, kid: `${name}-${crypto.randomBytes(6).toString('hex')}`, alg, use: 'sig' };
 }
 
 function loadKeys() {
   if (fs.existsSync(keysFile)) return JSON.parse(fs.readFileSync(keysFile, 'utf8'));
-  const keys = [newKey('a')];
+  const keys = [newKey('a'), newKey('a-ec', 'ec')];
   fs.writeFileSync(keysFile, JSON.stringify(keys), { mode: 0o600 });
   return keys;
 }
@@ -113,7 +119,7 @@ function configuration(keys) {
             audience,
             accessTokenFormat: 'jwt',
             accessTokenTTL: client.clientId === 'mozaiek-shortlived' ? shortTtl : 300,
-            jwt: { sign: { alg: 'RS256' } },
+            jwt: { sign: { alg: client.clientId === 'mozaiek-es256' ? 'ES256' : 'RS256' } },
           };
         },
       },

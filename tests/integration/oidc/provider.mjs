@@ -75,6 +75,10 @@ function rolesOf(token) {
   return MACHINE[token.clientId] || [];
 }
 
+function ttlOf(client) {
+  return client && client.clientId === 'mozaiek-shortlived' ? shortTtl : 300;
+}
+
 const loopbackRedirect = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//;
 
 function configuration(keys) {
@@ -104,7 +108,10 @@ function configuration(keys) {
     claims: { openid: ['sub'], profile: ['name', 'roles'] },
     scopes: ['openid', 'profile', 'mozaiek'],
     pkce: { required: () => true },
-    ttl: { AccessToken: 300, ClientCredentials: 300 },
+    ttl: {
+      AccessToken: (_ctx, _token, client) => ttlOf(client),
+      ClientCredentials: (_ctx, _token, client) => ttlOf(client),
+    },
     features: {
       devInteractions: { enabled: true }, // the provider's own login page
       clientCredentials: { enabled: true },
@@ -118,7 +125,7 @@ function configuration(keys) {
             scope: 'mozaiek',
             audience,
             accessTokenFormat: 'jwt',
-            accessTokenTTL: client.clientId === 'mozaiek-shortlived' ? shortTtl : 300,
+            accessTokenTTL: ttlOf(client),
             jwt: { sign: { alg: client.clientId === 'mozaiek-es256' ? 'ES256' : 'RS256' } },
           };
         },

@@ -2,12 +2,20 @@
 // provider (npm's oidc-provider, tests/support/oidc_provider.h): tokens
 // fetched from its token endpoint, keys from its discovery document and
 // JWKS, rotation by the provider itself.
+#include <arpa/inet.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/hmac.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -16,7 +24,9 @@
 #include "connectors/http/auth/jws.h"
 #include "connectors/http/auth/oidc_verifier.h"
 #include "connectors/http/http_server.h"
+#include "tests/support/command.h"
 #include "tests/support/oidc_provider.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
 namespace mozaiek {
@@ -384,6 +394,57 @@ TEST_F(OidcAuthTest, ConcurrentVerificationsAllSucceed) {
   EXPECT_EQ(ok.load(), kThreads * kEach);
   std::printf("[ measured ] %d RS256 verifications on %d threads: %.1f us each (wall / count)\n",
               kThreads * kEach, kThreads, us / (kThreads * kEach));
+}
+
+int free_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  int port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  ::close(fd);
+  return port;
+}
+
+// `mozaiek run` with the shipped config plus this provider's issuer starts,
+// fetches the provider's keys, and tells the console how to log in.
+TEST_F(OidcAuthTest, RunWithAnIssuerStartsAndServesTheLoginConfig) {
+  test::TempDir dir("mozaiek-oidc-run");
+  std::ifstream in(std::string(MOZAIEK_SOURCE_DIR) + "/config/mozaiek.yaml");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  config = replace_once(config, "      issuer: \"\"", "      issuer: " + provider().issuer());
+  std::ofstream(dir.path() + "/mozaiek.yaml") << config;
+  const int port = free_port();
+  ASSERT_NE(port, 0);
+  std::thread run([&] {
+    (void)test::run_command(
+        "MOZAIEK_PSEUDONYM_KEY=oidc-test-pseudonym-key-0123456789 " + std::string(MOZAIEK_BINARY) +
+        " run --config " + dir.path() +
+        "/mozaiek.yaml --brokers embedded --http 127.0.0.1:" + std::to_string(port) +
+        " --state-dir " + dir.path() + "/state --duration 8 >" + dir.path() + "/run.log 2>&1");
+  });
+  httplib::Client client("127.0.0.1", port);
+  std::string body;
+  const bool served = test::wait_until(
+      [&] {
+        auto res = client.Get("/api/auth/config");
+        if (res && res->status == 200) body = res->body;
+        return !body.empty();
+      },
+      seconds(30), Millis{100});
+  run.join();
+  std::ifstream log_in(dir.path() + "/run.log");
+  const std::string log((std::istreambuf_iterator<char>(log_in)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(served) << log;
+  EXPECT_EQ(body, R"({"oidc":{"issuer":")" + provider().issuer() +
+                      R"(","client_id":"mozaiek-console","audience":"mozaiek",)"
+                      R"("scopes":["openid","profile","mozaiek"]},"mtls":false})");
+  EXPECT_THAT(log, HasSubstr("oidc: fetched 2 signing key(s) of " + provider().issuer()));
 }
 
 }  // namespace

@@ -140,6 +140,17 @@ std::uint64_t OidcVerifier::fetches() const {
   return fetches_;
 }
 
+// Logs the issuer and the number of keys, never a key.
+Status OidcVerifier::fetch_logged(JwkSet& set) const {
+  Status s = fetcher_->fetch(set);
+  if (s) {
+    spdlog::info("oidc: fetched {} signing key(s) of {}", set.size(), options_.issuer);
+  } else {
+    spdlog::warn("oidc: cannot fetch the signing keys of {}: {}", options_.issuer, s.message());
+  }
+  return s;
+}
+
 Status OidcVerifier::refresh() {
   {
     std::unique_lock lock(mu_);
@@ -149,7 +160,7 @@ Status OidcVerifier::refresh() {
     ++fetches_;
   }
   JwkSet set;
-  Status s = fetcher_->fetch(set);
+  Status s = fetch_logged(set);
   std::lock_guard lock(mu_);
   fetching_ = false;
   if (s) {
@@ -182,12 +193,7 @@ OidcVerifier::Snapshot OidcVerifier::fetch_keys(Why why, Wait wait) const {
   lock.unlock();
 
   JwkSet set;
-  Status s = fetcher_->fetch(set);
-  if (s) {
-    spdlog::info("oidc: fetched {} signing key(s) of {}", set.size(), options_.issuer);
-  } else {
-    spdlog::warn("oidc: cannot fetch the signing keys of {}: {}", options_.issuer, s.message());
-  }
+  Status s = fetch_logged(set);
 
   lock.lock();
   fetching_ = false;

@@ -118,6 +118,7 @@ class OidcVerifier {
   // running fetch to finish. Returns the snapshot afterwards.
   Snapshot fetch_keys(Why why, Wait wait) const;
   std::chrono::system_clock::time_point now() const;
+  Status fetch_logged(JwkSet& set) const;
 
   const OidcOptions options_;
   const std::unique_ptr<KeyFetcher> fetcher_;

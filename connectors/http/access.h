@@ -20,12 +20,12 @@ struct HttpRequest;
 
 // The roles mozaiek knows. A route needs any one of its roles.
 namespace role {
-inline constexpr std::string_view kAnalyst = "analyst";        // investigation alerts, entities
-inline constexpr std::string_view kCare = "care";              // care-purpose alerts only
-inline constexpr std::string_view kOversight = "oversight";    // aggregate figures only
+inline constexpr std::string_view kAnalyst = "analyst";      // investigation alerts, entities
+inline constexpr std::string_view kCare = "care";            // care-purpose alerts only
+inline constexpr std::string_view kOversight = "oversight";  // aggregate figures only
 inline constexpr std::string_view kPrivacyOfficer = "privacy_officer";  // erasure, audit
-inline constexpr std::string_view kOperator = "operator";      // rules, config, health
-inline constexpr std::string_view kMetrics = "metrics";        // /metrics scrape
+inline constexpr std::string_view kOperator = "operator";               // rules, config, health
+inline constexpr std::string_view kMetrics = "metrics";                 // /metrics scrape
 }  // namespace role
 
 // The authenticated identity of one request.
@@ -63,7 +63,7 @@ class Roles {
 };
 
 struct AccessDecision {
-  int status = 401;  // 200 granted, 401 no valid identity, 403 missing role
+  int status = 401;     // 200 granted, 401 no valid identity, 403 missing role
   Principal principal;  // set when the identity was valid (200 and 403)
   std::string reason;   // for the answer and the audit; never a token or key
 };
@@ -77,7 +77,6 @@ class AccessGate {
 };
 
 // Told of every refusal (401 and 403), to count and audit it.
-using DenialObserver =
-    std::function<void(const HttpRequest&, const Roles&, const AccessDecision&)>;
+using DenialObserver = std::function<void(const HttpRequest&, const Roles&, const AccessDecision&)>;
 
 }  // namespace mozaiek

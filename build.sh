@@ -17,7 +17,7 @@ PACKAGES=(
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   openjdk-17-jre-headless maven prometheus curl python3 python3-yaml python3-matplotlib
-  chromium chromium-driver python3-selenium
+  chromium chromium-driver python3-selenium nodejs npm
 )
 
 install_packages() {
@@ -31,6 +31,13 @@ install_packages() {
   fi
   if command -v mvn >/dev/null 2>&1; then
     missing=("${missing[@]/maven/}")
+  fi
+  # Likewise Node.js and npm from NodeSource or nvm.
+  if command -v node >/dev/null 2>&1; then
+    missing=("${missing[@]/nodejs/}")
+  fi
+  if command -v npm >/dev/null 2>&1; then
+    missing=("${missing[@]/npm/}")
   fi
   local todo=()
   for p in "${missing[@]}"; do [[ -n "$p" ]] && todo+=("$p"); done
@@ -61,6 +68,8 @@ case "${1:-}" in
     install_packages
     # The real Apache Kafka broker for the integration tests, from Maven Central.
     tests/integration/kafka/kafka-broker.sh fetch
+    # The real OpenID Connect provider for the access-control tests, from npm.
+    tests/integration/oidc/oidc-provider.sh fetch
     build
     cd "$BUILD_DIR"
     exec ctest --output-on-failure --timeout 900 -j 1

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 
@@ -17,6 +18,8 @@
 #include "connectors/http/api/entity_api.h"
 #include "connectors/http/api/erasure_api.h"
 #include "connectors/http/api/rules_api.h"
+#include "connectors/http/auth/auth_config_api.h"
+#include "connectors/http/auth/authenticator.h"
 #include "connectors/http/http_server.h"
 #include "connectors/kafka/embedded_cluster.h"
 #include "connectors/kafka/kafka_admin.h"
@@ -72,6 +75,9 @@ struct Service::Impl {
   std::unique_ptr<AlertTopicsReader> alert_reader;
   std::unique_ptr<AlertActionProbe> action_probe;
   std::unique_ptr<AlertActionsApi> actions_api;
+  // Who may call the API (service.auth); made before the server so it
+  // outlives it. Not made for the demo.
+  std::unique_ptr<auth::Authenticator> authenticator;
   std::unique_ptr<HttpServer> http;
   EntityRequests entity_requests;
   std::unique_ptr<EntityLookupProbe> lookups;
@@ -123,6 +129,7 @@ struct Service::Impl {
   Status connect_kafka();
   Status open_state();
   void make_probes();
+  Status make_authenticator();
   Status start_http();
   void add_feature_routes();
 
@@ -140,6 +147,7 @@ Service::~Service() { stop(); }
 Status Service::start() {
   Impl& m = *impl_;
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
+  if (Status s = m.make_authenticator(); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
   if (Status s = m.connect_kafka(); !s) return s;
   if (Status s = m.open_state(); !s) return s;
@@ -206,6 +214,27 @@ void Service::Impl::make_probes() {
 
 // The generic server with the feature routes; the alert topics reader keeps
 // the feed the routes serve in step with every instance's alerts and actions.
+// `mozaiek run` does not start without a way to authenticate callers
+// (service.auth), as it does not without a pseudonym key.
+Status Service::Impl::make_authenticator() {
+  if (options.demo || !options.serve_http) return Status::ok();
+  const std::string config_dir = std::filesystem::path(settings.config_path).parent_path().string();
+  if (Status s = auth::make_authenticator(settings.auth, config_dir, authenticator); !s) return s;
+  if (const auth::OidcVerifier* oidc = authenticator->oidc()) {
+    spdlog::info("auth: OpenID Connect tokens of {} for audience {}", oidc->options().issuer,
+                 oidc->options().audience);
+    // Early, so the first request does not wait; requests fetch again if
+    // the provider is not reachable yet.
+    if (Status k = authenticator->fetch_keys(); !k) {
+      spdlog::warn("auth: the provider's keys are not available yet: {}", k.message());
+    }
+  }
+  if (!settings.auth.mtls_principals.empty()) {
+    spdlog::info("auth: {} client certificate principal(s)", settings.auth.mtls_principals.size());
+  }
+  return Status::ok();
+}
+
 Status Service::Impl::start_http() {
   http = std::make_unique<HttpServer>(settings.http_listen, registry);
   Status s = Status::ok();
@@ -223,6 +252,7 @@ Status Service::Impl::start_http() {
 
 void Service::Impl::add_feature_routes() {
   add_console_routes(*http);
+  http->route("GET", auth::kAuthConfigPath, auth::auth_config_route(settings.auth));
   add_alert_feed_routes(*http, feed);
   add_rules_route(*http, rules_json(settings.operators));
   http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", [this](const HttpRequest& req) {

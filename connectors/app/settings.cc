@@ -188,6 +188,13 @@ Section<Settings> service_section() {
          "Address of /metrics, /healthz, /readyz, the API and the console. Port 0 picks a free "
          "port.",
          check_listen, "host:port");
+  s.custom({"auth", "map", "", "", "",
+            "Who may call the HTTP API (OpenID Connect, client certificates); see "
+            "`service.auth`."},
+           [](const YAML::Node& v, const std::string& path, Settings& out,
+              std::vector<std::string>& errors) {
+             auth::parse_auth_settings(v, path, out.auth, errors);
+           });
   s.text("state_dir", &Settings::state_dir,
          "RocksDB state directory (scores, contributions, links). Keep it on local disk.",
          config::check_not_empty, "non-empty path");
@@ -413,6 +420,7 @@ std::string settings_reference_markdown() {
   std::vector<config::SectionDoc> docs{root_section().doc(), service_section().doc(),
                                        kafka_section().doc(), topics_section().doc(),
                                        privacy_settings_section().doc()};
+  for (auto& d : auth::auth_settings_docs()) docs.push_back(std::move(d));
   for (auto& d : operator_config_reference()) docs.push_back(std::move(d));
   return config::render_markdown(
       "mozaiek configuration reference",

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/http/auth/auth_settings.h"
 #include "connectors/kafka/kafka_settings.h"
 #include "operators/model/model.h"
 #include "stream/status.h"
@@ -46,6 +47,7 @@ struct Settings {
   // librdkafka properties, in file order; values may be secrets: never log them.
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   std::string http_listen = "127.0.0.1:8080";
+  auth::AuthSettings auth;  // service.auth: who may call the HTTP API
   std::string state_dir = "./mozaiek-state";
   std::string pseudonym_key_file;  // as written; relative to the config file
   std::string log_level = "info";

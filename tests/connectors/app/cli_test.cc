@@ -66,6 +66,18 @@ TEST(CliTest, CheckConfigNamesTheBadKey) {
   std::filesystem::remove_all(dir);
 }
 
+// As for a missing pseudonym key: the shipped config names no identity
+// provider and no client certificate, so `run` refuses, naming the key.
+TEST(CliTest, RunWithTheShippedConfigRefusesToStartWithoutAuthentication) {
+  const auto dir = std::filesystem::temp_directory_path() / "mozaiek-cli-auth-test";
+  const auto r = run_command("MOZAIEK_PSEUDONYM_KEY=cli-test-pseudonym-key-0123456789 " + kBin +
+                             " run --brokers embedded --http 127.0.0.1:0 --state-dir " +
+                             dir.string() + " --duration 5 2>&1");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("service.auth.oidc.issuer"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(CliTest, ConfigReferenceListsEveryShippedSection) {
   const auto r = run_command(kBin + " config-reference");
   ASSERT_EQ(r.exit_code, 0);
@@ -104,10 +116,21 @@ TEST(CliTest, RunAndDemoPrintAlertsOnStdoutOnlyWhenAskedAndLogOnStderr) {
            file(".out") + " 2>" + file(".err") + "; echo $? >" + file(".rc") + ")";
   };
   const std::string demo = "demo --duration 20 --signals 3000 --rate 0";
-  const auto r = run_command(
-      "(" + service("plain", demo) + " & " + service("printing", demo + " --print-alerts") +
-      " & export MOZAIEK_PSEUDONYM_KEY=cli-test-pseudonym-key-0123456789; " +
-      service("run", "run --brokers embedded --duration 5") + " & wait) 2>&1");
+  // `run` needs a way to authenticate callers: the shipped config plus one
+  // client certificate principal.
+  std::ifstream in(std::filesystem::path(MOZAIEK_SOURCE_DIR) / "config" / "mozaiek.yaml");
+  std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = config.find("      principals: []");
+  ASSERT_NE(at, std::string::npos);
+  config.replace(at, std::string("      principals: []").size(),
+                 "      principals: [{subject: /CN=cli-test, name: cli-test, roles: [metrics]}]");
+  std::ofstream(dir / "run.yaml") << config;
+  const auto r = run_command("(" + service("plain", demo) + " & " +
+                             service("printing", demo + " --print-alerts") +
+                             " & export MOZAIEK_PSEUDONYM_KEY=cli-test-pseudonym-key-0123456789; " +
+                             service("run", "run --config " + (dir / "run.yaml").string() +
+                                                " --brokers embedded --duration 5") +
+                             " & wait) 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   for (const char* name : {"plain", "printing", "run"}) {
     EXPECT_EQ(read_text(dir / (std::string(name) + ".rc")), "0\n")

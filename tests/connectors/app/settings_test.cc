@@ -109,6 +109,82 @@ TEST_F(SettingsTest, ShippedConfigLoads) {
   EXPECT_TRUE(settings_.pseudonym_key_file.empty());
 }
 
+TEST_F(SettingsTest, ShippedConfigConfiguresNoIdentitySoRunRefusesToStart) {
+  EXPECT_THAT(load(kSourceDir + "/config/mozaiek.yaml"), IsEmpty());
+  EXPECT_FALSE(settings_.auth.any_identity());
+  EXPECT_EQ(settings_.auth.oidc.audience, "mozaiek");
+  EXPECT_EQ(settings_.auth.oidc.roles_claim, "roles");
+  EXPECT_EQ(settings_.auth.oidc.console_client_id, "mozaiek-console");
+}
+
+TEST_F(SettingsTest, AuthSectionIsParsed) {
+  std::string text = shipped_text();
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"      issuer: \"\"", "      issuer: https://login.example.nl/realms/tmm"},
+           {"      role_map: {}", "      role_map:\n        /politie/tfmm: analyst\n        "
+                                  "/beheer: [operator, metrics]"},
+           {"      principals: []", "      principals:\n        - {subject: /CN=scraper, name: "
+                                    "scraper, roles: [metrics]}"}}) {
+    const auto at = text.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+  }
+  EXPECT_THAT(load(write("config.yaml", text)), IsEmpty());
+  ASSERT_TRUE(ok_);
+  const auth::AuthSettings& a = settings_.auth;
+  EXPECT_EQ(a.oidc.issuer, "https://login.example.nl/realms/tmm");
+  EXPECT_EQ(a.oidc.role_map.at("/politie/tfmm"), std::vector<std::string>{"analyst"});
+  EXPECT_EQ(a.oidc.role_map.at("/beheer"), (std::vector<std::string>{"operator", "metrics"}));
+  ASSERT_EQ(a.mtls_principals.size(), 1u);
+  EXPECT_EQ(a.mtls_principals[0].subject, "/CN=scraper");
+  EXPECT_EQ(a.mtls_principals[0].roles, std::vector<std::string>{"metrics"});
+}
+
+TEST_F(SettingsTest, BadAuthValuesNameTheirPath) {
+  YAML::Node root = YAML::LoadFile(kSourceDir + "/config/mozaiek.yaml");
+  root["service"]["auth"]["oidc"]["issuer"] = "http://login.example.nl";
+  root["service"]["auth"]["oidc"]["audience"] = "";
+  root["service"]["auth"]["oidc"]["roles_claim"] = "realm_access.";
+  root["service"]["auth"]["oidc"]["clock_skew_seconds"] = 3600;
+  root["service"]["auth"]["oidc"]["role_map"]["/politie"] = "analist";
+  root["service"]["auth"]["oidc"]["isuer"] = "x";
+  YAML::Node p1;
+  p1["subject"] = "/CN=a";
+  p1["name"] = "a";
+  p1["roles"].push_back("metric");
+  YAML::Node p2;
+  p2["subject"] = "/CN=b";
+  root["service"]["auth"]["mtls"]["principals"].push_back(p1);
+  root["service"]["auth"]["mtls"]["principals"].push_back(p2);
+  YAML::Emitter out;
+  out << root;
+  const auto bad = load(write("bad.yaml", out.c_str()));
+  EXPECT_THAT(bad, Contains(StartsWith("service.auth.oidc.issuer: 'http://login.example.nl' "
+                                       "must use https")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.auth.oidc.audience: ")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.auth.oidc.roles_claim: must be a claim name")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.auth.oidc.clock_skew_seconds: must be")));
+  EXPECT_THAT(bad,
+              Contains(StartsWith(
+                  "service.auth.oidc.role_map[\"/politie\"]: 'analist' is not a mozaiek role")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.auth.oidc.isuer: unknown key")));
+  EXPECT_THAT(bad,
+              Contains(StartsWith(
+                  "service.auth.mtls.principals[0].roles[0]: 'metric' is not a mozaiek role")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.auth.mtls.principals[1].name: required")));
+  EXPECT_FALSE(ok_);
+}
+
+TEST_F(SettingsTest, ProductionExampleConfiguresOidcAndAClientCertificate) {
+  ScopedEnv user("KAFKA_SASL_USERNAME", "mozaiek");
+  ScopedEnv password("KAFKA_SASL_PASSWORD", "s3cret");
+  EXPECT_THAT(load(kSourceDir + "/config/examples/production.yaml"), IsEmpty());
+  EXPECT_EQ(settings_.auth.oidc.roles_claim, "realm_access.roles");
+  EXPECT_EQ(settings_.auth.oidc.role_map.at("tmm-analist"), std::vector<std::string>{"analyst"});
+  ASSERT_EQ(settings_.auth.mtls_principals.size(), 1u);
+  EXPECT_EQ(settings_.auth.mtls_principals[0].name, "prometheus");
+}
+
 TEST_F(SettingsTest, ProductionExampleLoadsWithItsSecretsFromTheEnvironment) {
   ScopedEnv user("KAFKA_SASL_USERNAME", "mozaiek");
   ScopedEnv password("KAFKA_SASL_PASSWORD", "s3cret");

@@ -205,13 +205,15 @@ Status ConvergenceStage::flush() {
   return Status::ok();
 }
 
-std::size_t ConvergenceStage::expire() {
-  if (!watermark_.known()) return 0;
+std::size_t ConvergenceStage::expire(std::optional<EventTime> at_least) {
+  if (!watermark_.known() && !at_least) return 0;
+  EventTime at = watermark_.known() ? watermark_.time : *at_least;
+  if (at_least) at = std::max(at, *at_least);
   std::size_t n = 0;
   for (auto& [p, ps] : partitions_) {
-    n += scorer_.expire(*ps.state, watermark_.time);
-    n += oversight_.expire(*ps.oversight, watermark_.time);
-    n += linker_.expire(*ps.links, watermark_.time);
+    n += scorer_.expire(*ps.state, at);
+    n += oversight_.expire(*ps.oversight, at);
+    n += linker_.expire(*ps.links, at);
     LinkCounters& c = linker_.counters(*ps.links);
     for (std::size_t i = 0; i < c.expired.size(); ++i) link_counters_.expired[i] += c.expired[i];
     c.expired = {};

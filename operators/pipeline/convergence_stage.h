@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -77,7 +78,9 @@ class ConvergenceStage {
   ErasureOutcome process_erasure(Partition p, const ErasureRecord& erasure);
   [[nodiscard]] Status flush();
   // Expires state behind the watermark; call every few seconds at most.
-  std::size_t expire();
+  // at_least: expire up to this time even when the watermark is behind it
+  // (wall clock minus a grace, so a quiet feed does not keep state forever).
+  std::size_t expire(std::optional<EventTime> at_least = std::nullopt);
   std::size_t state_entries();
   std::size_t link_state_entries();
   // Linked entities held decoded in memory, over all partitions.

@@ -275,9 +275,8 @@ void ConvergenceTask::expire(std::size_t uncommitted) {
   // As for the oversight gauges: with records pending, the next commit
   // flushes, so state never gets ahead of uncommitted input (a redelivered
   // notice would meet state that already holds it).
-  const EventTime wall = event_time_from_ms(to_ms(context_.clock.now()));
-  const EventTime at_least = wall - context_.settings.state_wall_clock_grace;
-  if (stage_.expire(at_least) > 0 && uncommitted == 0) {
+  const auto floor = stage_.wall_clock_floor(context_.settings.state_wall_clock_grace);
+  if (stage_.expire(floor) > 0 && uncommitted == 0) {
     if (Status f = stage_.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
   }
   publish_link_counters(stage_.link_counters(), context_.metrics);

@@ -104,9 +104,9 @@ class ConvergenceTask final : public Task {
   Status maintain_oversight(std::size_t uncommitted);
   // Consumer lag and state sizes; every few seconds.
   void report_lag();
-  // State behind the watermark, or behind the wall clock minus
-  // settings.state_wall_clock_grace when the watermark is further back (a
-  // quiet feed); every half minute.
+  // State behind the watermark, or, once the watermark has not moved for
+  // settings.state_wall_clock_grace, behind where the wall clock has carried
+  // it since (a quiet feed); every half minute.
   void expire(std::size_t uncommitted);
 
  private:

@@ -342,6 +342,13 @@ void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::st
     if (!names.insert(*name).second) {
       add_error(errors, path, "'" + *name + "' is already used by another topic", at(key));
     }
+    if (key != "chain_events" && key != "chain_prefix" &&
+        name->starts_with(s.topics.chain_prefix)) {
+      add_error(errors, path,
+                "'" + *name + "' starts with kafka.topics.chain_prefix '" + s.topics.chain_prefix +
+                    "': intake would consume it as a partner's chain events",
+                at(key));
+    }
     if (!s.topics.signals_prefix.empty() && name->starts_with(s.topics.signals_prefix)) {
       add_error(errors, path,
                 "'" + *name + "' starts with kafka.topics.signals_prefix '" +

@@ -56,7 +56,10 @@ Status ConvergenceStage::revoke(Partition p) {
 
 void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   auto& ps = ensure(p);
-  if (signal.watermark > watermark_.time) watermark_.time = signal.watermark;
+  if (signal.watermark > watermark_.time) {
+    watermark_.time = signal.watermark;
+    watermark_moved_at_ = clock_.now();
+  }
   const std::size_t slot = signal.source < counters_.in.size() - 1 ? signal.source
                                                                    : counters_.other_source();
   ++counters_.in[slot];
@@ -147,7 +150,10 @@ void ConvergenceStage::emit_alerts(const std::vector<Alert>& alerts) {
 
 void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event) {
   auto& ps = ensure(p);
-  if (event.watermark > watermark_.time) watermark_.time = event.watermark;
+  if (event.watermark > watermark_.time) {
+    watermark_.time = event.watermark;
+    watermark_moved_at_ = clock_.now();
+  }
   alerts_.clear();
   if (oversight_.process(*ps.oversight, event, ps.state.get(), clock_.now(), alerts_,
                          oversight_metrics_) == OversightTracker::Result::duplicate) {
@@ -203,6 +209,13 @@ Status ConvergenceStage::flush() {
       return Status::error("flushing state of partition " + std::to_string(p) + ": " + s.message());
   }
   return Status::ok();
+}
+
+std::optional<EventTime> ConvergenceStage::wall_clock_floor(Millis grace) const {
+  if (!watermark_.known()) return std::nullopt;
+  const auto quiet = std::chrono::duration_cast<Millis>(clock_.now() - watermark_moved_at_);
+  if (quiet <= grace) return std::nullopt;
+  return watermark_.time + (quiet - grace);
 }
 
 std::size_t ConvergenceStage::expire(std::optional<EventTime> at_least) {

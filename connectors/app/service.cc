@@ -198,7 +198,7 @@ Status Service::start() {
 Status Service::Impl::connect_kafka() {
   kafka = settings.kafka_settings();
   const std::vector<TopicSpec> topics = topics_to_create(settings);
-  if (settings.brokers != "embedded") return ensure_topics(kafka, topics, seconds(30));
+  if (settings.brokers != "embedded") return ensure_topic_specs(kafka, topics, seconds(30));
   Status s = Status::ok();
   cluster = EmbeddedCluster::start(1, s);
   if (!cluster) return Status::error("embedded Kafka cluster: " + s.message());

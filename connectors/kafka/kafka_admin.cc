@@ -55,11 +55,11 @@ Status ensure_topics(const KafkaSettings& settings, const std::vector<std::strin
     specs.push_back(TopicSpec{t, std::nullopt,
                               std::find(compacted.begin(), compacted.end(), t) != compacted.end()});
   }
-  return ensure_topics(settings, specs, timeout);
+  return ensure_topic_specs(settings, specs, timeout);
 }
 
-Status ensure_topics(const KafkaSettings& settings, const std::vector<TopicSpec>& specs,
-                     Millis timeout) {
+Status ensure_topic_specs(const KafkaSettings& settings, const std::vector<TopicSpec>& specs,
+                          Millis timeout) {
   if (specs.empty()) return Status::ok();
   const auto deadline = SteadyClock::now() + timeout;
 

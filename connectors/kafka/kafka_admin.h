@@ -27,8 +27,8 @@ struct TopicSpec {
 // created concurrently by someone else counts as success). Returns within
 // about `timeout`: an unreachable broker list gives an error naming it.
 // Not for the embedded cluster (no CreateTopics API there).
-[[nodiscard]] Status ensure_topics(const KafkaSettings& settings,
-                                   const std::vector<TopicSpec>& topics, Millis timeout);
+[[nodiscard]] Status ensure_topic_specs(const KafkaSettings& settings,
+                                        const std::vector<TopicSpec>& topics, Millis timeout);
 
 // The configuration the broker reports for `topic` (name -> value, every
 // entry DescribeConfigs returns), e.g. to check retention.ms.

@@ -36,8 +36,8 @@ class DlqCommandTest : public ::testing::Test {
 
 TEST_F(DlqCommandTest, ReplaySealsDeadLettersAndOpenReadsThemBackWithTheKeyOnly) {
   const auto replay = run_command(std::string("MOZAIEK_DLQ_KEY=") + kKeyHex + " " + kBin +
-                                  " replay --demo-key -i " + path("in.ndjson") + " --dlq " +
-                                  path("dlq.ndjson") + " 2>&1");
+                                  " replay --demo-key -i " + path("in.ndjson") + " -o " +
+                                  path("alerts.ndjson") + " --dlq " + path("dlq.ndjson") + " 2>&1");
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
   std::ifstream in(path("dlq.ndjson"));
   std::string letter((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -67,7 +67,8 @@ TEST_F(DlqCommandTest, HelpNamesTheKeyAndTheInputs) {
 
 TEST_F(DlqCommandTest, WithoutAKeyDeadLettersKeepNoOriginal) {
   const auto replay = run_command("env -u MOZAIEK_DLQ_KEY " + kBin + " replay --demo-key -i " +
-                                  path("in.ndjson") + " --dlq " + path("plain.ndjson") + " 2>&1");
+                                  path("in.ndjson") + " -o " + path("alerts.ndjson") + " --dlq " +
+                                  path("plain.ndjson") + " 2>&1");
   ASSERT_EQ(replay.exit_code, 0) << replay.output;
   std::ifstream in(path("plain.ndjson"));
   std::string letter((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -163,16 +163,18 @@ TEST(DeadLetterTest, RecordHasExactlyTheSchemaMembersAndReasons) {
   simdjson::dom::element schema;
   ASSERT_EQ(schema_parser.parse(text.str()).get(schema), simdjson::SUCCESS);
   std::set<std::string_view> in_schema;
-  for (auto r : schema["properties"]["reason"]["enum"].get_array().value()) {
-    in_schema.insert(r.get_string().value());
-  }
+  simdjson::dom::array reasons;
+  ASSERT_EQ(schema["properties"]["reason"]["enum"].get(reasons), simdjson::SUCCESS);
+  for (auto r : reasons) in_schema.insert(r.get_string().value());
   std::set<std::string_view> in_code;
   for (std::size_t i = 0; i < kDlqReasonCount; ++i) {
     in_code.insert(to_string(static_cast<DlqReason>(i)));
   }
   EXPECT_EQ(in_schema, in_code);
   std::set<std::string_view> required;
-  for (auto r : schema["required"].get_array().value()) required.insert(r.get_string().value());
+  simdjson::dom::array members_in_schema;
+  ASSERT_EQ(schema["required"].get(members_in_schema), simdjson::SUCCESS);
+  for (auto r : members_in_schema) required.insert(r.get_string().value());
 
   DeadLetterSealer sealer(key_of(kKeyHex), kDefaultDlqMaxSealedBytes);
   std::string json;

@@ -29,10 +29,10 @@ void LocalPipeline::on_routed_chain(const RoutedChainEvent& routed) {
 
 void LocalPipeline::on_rejected(const Rejection& rejection, const RecordView& record) {
   if (dlq_ == nullptr) return;
-  dlq_json_.clear();
-  write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset), record.value,
-                   clock_.now(), dlq_json_);
-  Status s = dlq_->produce(dlq_topic_, record.key, dlq_json_);
+  const DeadLetterOrigin origin{record.topic, raw(record.partition), raw(record.offset)};
+  sealer_.write(rejection, origin, record.value, clock_.now(), dlq_json_);
+  dlq_key_ = dead_letter_key(origin);
+  Status s = dlq_->produce(dlq_topic_, dlq_key_, dlq_json_);
   if (!s && sink_status_) sink_status_ = s;
 }
 

@@ -15,11 +15,11 @@
 #include <string>
 #include <vector>
 
+#include "operators/intake/dead_letter.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
 #include "operators/pipeline/internal_dispatch.h"
-#include "operators/records/dlq_record.h"
 #include "stream/io.h"
 #include "stream/state_store.h"
 #include "stream/task_loop.h"
@@ -49,6 +49,11 @@ class LocalPipeline final : public Task, private IntakeOutput, private AlertOutp
   // Applies an erasure request to the state (partition 0) and delivers the
   // erasure notices it sends; durable after finish().
   ConvergenceStage::ErasureOutcome erase(const ErasureRecord& erasure);
+  // Seals the originals of dead letters with key (the default: no key, so
+  // dead letters carry hash and size only).
+  void seal_dead_letters(std::optional<DlqKey> key, std::size_t max_sealed_bytes) {
+    sealer_ = DeadLetterSealer(std::move(key), max_sealed_bytes);
+  }
   // Flushes operator state and both sinks.
   [[nodiscard]] Status finish();
   // First error writing to a sink, if any (checked by the driver per batch).
@@ -84,7 +89,9 @@ class LocalPipeline final : public Task, private IntakeOutput, private AlertOutp
   IntakeStage intake_;
   ConvergenceStage convergence_;
   Status sink_status_ = Status::ok();
+  DeadLetterSealer sealer_{std::nullopt, kDefaultDlqMaxSealedBytes};
   std::string dlq_json_;
+  std::string dlq_key_;
   std::uint64_t alerts_raised_ = 0;
   std::uint64_t care_alerts_raised_ = 0;
   // Encoded internal records not yet delivered, in order: internal_[0,

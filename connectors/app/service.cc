@@ -50,6 +50,26 @@ std::string escape_regex(std::string_view s) {
 
 constexpr auto kEntityTimeout = std::chrono::seconds(10);
 
+// Every topic mozaiek reads or writes, with its retention class
+// (kafka.retention); the changelog is compacted.
+std::vector<TopicSpec> topics_to_create(const Settings& settings) {
+  const TopicRetention& keep = settings.retention;
+  std::vector<TopicSpec> topics;
+  for (const auto& src : settings.operators.sources) {
+    topics.push_back({settings.topics.signals_prefix + src.name, keep.inputs});
+    topics.push_back({settings.topics.chain_prefix + src.name, keep.inputs});
+  }
+  topics.push_back({settings.topics.chain_events, keep.inputs});
+  topics.push_back({settings.topics.alerts, keep.alerts});
+  topics.push_back({settings.topics.alerts_care, keep.alerts});
+  topics.push_back({settings.topics.alert_actions, keep.alerts});
+  topics.push_back({settings.topics.dlq, keep.dlq});
+  topics.push_back({settings.topics.audit, keep.audit});
+  topics.push_back({settings.topics.subjects, keep.internal});
+  topics.push_back({settings.changelog_topic(), std::nullopt, /*compacted=*/true});
+  return topics;
+}
+
 }  // namespace
 
 struct Service::Impl {
@@ -58,6 +78,8 @@ struct Service::Impl {
   SystemClock clock;
   std::string key;
   std::unique_ptr<Pseudonymiser> pseudonymiser;
+  std::optional<DlqKey> dlq_key;
+  std::unique_ptr<DeadLetterProbe> dead_letter_probe;
   std::unique_ptr<EmbeddedCluster> cluster;
   KafkaSettings kafka;
   std::unique_ptr<RocksStateDb> db;
@@ -110,7 +132,12 @@ struct Service::Impl {
   }
 
   ServiceTaskContext task_context() {
-    return ServiceTaskContext{settings, clock, *metrics, *oversight, [this] { return failed(); }};
+    return ServiceTaskContext{settings,
+                              clock,
+                              *metrics,
+                              *oversight,
+                              [this] { return failed(); },
+                              [this] { return stopping.load(); }};
   }
   TaskLoopOptions loop_options(std::string name) const {
     return TaskLoopOptions{.name = std::move(name),
@@ -149,6 +176,19 @@ Status Service::start() {
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
   if (Status s = m.make_authenticator(); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
+  if (Status s = load_dlq_key(m.settings, m.dlq_key); !s) return s;
+  if (m.dlq_key) {
+    spdlog::info("dlq: originals sealed (AES-256-GCM, key id {}, at most {} bytes each)",
+                 m.dlq_key->id, m.settings.dlq_max_sealed_bytes);
+  } else {
+    spdlog::warn("dlq: no DLQ key (${} or privacy.dlq_key_file): dead letters keep only the "
+                 "SHA-256 and size of the original, not its bytes",
+                 kDlqKeyEnv);
+  }
+  if (!m.settings.topics.chain_events_org.empty()) {
+    spdlog::info("chain events on {} are accepted from {} only", m.settings.topics.chain_events,
+                 m.settings.topics.chain_events_org);
+  }
   if (Status s = m.connect_kafka(); !s) return s;
   if (Status s = m.open_state(); !s) return s;
   m.make_probes();
@@ -166,27 +206,15 @@ Status Service::start() {
 // missing topics created.
 Status Service::Impl::connect_kafka() {
   kafka = settings.kafka_settings();
-  const std::string changelog_topic = settings.changelog_topic();
-  std::vector<std::string> topics;
-  for (const auto& src : settings.operators.sources) {
-    topics.push_back(settings.topics.signals_prefix + src.name);
-  }
-  for (const auto* t : {&settings.topics.chain_events, &settings.topics.alerts,
-                        &settings.topics.alerts_care, &settings.topics.alert_actions,
-                        &settings.topics.dlq, &settings.topics.audit, &settings.topics.subjects}) {
-    topics.push_back(*t);
-  }
-  topics.push_back(changelog_topic);
-  if (settings.brokers != "embedded") {
-    return ensure_topics(kafka, topics, seconds(30), {changelog_topic});
-  }
+  const std::vector<TopicSpec> topics = topics_to_create(settings);
+  if (settings.brokers != "embedded") return ensure_topic_specs(kafka, topics, seconds(30));
   Status s = Status::ok();
   cluster = EmbeddedCluster::start(1, s);
   if (!cluster) return Status::error("embedded Kafka cluster: " + s.message());
   kafka.brokers = cluster->bootstrap_servers();
   for (auto& prop : EmbeddedCluster::client_properties()) kafka.properties.push_back(prop);
   for (const auto& t : topics) {
-    if (Status c = cluster->create_topic(t, settings.partitions, 1); !c) return c;
+    if (Status c = cluster->create_topic(t.name, settings.partitions, 1); !c) return c;
   }
   spdlog::info("embedded Kafka cluster at {}", kafka.brokers);
   return Status::ok();
@@ -208,6 +236,7 @@ Status Service::Impl::open_state() {
 void Service::Impl::make_probes() {
   metrics = std::make_unique<PipelineMetrics>(registry, pipeline_label_sets(settings));
   metrics->record_restart();
+  dead_letter_probe = std::make_unique<DeadLetterProbe>(registry);
   oversight = std::make_unique<OversightMetrics>(registry, oversight_label_sets(settings));
   lookups = std::make_unique<EntityLookupProbe>(registry);
 }
@@ -284,11 +313,19 @@ void Service::Impl::run_intake() {
   if (sink) {
     source = KafkaSource::create(kafka, settings.group_id + ".intake",
                                  {"^" + escape_regex(settings.topics.signals_prefix) + ".*",
+                                  "^" + escape_regex(settings.topics.chain_prefix) + ".*",
                                   settings.topics.chain_events},
                                  s);
   }
   if (!sink || !source) return loop_ended("intake", Status::error("intake: " + s.message()), {});
-  IntakeTask task(task_context(), *pseudonymiser, *sink, *source, intake_committed);
+  // Dead letters on a producer of their own: one that fails is replaced
+  // without touching the routed records' producer.
+  DeadLetterWriter dead_letters(
+      settings.topics.dlq,
+      [this](Status& why) -> std::unique_ptr<RecordSink> { return KafkaSink::create(kafka, why); },
+      *dead_letter_probe, [this] { return stopping.load(); }, DeadLetterWriter::Options{});
+  IntakeTask task(task_context(), *pseudonymiser, *sink, *source, intake_committed, dead_letters,
+                  dlq_key);
   TaskLoop loop(loop_options("intake"), *source, task, clock);
   loop.every(kLagInterval, "lag", [&task](std::size_t) {
     task.report_lag();

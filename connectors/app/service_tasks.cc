@@ -9,7 +9,6 @@
 #include "operators/records/alert_json.h"
 #include "operators/records/chain_codec.h"
 #include "operators/records/chain_router.h"
-#include "operators/records/dlq_record.h"
 #include "operators/records/entity_notice.h"
 #include "operators/records/routed_codec.h"
 #include "operators/records/subject_router.h"
@@ -39,11 +38,17 @@ void publish_lag(KafkaSource& source, const char* group, PipelineMetrics& metric
 
 }  // namespace
 
-// Intake outputs: routed signals to the internal topic, rejections to the DLQ.
+// Intake outputs: routed signals to the internal topic, rejections sealed to
+// the DLQ writer.
 class IntakeTask::Output final : public IntakeOutput {
  public:
-  Output(const Settings& settings, RecordSink& sink, const Clock& clock)
-      : settings_(settings), sink_(sink), clock_(clock) {}
+  Output(const Settings& settings, RecordSink& sink, const Clock& clock,
+         DeadLetterWriter& dead_letters, std::optional<DlqKey> dlq_key)
+      : settings_(settings),
+        sink_(sink),
+        clock_(clock),
+        dead_letters_(dead_letters),
+        sealer_(std::move(dlq_key), settings.dlq_max_sealed_bytes) {}
   void on_routed(const RoutedSignal& r) override {
     encode_routed(r, settings_.operators, value_);
     routing_key(r.subject_type, r.subject_key, key_);
@@ -55,10 +60,9 @@ class IntakeTask::Output final : public IntakeOutput {
     errors.note(sink_.produce(settings_.topics.subjects, key_, value_));
   }
   void on_rejected(const Rejection& rejection, const RecordView& record) override {
-    value_.clear();
-    write_dlq_record(rejection, record.topic, raw(record.partition), raw(record.offset),
-                     record.value, clock_.now(), value_);
-    errors.note(sink_.produce(settings_.topics.dlq, record.key, value_));
+    const DeadLetterOrigin origin{record.topic, raw(record.partition), raw(record.offset)};
+    sealer_.write(rejection, origin, record.value, clock_.now(), value_);
+    dead_letters_.write(dead_letter_key(origin), value_);
   }
   FirstError errors;
 
@@ -66,20 +70,26 @@ class IntakeTask::Output final : public IntakeOutput {
   const Settings& settings_;
   RecordSink& sink_;
   const Clock& clock_;
+  DeadLetterWriter& dead_letters_;
+  DeadLetterSealer sealer_;
   std::string key_;
   std::string value_;
 };
 
 IntakeTask::IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudonymiser,
-                       RecordSink& sink, KafkaSource& source, Committed& committed)
+                       RecordSink& sink, KafkaSource& source, Committed& committed,
+                       DeadLetterWriter& dead_letters, std::optional<DlqKey> dlq_key)
     : context_(std::move(context)),
       sink_(sink),
       source_(source),
       committed_(committed),
-      output_(std::make_unique<Output>(context_.settings, sink, context_.clock)),
+      dead_letters_(dead_letters),
+      output_(std::make_unique<Output>(context_.settings, sink, context_.clock, dead_letters,
+                                       std::move(dlq_key))),
       stage_(context_.settings.operators, pseudonymiser, context_.clock,
              context_.settings.topics.signals_prefix, *output_,
-             context_.settings.topics.chain_events) {}
+             context_.settings.topics.chain_events, context_.settings.topics.chain_prefix,
+             context_.settings.topics.chain_events_org) {}
 
 IntakeTask::~IntakeTask() = default;
 
@@ -105,7 +115,9 @@ Status IntakeTask::flush() {
   if (Status out = sink_.flush(kFlushTimeout); !out) {
     return Status::error("producer: " + out.message());
   }
-  return Status::ok();
+  // Retried until delivered (or the service stops): a dead letter that is
+  // not on the DLQ topic keeps its record's offset uncommitted.
+  return dead_letters_.deliver();
 }
 
 void IntakeTask::committed() {
@@ -269,7 +281,8 @@ void ConvergenceTask::expire(std::size_t uncommitted) {
   // As for the oversight gauges: with records pending, the next commit
   // flushes, so state never gets ahead of uncommitted input (a redelivered
   // notice would meet state that already holds it).
-  if (stage_.expire() > 0 && uncommitted == 0) {
+  const auto floor = stage_.wall_clock_floor(context_.settings.state_wall_clock_grace);
+  if (stage_.expire(floor) > 0 && uncommitted == 0) {
     if (Status f = stage_.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
   }
   publish_link_counters(stage_.link_counters(), context_.metrics);

@@ -11,7 +11,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 
+#include "connectors/app/dead_letter_writer.h"
 #include "connectors/app/settings.h"
 #include "connectors/http/api/alert_feed.h"
 #include "connectors/http/api/entity_api.h"
@@ -35,10 +37,14 @@ struct ServiceTaskContext {
   OversightMetrics& oversight;
   // True once the service failed: a stopping task then commits nothing more.
   std::function<bool()> service_failed;
+  // True once the service is asked to stop: retries (of dead letters) end.
+  std::function<bool()> stopping;
 };
 
-// Intake: partner records (signals.*, the chain topic) in; routed records to
-// the internal subjects topic, rejections to the DLQ.
+// Intake: partner records (signals.*, the chain topics) in; routed records to
+// the internal subjects topic, rejections sealed (dlq_key) to the DLQ through
+// their own writer, which retries until they are delivered: flush() is ok,
+// and offsets are committed, only once they are.
 class IntakeTask final : public Task {
  public:
   // Committed work only (Service::progress()).
@@ -46,7 +52,8 @@ class IntakeTask final : public Task {
     std::atomic<std::uint64_t> in{0}, dlq{0}, routed{0};
   };
   IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudonymiser, RecordSink& sink,
-             KafkaSource& source, Committed& committed);
+             KafkaSource& source, Committed& committed, DeadLetterWriter& dead_letters,
+             std::optional<DlqKey> dlq_key);
   ~IntakeTask() override;
 
   Status process(const RecordBatch& batch) override;
@@ -64,6 +71,7 @@ class IntakeTask final : public Task {
   RecordSink& sink_;
   KafkaSource& source_;
   Committed& committed_;
+  DeadLetterWriter& dead_letters_;
   std::unique_ptr<Output> output_;
   IntakeStage stage_;
   // Since the last commit.
@@ -96,7 +104,9 @@ class ConvergenceTask final : public Task {
   Status maintain_oversight(std::size_t uncommitted);
   // Consumer lag and state sizes; every few seconds.
   void report_lag();
-  // State behind the watermark; every half minute.
+  // State behind the watermark, or, once the watermark has not moved for
+  // settings.state_wall_clock_grace, behind where the wall clock has carried
+  // it since (a quiet feed); every half minute.
   void expire(std::size_t uncommitted);
 
  private:

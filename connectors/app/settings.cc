@@ -154,8 +154,17 @@ Section<KafkaTopics> topics_section() {
          "Partner signal topics are <prefix><source name>; intake subscribes to all topics "
          "with this prefix.",
          check_kafka_name, kKafkaName);
-  s.text("chain_events", &KafkaTopics::chain_events, "Chain events (meldingen, MOB) from partners.",
+  s.text("chain_prefix", &KafkaTopics::chain_prefix,
+         "Per-partner chain event topics are <prefix><org>; intake subscribes to all topics "
+         "with this prefix and dead-letters an event whose org is not <org> (org_mismatch).",
          check_kafka_name, kKafkaName);
+  s.text("chain_events", &KafkaTopics::chain_events,
+         "The shared chain event topic (meldingen, MOB); see chain_events_org.", check_kafka_name,
+         kKafkaName);
+  s.text("chain_events_org", &KafkaTopics::chain_events_org,
+         "The partner (a source name) the shared chain_events topic belongs to: events on it "
+         "with another org are dead-lettered (org_mismatch). Empty: any org is accepted there, "
+         "so only the one trusted producer may hold a write ACL on it (README, Kafka ACLs).");
   s.text("alerts", &KafkaTopics::alerts, "Alerts raised by mozaiek (keyed by alert id).",
          check_kafka_name, kKafkaName);
   s.text("alerts_care", &KafkaTopics::alerts_care,
@@ -179,6 +188,22 @@ Section<KafkaTopics> topics_section() {
          "partition's state is rebuilt from it wherever the partition is assigned. Empty: "
          "<group_id>.internal.changelog.",
          check_changelog_name, kKafkaName);
+  return s;
+}
+
+Section<TopicRetention> retention_section() {
+  Section<TopicRetention> s("kafka.retention",
+                            "retention.ms of the topics mozaiek creates (existing topics are left "
+                            "as they are); the changelog is compacted instead.");
+  const auto positive = config::greater_than(0);
+  s.days("inputs_days", &TopicRetention::inputs, positive,
+         "Partner topics: signals.<source>, chain.<org> and the shared chain topic.");
+  s.days("alerts_days", &TopicRetention::alerts, positive, "Alerts and alert actions.");
+  s.days("audit_days", &TopicRetention::audit, positive, "The audit topic (entity lookups).");
+  s.days("dlq_days", &TopicRetention::dlq, positive,
+         "The dead-letter topic: long enough to repair and resend, no longer.");
+  s.days("internal_days", &TopicRetention::internal, positive,
+         "The internal subjects repartition topic.");
   return s;
 }
 
@@ -231,6 +256,11 @@ Section<Settings> kafka_section() {
               std::vector<std::string>& errors) {
              topics_section().parse(v, path, out.topics, errors);
            });
+  s.custom({"retention", "map", "", "", "", "Topic retention; see `kafka.retention`."},
+           [](const YAML::Node& v, const std::string& path, Settings& out,
+              std::vector<std::string>& errors) {
+             retention_section().parse(v, path, out.retention, errors);
+           });
   s.custom({"properties", "map", "", "{}",
             "no bootstrap.servers, group.id, client.id, "
             "enable.auto.commit",
@@ -248,6 +278,20 @@ Section<Settings> privacy_settings_section() {
          "trailing newline is ignored), relative to this config file. $MOZAIEK_PSEUDONYM_KEY "
          "takes precedence. Never commit the key to the config repository.",
          config::check_not_empty);
+  s.text("dlq_key_file", &Settings::dlq_key_file,
+         "File holding the AES-256 key (64 hex digits, `openssl rand -hex 32`) that seals the "
+         "original bytes of dead letters, relative to this config file. $MOZAIEK_DLQ_KEY takes "
+         "precedence. Without either, dead letters keep only a SHA-256 and the size of the "
+         "original.",
+         config::check_not_empty);
+  s.integer("dlq_max_sealed_bytes", &Settings::dlq_max_sealed_bytes,
+            config::between(0, static_cast<double>(kMaxDlqSealedBytes)),
+            "How much of a rejected record is sealed into its dead letter; the rest is cut "
+            "(the hash covers all of it).",
+            "bytes");
+  s.days("state_wall_clock_grace_days", &Settings::state_wall_clock_grace, config::greater_than(0),
+         "State expires on wall-clock time as well as event time: at the latest this long "
+         "after it would have expired had the watermark kept up with the clock.");
   s.handled_elsewhere("retention_days");
   s.handled_elsewhere("min_cell_size");
   return s;
@@ -267,7 +311,8 @@ Section<Settings> root_section() {
            sub(service_section));
   s.custom({"kafka", "map", "", "", "", "Brokers, consumer group, topics, client properties."},
            sub(kafka_section));
-  s.custom({"privacy", "map", "", "", "", "Pseudonym key file and state retention."},
+  s.custom({"privacy", "map", "", "", "",
+            "Pseudonym key file, DLQ key file and sealing budget, state retention."},
            sub(privacy_settings_section));
   s.custom({"catalogue", "map", "", "", "",
             "Indicator catalogue, age groups, nationality "
@@ -289,6 +334,7 @@ void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::st
   const std::string changelog = s.changelog_topic();
   const std::vector<std::pair<std::string, const std::string*>> fixed{
       {"chain_events", &s.topics.chain_events},
+      {"chain_prefix", &s.topics.chain_prefix},
       {"alerts", &s.topics.alerts},
       {"alerts_care", &s.topics.alerts_care},
       {"alert_actions", &s.topics.alert_actions},
@@ -308,6 +354,13 @@ void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::st
     const std::string path = "kafka.topics." + key;
     if (!names.insert(*name).second) {
       add_error(errors, path, "'" + *name + "' is already used by another topic", at(key));
+    }
+    if (key != "chain_events" && key != "chain_prefix" &&
+        name->starts_with(s.topics.chain_prefix)) {
+      add_error(errors, path,
+                "'" + *name + "' starts with kafka.topics.chain_prefix '" + s.topics.chain_prefix +
+                    "': intake would consume it as a partner's chain events",
+                at(key));
     }
     if (!s.topics.signals_prefix.empty() && name->starts_with(s.topics.signals_prefix)) {
       add_error(errors, path,
@@ -416,10 +469,39 @@ Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key)
                        "repository); `mozaiek demo` runs with a built-in demo key");
 }
 
+Status load_dlq_key(const Settings& settings, std::optional<DlqKey>& key) {
+  key.reset();
+  DlqKey k;
+  if (const char* env = std::getenv(kDlqKeyEnv); env != nullptr && *env != '\0') {
+    if (Status s = parse_dlq_key(env, k); !s) {
+      return Status::error(std::string("$") + kDlqKeyEnv + ": " + s.message());
+    }
+    key = std::move(k);
+    return Status::ok();
+  }
+  if (settings.dlq_key_file.empty()) return Status::ok();
+  fs::path p(settings.dlq_key_file);
+  if (p.is_relative() && !settings.config_path.empty()) {
+    p = fs::path(settings.config_path).parent_path() / p;
+  }
+  std::ifstream in(p, std::ios::binary);
+  if (!in) {
+    return Status::error("privacy.dlq_key_file: cannot read '" + p.string() +
+                         "': " + std::strerror(errno));
+  }
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (Status s = parse_dlq_key(buf.str(), k); !s) {
+    return Status::error("privacy.dlq_key_file: '" + p.string() + "': " + s.message());
+  }
+  key = std::move(k);
+  return Status::ok();
+}
+
 std::string settings_reference_markdown() {
-  std::vector<config::SectionDoc> docs{root_section().doc(), service_section().doc(),
-                                       kafka_section().doc(), topics_section().doc(),
-                                       privacy_settings_section().doc()};
+  std::vector<config::SectionDoc> docs{root_section().doc(),      service_section().doc(),
+                                       kafka_section().doc(),     topics_section().doc(),
+                                       retention_section().doc(), privacy_settings_section().doc()};
   for (auto& d : auth::auth_settings_docs()) docs.push_back(std::move(d));
   for (auto& d : operator_config_reference()) docs.push_back(std::move(d));
   return config::render_markdown(

@@ -7,12 +7,14 @@
 // Loaded once at startup on the main thread; afterwards read-only.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "connectors/http/auth/auth_settings.h"
 #include "connectors/kafka/kafka_settings.h"
+#include "operators/intake/dead_letter.h"
 #include "operators/model/model.h"
 #include "stream/status.h"
 
@@ -20,7 +22,12 @@ namespace mozaiek {
 
 struct KafkaTopics {
   std::string signals_prefix = "signals.";
+  // Per-partner chain topics: <chain_prefix><org>; an event's org must be <org>.
+  std::string chain_prefix = "chain.";
   std::string chain_events = "chain.events";
+  // The partner the shared chain_events topic belongs to; empty: any org
+  // (only for a topic that a single trusted producer may write).
+  std::string chain_events_org;
   std::string alerts = "mozaiek.alerts";
   std::string alerts_care = "mozaiek.alerts.care";  // care-purpose alerts only
   std::string alert_actions = "mozaiek.alert-actions";
@@ -30,6 +37,17 @@ struct KafkaTopics {
   // Empty: "<group_id>.internal.changelog", so two deployments with their
   // own group ids never share state (see Settings::changelog_topic()).
   std::string changelog;
+};
+
+// retention.ms of the topics mozaiek creates, per class of topic. The
+// changelog is compacted instead (latest value per key, tombstones on expiry
+// and erasure).
+struct TopicRetention {
+  Millis inputs = days(7);    // signals.<source>, chain.<org>, chain_events
+  Millis alerts = days(90);   // alerts, alert_actions
+  Millis audit = days(730);   // who looked at which entity
+  Millis dlq = days(3);       // sealed dead letters: long enough to repair, no longer
+  Millis internal = days(1);  // the subjects repartition topic
 };
 
 struct Settings {
@@ -50,6 +68,12 @@ struct Settings {
   auth::AuthSettings auth;  // service.auth: who may call the HTTP API
   std::string state_dir = "./mozaiek-state";
   std::string pseudonym_key_file;  // as written; relative to the config file
+  std::string dlq_key_file;        // as written; relative to the config file
+  std::size_t dlq_max_sealed_bytes = 64 * 1024;
+  // State expires at max(watermark, wall clock - this): a quiet feed no
+  // longer keeps state forever.
+  Millis state_wall_clock_grace = days(2);
+  TopicRetention retention;
   std::string log_level = "info";
   std::vector<std::string> debug;  // subsystems to trace
   std::string config_path;         // the file these settings came from
@@ -89,6 +113,15 @@ inline constexpr std::size_t kMinPseudonymKeyBytes = 16;
 // warning. Otherwise an error saying how to provide one. The key is at
 // least 16 bytes and never logged.
 [[nodiscard]] Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key);
+
+// The environment variable that holds the DLQ key (64 hex digits).
+inline constexpr const char* kDlqKeyEnv = "MOZAIEK_DLQ_KEY";
+
+// Finds the key that seals dead letters: $MOZAIEK_DLQ_KEY wins, then
+// privacy.dlq_key_file (relative to the config file). Neither: `key` stays
+// empty and dead letters carry hash and size only. A key that is there but
+// unreadable or malformed is an error naming where it came from.
+[[nodiscard]] Status load_dlq_key(const Settings& settings, std::optional<DlqKey>& key);
 
 // The Markdown config reference (`mozaiek config-reference`), generated from
 // the option declarations.

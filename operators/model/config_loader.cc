@@ -613,6 +613,10 @@ Section<OperatorConfig> privacy_section() {
             "statistics office's usual threshold; 1 turns the control off.",
             "persons");
   s.handled_elsewhere("pseudonym_key_file");
+  // Read by the service's settings (connectors/app/settings.cc).
+  s.handled_elsewhere("dlq_key_file");
+  s.handled_elsewhere("dlq_max_sealed_bytes");
+  s.handled_elsewhere("state_wall_clock_grace_days");
   return s;
 }
 

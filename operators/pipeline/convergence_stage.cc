@@ -61,7 +61,10 @@ Status ConvergenceStage::revoke(Partition p) {
 
 void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   auto& ps = ensure(p);
-  if (signal.watermark > watermark_.time) watermark_.time = signal.watermark;
+  if (signal.watermark > watermark_.time) {
+    watermark_.time = signal.watermark;
+    watermark_moved_at_ = clock_.now();
+  }
   const std::size_t slot = signal.source < counters_.in.size() - 1 ? signal.source
                                                                    : counters_.other_source();
   ++counters_.in[slot];
@@ -161,7 +164,10 @@ void ConvergenceStage::emit_alerts(const std::vector<Alert>& alerts) {
 
 void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event) {
   auto& ps = ensure(p);
-  if (event.watermark > watermark_.time) watermark_.time = event.watermark;
+  if (event.watermark > watermark_.time) {
+    watermark_.time = event.watermark;
+    watermark_moved_at_ = clock_.now();
+  }
   alerts_.clear();
   if (oversight_.process(*ps.oversight, event, ps.state.get(), clock_.now(), alerts_,
                          oversight_metrics_) == OversightTracker::Result::duplicate) {
@@ -220,14 +226,23 @@ Status ConvergenceStage::flush() {
   return Status::ok();
 }
 
-std::size_t ConvergenceStage::expire() {
-  if (!watermark_.known()) return 0;
+std::optional<EventTime> ConvergenceStage::wall_clock_floor(Millis grace) const {
+  if (!watermark_.known()) return std::nullopt;
+  const auto quiet = std::chrono::duration_cast<Millis>(clock_.now() - watermark_moved_at_);
+  if (quiet <= grace) return std::nullopt;
+  return watermark_.time + (quiet - grace);
+}
+
+std::size_t ConvergenceStage::expire(std::optional<EventTime> at_least) {
+  if (!watermark_.known() && !at_least) return 0;
+  EventTime at = watermark_.known() ? watermark_.time : *at_least;
+  if (at_least) at = std::max(at, *at_least);
   std::size_t n = 0;
   for (auto& [p, ps] : partitions_) {
-    n += scorer_.expire(*ps.state, watermark_.time);
-    n += care_scorer_.expire(*ps.care, watermark_.time);
-    n += oversight_.expire(*ps.oversight, watermark_.time);
-    n += linker_.expire(*ps.links, watermark_.time);
+    n += scorer_.expire(*ps.state, at);
+    n += care_scorer_.expire(*ps.care, at);
+    n += oversight_.expire(*ps.oversight, at);
+    n += linker_.expire(*ps.links, at);
     LinkCounters& c = linker_.counters(*ps.links);
     for (std::size_t i = 0; i < c.expired.size(); ++i) link_counters_.expired[i] += c.expired[i];
     c.expired = {};

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -79,7 +80,15 @@ class ConvergenceStage {
   ErasureOutcome process_erasure(Partition p, const ErasureRecord& erasure);
   [[nodiscard]] Status flush();
   // Expires state behind the watermark; call every few seconds at most.
-  std::size_t expire();
+  // at_least: expire up to this time even when the watermark is behind it
+  // (wall clock minus a grace, so a quiet feed does not keep state forever).
+  std::size_t expire(std::optional<EventTime> at_least = std::nullopt);
+  // The event time a quiet feed has reached on the wall clock: the
+  // watermark moved on by the time since it last moved, less `grace`;
+  // nullopt while the watermark moved within `grace` (or is unknown). A
+  // backfill of old records keeps its event time; a feed that stops no
+  // longer keeps its state forever.
+  std::optional<EventTime> wall_clock_floor(Millis grace) const;
   std::size_t state_entries();
   std::size_t link_state_entries();
   // Linked entities held decoded in memory, over all partitions.
@@ -127,6 +136,7 @@ class ConvergenceStage {
   LinkTracker linker_;
   std::map<std::int32_t, PartitionState> partitions_;
   Watermark watermark_;
+  ProcTime watermark_moved_at_{};  // processing time of the watermark's last move
   StageCounters counters_;
   std::vector<Alert> alerts_;
   std::vector<EntityNotice> notices_;

@@ -19,7 +19,8 @@ std::vector<Millis> idle_timeouts(const OperatorConfig& config) {
 
 IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser,
                          const Clock& clock, std::string_view signals_prefix, IntakeOutput& output,
-                         std::string_view chain_topic)
+                         std::string_view chain_topic, std::string_view chain_prefix,
+                         std::string_view chain_topic_org)
     : config_(config),
       clock_(clock),
       signals_prefix_(signals_prefix),
@@ -28,6 +29,8 @@ IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseu
       watermarks_(idle_timeouts(config)),
       counters_(config.sources.size(), config.catalogue.size()),
       chain_topic_(chain_topic),
+      chain_prefix_(chain_prefix),
+      chain_topic_org_(chain_topic_org),
       chain_intake_(config, pseudonymiser),
       reporting_delay_(reporting_delay_buckets_seconds(), config.sources.size() + 1) {}
 
@@ -59,12 +62,20 @@ void IntakeStage::reject(const Rejection& r, std::size_t source_slot, const Reco
   output_.on_rejected(r, record);
 }
 
-void IntakeStage::process_chain(const RecordView& record) {
+void IntakeStage::process_chain(const RecordView& record, std::string_view partner) {
   auto rejection = chain_intake_.parse(record.value, chain_event_);
   if (rejection) {
     const std::size_t other = counters_.other_source();
     ++counters_.in[other];
     reject(*rejection, other, record);
+    return;
+  }
+  if (!partner.empty() && chain_event_.org != partner) {
+    // Counted under the partner that sent it, not the org it claimed.
+    const auto sender = config_.find_source(partner);
+    const std::size_t slot = sender ? *sender : counters_.other_source();
+    ++counters_.in[slot];
+    reject(Rejection{DlqReason::org_mismatch, "org"}, slot, record);
     return;
   }
   const auto org = config_.find_source(chain_event_.org);
@@ -93,7 +104,12 @@ void IntakeStage::process(const RecordView& record) {
   // (replay), told apart by their schema.
   if (record.topic.empty() ? chain_intake_.claims_chain_schema(record.value)
                            : record.topic == chain_topic_) {
-    process_chain(record);
+    process_chain(record, record.topic.empty() ? std::string_view() : chain_topic_org_);
+    return;
+  }
+  if (!chain_prefix_.empty() && record.topic.size() > chain_prefix_.size() &&
+      record.topic.starts_with(chain_prefix_)) {
+    process_chain(record, record.topic.substr(chain_prefix_.size()));
     return;
   }
   bool unknown_topic = false;

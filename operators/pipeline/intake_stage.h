@@ -2,6 +2,10 @@
 // (signals.<source> topics or NDJSON lines) into routed per-subject signals,
 // or into rejections with a reason. Owned by one task thread.
 //
+// Chain events come on the shared chain topic or on per-partner topics
+// <chain_prefix><org>; an event whose org is not the partner its topic
+// belongs to is rejected (org_mismatch): partners write only as themselves.
+//
 // Lifecycle: construct with the immutable operator config; process() each
 // record of a batch; the owner flushes outputs and commits the source after
 // the batch; counters() are drained into the metrics probe per batch.
@@ -40,7 +44,8 @@ class IntakeStage {
  public:
   IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseudonymiser, const Clock& clock,
               std::string_view signals_prefix, IntakeOutput& output,
-              std::string_view chain_topic = "chain.events");
+              std::string_view chain_topic = "chain.events", std::string_view chain_prefix = "",
+              std::string_view chain_topic_org = "");
   IntakeStage(const IntakeStage&) = delete;
   IntakeStage& operator=(const IntakeStage&) = delete;
 
@@ -59,7 +64,8 @@ class IntakeStage {
   std::optional<SourceId> source_of_topic(std::string_view topic, bool& unknown_topic);
   std::optional<SourceId> look_up_topic(std::string_view topic, bool& unknown_topic) const;
   void reject(const Rejection& r, std::size_t source_slot, const RecordView& record);
-  void process_chain(const RecordView& record);
+  // partner: the org the record's topic belongs to; empty: any.
+  void process_chain(const RecordView& record, std::string_view partner);
 
   const OperatorConfig& config_;
   const Clock& clock_;
@@ -75,6 +81,10 @@ class IntakeStage {
   Signal signal_;
   std::vector<RoutedSignal> routed_;
   std::string chain_topic_;
+  // Per-partner chain topics are <chain_prefix_><org> (empty: none); the
+  // shared chain_topic_ belongs to chain_topic_org_ (empty: anyone).
+  std::string chain_prefix_;
+  std::string chain_topic_org_;
   ChainIntake chain_intake_;
   ChainEvent chain_event_;
   std::vector<RoutedChainEvent> routed_chain_;

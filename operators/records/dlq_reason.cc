@@ -11,7 +11,7 @@ constexpr std::array<std::string_view, kDlqReasonCount> kNames = {
     "bad_strength",         "bad_form",           "no_subjects",        "too_many_subjects",
     "unknown_subject_type", "bad_subject",        "bad_timestamp",      "too_late",
     "unknown_topic",        "unknown_event_type", "missing_melding_id", "missing_person",
-    "missing_location",
+    "missing_location",     "org_mismatch",
 };
 
 }  // namespace

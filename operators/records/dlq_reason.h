@@ -1,5 +1,5 @@
 // Why a consumed record went to the DLQ instead of being processed. The names
-// are part of the DLQ contract (config/schemas/dlq.v1.schema.json) and a
+// are part of the DLQ contract (config/schemas/dlq.v2.schema.json) and a
 // metric label, so they stay snake_case and stable.
 #pragma once
 
@@ -34,6 +34,8 @@ enum class DlqReason : std::uint8_t {
   missing_melding_id,
   missing_person,
   missing_location,
+  // a chain event whose org is not the partner its topic belongs to
+  org_mismatch,
   kCount
 };
 

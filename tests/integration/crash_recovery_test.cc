@@ -77,6 +77,7 @@ TEST_F(CrashRecoveryTest, SigkillMidStreamThenRestartLosesNoAlertAndKeepsAlertId
   cfg["kafka"]["topics"]["audit"] = ns + ".audit";
   cfg["kafka"]["topics"]["alert_actions"] = ns + ".alert-actions";
   cfg["kafka"]["topics"]["chain_events"] = ns + ".chain";
+  cfg["kafka"]["topics"]["chain_prefix"] = ns + ".chain.";
   // A killed member leaves its group only after the session timeout.
   cfg["kafka"]["properties"]["session.timeout.ms"] = "6000";
   cfg["service"]["state_dir"] = (dir / "state").string();

@@ -31,6 +31,7 @@ void use_namespace(Settings& settings, const std::string& ns) {
   settings.topics.audit = ns + ".audit";
   settings.topics.alert_actions = ns + ".alert-actions";
   settings.topics.chain_events = ns + ".chain";
+  settings.topics.chain_prefix = ns + ".chain.";
   settings.group_id = ns;
 }
 

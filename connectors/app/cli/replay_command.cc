@@ -241,6 +241,13 @@ int replay(const ReplayOptions& o) {
                          io.dlq.get(), settings.topics.dlq, settings.topics.alerts);
   pipeline.set_care_alerts(io.care_alerts.get(), settings.topics.alerts_care);
   pipeline.convergence().set_oversight_metrics(&oversight);
+  // Dead letters are sealed as the service seals them (no key: hash and size only).
+  std::optional<DlqKey> dlq_key;
+  if (Status s = load_dlq_key(settings, dlq_key); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 2;
+  }
+  pipeline.seal_dead_letters(std::move(dlq_key), settings.dlq_max_sealed_bytes);
   ReplayTask task(pipeline, metrics, oversight, settings.operators.sources.size());
   const auto started = std::chrono::steady_clock::now();
   if (Status s = run_replay_loop(*io.source, task); !s) {

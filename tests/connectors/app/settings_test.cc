@@ -328,5 +328,69 @@ TEST_F(PseudonymKeyTest, ShortOrUnreadableKeysAreErrorsWithoutEchoingTheKey) {
   EXPECT_THAT(s.message(), StartsWith("privacy.pseudonym_key_file: cannot read"));
 }
 
+// ---- DLQ key, retention, partner chain topics ----
+
+class DlqKeyTest : public SettingsTest {
+ protected:
+  void SetUp() override {
+    SettingsTest::SetUp();
+    settings_.config_path = (dir_ / "mozaiek.yaml").string();
+  }
+  ScopedEnv no_env_{kDlqKeyEnv, std::nullopt};
+};
+
+TEST_F(DlqKeyTest, NoKeyConfiguredMeansNoSealing) {
+  std::optional<DlqKey> key;
+  ASSERT_TRUE(load_dlq_key(settings_, key).is_ok());
+  EXPECT_FALSE(key);
+}
+
+TEST_F(DlqKeyTest, FileRelativeToTheConfigAndEnvironmentWins) {
+  const std::string file_key(64, 'a');
+  const std::string env_key(64, 'b');
+  write("dlq.key", file_key + "\n");
+  settings_.dlq_key_file = "dlq.key";
+  std::optional<DlqKey> from_file, from_env;
+  ASSERT_TRUE(load_dlq_key(settings_, from_file).is_ok());
+  ASSERT_TRUE(from_file);
+  ScopedEnv env(kDlqKeyEnv, env_key);
+  ASSERT_TRUE(load_dlq_key(settings_, from_env).is_ok());
+  ASSERT_TRUE(from_env);
+  EXPECT_NE(from_file->id, from_env->id);
+  EXPECT_EQ(from_env->bytes[0], 0xbb);
+}
+
+TEST_F(DlqKeyTest, MalformedOrMissingKeysNameTheirOriginWithoutEchoingThem) {
+  write("bad.key", "not-a-hex-key-secret\n");
+  settings_.dlq_key_file = "bad.key";
+  std::optional<DlqKey> key;
+  Status s = load_dlq_key(settings_, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), StartsWith("privacy.dlq_key_file"));
+  EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("secret")));
+  settings_.dlq_key_file = "absent.key";
+  s = load_dlq_key(settings_, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), HasSubstr("cannot read"));
+  ScopedEnv env(kDlqKeyEnv, "short");
+  s = load_dlq_key(settings_, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), HasSubstr("MOZAIEK_DLQ_KEY"));
+}
+
+TEST_F(SettingsTest, RetentionSealingAndChainTopicsAreReadAndChecked) {
+  EXPECT_THAT(load(shipped_with("    dlq_days: 3", "    dlq_days: 1.5")), IsEmpty());
+  EXPECT_EQ(settings_.retention.dlq, Millis{129'600'000});
+  EXPECT_EQ(settings_.dlq_max_sealed_bytes, 65536u);
+  EXPECT_EQ(settings_.topics.chain_prefix, "chain.");
+  EXPECT_THAT(load(shipped_with("    dlq_days: 3", "    dlq_weeks: 3")),
+              Contains(HasSubstr("kafka.retention.dlq_weeks")));
+  EXPECT_THAT(load(shipped_with("dlq_max_sealed_bytes: 65536", "dlq_max_sealed_bytes: 2000000")),
+              Contains(HasSubstr("privacy.dlq_max_sealed_bytes")));
+  EXPECT_THAT(load(shipped_with("    chain_events_org: \"\"", "    chain_events_org: coa")),
+              IsEmpty());
+  EXPECT_EQ(settings_.topics.chain_events_org, "coa");
+}
+
 }  // namespace
 }  // namespace mozaiek

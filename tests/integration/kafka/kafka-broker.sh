@@ -93,6 +93,9 @@ auto.create.topics.enable=false
 num.network.threads=2
 num.io.threads=4
 log.retention.hours=1
+# Large enough for the 10 MB garbage record of the dead-letter test.
+message.max.bytes=16777216
+replica.fetch.max.bytes=16777216
 EOF
   cat >"${workdir}/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file

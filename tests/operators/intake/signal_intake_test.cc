@@ -449,8 +449,9 @@ TEST_F(SignalIntakeTest, RejectCasesCoverEveryReason) {
   covered[static_cast<std::size_t>(DlqReason::too_late)] = true;
   covered[static_cast<std::size_t>(DlqReason::unknown_topic)] = true;
   // Chain events only; see ChainIntakeTest.RejectCasesCoverEveryChainReason.
+  // org_mismatch: decided by the intake stage (IntakeStageChainTest).
   for (auto r : {DlqReason::unknown_event_type, DlqReason::missing_melding_id,
-                 DlqReason::missing_person, DlqReason::missing_location}) {
+                 DlqReason::missing_person, DlqReason::missing_location, DlqReason::org_mismatch}) {
     covered[static_cast<std::size_t>(r)] = true;
   }
   for (std::size_t i = 0; i < kDlqReasonCount; ++i) {

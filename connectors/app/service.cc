@@ -9,6 +9,7 @@
 
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/app/metrics_bridge.h"
+#include "connectors/app/pseudonym_state.h"
 #include "connectors/app/service_tasks.h"
 #include "connectors/http/api/alert_actions_api.h"
 #include "connectors/http/api/alert_feed.h"
@@ -141,6 +142,7 @@ Status Service::start() {
   Impl& m = *impl_;
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
+  m.settings.operators.pseudonym_key_version = m.pseudonymiser->key_version();
   if (Status s = m.connect_kafka(); !s) return s;
   if (Status s = m.open_state(); !s) return s;
   m.make_probes();
@@ -191,6 +193,11 @@ Status Service::Impl::open_state() {
   db = RocksStateDb::open(settings.state_dir, s);
   if (!db) return Status::error("state directory " + settings.state_dir + ": " + s.message());
   local_stores = db->factory();
+  if (Status k = check_state_key_version(*local_stores, settings.partitions,
+                                         pseudonymiser->key_version(), settings.state_dir);
+      !k) {
+    return k;
+  }
   changelog = KafkaChangelog::create(kafka, settings.changelog_topic(), s);
   if (!changelog) return Status::error("state changelog: " + s.message());
   stores = make_changelog_factory(*local_stores, *changelog, changelog_counters);

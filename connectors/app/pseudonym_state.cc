@@ -6,8 +6,11 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/kafka/kafka_changelog.h"
 #include "operators/linking/link_state.h"
 #include "operators/oversight/oversight_records.h"
+#include "stream/changelog.h"
+#include "stream/rocksdb_state.h"
 
 namespace mozaiek {
 namespace {
@@ -362,6 +365,37 @@ Status rekey_state(StateStoreFactory& stores, const OperatorConfig& config,
   marker->erase(kRekeyKey);
   if (Status s = marker->flush(); !s) return s;
   return rekeyer.clear_staging();
+}
+
+Status rekey_state_dir(const Settings& settings, const std::string& dir, bool replay_dir,
+                       const Pseudonymiser& pseudonymiser, RekeyOptions options,
+                       RekeyReport& report, bool& changelog_written) {
+  changelog_written = false;
+  Status status = Status::ok();
+  // RocksDB locks its directory: a running service (or replay) keeps us out.
+  auto db = RocksStateDb::open(dir, status);
+  if (!db) {
+    return Status::error("state directory " + dir + ": " + status.message() +
+                         " (is mozaiek still running on it? stop every instance first)");
+  }
+  auto local = db->factory();
+  std::unique_ptr<KafkaChangelog> changelog;
+  ChangelogCounters counters;
+  std::unique_ptr<StateStoreFactory> changelogged;
+  if (!replay_dir && settings.brokers != "embedded") {
+    changelog = KafkaChangelog::create(settings.kafka_settings(), settings.changelog_topic(),
+                                       status);
+    if (!changelog) {
+      return Status::error("state changelog " + settings.changelog_topic() + ": " +
+                           status.message());
+    }
+    changelogged = make_changelog_factory(*local, *changelog, counters);
+  }
+  options.partitions = replay_dir ? 1 : settings.partitions;
+  Status s = rekey_state(changelogged ? *changelogged : *local, settings.operators, pseudonymiser,
+                         options, report);
+  changelog_written = s.is_ok() && changelogged != nullptr && !report.already_current;
+  return s;
 }
 
 }  // namespace mozaiek

@@ -31,6 +31,7 @@
 #include <string>
 #include <string_view>
 
+#include "connectors/app/settings.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/model/model.h"
 #include "stream/state_store.h"
@@ -89,5 +90,16 @@ struct RekeyReport {
 [[nodiscard]] Status rekey_state(StateStoreFactory& stores, const OperatorConfig& config,
                                  const Pseudonymiser& pseudonymiser, const RekeyOptions& options,
                                  RekeyReport& report);
+
+// What `mozaiek rekey` does to a state directory: `replay_dir` (everything
+// on partition 0, no changelog) or the service's (settings.partitions; on a
+// real cluster, kafka.brokers not "embedded", through the state changelog:
+// every partition restored from it first, every change written back, so a
+// restore elsewhere gives the new keys; `changelog_written` says so). A
+// directory in use (RocksDB's lock) fails with "still running".
+[[nodiscard]] Status rekey_state_dir(const Settings& settings, const std::string& dir,
+                                     bool replay_dir, const Pseudonymiser& pseudonymiser,
+                                     RekeyOptions options, RekeyReport& report,
+                                     bool& changelog_written);
 
 }  // namespace mozaiek

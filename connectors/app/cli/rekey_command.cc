@@ -12,9 +12,6 @@
 #include "connectors/app/cli/commands.h"
 #include "connectors/app/pseudonym_state.h"
 #include "connectors/app/settings.h"
-#include "connectors/kafka/kafka_changelog.h"
-#include "stream/changelog.h"
-#include "stream/rocksdb_state.h"
 
 namespace mozaiek::cli {
 namespace {
@@ -44,47 +41,20 @@ int rekey(const RekeyOptionsCli& o) {
 
   const bool replay_dir = !o.state_dir.empty();
   const std::string dir = replay_dir ? o.state_dir : settings.state_dir;
-  Status status = Status::ok();
-  // RocksDB locks its directory: a running service (or replay) keeps us out.
-  auto db = RocksStateDb::open(dir, status);
-  if (!db) {
-    std::fprintf(stderr,
-                 "error: state directory %s: %s\n(is mozaiek still running on it? stop every "
-                 "instance first)\n",
-                 dir.c_str(), status.message().c_str());
-    return 2;
-  }
-  auto local = db->factory();
-  // On a real cluster the changelog is the state's truth: restore from it
-  // first and write every change back to it, so a restore elsewhere after
-  // the rekey gives the new keys.
-  std::unique_ptr<KafkaChangelog> changelog;
-  ChangelogCounters counters;
-  std::unique_ptr<StateStoreFactory> changelogged;
-  if (!replay_dir && settings.brokers != "embedded") {
-    changelog = KafkaChangelog::create(settings.kafka_settings(), settings.changelog_topic(),
-                                       status);
-    if (!changelog) {
-      std::fprintf(stderr, "error: state changelog %s: %s\n", settings.changelog_topic().c_str(),
-                   status.message().c_str());
-      return 1;
-    }
-    changelogged = make_changelog_factory(*local, *changelog, counters);
-  }
-  StateStoreFactory& stores = changelogged ? *changelogged : *local;
-
   RekeyOptions options;
-  options.partitions = replay_dir ? 1 : settings.partitions;
   options.progress = [](const std::string& line) {
     std::fprintf(stderr, "rekey: %s\n", line.c_str());
   };
   RekeyReport report;
-  if (Status s = rekey_state(stores, settings.operators, pseudonymiser, options, report); !s) {
+  bool changelog_written = false;
+  if (Status s = rekey_state_dir(settings, dir, replay_dir, pseudonymiser, options, report,
+                                 changelog_written);
+      !s) {
     std::fprintf(stderr,
                  "error: %s\nNothing is lost: run `mozaiek rekey` again with the same key list "
                  "to finish or redo it.\n",
                  s.message().c_str());
-    return 1;
+    return s.message().find("still running") != std::string::npos ? 2 : 1;
   }
   if (report.already_current) {
     std::printf("state %s is at pseudonym key version %d already: nothing to do\n", dir.c_str(),
@@ -97,7 +67,7 @@ int rekey(const RekeyOptionsCli& o) {
               dir.c_str(), report.from, report.to,
               report.resumed ? " (finished an interrupted run)" : "", report.entries,
               report.persons, report.named_inside, report.moved_partition, report.undecodable,
-              changelogged ? ", changelog written" : "");
+              changelog_written ? ", changelog written" : "");
   return 0;
 }
 

@@ -92,12 +92,13 @@ class Rekeyer {
           ++entries;
           return true;
         });
+        // Written per source store, so memory holds one store's entries.
+        for (auto& t : targets_) {
+          if (Status s = t.staging->flush(); !s) return Status::error("staging: " + s.message());
+        }
         say("staged " + source.name + ": " + std::to_string(entries) + " entries, " +
             std::to_string(report_.persons - persons_before) + " persons");
       }
-    }
-    for (auto& t : targets_) {
-      if (Status s = t.staging->flush(); !s) return Status::error("staging: " + s.message());
     }
     return Status::ok();
   }

@@ -79,6 +79,17 @@ class Rekeyer {
     }
   }
 
+  // A store that could not be opened or restored (from its changelog)
+  // reads as empty and fails every flush: find out before staging
+  // anything, or an empty staging copy could replace real state.
+  Status opened() {
+    for (auto& t : targets_) {
+      if (Status s = t.data->flush(); !s) return Status::error(t.name + ": " + s.message());
+      if (Status s = t.staging->flush(); !s) return Status::error("staging: " + s.message());
+    }
+    return Status::ok();
+  }
+
   // Writes the new content of every data store into its staging store.
   Status stage(int from) {
     for (auto& t : targets_) erase_all(*t.staging);
@@ -353,6 +364,7 @@ Status rekey_state(StateStoreFactory& stores, const OperatorConfig& config,
   }
 
   Rekeyer rekeyer(stores, config, pseudonymiser, options, report);
+  if (Status s = rekeyer.opened(); !s) return s;
   if (!report.resumed) {
     if (Status s = rekeyer.stage(report.from); !s) return s;
     if (options.stop_after_staging) return Status::ok();

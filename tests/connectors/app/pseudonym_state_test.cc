@@ -166,7 +166,9 @@ TEST_F(PseudonymStateTest, InterruptedRekeyReRunLeavesTheStateAnUninterruptedOne
     EXPECT_EQ(a.at(store), b.at(store)) << store;
   }
   for (const auto& [name, entries] : b) {
-    if (name.rfind("rekey-stage", 0) == 0) EXPECT_TRUE(entries.empty()) << name;
+    if (name.rfind("rekey-stage", 0) == 0) {
+      EXPECT_TRUE(entries.empty()) << name;
+    }
   }
   // Every person under its version-2 pseudonym, nothing else changed in number.
   std::set<std::string> expected;

@@ -70,7 +70,7 @@ class PseudonymStateTest : public ::testing::Test {
     ASSERT_TRUE(db) << s.message();
     auto stores = db->factory();
     const Pseudonymiser p(kKey1);
-    ManualClock clock;
+    ManualClock clock(ProcTime{Millis{1'800'000'000'000}});  // after the traffic
     {
       LocalPipeline pipeline(settings_.operators, p, clock, *stores, nullptr, nullptr);
       RecordView view;

@@ -243,7 +243,53 @@ class Rekeyer {
   std::string key_, value_, pseudonym_, routing_key_;  // scratch
 };
 
+std::string partition_mark_name(int partition) {
+  return "pseudonyms-p" + std::to_string(partition);
+}
+
+class KeyVersionGuard final : public StateStoreFactory {
+ public:
+  KeyVersionGuard(StateStoreFactory& inner, int running) : inner_(inner), running_(running) {}
+
+  std::unique_ptr<StateStore> open(std::string_view name) override {
+    auto store = inner_.open(name);
+    const auto split = split_partition_suffix(name);
+    if (!split || split->first != kKinds[0].name) return store;
+    const int partition = static_cast<int>(raw(split->second));
+    auto mark = inner_.open(partition_mark_name(partition));
+    std::string value;
+    int version = running_;
+    if (mark->get(kVersionKey, value)) {
+      version = parse_int(value);
+    } else if (has_entries(*store)) {
+      version = 1;  // restored state from before versions
+    }
+    if (version != running_) {
+      return make_failed_store(Status::error(
+          "partition " + std::to_string(partition) +
+          " of the state changelog was written under "
+          "pseudonym key version " +
+          std::to_string(version) + ", the running key is version " + std::to_string(running_) +
+          ": stop every instance and run `mozaiek rekey --config FILE`"));
+    }
+    if (value.empty()) {
+      mark->put(kVersionKey, std::to_string(running_));
+      if (Status s = mark->flush(); !s) return make_failed_store(s);
+    }
+    return store;
+  }
+
+ private:
+  StateStoreFactory& inner_;
+  int running_;
+};
+
 }  // namespace
+
+std::unique_ptr<StateStoreFactory> make_key_version_guard(StateStoreFactory& inner,
+                                                          int running_version) {
+  return std::make_unique<KeyVersionGuard>(inner, running_version);
+}
 
 std::int32_t murmur2_partition(std::string_view key, std::int32_t partitions) {
   // Kafka's murmur2 (the Java client's and librdkafka's), seed 0x9747b28c.
@@ -374,6 +420,12 @@ Status rekey_state(StateStoreFactory& stores, const OperatorConfig& config,
   bool done = false;
   if (Status s = rekeyer.copy_back(done); !s) return s;
   if (!done) return Status::ok();
+  // The partitions' changelogged marks, for instances that restore from it.
+  for (int p = 0; p < options.partitions; ++p) {
+    auto mark = stores.open(partition_mark_name(p));
+    mark->put(kVersionKey, std::to_string(to));
+    if (Status s = mark->flush(); !s) return s;
+  }
   marker->put(kVersionKey, std::to_string(to));
   marker->erase(kRekeyKey);
   if (Status s = marker->flush(); !s) return s;

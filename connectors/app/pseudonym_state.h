@@ -58,6 +58,16 @@ StateKeyVersion read_state_key_version(StateStoreFactory& stores, int partitions
 [[nodiscard]] Status check_state_key_version(StateStoreFactory& stores, int partitions,
                                              int running_version, std::string_view where);
 
+// Wraps the service's changelogged store factory, for a new instance that
+// restores partitions from the changelog: when a partition's first store
+// ("convergence-p<N>") is opened, the partition's changelogged mark
+// ("pseudonyms-p<N>", key "version"; restored data without a mark is
+// version 1) must be `running_version`, else that store is a failed store
+// whose flush fails with a message naming `mozaiek rekey` (the task stops
+// before committing). Fresh partitions are marked. `inner` must outlive it.
+std::unique_ptr<StateStoreFactory> make_key_version_guard(StateStoreFactory& inner,
+                                                          int running_version);
+
 // Kafka's murmur2 partitioner (librdkafka `murmur2_random` for keyed records).
 std::int32_t murmur2_partition(std::string_view key, std::int32_t partitions);
 

@@ -63,6 +63,8 @@ struct Service::Impl {
   // Used by the convergence loop only (stores are opened on its thread).
   std::unique_ptr<KafkaChangelog> changelog;
   ChangelogCounters changelog_counters;
+  std::unique_ptr<StateStoreFactory> changelogged;
+  // The changelogged stores behind a key version check per partition.
   std::unique_ptr<StateStoreFactory> stores;
   prometheus::Registry registry;
   std::unique_ptr<PipelineMetrics> metrics;
@@ -200,7 +202,8 @@ Status Service::Impl::open_state() {
   }
   changelog = KafkaChangelog::create(kafka, settings.changelog_topic(), s);
   if (!changelog) return Status::error("state changelog: " + s.message());
-  stores = make_changelog_factory(*local_stores, *changelog, changelog_counters);
+  changelogged = make_changelog_factory(*local_stores, *changelog, changelog_counters);
+  stores = make_key_version_guard(*changelogged, pseudonymiser->key_version());
   return Status::ok();
 }
 

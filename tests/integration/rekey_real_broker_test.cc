@@ -2,12 +2,14 @@
 // service with four partitions, rekeyed through the changelog, is restored
 // by an instance with an empty state directory under key 2, and a later
 // signal converges with the one scored before the rotation, under the
-// person's new pseudonym. The old directory refuses key 2 until rekeyed.
+// person's new pseudonym. The old directory, and an empty one restoring the
+// old changelog, refuse key 2 until it is rekeyed.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
 
 #include "connectors/app/pseudonym_state.h"
 #include "connectors/app/service.h"
@@ -75,6 +77,21 @@ TEST_F(RekeyRealBrokerTest, ARestoreAfterRekeyGivesTheNewPseudonymsWithTheirScor
     const Status refused = stale.start();
     ASSERT_FALSE(refused.is_ok());
     EXPECT_NE(refused.message().find("mozaiek rekey"), std::string::npos) << refused.message();
+  }
+  // Key 2 on an empty directory, restoring key 1's changelog: the partition
+  // holding the person is refused, and the instance stops saying why.
+  {
+    Settings fresh = settings;
+    fresh.state_dir = (root / "c").string();
+    Service c(fresh, quiet);
+    ASSERT_TRUE(c.start()) << "instance c";
+    auto stopped = std::async(std::launch::async, [&c] { return c.wait(); });
+    ASSERT_EQ(stopped.wait_for(std::chrono::seconds(90)), std::future_status::ready)
+        << "an instance under key 2 kept running on key 1's changelog";
+    const Status why = stopped.get();
+    EXPECT_FALSE(why.is_ok());
+    EXPECT_NE(why.message().find("mozaiek rekey"), std::string::npos) << why.message();
+    c.stop();
   }
   // Rekey it, through the changelog.
   const Pseudonymiser keys2(kKeys2);

@@ -10,6 +10,7 @@
 
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/app/metrics_bridge.h"
+#include "connectors/app/pseudonym_state.h"
 #include "connectors/app/service_tasks.h"
 #include "connectors/http/api/alert_actions_api.h"
 #include "connectors/http/api/alert_feed.h"
@@ -87,6 +88,8 @@ struct Service::Impl {
   // Used by the convergence loop only (stores are opened on its thread).
   std::unique_ptr<KafkaChangelog> changelog;
   ChangelogCounters changelog_counters;
+  std::unique_ptr<StateStoreFactory> changelogged;
+  // The changelogged stores behind a key version check per partition.
   std::unique_ptr<StateStoreFactory> stores;
   prometheus::Registry registry;
   std::unique_ptr<PipelineMetrics> metrics;
@@ -189,6 +192,7 @@ Status Service::start() {
     spdlog::info("chain events on {} are accepted from {} only", m.settings.topics.chain_events,
                  m.settings.topics.chain_events_org);
   }
+  m.settings.operators.pseudonym_key_version = m.pseudonymiser->key_version();
   if (Status s = m.connect_kafka(); !s) return s;
   if (Status s = m.open_state(); !s) return s;
   m.make_probes();
@@ -227,9 +231,15 @@ Status Service::Impl::open_state() {
   db = RocksStateDb::open(settings.state_dir, s);
   if (!db) return Status::error("state directory " + settings.state_dir + ": " + s.message());
   local_stores = db->factory();
+  if (Status k = check_state_key_version(*local_stores, settings.partitions,
+                                         pseudonymiser->key_version(), settings.state_dir);
+      !k) {
+    return k;
+  }
   changelog = KafkaChangelog::create(kafka, settings.changelog_topic(), s);
   if (!changelog) return Status::error("state changelog: " + s.message());
-  stores = make_changelog_factory(*local_stores, *changelog, changelog_counters);
+  changelogged = make_changelog_factory(*local_stores, *changelog, changelog_counters);
+  stores = make_key_version_guard(*changelogged, pseudonymiser->key_version());
   return Status::ok();
 }
 

@@ -10,9 +10,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
+#include "operators/intake/pseudonymiser.h"
 #include "operators/model/config_loader.h"
 #include "stream/config_schema.h"
 
@@ -275,8 +278,10 @@ Section<Settings> privacy_settings_section() {
   Section<Settings> s("privacy", "");
   s.text("pseudonym_key_file", &Settings::pseudonym_key_file,
          "File holding the HMAC-SHA256 key for person pseudonyms (at least 16 bytes; a "
-         "trailing newline is ignored), relative to this config file. $MOZAIEK_PSEUDONYM_KEY "
-         "takes precedence. Never commit the key to the config repository.",
+         "trailing newline is ignored), relative to this config file; or a versioned key "
+         "list (first line `mozaiek-pseudonym-keys`, then `1:<key>`, `2:<key>`, ...; the "
+         "last is the running version, see `mozaiek rekey`). $MOZAIEK_PSEUDONYM_KEY takes "
+         "precedence and may hold the same. Never commit a key to the config repository.",
          config::check_not_empty);
   s.text("dlq_key_file", &Settings::dlq_key_file,
          "File holding the AES-256 key (64 hex digits, `openssl rand -hex 32`) that seals the "
@@ -415,6 +420,20 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
   return true;
 }
 
+namespace {
+
+// Why key material is no usable key or versioned key list, if it is not.
+std::optional<std::string> key_list_problem(std::string_view material) {
+  try {
+    const Pseudonymiser probe(material);
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key) {
   key.clear();
   if (const char* env = std::getenv(kPseudonymKeyEnv); env != nullptr && *env != '\0') {
@@ -422,6 +441,9 @@ Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key)
       return Status::error(std::string("$") + kPseudonymKeyEnv + " must hold at least " +
                            std::to_string(kMinPseudonymKeyBytes) +
                            " bytes (e.g. the output of `openssl rand -hex 32`)");
+    }
+    if (auto bad = key_list_problem(env)) {
+      return Status::error(std::string("$") + kPseudonymKeyEnv + ": " + *bad);
     }
     key = env;
     spdlog::info("pseudonym key: from ${}", kPseudonymKeyEnv);
@@ -449,6 +471,9 @@ Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key)
     if (::stat(p.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
       spdlog::warn("pseudonym key file {} is readable by group or others; chmod 600 it",
                    p.string());
+    }
+    if (auto bad = key_list_problem(k)) {
+      return Status::error("privacy.pseudonym_key_file: '" + p.string() + "': " + *bad);
     }
     key = std::move(k);
     spdlog::info("pseudonym key: from {}", p.string());

@@ -20,10 +20,50 @@ struct Pseudonymiser::PaddedKeyStates {
   SHA256_CTX outer;
 };
 
-Pseudonymiser::Pseudonymiser(std::string_view key) : states_(std::make_unique<PaddedKeyStates>()) {
-  if (key.size() < kMinKeyBytes) {
-    throw std::invalid_argument("pseudonym key must be at least 16 bytes");
+namespace {
+
+std::string_view trim_cr(std::string_view line) {
+  while (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  return line;
+}
+
+}  // namespace
+
+Pseudonymiser::Pseudonymiser(std::string_view key_material) {
+  const std::string_view header = kKeyListHeader;
+  const bool is_list = key_material.substr(0, header.size()) == header &&
+                       (key_material.size() == header.size() ||
+                        key_material[header.size()] == '\n' || key_material[header.size()] == '\r');
+  if (!is_list) {
+    add_key(key_material);
+    return;
   }
+  // "<n>:<key>" lines after the header; empty lines are skipped.
+  std::string_view rest = key_material.substr(header.size());
+  while (!rest.empty()) {
+    const std::size_t nl = rest.find('\n');
+    const std::string_view line = trim_cr(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (line.empty()) continue;
+    const std::size_t colon = line.find(':');
+    const std::string expected = std::to_string(states_.size() + 1);
+    if (colon == std::string_view::npos || line.substr(0, colon) != expected) {
+      throw std::invalid_argument("pseudonym key list: line " + expected + " must start with '" +
+                                  expected + ":' (versions 1, 2, ... in order)");
+    }
+    add_key(line.substr(colon + 1));
+  }
+  if (states_.empty()) throw std::invalid_argument("pseudonym key list holds no key");
+}
+
+void Pseudonymiser::add_key(std::string_view key) {
+  if (key.size() < kMinKeyBytes) {
+    throw std::invalid_argument(
+        states_.empty() ? std::string("pseudonym key must be at least 16 bytes")
+                        : "pseudonym key version " + std::to_string(states_.size() + 1) +
+                              " must be at least 16 bytes");
+  }
+  auto states = std::make_unique<PaddedKeyStates>();
   constexpr std::size_t kBlock = SHA256_CBLOCK;
   unsigned char k0[kBlock] = {};
   if (key.size() > kBlock) {
@@ -34,46 +74,71 @@ Pseudonymiser::Pseudonymiser(std::string_view key) : states_(std::make_unique<Pa
   }
   unsigned char pad[kBlock];
   for (std::size_t i = 0; i < kBlock; ++i) pad[i] = k0[i] ^ 0x36;
-  SHA256_Init(&states_->inner);
-  SHA256_Update(&states_->inner, pad, kBlock);
+  SHA256_Init(&states->inner);
+  SHA256_Update(&states->inner, pad, kBlock);
   for (std::size_t i = 0; i < kBlock; ++i) pad[i] = k0[i] ^ 0x5c;
-  SHA256_Init(&states_->outer);
-  SHA256_Update(&states_->outer, pad, kBlock);
+  SHA256_Init(&states->outer);
+  SHA256_Update(&states->outer, pad, kBlock);
   OPENSSL_cleanse(k0, sizeof k0);
   OPENSSL_cleanse(pad, sizeof pad);
+  states_.push_back(std::move(states));
 }
 
-Pseudonymiser::~Pseudonymiser() { OPENSSL_cleanse(states_.get(), sizeof(PaddedKeyStates)); }
+Pseudonymiser::~Pseudonymiser() {
+  for (auto& s : states_) OPENSSL_cleanse(s.get(), sizeof(PaddedKeyStates));
+}
 
 void Pseudonymiser::pseudonymise(std::string_view id_scheme, std::string_view normalised_id,
                                  std::string& out_hex64) const {
-  mac_parts(id_scheme, ":", normalised_id, out_hex64);
+  Hex64 hex;
+  mac_parts(1, id_scheme, ":", normalised_id, hex);
+  chain_from(1, hex);
+  out_hex64.assign(hex, kHexChars);
+}
+
+void Pseudonymiser::rekey(std::string_view pseudonym, int from_version,
+                          std::string& out_hex64) const {
+  Hex64 hex;
+  std::memcpy(hex, pseudonym.data(), std::min(pseudonym.size(), kHexChars));
+  chain_from(from_version, hex);
+  out_hex64.assign(hex, kHexChars);
 }
 
 void Pseudonymiser::mac_hex(std::string_view message, std::string& out_hex64) const {
-  mac_parts(message, {}, {}, out_hex64);
+  Hex64 hex;
+  mac_parts(1, message, {}, {}, hex);
+  out_hex64.assign(hex, kHexChars);
 }
 
-void Pseudonymiser::mac_parts(std::string_view a, std::string_view b, std::string_view c,
-                              std::string& out_hex64) const {
+void Pseudonymiser::chain_from(int from, Hex64& hex) const {
+  for (int v = from + 1; v <= key_version(); ++v) {
+    const std::string_view previous(hex, kHexChars);
+    Hex64 next;
+    mac_parts(v, previous, {}, {}, next);
+    std::memcpy(hex, next, kHexChars);
+  }
+}
+
+void Pseudonymiser::mac_parts(int version, std::string_view a, std::string_view b,
+                              std::string_view c, Hex64& out) const {
+  const PaddedKeyStates& states = *states_[static_cast<std::size_t>(version - 1)];
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256_CTX ctx = states_->inner;
+  SHA256_CTX ctx = states.inner;
   SHA256_Update(&ctx, a.data(), a.size());
   SHA256_Update(&ctx, b.data(), b.size());
   SHA256_Update(&ctx, c.data(), c.size());
   SHA256_Final(digest, &ctx);
-  ctx = states_->outer;
+  ctx = states.outer;
   SHA256_Update(&ctx, digest, sizeof digest);
   SHA256_Final(digest, &ctx);
   // The inner state held the raw identifier; do not leave it on the stack.
   OPENSSL_cleanse(&ctx, sizeof ctx);
 
   static constexpr char kHex[] = "0123456789abcdef";
-  out_hex64.resize(kHexChars);
-  char* p = out_hex64.data();
-  for (unsigned char b : digest) {
-    *p++ = kHex[b >> 4];
-    *p++ = kHex[b & 0x0f];
+  char* p = out;
+  for (unsigned char byte : digest) {
+    *p++ = kHex[byte >> 4];
+    *p++ = kHex[byte & 0x0f];
   }
 }
 

@@ -2,6 +2,13 @@
 // pseudonym used as the person's subject key everywhere after intake:
 // HMAC-SHA256(key, "<id_scheme>:<normalised id>") as 64 lower-case hex chars.
 //
+// Key versions (rotation): the key material is either one key (version 1)
+// or a versioned key list (kKeyListHeader, then "<n>:<key>" lines for
+// n = 1, 2, ...). The pseudonym under version n is HMAC(k_n, pseudonym
+// under version n-1) in hex, so state kept under version n-1 moves to n by
+// one MAC per stored pseudonym (rekey()), without raw ids, and a leaked old
+// key alone no longer computes current pseudonyms.
+//
 // Built once at startup from the secret key (file or environment, never the
 // config repo) and shared read-only by the intake tasks: pseudonymise() is
 // const, thread-safe and allocation-free once `out` has capacity.
@@ -10,6 +17,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mozaiek {
 
@@ -17,27 +25,46 @@ class Pseudonymiser {
  public:
   static constexpr std::size_t kMinKeyBytes = 16;
   static constexpr std::size_t kHexChars = 64;
+  // First line of a versioned key list.
+  static constexpr std::string_view kKeyListHeader = "mozaiek-pseudonym-keys";
 
-  // Throws std::invalid_argument when the key is shorter than kMinKeyBytes.
-  explicit Pseudonymiser(std::string_view key);
+  // `key_material`: one key, or a versioned key list. Throws
+  // std::invalid_argument (never quoting key bytes) when a key is shorter
+  // than kMinKeyBytes or the list is malformed (versions not 1, 2, ... in order).
+  explicit Pseudonymiser(std::string_view key_material);
   ~Pseudonymiser();
   // Holds key material: neither copied nor moved around.
   Pseudonymiser(const Pseudonymiser&) = delete;
   Pseudonymiser& operator=(const Pseudonymiser&) = delete;
 
+  // The pseudonym under the newest key version (the whole chain).
   void pseudonymise(std::string_view id_scheme, std::string_view normalised_id,
                     std::string& out_hex64) const;
 
-  // HMAC-SHA256(key, message) as hex: the primitive pseudonymise() applies to
-  // "<id_scheme>:<normalised id>", for known-answer tests (RFC 4231).
+  // The newest key version (1 for a single key).
+  int key_version() const { return static_cast<int>(states_.size()); }
+
+  // A pseudonym made under key version `from_version` moved to the newest
+  // version: the MACs of versions from_version+1 .. key_version() applied in
+  // turn. `out_hex64` may be the string `pseudonym` views. Precondition:
+  // 1 <= from_version <= key_version() and `pseudonym` is_pseudonym().
+  void rekey(std::string_view pseudonym, int from_version, std::string& out_hex64) const;
+
+  // HMAC-SHA256(key version 1, message) as hex: the primitive pseudonymise()
+  // applies to "<id_scheme>:<normalised id>", for known-answer tests (RFC 4231).
   void mac_hex(std::string_view message, std::string& out_hex64) const;
 
  private:
   struct PaddedKeyStates;  // HMAC inner/outer SHA-256 states after absorbing the padded key
-  // MAC of the concatenation a + b + c, hashed piecewise to avoid building it.
-  void mac_parts(std::string_view a, std::string_view b, std::string_view c,
-                 std::string& out_hex64) const;
-  std::unique_ptr<PaddedKeyStates> states_;
+  using Hex64 = char[kHexChars];
+  // MAC under key `version` (1-based) of the concatenation a + b + c, hashed
+  // piecewise to avoid building it.
+  void mac_parts(int version, std::string_view a, std::string_view b, std::string_view c,
+                 Hex64& out) const;
+  // The MACs of versions from+1 .. newest over `hex`, in place.
+  void chain_from(int from, Hex64& hex) const;
+  void add_key(std::string_view key);
+  std::vector<std::unique_ptr<PaddedKeyStates>> states_;  // [0] is version 1
 };
 
 // The canonical form of a person identifier before pseudonymisation, so

@@ -19,6 +19,8 @@ void write_entity_json(SubjectType type, std::string_view key, EventTime at,
   w.key("subject").begin_object();
   w.key("type").string(to_string(type));
   w.key("key").string(key);
+  if (type == SubjectType::person)
+    w.key("pseudonym_key_version").integer(config.pseudonym_key_version);
   w.end_object();
   w.key("found").boolean(true);
   w.key("at").timestamp(to_ms(at));

@@ -198,6 +198,10 @@ struct OperatorConfig {
   std::size_t max_field_bytes = 256;  // any string field longer -> field_too_large
   OversightConfig oversight;
   LinkingConfig linking;
+  // The version of the pseudonym key persons are keyed under (not from the
+  // YAML: set from the key list at start), written into alerts and entity
+  // views that name persons.
+  int pseudonym_key_version = 1;
 
   std::optional<SourceId> find_source(std::string_view name) const;
   const ConvergenceRule& rule_for(SubjectType t) const {

@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "stream/json_writer.h"
@@ -109,6 +110,13 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
   }
   w.key("status").string(a.status);
   w.key("level").integer(a.level);
+  // Pseudonyms carry their key version, so a consumer never mixes two.
+  const bool names_person = (a.subject_kind.empty() && a.subject_type == SubjectType::person) ||
+                            !a.events.empty() ||
+                            std::any_of(a.linked.begin(), a.linked.end(), [](const auto& l) {
+                              return l.type == SubjectType::person;
+                            });
+  if (names_person) w.key("pseudonym_key_version").integer(config.pseudonym_key_version);
   w.end_object();
 }
 

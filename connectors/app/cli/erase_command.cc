@@ -12,6 +12,7 @@
 
 #include "connectors/app/cli/commands.h"
 #include "connectors/app/local_pipeline.h"
+#include "connectors/app/pseudonym_state.h"
 #include "connectors/app/settings.h"
 #include "connectors/http/api/erasure_api.h"
 #include "connectors/kafka/kafka_sink.h"
@@ -44,6 +45,10 @@ int erase_in_state_dir(const Settings& settings, const Pseudonymiser& pseudonymi
     return 2;
   }
   auto stores = db->factory();
+  if (Status s = check_state_key_version(*stores, 1, pseudonymiser.key_version(), dir); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 2;
+  }
   SystemClock clock;
   LocalPipeline pipeline(settings.operators, pseudonymiser, clock, *stores, nullptr, nullptr);
   const ProcTime now = clock.now();

@@ -12,6 +12,7 @@
 #include "connectors/app/cli/commands.h"
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/metrics_bridge.h"
+#include "connectors/app/pseudonym_state.h"
 #include "connectors/app/settings.h"
 #include "connectors/files/ndjson_file.h"
 #include "operators/linking/entity_view.h"
@@ -107,7 +108,7 @@ struct ReplayIo {
   std::unique_ptr<StateStoreFactory> stores;
 };
 
-Status open_io(const ReplayOptions& o, ReplayIo& io) {
+Status open_io(const ReplayOptions& o, int key_version, ReplayIo& io) {
   Status status = Status::ok();
   io.source = NdjsonSource::open(o.inputs, status);
   if (io.source) io.alerts = NdjsonSink::open(o.output, status);
@@ -127,7 +128,8 @@ Status open_io(const ReplayOptions& o, ReplayIo& io) {
   io.db = RocksStateDb::open(o.state_dir, status);
   if (!io.db) return status;
   io.stores = io.db->factory();
-  return Status::ok();
+  // Replay keeps everything on partition 0.
+  return check_state_key_version(*io.stores, 1, key_version, o.state_dir);
 }
 
 // Every file through the task on a TaskLoop, with progress on stderr.
@@ -226,8 +228,9 @@ int replay(const ReplayOptions& o) {
   std::vector<std::pair<SubjectType, std::string>> entities;
   if (!load_replay_inputs(o, settings, key, entities)) return 2;
   Pseudonymiser pseudonymiser(key);
+  settings.operators.pseudonym_key_version = pseudonymiser.key_version();
   ReplayIo io;
-  if (Status s = open_io(o, io); !s) {
+  if (Status s = open_io(o, pseudonymiser.key_version(), io); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 2;
   }

@@ -21,8 +21,8 @@ const std::string kBin = MOZAIEK_BINARY;
 TEST(CliTest, EveryCommandHasHelp) {
   const auto top = run_command(kBin + " --help 2>&1");
   ASSERT_EQ(top.exit_code, 0) << top.output;
-  for (const char* cmd :
-       {"run", "demo", "replay", "check-config", "config-reference", "generate", "bench"}) {
+  for (const char* cmd : {"run", "demo", "replay", "check-config", "config-reference", "generate",
+                          "bench", "rekey"}) {
     SCOPED_TRACE(cmd);
     EXPECT_THAT(top.output, HasSubstr(cmd));
     const auto help = run_command(kBin + " " + cmd + " --help 2>&1");

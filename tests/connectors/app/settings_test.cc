@@ -11,6 +11,8 @@
 #include <optional>
 #include <sstream>
 
+#include "operators/intake/pseudonymiser.h"
+
 namespace mozaiek {
 namespace {
 
@@ -390,6 +392,29 @@ TEST_F(SettingsTest, RetentionSealingAndChainTopicsAreReadAndChecked) {
   EXPECT_THAT(load(shipped_with("    chain_events_org: \"\"", "    chain_events_org: coa")),
               IsEmpty());
   EXPECT_EQ(settings_.topics.chain_events_org, "coa");
+}
+
+TEST_F(PseudonymKeyTest, AVersionedKeyListLoadsAndAMalformedOneIsNamedWithoutItsKeys) {
+  write("keys", "mozaiek-pseudonym-keys\n1:first-key-0123456789abcdef\n"
+                "2:second-key-0123456789abcdef\n");
+  settings_.pseudonym_key_file = "keys";
+  std::string key;
+  ASSERT_TRUE(load_pseudonym_key(settings_, false, key).is_ok());
+  EXPECT_EQ(Pseudonymiser(key).key_version(), 2);
+
+  write("gap", "mozaiek-pseudonym-keys\n1:first-key-0123456789abcdef\n"
+               "3:third-key-0123456789abcdef\n");
+  settings_.pseudonym_key_file = "gap";
+  Status s = load_pseudonym_key(settings_, false, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), StartsWith("privacy.pseudonym_key_file: "));
+  EXPECT_THAT(s.message(), HasSubstr("must start with '2:'"));
+  EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("key-0123")));
+  ScopedEnv env(kPseudonymKeyEnv, "mozaiek-pseudonym-keys\n1:too-short\n");
+  s = load_pseudonym_key(settings_, false, key);
+  ASSERT_FALSE(s.is_ok());
+  EXPECT_THAT(s.message(), HasSubstr("MOZAIEK_PSEUDONYM_KEY"));
+  EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("too-short")));
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <initializer_list>
 #include <stdexcept>
 #include <string>
 
@@ -99,6 +100,70 @@ TEST(PseudonymiserTest, NormalisesPersonIdsToOneSpelling) {
   std::string out = "old";
   normalise_person_id("x-1", out);
   EXPECT_EQ(out, "X1");
+}
+
+// Key rotation: a versioned key list chains the MACs, so version n is
+// HMAC(k_n, pseudonym under n-1) and old state moves with rekey().
+const std::string kKey1 = "first-key-0123456789abcdef";
+const std::string kKey2 = "second-key-0123456789abcdef";
+std::string key_list(std::initializer_list<std::string> keys) {
+  std::string out = std::string(Pseudonymiser::kKeyListHeader) + "\n";
+  int v = 0;
+  for (const auto& k : keys) out += std::to_string(++v) + ":" + k + "\n";
+  return out;
+}
+
+TEST(PseudonymiserTest, AKeyListWithOneVersionGivesTheSingleKeysPseudonyms) {
+  const Pseudonymiser single(kKey1);
+  const Pseudonymiser listed(key_list({kKey1}));
+  EXPECT_EQ(single.key_version(), 1);
+  EXPECT_EQ(listed.key_version(), 1);
+  EXPECT_EQ(pseudonym(listed, "bsn", "123456789"), pseudonym(single, "bsn", "123456789"));
+}
+
+TEST(PseudonymiserTest, VersionTwoIsTheMacOfTheVersionOnePseudonymUnderTheSecondKey) {
+  const Pseudonymiser chain(key_list({kKey1, kKey2}));
+  EXPECT_EQ(chain.key_version(), 2);
+  const std::string v1 = openssl_hmac_hex(kKey1, "bsn:123456789");
+  EXPECT_EQ(pseudonym(chain, "bsn", "123456789"), openssl_hmac_hex(kKey2, v1));
+  // Holding only the old key no longer gives the current pseudonym.
+  EXPECT_NE(pseudonym(Pseudonymiser(kKey1), "bsn", "123456789"),
+            pseudonym(chain, "bsn", "123456789"));
+}
+
+TEST(PseudonymiserTest, RekeyMovesAnOldPseudonymToTheNewestVersionWithoutTheRawId) {
+  const Pseudonymiser old_key(kKey1);
+  const Pseudonymiser chain(key_list({kKey1, kKey2, kKey1 + "-3"}));
+  const std::string v1 = pseudonym(old_key, "v-number", "2213456789");
+  std::string moved;
+  chain.rekey(v1, 1, moved);
+  EXPECT_EQ(moved, pseudonym(chain, "v-number", "2213456789"));
+  const std::string v2 = pseudonym(Pseudonymiser(key_list({kKey1, kKey2})), "v-number",
+                                   "2213456789");
+  chain.rekey(v2, 2, moved);
+  EXPECT_EQ(moved, pseudonym(chain, "v-number", "2213456789"));
+  chain.rekey(moved, 3, moved);  // already newest: unchanged, even in place
+  EXPECT_EQ(moved, pseudonym(chain, "v-number", "2213456789"));
+}
+
+TEST(PseudonymiserTest, RefusesMalformedKeyListsWithoutQuotingAKey) {
+  const std::string header = std::string(Pseudonymiser::kKeyListHeader) + "\n";
+  for (const std::string& bad :
+       {header, header + "2:" + kKey2 + "\n", header + "1:" + kKey1 + "\n3:" + kKey2 + "\n",
+        header + "1:" + kKey1 + "\n2:short\n", header + kKey1 + "\n"}) {
+    try {
+      const Pseudonymiser p(bad);
+      ADD_FAILURE() << "accepted a malformed key list";
+    } catch (const std::invalid_argument& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find("key-0123"), std::string::npos) << what;
+      EXPECT_EQ(what.find("short"), std::string::npos) << what;
+    }
+  }
+  // CRLF line ends and blank lines are fine.
+  const Pseudonymiser crlf(header + "1:" + kKey1 + "\r\n\r\n2:" + kKey2 + "\r\n");
+  EXPECT_EQ(pseudonym(crlf, "bsn", "1"),
+            pseudonym(Pseudonymiser(key_list({kKey1, kKey2})), "bsn", "1"));
 }
 
 }  // namespace

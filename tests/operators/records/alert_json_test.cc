@@ -62,7 +62,7 @@ TEST(AlertJsonTest, WritesAlertV1WithNamesAndRfc3339Times) {
                  R"({"signal_id":"ind-\"7\"","source":"ind","indicator":"route_forced_work",)"
                  R"("observed_at":"2024-01-02T00:00:00Z","weight":3,"decayed_weight":3}],)"
                  R"("linked":[{"type":"vehicle","key":"NL-AB123C","rule":"person_vehicle",)"
-                 R"("via":["coa-1"]}],"status":"new","level":0})");
+                 R"("via":["coa-1"]}],"status":"new","level":0,"pseudonym_key_version":1})");
 }
 
 TEST(AlertJsonTest, ReadsBackWhatItWrote) {

@@ -3,8 +3,9 @@
 //
 // Every route declares its roles when it is added; the server asks the
 // gate before the handler runs and answers 401 (no valid identity) or 403
-// (identity without a needed role) itself. Only /healthz and /readyz are
-// public. The gate is set once before start() and must be thread-safe:
+// (identity without a needed role) itself. Only /healthz, /readyz and the
+// console's static page and assets (which hold no data and must load before
+// a browser can log in) are public. The gate is set once before start() and must be thread-safe:
 // pool threads call check() concurrently.
 #pragma once
 
@@ -20,12 +21,12 @@ struct HttpRequest;
 
 // The roles mozaiek knows. A route needs any one of its roles.
 namespace role {
-inline constexpr std::string_view kAnalyst = "analyst";        // investigation alerts, entities
-inline constexpr std::string_view kCare = "care";              // care-purpose alerts only
-inline constexpr std::string_view kOversight = "oversight";    // aggregate figures only
+inline constexpr std::string_view kAnalyst = "analyst";      // investigation alerts, entities
+inline constexpr std::string_view kCare = "care";            // care-purpose alerts only
+inline constexpr std::string_view kOversight = "oversight";  // aggregate figures only
 inline constexpr std::string_view kPrivacyOfficer = "privacy_officer";  // erasure, audit
-inline constexpr std::string_view kOperator = "operator";      // rules, config, health
-inline constexpr std::string_view kMetrics = "metrics";        // /metrics scrape
+inline constexpr std::string_view kOperator = "operator";               // rules, config, health
+inline constexpr std::string_view kMetrics = "metrics";                 // /metrics scrape
 }  // namespace role
 
 // The authenticated identity of one request.
@@ -48,7 +49,7 @@ class Roles {
   Roles(std::initializer_list<std::string_view> any_of) {
     for (auto r : any_of) any_of_.emplace_back(r);
   }
-  // No identity needed: /healthz and /readyz only.
+  // No identity needed: /healthz, /readyz and the console's static files only.
   static Roles anyone() {
     Roles r{};
     r.public_ = true;
@@ -63,7 +64,7 @@ class Roles {
 };
 
 struct AccessDecision {
-  int status = 401;  // 200 granted, 401 no valid identity, 403 missing role
+  int status = 401;     // 200 granted, 401 no valid identity, 403 missing role
   Principal principal;  // set when the identity was valid (200 and 403)
   std::string reason;   // for the answer and the audit; never a token or key
 };
@@ -77,7 +78,6 @@ class AccessGate {
 };
 
 // Told of every refusal (401 and 403), to count and audit it.
-using DenialObserver =
-    std::function<void(const HttpRequest&, const Roles&, const AccessDecision&)>;
+using DenialObserver = std::function<void(const HttpRequest&, const Roles&, const AccessDecision&)>;
 
 }  // namespace mozaiek

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/http/http_options.h"
 #include "connectors/kafka/kafka_settings.h"
 #include "operators/model/model.h"
 #include "stream/status.h"
@@ -30,6 +31,13 @@ struct KafkaTopics {
   std::string changelog;
 };
 
+// A principal granted to every request by the loopback-only demo gate
+// (service.demo_identity); empty name: none configured.
+struct DemoIdentity {
+  std::string name;
+  std::vector<std::string> roles;
+};
+
 struct Settings {
   OperatorConfig operators;
   KafkaTopics topics;
@@ -45,6 +53,14 @@ struct Settings {
   // librdkafka properties, in file order; values may be secrets: never log them.
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   std::string http_listen = "127.0.0.1:8080";
+  // HTTPS (paths resolved against the config file's folder), the edge's
+  // limits and the Host names it answers to besides its own.
+  HttpTlsOptions tls;
+  HttpLimits http_limits;
+  std::vector<std::string> allowed_hosts;
+  // Plain HTTP on a non-loopback address; `mozaiek run` refuses that without it.
+  bool allow_plain_http = false;
+  DemoIdentity demo_identity;
   std::string state_dir = "./mozaiek-state";
   std::string pseudonym_key_file;  // as written; relative to the config file
   std::string log_level = "info";
@@ -86,6 +102,10 @@ inline constexpr std::size_t kMinPseudonymKeyBytes = 16;
 // warning. Otherwise an error saying how to provide one. The key is at
 // least 16 bytes and never logged.
 [[nodiscard]] Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key);
+
+// Whether `listen` (host:port) binds to loopback only: 127.0.0.0/8, ::1 or
+// localhost.
+bool is_loopback_listen(const std::string& listen);
 
 // The Markdown config reference (`mozaiek config-reference`), generated from
 // the option declarations.

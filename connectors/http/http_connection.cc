@@ -15,6 +15,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <future>
+#include <limits>
 
 #include "connectors/http/http_core.h"
 
@@ -95,9 +96,27 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
  public:
   Connection(ServerCore& core, Stream stream, std::string remote)
       : core_(core), stream_(std::move(stream)), remote_(std::move(remote)) {}
-  ~Connection() { core_.connections.fetch_sub(1); }
+  ~Connection() {
+    {
+      std::lock_guard lock(core_.live_mu);
+      core_.live.erase(live_id_);
+    }
+    core_.connections.fetch_sub(1);
+  }
 
   void start() {
+    {
+      std::lock_guard lock(core_.live_mu);
+      live_id_ = core_.next_live++;
+      core_.live[live_id_] = [weak = this->weak_from_this()] {
+        if (auto self = weak.lock()) {
+          asio::post(self->stream_.get_executor(), [self] {
+            beast::error_code ec;
+            self->lowest().socket().close(ec);
+          });
+        }
+      };
+    }
     if constexpr (kTls) {
       lowest().expires_after(core_.request_timeout());
       stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](
@@ -123,7 +142,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   void read_header() {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(core_.options.limits.max_header_bytes));
-    parser_->body_limit(static_cast<std::uint64_t>(core_.options.limits.max_body_bytes));
+    // The body limit is set once the header passed the checks: the parser
+    // would otherwise fail on a large Content-Length before they could run.
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
     lowest().expires_after(core_.request_timeout());
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
@@ -134,6 +155,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   void on_header(beast::error_code ec) {
     if (ec == bhttp::error::header_limit) {
       return refuse(Refusal::kHeadersTooLarge, 431, "request headers too large");
+    }
+    if (ec == bhttp::error::body_limit) {
+      return refuse(Refusal::kBodyTooLarge, 413, "request body too large");
     }
     if (ec == beast::error::timeout) {
       // Only a request under way counts; an idle keep-alive just ends.
@@ -174,6 +198,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
         length && *length > static_cast<std::uint64_t>(core_.options.limits.max_body_bytes)) {
       return refuse(Refusal::kBodyTooLarge, 413, "request body too large");
     }
+    parser_->body_limit(static_cast<std::uint64_t>(core_.options.limits.max_body_bytes));
     if (parser_->is_done()) return on_body({});
     if (lower(std::string(h[bhttp::field::expect])) == "100-continue") {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
@@ -377,6 +402,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   bool keep_alive_ = true;
   std::array<char, 4096> discard_{};
   std::size_t lingered_ = 0;
+  std::uint64_t live_id_ = 0;
 };
 
 void accept_next(ServerCore& core) {

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,6 +91,10 @@ struct ServerCore {
   std::atomic<bool> stopping{false};
   std::atomic<bool> ready{false};
   std::atomic<int> connections{0};
+  // Closers of the open connections, so stop() can end idle keep-alives.
+  std::mutex live_mu;
+  std::uint64_t next_live = 0;
+  std::map<std::uint64_t, std::function<void()>> live;
   std::mutex streams_mu;
   int streams = 0;
   std::map<std::string, int> streams_by_principal;
@@ -104,6 +109,9 @@ struct ServerCore {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::optional<boost::asio::ip::tcp::acceptor> acceptor;
   std::thread io_thread;
+  std::mutex io_mu;
+  std::condition_variable io_cv;
+  bool io_done = false;  // run() returned
 };
 
 // Accepts connections on core.acceptor until it closes (on the I/O thread).

@@ -24,6 +24,8 @@ namespace {
 
 namespace asio = boost::asio;
 using http_detail::Refusal;
+
+constexpr auto kStopGrace = std::chrono::seconds(2);
 using http_detail::Route;
 using http_detail::ServerCore;
 
@@ -415,6 +417,9 @@ Status HttpServer::start() {
     } catch (const std::exception& e) {
       spdlog::error("http: server on {} stopped: {}", m.listen, e.what());
     }
+    std::lock_guard lock(m.io_mu);
+    m.io_done = true;
+    m.io_cv.notify_all();
   });
   return Status::ok();
 }
@@ -431,7 +436,20 @@ void HttpServer::stop() {
   });
   // Workers first: a live stream's last write still needs the I/O thread.
   m.pool->stop();
+  // Then every connection is closed; its pending operations end and the
+  // I/O thread runs out of work. A bounded wait: whatever is left is
+  // abandoned with the context.
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(m.live_mu);
+    for (auto& [id, close] : m.live) closers.push_back(close);
+  }
+  for (const auto& close : closers) close();
   m.work.reset();
+  {
+    std::unique_lock lock(m.io_mu);
+    m.io_cv.wait_for(lock, kStopGrace, [&m] { return m.io_done; });
+  }
   m.ioc.stop();
   m.io_thread.join();
 }

@@ -58,7 +58,9 @@ TEST(AlertFeedApiRolesTest, AnalystAndCareMayReadOtherRolesMayNot) {
     ASSERT_TRUE(server.start().is_ok());
     httplib::Client c("127.0.0.1", server.port());
     EXPECT_EQ(c.Get("/api/alerts")->status, want) << role;
-    if (want == 403) EXPECT_EQ(c.Get("/api/alerts/stream")->status, 403) << role;
+    if (want == 403) {
+      EXPECT_EQ(c.Get("/api/alerts/stream")->status, 403) << role;
+    }
   }
 }
 

@@ -17,7 +17,8 @@ namespace mozaiek {
 
 class WorkerPool {
  public:
-  WorkerPool(int threads, std::size_t max_queued) : max_queued_(max_queued) {
+  WorkerPool(int threads, std::size_t max_queued)
+      : max_queued_(max_queued), size_(static_cast<std::size_t>(threads)) {
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
   }
   ~WorkerPool() { stop(); }
@@ -28,7 +29,7 @@ class WorkerPool {
   // pool stopped.
   [[nodiscard]] bool try_submit(std::function<void()> job) {
     std::lock_guard lock(mu_);
-    if (stopping_ || queue_.size() >= max_queued_ + idle_) return false;
+    if (stopping_ || queue_.size() >= max_queued_ + (size_ - busy_)) return false;
     queue_.push_back(std::move(job));
     cv_.notify_one();
     return true;
@@ -54,14 +55,16 @@ class WorkerPool {
       std::function<void()> job;
       {
         std::unique_lock lock(mu_);
-        ++idle_;
         cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-        --idle_;
         if (stopping_) return;
         job = std::move(queue_.front());
         queue_.pop_front();
+        ++busy_;
       }
       job();
+      job = nullptr;  // its captures go before the worker counts as free
+      std::lock_guard lock(mu_);
+      --busy_;
     }
   }
 
@@ -69,7 +72,8 @@ class WorkerPool {
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<std::function<void()>> queue_;
-  std::size_t idle_ = 0;
+  const std::size_t size_;
+  std::size_t busy_ = 0;  // workers running a job
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };

@@ -14,7 +14,7 @@ JOBS=${MOZAIEK_JOBS:-$(nproc)}
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
-  libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev
+  libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   openjdk-17-jre-headless maven prometheus curl python3 python3-yaml python3-matplotlib
   chromium chromium-driver python3-selenium nodejs npm

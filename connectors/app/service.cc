@@ -71,6 +71,26 @@ std::vector<TopicSpec> topics_to_create(const Settings& settings) {
   return topics;
 }
 
+// Secure by default: HTTPS, or plain HTTP only on loopback or when the
+// config says so, each with a warning.
+Status check_http_exposure(const Settings& s) {
+  if (s.tls.enabled()) return Status::ok();
+  if (is_loopback_listen(s.http_listen)) {
+    spdlog::warn("plain HTTP on loopback {}: set service.tls.certificate to serve HTTPS",
+                 s.http_listen);
+    return Status::ok();
+  }
+  if (s.allow_plain_http) {
+    spdlog::warn("plain HTTP on {} (service.allow_plain_http): the traffic is unencrypted unless "
+                 "a proxy on this host terminates TLS",
+                 s.http_listen);
+    return Status::ok();
+  }
+  return Status::error("service.tls.certificate is required to serve on '" + s.http_listen +
+                       "', which is not a loopback address (or set service.allow_plain_http: "
+                       "true behind a TLS-terminating proxy on this host)");
+}
+
 }  // namespace
 
 struct Service::Impl {
@@ -178,6 +198,9 @@ Status Service::start() {
   Impl& m = *impl_;
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
   if (Status s = m.make_authenticator(); !s) return s;
+  if (m.options.serve_http) {
+    if (Status s = check_http_exposure(m.settings); !s) return s;
+  }
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
   if (Status s = load_dlq_key(m.settings, m.dlq_key); !s) return s;
   if (m.dlq_key) {
@@ -275,7 +298,19 @@ Status Service::Impl::make_authenticator() {
 }
 
 Status Service::Impl::start_http() {
-  http = std::make_unique<HttpServer>(settings.http_listen, registry);
+  http = std::make_unique<HttpServer>(settings.http_listen, registry,
+                                      HttpServerOptions{settings.tls, settings.http_limits,
+                                                        settings.allowed_hosts});
+  if (!options.access_gate) {
+    spdlog::warn("no authenticator configured: every route but /healthz, /readyz and the console "
+                 "files answers 401");
+  }
+  // The path may hold an entity key: only the method, status and reason are logged.
+  http->set_access_gate(options.access_gate, [this](const HttpRequest& req, const Roles& roles,
+                                                    const AccessDecision& d) {
+    spdlog::debug("http: {} refused {} ({})", req.method, d.status, d.reason);
+    if (options.on_denied) options.on_denied(req, roles, d);
+  });
   Status s = Status::ok();
   alert_reader = AlertTopicsReader::start(
       kafka, {settings.topics.alerts, settings.topics.alert_actions}, feed, feed.capacity(),
@@ -283,9 +318,9 @@ Status Service::Impl::start_http() {
   if (!alert_reader) return Status::error("alert topics: " + s.message());
   add_feature_routes();
   if (Status h = http->start(); !h) return h;
-  spdlog::info("HTTP on http://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
+  spdlog::info("HTTP on {}://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
                "POST /api/alerts/<id>/actions, POST /api/erasure)",
-               http->address());
+               http->tls() ? "https" : "http", http->address());
   return Status::ok();
 }
 
@@ -294,11 +329,12 @@ void Service::Impl::add_feature_routes() {
   http->route("GET", auth::kAuthConfigPath, auth::auth_config_route(settings.auth));
   add_alert_feed_routes(*http, feed);
   add_rules_route(*http, rules_json(settings.operators));
-  http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", [this](const HttpRequest& req) {
-    EntityLookup lookup;
-    if (auto bad = check_entity_request(req, lookup)) return *bad;
-    return entity_requests.ask(std::move(lookup), kEntityTimeout);
-  });
+  http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", Roles{role::kAnalyst},
+              [this](const HttpRequest& req) {
+                EntityLookup lookup;
+                if (auto bad = check_entity_request(req, lookup)) return *bad;
+                return entity_requests.ask(std::move(lookup), kEntityTimeout);
+              });
   // The APIs that write get their own producers: HTTP threads never share
   // the task loops' sinks.
   auto new_sink = [this](Status& status) -> std::unique_ptr<RecordSink> {
@@ -307,12 +343,12 @@ void Service::Impl::add_feature_routes() {
   action_probe = std::make_unique<AlertActionProbe>(registry);
   actions_api = std::make_unique<AlertActionsApi>(feed, settings.topics.alert_actions, new_sink,
                                                   clock, *action_probe);
-  http->route("POST", R"(/api/alerts/([^/]+)/actions)",
+  http->route("POST", R"(/api/alerts/([^/]+)/actions)", Roles{role::kAnalyst},
               [this](const HttpRequest& req) { return actions_api->handle(req); });
   erasures = std::make_unique<ErasureApi>(
       new_sink, ErasureTopics{settings.topics.subjects, settings.topics.audit}, *pseudonymiser,
       clock);
-  http->route("POST", "/api/erasure",
+  http->route("POST", "/api/erasure", Roles{role::kPrivacyOfficer},
               [this](const HttpRequest& req) { return erasures->handle(req); });
 }
 

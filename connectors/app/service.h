@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "connectors/app/settings.h"
+#include "connectors/http/access.h"
 #include "stream/status.h"
 
 namespace mozaiek {
@@ -28,6 +29,12 @@ struct ServiceOptions {
   bool demo = false;          // accept the demo pseudonym key
   bool print_alerts = false;  // one line per alert on stdout
   bool serve_http = true;
+  // Decides access to every protected route (shared with whoever made it:
+  // the CLI's demo gate or the authenticator). Null: every protected route
+  // answers 401.
+  std::shared_ptr<const AccessGate> access_gate{};
+  // Told of every 401 and 403 (besides the log and the denial counter).
+  DenialObserver on_denied{};
 };
 
 class Service {

@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "connectors/http/access.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/model/config_loader.h"
 #include "stream/config_schema.h"
@@ -210,6 +211,71 @@ Section<TopicRetention> retention_section() {
   return s;
 }
 
+std::string check_role(const std::string& s) {
+  for (auto r : {role::kAnalyst, role::kCare, role::kOversight, role::kPrivacyOfficer,
+                 role::kOperator, role::kMetrics}) {
+    if (s == r) return "";
+  }
+  return "'" + s + "' is not a role (analyst, care, oversight, privacy_officer, operator, metrics)";
+}
+
+Section<HttpTlsOptions> tls_section() {
+  Section<HttpTlsOptions> s(
+      "service.tls",
+      "HTTPS for the API, console and /metrics. `mozaiek run` serves plain HTTP only on a "
+      "loopback address or with service.allow_plain_http. Paths are relative to this config "
+      "file.");
+  s.text("certificate", &HttpTlsOptions::certificate,
+         "PEM file with the server certificate (and its chain). Empty: plain HTTP. Its DNS "
+         "names are allowed Host values.");
+  s.text("key", &HttpTlsOptions::key,
+         "PEM file with the certificate's private key. Keep it out of the config repository.");
+  s.text("client_ca", &HttpTlsOptions::client_ca,
+         "PEM file with the CA(s) whose client certificates are verified (mutual TLS); the "
+         "verified subject identifies machine clients. Empty: no client certificates.");
+  s.flag("require_client_certificate", &HttpTlsOptions::require_client_certificate,
+         "Refuse the TLS handshake without a client certificate from client_ca.");
+  return s;
+}
+
+Section<HttpLimits> limits_section() {
+  Section<HttpLimits> s("service.http_limits",
+                        "Bounds at the HTTP edge: what one client can make the server hold.");
+  s.integer("max_body_bytes", &HttpLimits::max_body_bytes, config::between(1024, 64 << 20),
+            "Largest request body; a larger one is answered 413 before it is read (chunked "
+            "bodies too). Compressed request bodies are refused (415).",
+            "bytes");
+  s.integer("max_header_bytes", &HttpLimits::max_header_bytes, config::between(1024, 1 << 20),
+            "Largest request line plus headers; beyond it 431.", "bytes");
+  s.integer("max_connections", &HttpLimits::max_connections, config::between(1, 100000),
+            "Connections open at once; further ones are closed as they are accepted.");
+  s.integer("max_queued_requests", &HttpLimits::max_queued_requests, config::between(0, 100000),
+            "Requests waiting for a worker; beyond it 503 instead of an unbounded queue.");
+  s.integer("request_timeout_ms", &HttpLimits::request_timeout_ms, config::between(100, 600000),
+            "Time to receive one whole request (and longest idle keep-alive); a slower client "
+            "is disconnected.",
+            "ms");
+  s.integer("threads", &HttpLimits::threads, config::between(2, 1024),
+            "Workers that run handlers and live streams.");
+  s.integer("max_streams", &HttpLimits::max_streams, config::between(1, 1000),
+            "Live event streams open at once (each holds a worker; keep it below threads).");
+  s.integer("max_streams_per_principal", &HttpLimits::max_streams_per_principal,
+            config::between(1, 1000), "Live event streams one principal may hold open.");
+  return s;
+}
+
+Section<DemoIdentity> demo_identity_section() {
+  Section<DemoIdentity> s(
+      "service.demo_identity",
+      "A built-in identity granted to every request, for a laptop or demo only: refused unless "
+      "service.http_listen is a loopback address, and announced in the log at start.");
+  s.text("name", &DemoIdentity::name, "The principal's name in audit and action records.",
+         config::check_not_empty);
+  s.list("roles", &DemoIdentity::roles, "Its roles.", check_role,
+         "analyst, care, oversight, privacy_officer, operator, metrics");
+  return s;
+}
+
 Section<Settings> service_section() {
   Section<Settings> s("service", "The mozaiek process.");
   s.text("http_listen", &Settings::http_listen,
@@ -222,6 +288,29 @@ Section<Settings> service_section() {
            [](const YAML::Node& v, const std::string& path, Settings& out,
               std::vector<std::string>& errors) {
              auth::parse_auth_settings(v, path, out.auth, errors);
+           });
+  s.custom({"tls", "map", "", "", "", "HTTPS and mutual TLS; see `service.tls`."},
+           [](const YAML::Node& v, const std::string& path, Settings& out,
+              std::vector<std::string>& errors) { tls_section().parse(v, path, out.tls, errors); });
+  s.custom({"http_limits", "map", "", "", "",
+            "Bounds at the HTTP edge; see `service.http_limits`."},
+           [](const YAML::Node& v, const std::string& path, Settings& out,
+              std::vector<std::string>& errors) {
+             limits_section().parse(v, path, out.http_limits, errors);
+           });
+  s.list("allowed_hosts", &Settings::allowed_hosts,
+         "Host header values (without port) answered besides the listen host, localhost, "
+         "127.0.0.1, ::1 and the certificate's DNS names (`*.example.nl` covers one label); "
+         "any other Host is refused (400).");
+  s.flag("allow_plain_http", &Settings::allow_plain_http,
+         "Serve plain HTTP on a non-loopback address (e.g. behind a TLS-terminating proxy on "
+         "the same host). Without it `mozaiek run` refuses to start there without "
+         "service.tls.certificate.");
+  s.custom({"demo_identity", "map", "", "", "",
+            "Loopback-only built-in identity; see `service.demo_identity`."},
+           [](const YAML::Node& v, const std::string& path, Settings& out,
+              std::vector<std::string>& errors) {
+             demo_identity_section().parse(v, path, out.demo_identity, errors);
            });
   s.text("state_dir", &Settings::state_dir,
          "RocksDB state directory (scores, contributions, links). Keep it on local disk.",
@@ -414,7 +503,18 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
     // Not expected: every lookup is guarded. Reported rather than thrown.
     errors.push_back("cannot interpret the config: " + std::string(e.what()));
   }
+  if (draft.tls.enabled() && draft.tls.key.empty()) {
+    errors.emplace_back("service.tls.key: required with service.tls.certificate");
+  }
+  if (draft.tls.require_client_certificate && draft.tls.client_ca.empty()) {
+    errors.emplace_back("service.tls.client_ca: required with require_client_certificate");
+  }
   if (errors.size() != before) return false;
+  for (std::string* file : {&draft.tls.certificate, &draft.tls.key, &draft.tls.client_ca}) {
+    if (!file->empty() && fs::path(*file).is_relative()) {
+      *file = (fs::path(path).parent_path() / *file).string();
+    }
+  }
   draft.config_path = path;
   out = std::move(draft);
   return true;
@@ -523,10 +623,20 @@ Status load_dlq_key(const Settings& settings, std::optional<DlqKey>& key) {
   return Status::ok();
 }
 
+bool is_loopback_listen(const std::string& listen) {
+  const std::size_t colon = listen.rfind(':');
+  std::string host = colon == std::string::npos ? listen : listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 std::string settings_reference_markdown() {
-  std::vector<config::SectionDoc> docs{root_section().doc(),      service_section().doc(),
-                                       kafka_section().doc(),     topics_section().doc(),
-                                       retention_section().doc(), privacy_settings_section().doc()};
+  std::vector<config::SectionDoc> docs{
+      root_section().doc(),   service_section().doc(),       tls_section().doc(),
+      limits_section().doc(), demo_identity_section().doc(), kafka_section().doc(),
+      topics_section().doc(), retention_section().doc(),     privacy_settings_section().doc()};
   for (auto& d : auth::auth_settings_docs()) docs.push_back(std::move(d));
   for (auto& d : operator_config_reference()) docs.push_back(std::move(d));
   return config::render_markdown(

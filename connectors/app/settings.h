@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "connectors/http/auth/auth_settings.h"
+#include "connectors/http/http_options.h"
 #include "connectors/kafka/kafka_settings.h"
 #include "operators/intake/dead_letter.h"
 #include "operators/model/model.h"
@@ -50,6 +51,13 @@ struct TopicRetention {
   Millis internal = days(1);  // the subjects repartition topic
 };
 
+// A principal granted to every request by the loopback-only demo gate
+// (service.demo_identity); empty name: none configured.
+struct DemoIdentity {
+  std::string name;
+  std::vector<std::string> roles;
+};
+
 struct Settings {
   OperatorConfig operators;
   KafkaTopics topics;
@@ -66,6 +74,14 @@ struct Settings {
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   std::string http_listen = "127.0.0.1:8080";
   auth::AuthSettings auth;  // service.auth: who may call the HTTP API
+  // HTTPS (paths resolved against the config file's folder), the edge's
+  // limits and the Host names it answers to besides its own.
+  HttpTlsOptions tls;
+  HttpLimits http_limits;
+  std::vector<std::string> allowed_hosts;
+  // Plain HTTP on a non-loopback address; `mozaiek run` refuses that without it.
+  bool allow_plain_http = false;
+  DemoIdentity demo_identity;
   std::string state_dir = "./mozaiek-state";
   std::string pseudonym_key_file;  // as written; relative to the config file
   std::string dlq_key_file;        // as written; relative to the config file
@@ -122,6 +138,9 @@ inline constexpr const char* kDlqKeyEnv = "MOZAIEK_DLQ_KEY";
 // empty and dead letters carry hash and size only. A key that is there but
 // unreadable or malformed is an error naming where it came from.
 [[nodiscard]] Status load_dlq_key(const Settings& settings, std::optional<DlqKey>& key);
+// Whether `listen` (host:port) binds to loopback only: 127.0.0.0/8, ::1 or
+// localhost.
+bool is_loopback_listen(const std::string& listen);
 
 // The Markdown config reference (`mozaiek config-reference`), generated from
 // the option declarations.

@@ -3,8 +3,9 @@
 //
 // Every route declares its roles when it is added; the server asks the
 // gate before the handler runs and answers 401 (no valid identity) or 403
-// (identity without a needed role) itself. Only /healthz and /readyz are
-// public. The gate is set once before start() and must be thread-safe:
+// (identity without a needed role) itself. Only /healthz, /readyz and the
+// console's static page and assets (which hold no data and must load before
+// a browser can log in) are public. The gate is set once before start() and must be thread-safe:
 // pool threads call check() concurrently.
 #pragma once
 
@@ -48,7 +49,7 @@ class Roles {
   Roles(std::initializer_list<std::string_view> any_of) {
     for (auto r : any_of) any_of_.emplace_back(r);
   }
-  // No identity needed: /healthz and /readyz only.
+  // No identity needed: /healthz, /readyz and the console's static files only.
   static Roles anyone() {
     Roles r{};
     r.public_ = true;

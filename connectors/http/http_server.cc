@@ -1,39 +1,33 @@
 #include "connectors/http/http_server.h"
 
-#include <httplib.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <atomic>
+#include <array>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <cctype>
-#include <cerrno>
 #include <charconv>
-#include <cstring>
-#include <mutex>
 #include <optional>
-#include <thread>
 
+#include "connectors/http/http_core.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
 namespace {
 
-// Each live stream holds a pool thread; the cap keeps threads free for
-// /metrics and the API.
-constexpr std::size_t kThreads = 16;
-constexpr int kMaxStreams = 8;
-constexpr auto kStreamPoll = std::chrono::milliseconds(1000);
-constexpr auto kStreamKeepAlive = std::chrono::seconds(15);
-constexpr auto kStartTimeout = std::chrono::seconds(5);
+namespace asio = boost::asio;
+using http_detail::Refusal;
 
-void set_json_error(httplib::Response& res, int status, std::string_view message) {
-  res.status = status;
-  res.set_content(R"({"error":")" + std::string(message) + "\"}", "application/json");
-}
+constexpr auto kStopGrace = std::chrono::seconds(2);
+using http_detail::Route;
+using http_detail::ServerCore;
 
 std::optional<std::uint64_t> parse_u64(std::string_view s) {
   std::uint64_t v = 0;
@@ -42,15 +36,90 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
-HttpRequest to_request(const httplib::Request& req) {
-  HttpRequest r;
-  r.method = req.method;
-  r.path = req.path;
-  for (const auto& m : req.matches) r.matches.push_back(m.str());
-  r.params.insert(req.params.begin(), req.params.end());
-  r.body = req.body;
-  for (const auto& [k, v] : req.headers) r.headers.emplace_back(k, v);
-  return r;
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string_view refusal_name(Refusal why) {
+  switch (why) {
+    case Refusal::kConnections: return "connections";
+    case Refusal::kQueueFull: return "queue_full";
+    case Refusal::kStreams: return "streams";
+    case Refusal::kBodyTooLarge: return "body_too_large";
+    case Refusal::kHeadersTooLarge: return "headers_too_large";
+    case Refusal::kTimeout: return "timeout";
+    case Refusal::kHost: return "host";
+    case Refusal::kOrigin: return "origin";
+    case Refusal::kContentType: return "content_type";
+    case Refusal::kContentEncoding: return "content_encoding";
+    case Refusal::kBadRequest: return "bad_request";
+    case Refusal::kTls: return "tls_handshake";
+  }
+  return "other";
+}
+
+// The DNS names (subject alternative names, else the common name) of the
+// PEM certificate at `path`.
+std::vector<std::string> certificate_names(const std::string& path) {
+  std::vector<std::string> names;
+  BIO* bio = BIO_new_file(path.c_str(), "r");
+  if (bio == nullptr) return names;
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (cert == nullptr) return names;
+  auto* sans = static_cast<GENERAL_NAMES*>(
+      X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  for (int i = 0; sans != nullptr && i < sk_GENERAL_NAME_num(sans); ++i) {
+    const GENERAL_NAME* n = sk_GENERAL_NAME_value(sans, i);
+    if (n->type == GEN_DNS) {
+      const auto* s = n->d.dNSName;
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                         static_cast<std::size_t>(ASN1_STRING_length(s)));
+    }
+  }
+  if (sans != nullptr) GENERAL_NAMES_free(sans);
+  if (names.empty()) {
+    std::array<char, 256> cn{};
+    if (X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn.data(),
+                                  static_cast<int>(cn.size())) > 0) {
+      names.emplace_back(cn.data());
+    }
+  }
+  X509_free(cert);
+  return names;
+}
+
+Status make_tls_context(const HttpTlsOptions& t, std::unique_ptr<asio::ssl::context>& out) {
+  auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                   asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  boost::system::error_code ec;
+  ctx->use_certificate_chain_file(t.certificate, ec);
+  if (ec) return Status::error("service.tls.certificate '" + t.certificate + "': " + ec.message());
+  ctx->use_private_key_file(t.key, asio::ssl::context::pem, ec);
+  if (ec || SSL_CTX_check_private_key(ctx->native_handle()) != 1) {
+    return Status::error("service.tls.key '" + t.key +
+                         "': cannot be read or does not match service.tls.certificate");
+  }
+  if (t.client_ca.empty()) {
+    if (t.require_client_certificate) {
+      return Status::error(
+          "service.tls.require_client_certificate needs service.tls.client_ca to verify them");
+    }
+  } else {
+    ctx->load_verify_file(t.client_ca, ec);
+    if (ec) return Status::error("service.tls.client_ca '" + t.client_ca + "': " + ec.message());
+    // Tells clients which CA their certificate must come from.
+    SSL_CTX_set_client_CA_list(ctx->native_handle(), SSL_load_client_CA_file(t.client_ca.c_str()));
+    ctx->set_verify_mode(
+        asio::ssl::verify_peer |
+        (t.require_client_certificate ? asio::ssl::verify_fail_if_no_peer_cert : 0));
+  }
+  out = std::move(ctx);
+  return Status::ok();
 }
 
 }  // namespace
@@ -109,187 +178,249 @@ bool parse_listen_address(std::string_view listen, std::string& host, int& port)
   return true;
 }
 
-struct HttpServer::Impl {
-  std::string listen;
-  prometheus::Registry& registry;
-  std::vector<const prometheus::Collectable*> extra;
-  httplib::Server server;
-  std::thread thread;
-  std::atomic<bool> serving{false};  // the listen thread has not returned yet
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> ready{false};
-  std::atomic<int> streams{0};
-  std::vector<std::function<void()>> wakes;  // of the event streams' sources
-  std::string host;
-  int port = -1;
+namespace http_detail {
 
-  Impl(std::string l, prometheus::Registry& r) : listen(std::move(l)), registry(r) {}
+bool percent_decode(std::string_view in, bool plus_is_space, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    const char c = in[i];
+    if (c == '%') {
+      unsigned v = 0;
+      if (i + 2 >= in.size()) return false;
+      auto [end, ec] = std::from_chars(in.data() + i + 1, in.data() + i + 3, v, 16);
+      if (ec != std::errc() || end != in.data() + i + 3) return false;
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return true;
+}
 
+ServerCore::ServerCore(std::string l, prometheus::Registry& r, HttpServerOptions o)
+    : listen(std::move(l)),
+      registry(r),
+      options(std::move(o)),
+      denied(prometheus::BuildCounter()
+                 .Name("mozaiek_http_denied_total")
+                 .Help("Requests refused by access control, by status (401 no valid identity, "
+                       "403 missing role) and route pattern.")
+                 .Register(r)),
+      refusals(prometheus::BuildCounter()
+                   .Name("mozaiek_http_refused_total")
+                   .Help("Requests and connections refused at the HTTP edge before a handler ran, "
+                         "by reason (limits, Host, Origin, Content-Type, TLS handshake).")
+                   .Register(r)) {}
+
+void ServerCore::refused(Refusal why) {
+  refusals.Add({{"reason", std::string(refusal_name(why))}}).Increment();
+}
+
+const Route* ServerCore::find(const std::string& method, const std::string& path,
+                              int& status) const {
+  status = 404;
+  for (const auto& r : routes) {
+    if (!std::regex_match(path, r.re)) continue;
+    if (r.method == method) return &r;
+    status = 405;
+  }
+  return nullptr;
+}
+
+bool ServerCore::host_allowed(std::string_view header) const {
+  std::string_view h = header;
+  if (!h.empty() && h.front() == '[') {
+    const std::size_t close = h.find(']');
+    if (close == std::string_view::npos) return false;
+    h = h.substr(1, close - 1);
+  } else if (const std::size_t colon = h.find(':'); colon != std::string_view::npos) {
+    h = h.substr(0, colon);
+  }
+  if (h.empty()) return false;
+  const std::string name = lower(h);
+  for (const auto& allowed : allowed_hosts) {
+    if (allowed == name) return true;
+    if (allowed.size() > 2 && allowed.compare(0, 2, "*.") == 0) {
+      const std::string_view suffix = std::string_view(allowed).substr(1);
+      const std::string_view n(name);
+      const bool under = n.size() > suffix.size() && n.substr(n.size() - suffix.size()) == suffix;
+      // A wildcard covers one label only.
+      if (under && n.substr(0, n.size() - suffix.size()).find('.') == std::string_view::npos) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool ServerCore::acquire_stream(const std::string& principal) {
+  std::lock_guard lock(streams_mu);
+  int& mine = streams_by_principal[principal];
+  if (streams >= options.limits.max_streams || mine >= options.limits.max_streams_per_principal) {
+    if (mine == 0) streams_by_principal.erase(principal);
+    return false;
+  }
+  ++streams;
+  ++mine;
+  return true;
+}
+
+void ServerCore::release_stream(const std::string& principal) {
+  std::lock_guard lock(streams_mu);
+  --streams;
+  if (--streams_by_principal[principal] <= 0) streams_by_principal.erase(principal);
+}
+
+AccessDecision ServerCore::check_access(const Route& route, const HttpRequest& request) const {
+  AccessDecision d;
+  if (!gate) {
+    d.status = 401;
+    d.reason = "no authenticator configured";
+  } else {
+    try {
+      d = gate->check(request, route.roles);
+    } catch (const std::exception& e) {
+      spdlog::error("http: access check for {} failed: {}", route.pattern, e.what());
+      d = AccessDecision{};
+      d.reason = "access check failed";
+    }
+  }
+  if (d.status == 200) return d;
+  if (d.status != 403) d.status = 401;
+  denied.Add({{"status", std::to_string(d.status)}, {"route", route.pattern}}).Increment();
+  if (on_denied) {
+    try {
+      on_denied(request, route.roles, d);
+    } catch (const std::exception& e) {
+      spdlog::error("http: denial observer failed: {}", e.what());
+    }
+  }
+  return d;
+}
+
+}  // namespace http_detail
+
+struct HttpServer::Impl : ServerCore {
+  using ServerCore::ServerCore;
   void add_builtin_routes();
-  void serve_event_stream(std::unique_ptr<EventStream> stream, httplib::Response& res);
 };
 
 void HttpServer::Impl::add_builtin_routes() {
-  server.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+  auto add = [this](std::string pattern, Roles roles, HttpHandler h) {
+    std::regex re(pattern);
+    routes.push_back(
+        Route{"GET", std::move(pattern), std::move(re), std::move(roles), std::move(h), nullptr});
+  };
+  add("/metrics", Roles{role::kMetrics}, [this](const HttpRequest&) {
     auto families = registry.Collect();
     for (const auto* c : extra) {
       auto more = c->Collect();
       families.insert(families.end(), std::make_move_iterator(more.begin()),
                       std::make_move_iterator(more.end()));
     }
-    res.set_content(prometheus::TextSerializer().Serialize(families),
-                    "text/plain; version=0.0.4; charset=utf-8");
+    return HttpResponse{200,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                        prometheus::TextSerializer().Serialize(families),
+                        {}};
   });
-  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content("ok\n", "text/plain");
+  add("/healthz", Roles::anyone(), [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain", "ok\n", {}};
   });
-  server.Get("/readyz", [this](const httplib::Request&, httplib::Response& res) {
-    if (ready) {
-      res.set_content("ready\n", "text/plain");
-    } else {
-      res.status = 503;
-      res.set_content("not ready\n", "text/plain");
-    }
+  add("/readyz", Roles::anyone(), [this](const HttpRequest&) {
+    return ready ? HttpResponse{200, "text/plain", "ready\n", {}}
+                 : HttpResponse{503, "text/plain", "not ready\n", {}};
   });
 }
 
-// The first write is a comment, so a client knows it is subscribed before
-// any event arrives.
-void HttpServer::Impl::serve_event_stream(std::unique_ptr<EventStream> stream,
-                                          httplib::Response& res) {
-  res.set_header("Cache-Control", "no-cache");
-  res.set_header("X-Accel-Buffering", "no");
-  // Shared: httplib copies the provider, a unique_ptr could not be moved in.
-  res.set_chunked_content_provider(
-      "text/event-stream",
-      [this, stream = std::shared_ptr<EventStream>(std::move(stream)), greeted = false,
-       quiet_since = std::chrono::steady_clock::now()](std::size_t,
-                                                       httplib::DataSink& sink) mutable {
-        if (stopping) return false;
-        if (!greeted) {
-          greeted = true;
-          static constexpr std::string_view kHello = "retry: 3000\n: subscribed\n\n";
-          return sink.write(kHello.data(), kHello.size());
-        }
-        std::string chunk;
-        stream->read(kStreamPoll, chunk);
-        if (stopping) return false;
-        const auto now = std::chrono::steady_clock::now();
-        if (chunk.empty()) {
-          if (now - quiet_since < kStreamKeepAlive) return true;
-          quiet_since = now;
-          // Also how a vanished client is noticed: the write fails.
-          static constexpr std::string_view kPing = ": keep-alive\n\n";
-          return sink.write(kPing.data(), kPing.size());
-        }
-        quiet_since = now;
-        return sink.write(chunk.data(), chunk.size());
-      },
-      [this](bool) { streams.fetch_sub(1); });
-}
-
-HttpServer::HttpServer(std::string listen, prometheus::Registry& registry)
-    : impl_(std::make_unique<Impl>(std::move(listen), registry)) {
-  Impl& m = *impl_;
-  m.server.new_task_queue = [] { return new httplib::ThreadPool(kThreads); };
-  // httplib's default sets SO_REUSEPORT, which lets a second process bind
-  // the same port silently; SO_REUSEADDR alone still allows a quick restart.
-  m.server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // Short idle keep-alive so stop() does not wait long on idle scrapers.
-  m.server.set_keep_alive_timeout(2);
-  m.server.set_exception_handler(
-      [](const httplib::Request& req, httplib::Response& res, const std::exception_ptr& ep) {
-        std::string what = "unknown error";
-        try {
-          if (ep) std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-          what = e.what();
-        } catch (...) {
-        }
-        spdlog::error("http: handler for {} failed: {}", req.path, what);
-        set_json_error(res, 500, "internal error");
-      });
-  m.add_builtin_routes();
+HttpServer::HttpServer(std::string listen, prometheus::Registry& registry,
+                       HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(listen), registry, std::move(options))) {
+  impl_->add_builtin_routes();
 }
 
 HttpServer::~HttpServer() { stop(); }
 
 void HttpServer::add_collectable(const prometheus::Collectable& c) { impl_->extra.push_back(&c); }
 
-void HttpServer::route(std::string method, std::string pattern, HttpHandler handler) {
-  auto adapter = [h = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
-    HttpResponse out = h(to_request(req));
-    res.status = out.status;
-    for (const auto& [name, value] : out.headers) res.set_header(name, value);
-    if (!out.content_type.empty()) res.set_content(out.body, out.content_type);
-  };
-  httplib::Server& s = impl_->server;
-  if (method == "GET") s.Get(pattern, adapter);
-  else if (method == "POST") s.Post(pattern, adapter);
-  else if (method == "PUT") s.Put(pattern, adapter);
-  else if (method == "DELETE") s.Delete(pattern, adapter);
-  else spdlog::error("http: route {} {}: unsupported method", method, pattern);
+void HttpServer::set_access_gate(std::shared_ptr<const AccessGate> gate, DenialObserver on_denied) {
+  impl_->gate = std::move(gate);
+  impl_->on_denied = std::move(on_denied);
 }
 
-void HttpServer::event_stream(const std::string& pattern, EventStreamOpener open,
+void HttpServer::route(std::string method, std::string pattern, Roles roles, HttpHandler handler) {
+  if (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE") {
+    spdlog::error("http: route {} {}: unsupported method", method, pattern);
+    return;
+  }
+  std::regex re(pattern);
+  impl_->routes.push_back(Route{std::move(method), std::move(pattern), std::move(re),
+                                std::move(roles), std::move(handler), nullptr});
+}
+
+void HttpServer::event_stream(const std::string& pattern, Roles roles, EventStreamOpener open,
                               std::function<void()> wake) {
-  Impl& m = *impl_;
-  m.wakes.push_back(std::move(wake));
-  m.server.Get(pattern,
-               [&m, open = std::move(open)](const httplib::Request& req, httplib::Response& res) {
-                 if (m.streams.fetch_add(1) >= kMaxStreams) {
-                   m.streams.fetch_sub(1);
-                   set_json_error(res, 503, "too many live streams");
-                   return;
-                 }
-                 std::unique_ptr<EventStream> stream;
-                 try {
-                   stream = open(to_request(req));
-                 } catch (...) {
-                   m.streams.fetch_sub(1);
-                   throw;  // the exception handler answers 500
-                 }
-                 m.serve_event_stream(std::move(stream), res);
-               });
+  impl_->wakes.push_back(std::move(wake));
+  impl_->routes.push_back(
+      Route{"GET", pattern, std::regex(pattern), std::move(roles), nullptr, std::move(open)});
 }
 
 Status HttpServer::start() {
   Impl& m = *impl_;
-  if (m.thread.joinable()) return Status::error("HTTP server on " + m.listen + " already started");
+  if (m.io_thread.joinable())
+    return Status::error("HTTP server on " + m.listen + " already started");
   std::string host;
   int port = 0;
   if (!parse_listen_address(m.listen, host, port)) {
     return Status::error("service.http_listen '" + m.listen + "': expected host:port");
   }
-  errno = 0;
-  const int bound = port == 0 ? m.server.bind_to_any_port(host)
-                              : (m.server.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) {
-    const int err = errno;
-    return Status::error("cannot listen on " + m.listen +
-                         (err ? std::string(": ") + std::strerror(err) : std::string()) +
+  if (m.options.tls.enabled()) {
+    if (Status s = make_tls_context(m.options.tls, m.tls); !s) return s;
+  }
+  m.allowed_hosts = {"localhost", "127.0.0.1", "::1"};
+  if (host != "0.0.0.0" && host != "::") m.allowed_hosts.push_back(lower(host));
+  for (const auto& h : m.options.allowed_hosts) m.allowed_hosts.push_back(lower(h));
+  if (m.tls) {
+    for (const auto& n : certificate_names(m.options.tls.certificate)) {
+      m.allowed_hosts.push_back(lower(n));
+    }
+  }
+  boost::system::error_code ec;
+  asio::ip::address address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
+  auto fail = [&](const boost::system::error_code& e) {
+    m.acceptor.reset();
+    return Status::error("cannot listen on " + m.listen + ": " + e.message() +
                          " (set service.http_listen to a free host:port)");
-  }
+  };
+  if (ec) return fail(ec);
+  const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  m.acceptor.emplace(m.ioc);
+  // SO_REUSEADDR allows a quick restart; without SO_REUSEPORT a second
+  // process cannot bind the same port silently.
+  if (m.acceptor->open(endpoint.protocol(), ec); ec) return fail(ec);
+  if (m.acceptor->set_option(asio::socket_base::reuse_address(true), ec); ec) return fail(ec);
+  if (m.acceptor->bind(endpoint, ec); ec) return fail(ec);
+  if (m.acceptor->listen(asio::socket_base::max_listen_connections, ec); ec) return fail(ec);
   m.host = host;
-  m.port = bound;
-  m.serving = true;
-  m.thread = std::thread([&m] {
-    if (!m.server.listen_after_bind()) spdlog::error("http: server on {} stopped", m.listen);
-    m.serving = false;
+  m.port = m.acceptor->local_endpoint().port();
+  const auto& limits = m.options.limits;
+  m.pool = std::make_unique<WorkerPool>(limits.threads,
+                                        static_cast<std::size_t>(limits.max_queued_requests));
+  m.work.emplace(m.ioc.get_executor());
+  http_detail::start_accepting(m);
+  m.io_thread = std::thread([&m] {
+    try {
+      m.ioc.run();
+    } catch (const std::exception& e) {
+      spdlog::error("http: server on {} stopped: {}", m.listen, e.what());
+    }
+    std::lock_guard lock(m.io_mu);
+    m.io_done = true;
+    m.io_cv.notify_all();
   });
-  // stop() only takes effect once the accept loop runs; wait for it so a
-  // quick stop() cannot be lost. httplib offers no notification for this.
-  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
-  while (m.serving && !m.server.is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  if (!m.server.is_running()) {
-    stop();
-    return Status::error("cannot serve HTTP on " + m.listen);
-  }
   return Status::ok();
 }
 
@@ -298,8 +429,29 @@ void HttpServer::stop() {
   m.stopping = true;
   m.ready = false;
   for (const auto& wake : m.wakes) wake();
-  if (m.server.is_running()) m.server.stop();
-  if (m.thread.joinable()) m.thread.join();
+  if (!m.io_thread.joinable()) return;
+  asio::post(m.ioc, [&m] {
+    boost::system::error_code ec;
+    if (m.acceptor) m.acceptor->close(ec);
+  });
+  // Workers first: a live stream's last write still needs the I/O thread.
+  m.pool->stop();
+  // Then every connection is closed; its pending operations end and the
+  // I/O thread runs out of work. A bounded wait: whatever is left is
+  // abandoned with the context.
+  std::vector<std::function<void()>> closers;
+  {
+    std::lock_guard lock(m.live_mu);
+    for (auto& [id, close] : m.live) closers.push_back(close);
+  }
+  for (const auto& close : closers) close();
+  m.work.reset();
+  {
+    std::unique_lock lock(m.io_mu);
+    m.io_cv.wait_for(lock, kStopGrace, [&m] { return m.io_done; });
+  }
+  m.ioc.stop();
+  m.io_thread.join();
 }
 
 std::string HttpServer::address() const {
@@ -311,5 +463,7 @@ std::string HttpServer::address() const {
 int HttpServer::port() const { return impl_->port; }
 
 void HttpServer::set_ready(bool ready) { impl_->ready = ready; }
+
+bool HttpServer::tls() const { return impl_->options.tls.enabled(); }
 
 }  // namespace mozaiek

@@ -1,15 +1,24 @@
-// HttpServer: an HTTP server on cpp-httplib that knows no feature.
+// HttpServer: an HTTP/1.1 server (HTTPS with a certificate) on Boost.Beast
+// that knows no feature.
 //
-//   GET /metrics             Prometheus text format (registry + extra collectables)
-//   GET /healthz             200 "ok" while the process serves HTTP
-//   GET /readyz              200 after set_ready(true), else 503
-// Features add their routes with route() and event_stream() before start().
+//   GET /metrics             Prometheus text format (registry + extra
+//                            collectables); needs role `metrics`
+//   GET /healthz             200 "ok" while the process serves HTTP; public
+//   GET /readyz              200 after set_ready(true), else 503; public
+// Features add their routes with route() and event_stream() before start(),
+// each with the Roles it needs; the server asks the AccessGate before a
+// protected handler runs and answers 401/403 itself.
 //
-// Lifecycle: construct, route(), start() (binds, then serves on its own
-// thread pool), stop() (also run by the destructor: stops accepting, ends
-// live streams, joins). Handlers run on the pool threads and only touch
-// thread-safe objects; an exception in a handler becomes a 500, never
-// escapes the thread.
+// Before a handler runs the server has also checked the Host header, a POST's
+// Origin and Content-Type, and the limits in HttpLimits (body, headers,
+// connections, queue, time), so a handler sees only a well-formed, bounded
+// request from an allowed identity.
+//
+// Threads: one I/O thread reads and writes every connection; handlers and
+// live streams run on a bounded pool of workers. Lifecycle: construct,
+// route(), set_access_gate(), start() (binds, then serves), stop() (also
+// run by the destructor: stops accepting, ends live streams, joins). An
+// exception in a handler becomes a 500, never escapes the thread.
 #pragma once
 
 #include <chrono>
@@ -22,6 +31,7 @@
 #include <vector>
 
 #include "connectors/http/access.h"
+#include "connectors/http/http_options.h"
 #include "stream/status.h"
 
 namespace prometheus {
@@ -86,8 +96,9 @@ std::string sse_event(std::uint64_t id, std::string_view event, std::string_view
 class HttpServer {
  public:
   // `listen` is "host:port" (port 0 picks a free port). The registry is
-  // borrowed and must outlive the server.
-  HttpServer(std::string listen, prometheus::Registry& registry);
+  // borrowed and must outlive the server. Plain HTTP unless
+  // options.tls.enabled().
+  HttpServer(std::string listen, prometheus::Registry& registry, HttpServerOptions options = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -95,20 +106,29 @@ class HttpServer {
   // Also exposes `c` on /metrics (borrowed; call before start()).
   void add_collectable(const prometheus::Collectable& c);
 
-  // Adds a route; `pattern` is a regular expression over the path, its
-  // groups land in HttpRequest::matches. Call before start().
-  void route(std::string method, std::string pattern, HttpHandler handler);
+  // Who decides access to the protected routes, and who hears of each
+  // refusal (besides the mozaiek_http_denied_total counter). Without a gate
+  // every protected route answers 401. Call before start().
+  void set_access_gate(std::shared_ptr<const AccessGate> gate, DenialObserver on_denied = {});
+
+  // Adds a route that needs any one of `roles`; `pattern` is a regular
+  // expression over the (decoded) path, its groups land in
+  // HttpRequest::matches and the pattern itself labels the route in metrics.
+  // Call before start().
+  void route(std::string method, std::string pattern, Roles roles, HttpHandler handler);
 
   // Adds a GET route answering with a Server-Sent Events stream. The
   // server greets each client, sends keep-alives while the stream is quiet
   // (which is also how a vanished client is noticed) and caps how many
-  // streams are open at once (each holds a pool thread). `wake` must make
-  // every open stream's read() return now; stop() calls it. Call before
-  // start().
-  void event_stream(const std::string& pattern, EventStreamOpener open, std::function<void()> wake);
+  // streams are open at once, in total and per principal (each holds a
+  // worker). `wake` must make every open stream's read() return now; stop()
+  // calls it. Call before start().
+  void event_stream(const std::string& pattern, Roles roles, EventStreamOpener open,
+                    std::function<void()> wake);
 
-  // Binds and starts serving. Fails with a message naming the address when
-  // it cannot bind.
+  // Loads the certificate, binds and starts serving. Fails with a message
+  // naming the address when it cannot bind, or the service.tls key whose
+  // file it cannot use.
   [[nodiscard]] Status start();
   // Idempotent; safe to call when start() failed or was never called.
   void stop();
@@ -119,6 +139,7 @@ class HttpServer {
   int port() const;
 
   void set_ready(bool ready);
+  bool tls() const;
 
  private:
   struct Impl;

@@ -338,7 +338,8 @@ def check_actions(base: str, driver, failures: Failures) -> bool:
     service has alert actions; returns False when it has not (the POST route
     answers 404 without a JSON body)."""
     probe = urllib.request.Request(base + "/api/alerts/none/actions", data=b"{}", method="POST",
-                                   headers={"X-Mozaiek-User": ANALYST})
+                                   headers={"X-Mozaiek-User": ANALYST,
+                                            "Content-Type": "application/json"})
     try:
         urllib.request.urlopen(probe, timeout=15)
     except urllib.error.HTTPError as e:

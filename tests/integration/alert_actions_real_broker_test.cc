@@ -13,6 +13,7 @@
 #include "connectors/app/service.h"
 #include "connectors/http/api/alert_action.h"
 #include "connectors/kafka/kafka_source.h"
+#include "tests/support/fake_gate.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -55,7 +56,10 @@ class AlertActionsRealBrokerTest : public RealKafkaTest {};
 TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart) {
   const std::string ns = kafka().unique_name("actions");
   Settings settings = service_settings_for(kafka().bootstrap(), ns);
-  const ServiceOptions options{.demo = true, .print_alerts = false, .serve_http = true};
+  const ServiceOptions options{.demo = true,
+                               .print_alerts = false,
+                               .serve_http = true,
+                               .access_gate = test::FakeGate::granting_all_roles()};
 
   auto service = std::make_unique<Service>(settings, options);
   Status s = service->start();

@@ -17,6 +17,7 @@
 #include "connectors/kafka/kafka_source.h"
 #include "operators/intake/pseudonymiser.h"
 #include "tests/support/command.h"
+#include "tests/support/fake_gate.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -81,7 +82,10 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
   std::string car_alerts;  // what the car holds after the erasure
   {
     settings.state_dir = (root / "a").string();
-    Service a(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+    Service a(settings, ServiceOptions{.demo = true,
+                                       .print_alerts = false,
+                                       .serve_http = true,
+                                       .access_gate = test::FakeGate::granting_all_roles()});
     Status s = a.start();
     ASSERT_TRUE(s.is_ok()) << s.message();
     produce_all(k, records, settings.topics.signals_prefix);
@@ -177,7 +181,10 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
   // A second instance, empty state directory: everything comes from the
   // changelog, the boy's tombstones included.
   settings.state_dir = (root / "b").string();
-  Service b(settings, ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Service b(settings, ServiceOptions{.demo = true,
+                                     .print_alerts = false,
+                                     .serve_http = true,
+                                     .access_gate = test::FakeGate::granting_all_roles()});
   Status s = b.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   const std::string address = b.http_address();

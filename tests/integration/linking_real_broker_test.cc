@@ -17,6 +17,7 @@
 #include "connectors/kafka/kafka_source.h"
 #include "operators/intake/pseudonymiser.h"
 #include "operators/records/subject_router.h"
+#include "tests/support/fake_gate.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -73,8 +74,10 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
       signal("coa", "coa-van-3", "pickup_van", "05", van_subject + "," + place("coa-grave")),
   };
 
-  Service service(settings,
-                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Service service(settings, ServiceOptions{.demo = true,
+                                           .print_alerts = false,
+                                           .serve_http = true,
+                                           .access_gate = test::FakeGate::granting_all_roles()});
   Status s = service.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   KafkaSettings k;

@@ -13,6 +13,7 @@
 #include "connectors/app/service.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/synthetic/synthetic_chain.h"
+#include "tests/support/fake_gate.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -49,8 +50,10 @@ TEST_F(OversightRealKafkaTest, ChainEventsThroughTheBrokerRaiseOversightAlertsAn
   while (chain.next(rec)) chain_records.push_back(rec);
   ASSERT_GT(chain_records.size(), 1000u);
 
-  Service service(settings,
-                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Service service(settings, ServiceOptions{.demo = true,
+                                           .print_alerts = false,
+                                           .serve_http = true,
+                                           .access_gate = test::FakeGate::granting_all_roles()});
   Status s = service.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   KafkaSettings kafka_settings;

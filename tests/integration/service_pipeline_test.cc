@@ -7,6 +7,7 @@
 #include <set>
 
 #include "connectors/app/service.h"
+#include "tests/support/fake_gate.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -29,8 +30,10 @@ void check_pipeline(Settings settings, const std::string& tag) {
   settings.state_dir = (std::filesystem::temp_directory_path() / ("mozaiek-it-" + tag)).string();
   std::filesystem::remove_all(settings.state_dir);
   settings.http_listen = "127.0.0.1:0";
-  Service service(settings,
-                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = true});
+  Service service(settings, ServiceOptions{.demo = true,
+                                           .print_alerts = false,
+                                           .serve_http = true,
+                                           .access_gate = test::FakeGate::granting_all_roles()});
   Status s = service.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
 

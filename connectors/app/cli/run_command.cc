@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "connectors/app/cli/commands.h"
+#include "connectors/app/demo_gate.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
 #include "connectors/kafka/kafka_sink.h"
@@ -54,6 +55,19 @@ bool load(const RunOptions& o, Settings& settings) {
   return true;
 }
 
+// The demo gate for `identity` on loopback, announced; an error naming
+// service.demo_identity elsewhere.
+Status demo_gate(const Settings& settings, const DemoIdentity& identity,
+                 std::shared_ptr<const AccessGate>& gate) {
+  if (Status s = make_demo_gate(identity, settings.http_listen, gate); !s) return s;
+  std::string roles;
+  for (const auto& r : identity.roles) roles += (roles.empty() ? "" : ", ") + r;
+  spdlog::warn("demo identity: every request to this loopback-only service is '{}' with roles "
+               "[{}] (service.demo_identity); not for real data",
+               identity.name, roles);
+  return Status::ok();
+}
+
 // Waits for an interrupt, a failure of the service or the deadline.
 Status supervise(Service& service, double duration_seconds,
                  const std::function<bool()>& extra_done = {}) {
@@ -81,7 +95,14 @@ int run_service(const RunOptions& o) {
   install_signal_handlers();
   Settings settings;
   if (!load(o, settings)) return 2;
-  Service service(settings, ServiceOptions{.demo = false, .print_alerts = o.print_alerts});
+  ServiceOptions options{.demo = false, .print_alerts = o.print_alerts};
+  if (!settings.demo_identity.name.empty()) {
+    if (Status s = demo_gate(settings, settings.demo_identity, options.access_gate); !s) {
+      spdlog::error("cannot start: {}", s.message());
+      return 1;
+    }
+  }
+  Service service(settings, options);
   if (Status s = service.start(); !s) {
     spdlog::error("cannot start: {}", s.message());
     return 1;
@@ -103,14 +124,23 @@ int run_demo(const RunOptions& o) {
   if (o.state_dir.empty()) {
     settings.state_dir = "/tmp/mozaiek-demo-" + std::to_string(::getpid());
   }
-  Service service(settings, ServiceOptions{.demo = true, .print_alerts = o.print_alerts});
+  ServiceOptions options{.demo = true, .print_alerts = o.print_alerts};
+  const DemoIdentity identity = settings.demo_identity.name.empty() ? default_demo_identity()
+                                                                    : settings.demo_identity;
+  if (Status s = demo_gate(settings, identity, options.access_gate); !s) {
+    spdlog::error("cannot start the demo: {}", s.message());
+    return 1;
+  }
+  Service service(settings, options);
   if (Status s = service.start(); !s) {
     spdlog::error("cannot start the demo: {}", s.message());
     return 1;
   }
-  spdlog::info("mozaiek demo: embedded Kafka at {}, console at http://{}/, metrics at "
-               "http://{}/metrics",
-               service.bootstrap_servers(), service.http_address(), service.http_address());
+  const char* scheme = settings.tls.enabled() ? "https" : "http";
+  spdlog::info("mozaiek demo: embedded Kafka at {}, console at {}://{}/, metrics at "
+               "{}://{}/metrics",
+               service.bootstrap_servers(), scheme, service.http_address(), scheme,
+               service.http_address());
 
   TrafficOptions traffic;
   traffic.seed = o.seed;

@@ -57,10 +57,10 @@ class FeedEvents final : public EventStream {
 }  // namespace
 
 void add_alert_feed_routes(HttpServer& server, AlertFeed& feed) {
-  server.route("GET", "/api/alerts",
+  server.route("GET", "/api/alerts", Roles{role::kAnalyst, role::kCare},
                [&feed](const HttpRequest& req) { return recent_alerts(feed, req); });
   server.event_stream(
-      "/api/alerts/stream",
+      "/api/alerts/stream", Roles{role::kAnalyst, role::kCare},
       [&feed](const HttpRequest& req) -> std::unique_ptr<EventStream> {
         std::uint64_t after = feed.last_sequence();
         if (auto id = parse_u64(req.header("Last-Event-ID")); id && *id < after) after = *id;

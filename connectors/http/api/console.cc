@@ -84,10 +84,11 @@ HttpResponse serve_console_file(std::string_view name, std::string_view if_none_
 }
 
 void add_console_routes(HttpServer& server) {
-  server.route("GET", "/", [](const HttpRequest& req) {
+  // Public: a browser loads the page before it can log in; it holds no data.
+  server.route("GET", "/", Roles::anyone(), [](const HttpRequest& req) {
     return serve_console_file("index.html", req.header("If-None-Match"));
   });
-  server.route("GET", R"(/console/([A-Za-z0-9._-]+))", [](const HttpRequest& req) {
+  server.route("GET", R"(/console/([A-Za-z0-9._-]+))", Roles::anyone(), [](const HttpRequest& req) {
     return serve_console_file(req.matches[1], req.header("If-None-Match"));
   });
 }

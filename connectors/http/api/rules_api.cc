@@ -54,9 +54,10 @@ std::string rules_json(const OperatorConfig& config) {
 }
 
 void add_rules_route(HttpServer& server, std::string json) {
-  server.route("GET", "/api/rules", [json = std::move(json)](const HttpRequest&) {
-    return HttpResponse{200, "application/json", json, {}};
-  });
+  server.route("GET", "/api/rules", Roles{role::kOperator, role::kAnalyst},
+               [json = std::move(json)](const HttpRequest&) {
+                 return HttpResponse{200, "application/json", json, {}};
+               });
 }
 
 }  // namespace mozaiek

@@ -97,6 +97,21 @@ TEST(CliTest, ConfigReferenceListsEveryShippedSection) {
   EXPECT_THAT(r.output, Not(HasSubstr("TODO")));
 }
 
+// Secure by default: off loopback, `run` wants a certificate (or an
+// explicit allow_plain_http) and the demo identity is refused outright.
+TEST(CliTest, RunRefusesPlainHttpAndTheDemoIdentityOffLoopback) {
+  const std::string env = "MOZAIEK_PSEUDONYM_KEY=cli-test-pseudonym-key-0123456789 ";
+  const auto run = run_command(env + kBin +
+                               " run --brokers embedded --duration 1 --http 0.0.0.0:0 "
+                               "--state-dir /tmp/mozaiek-cli-tls-test 2>&1");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_THAT(run.output, HasSubstr("service.tls.certificate"));
+  const auto demo = run_command(kBin + " demo --duration 1 --http 0.0.0.0:0 2>&1");
+  EXPECT_EQ(demo.exit_code, 1);
+  EXPECT_THAT(demo.output, HasSubstr("service.demo_identity"));
+  std::filesystem::remove_all("/tmp/mozaiek-cli-tls-test");
+}
+
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream text;

@@ -16,6 +16,7 @@
 namespace mozaiek {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -256,11 +257,78 @@ TEST_F(SettingsTest, PropertyValuesExpandEnvironmentVariables) {
                                   "MOZAIEK_TEST_UNSET is not set")));
 }
 
+// ---- the HTTP edge ----
+
+TEST_F(SettingsTest, TlsLimitsHostsAndDemoIdentityAreRead) {
+  EXPECT_THAT(load(shipped_with("  http_listen: 127.0.0.1:8080\n",
+                                "  http_listen: 127.0.0.1:8080\n"
+                                "  tls:\n"
+                                "    certificate: tls/server.crt\n"
+                                "    key: /etc/mozaiek/server.key\n"
+                                "    client_ca: tls/ca.crt\n"
+                                "    require_client_certificate: true\n"
+                                "  http_limits:\n"
+                                "    max_body_bytes: 65536\n"
+                                "    max_streams_per_principal: 1\n"
+                                "  allowed_hosts: [mozaiek.example.nl]\n"
+                                "  allow_plain_http: true\n"
+                                "  demo_identity: {name: laptop, roles: [analyst, metrics]}\n")),
+              IsEmpty());
+  ASSERT_TRUE(ok_);
+  // Relative paths are relative to the config file.
+  EXPECT_EQ(settings_.tls.certificate, (dir_ / "tls/server.crt").string());
+  EXPECT_EQ(settings_.tls.key, "/etc/mozaiek/server.key");
+  EXPECT_EQ(settings_.tls.client_ca, (dir_ / "tls/ca.crt").string());
+  EXPECT_TRUE(settings_.tls.require_client_certificate);
+  EXPECT_EQ(settings_.http_limits.max_body_bytes, 65536);
+  EXPECT_EQ(settings_.http_limits.max_streams_per_principal, 1);
+  EXPECT_EQ(settings_.http_limits.max_connections, HttpLimits{}.max_connections);
+  EXPECT_EQ(settings_.allowed_hosts, std::vector<std::string>{"mozaiek.example.nl"});
+  EXPECT_TRUE(settings_.allow_plain_http);
+  EXPECT_EQ(settings_.demo_identity.name, "laptop");
+  EXPECT_EQ(settings_.demo_identity.roles, (std::vector<std::string>{"analyst", "metrics"}));
+}
+
+TEST_F(SettingsTest, ShippedConfigServesLoopbackWithoutTlsOrDemoIdentity) {
+  EXPECT_THAT(load(kSourceDir + "/config/mozaiek.yaml"), IsEmpty());
+  EXPECT_FALSE(settings_.tls.enabled());
+  EXPECT_FALSE(settings_.allow_plain_http);
+  EXPECT_TRUE(settings_.demo_identity.name.empty());
+  EXPECT_TRUE(is_loopback_listen(settings_.http_listen));
+}
+
+TEST_F(SettingsTest, BadEdgeSettingsNameTheirKeys) {
+  const auto bad = load(shipped_with("  http_listen: 127.0.0.1:8080\n",
+                                     "  http_listen: 127.0.0.1:8080\n"
+                                     "  tls:\n"
+                                     "    certificate: server.crt\n"
+                                     "    cert_chain: x\n"
+                                     "  http_limits:\n"
+                                     "    max_body_bytes: 10\n"
+                                     "  demo_identity: {name: x, roles: [admin]}\n"));
+  EXPECT_THAT(bad, Contains(HasSubstr("service.tls.cert_chain")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.tls.key: required")));
+  EXPECT_THAT(bad, Contains(StartsWith("service.http_limits.max_body_bytes")));
+  EXPECT_THAT(bad, Contains(AllOf(StartsWith("service.demo_identity.roles"), HasSubstr("admin"))));
+}
+
+TEST(LoopbackListenTest, KnowsLoopbackAddresses) {
+  EXPECT_TRUE(is_loopback_listen("127.0.0.1:8080"));
+  EXPECT_TRUE(is_loopback_listen("127.3.2.1:0"));
+  EXPECT_TRUE(is_loopback_listen("[::1]:8080"));
+  EXPECT_TRUE(is_loopback_listen("localhost:8080"));
+  EXPECT_FALSE(is_loopback_listen("0.0.0.0:8080"));
+  EXPECT_FALSE(is_loopback_listen(":8080"));
+  EXPECT_FALSE(is_loopback_listen("10.1.2.3:8080"));
+}
+
 TEST_F(SettingsTest, ReferenceDocumentsEverySection) {
   const std::string md = settings_reference_markdown();
-  for (const char* section : {"## `(top level)`", "## `service`", "## `kafka`", "## `kafka.topics`",
-                              "## `privacy`", "## `catalogue`", "## `sources.<name>`",
-                              "## `rules.<subject type>`", "## `limits`", "## `metrics`"}) {
+  for (const char* section :
+       {"## `(top level)`", "## `service`", "## `kafka`", "## `kafka.topics`", "## `privacy`",
+        "## `catalogue`", "## `sources.<name>`", "## `rules.<subject type>`", "## `limits`",
+        "## `metrics`", "## `service.tls`", "## `service.http_limits`",
+        "## `service.demo_identity`"}) {
     EXPECT_THAT(md, HasSubstr(section));
   }
   EXPECT_THAT(md, HasSubstr("| `pseudonym_key_file` |"));

@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/fake_gate.h"
 #include "tests/support/sse_reader.h"
 
 namespace mozaiek {
@@ -70,8 +71,9 @@ class Events {
 class HttpServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    server_.set_access_gate(test::FakeGate::granting_all_roles());
     server_.event_stream(
-        "/events", [this](const HttpRequest&) { return events_.open(); },
+        "/events", Roles{role::kAnalyst}, [this](const HttpRequest&) { return events_.open(); },
         [this] { events_.wake(); });
     prometheus::BuildCounter()
         .Name("test_requests_total")
@@ -120,11 +122,15 @@ TEST_F(HttpServerTest, ReadyzFollowsTheOwner) {
 
 TEST_F(HttpServerTest, ExtraRoutesReceiveCapturesAndParams) {
   HttpServer other("127.0.0.1:0", registry_);
-  other.route("GET", R"(/api/entities/(\w+)/(\w+))", [](const HttpRequest& r) {
-    return HttpResponse{
-        200, "text/plain", r.matches.at(1) + "/" + r.matches.at(2) + "?" + r.param("why"), {}};
-  });
-  other.route("GET", "/boom",
+  other.set_access_gate(test::FakeGate::granting_all_roles());
+  other.route("GET", R"(/api/entities/(\w+)/(\w+))", Roles{role::kAnalyst},
+              [](const HttpRequest& r) {
+                return HttpResponse{200,
+                                    "text/plain",
+                                    r.matches.at(1) + "/" + r.matches.at(2) + "?" + r.param("why"),
+                                    {}};
+              });
+  other.route("GET", "/boom", Roles{role::kAnalyst},
               [](const HttpRequest&) -> HttpResponse { throw std::runtime_error("kaboom"); });
   ASSERT_TRUE(other.start().is_ok());
   httplib::Client c("127.0.0.1", other.port());

@@ -10,6 +10,7 @@
 #include <httplib.h>
 #include <prometheus/registry.h>
 
+#include "tests/support/fake_gate.h"
 #include "tests/support/pipeline_harness.h"
 
 namespace mozaiek {
@@ -47,7 +48,8 @@ class TopicSink final : public RecordSink {
 class AlertActionsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.route("POST", R"(/api/alerts/([^/]+)/actions)",
+    server_.set_access_gate(test::FakeGate::granting_all_roles());
+    server_.route("POST", R"(/api/alerts/([^/]+)/actions)", Roles{role::kAnalyst},
                   [this](const HttpRequest& req) { return api_.handle(req); });
     ASSERT_TRUE(server_.start().is_ok());
     ASSERT_TRUE(feed_.publish(

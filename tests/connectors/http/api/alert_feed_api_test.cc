@@ -14,6 +14,7 @@
 #include <string_view>
 #include <thread>
 
+#include "tests/support/fake_gate.h"
 #include "tests/support/sse_reader.h"
 
 namespace mozaiek {
@@ -24,6 +25,7 @@ using ::testing::HasSubstr;
 class AlertFeedApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    server_.set_access_gate(test::FakeGate::granting_all_roles());
     add_alert_feed_routes(server_, feed_);
     ASSERT_TRUE(server_.start().is_ok());
   }
@@ -38,6 +40,29 @@ class AlertFeedApiTest : public ::testing::Test {
   AlertFeed feed_{4};
   HttpServer server_{"127.0.0.1:0", registry_};
 };
+
+// Analysts and care workers see alerts; other roles are refused the list
+// and the stream alike.
+TEST(AlertFeedApiRolesTest, AnalystAndCareMayReadOtherRolesMayNot) {
+  for (const auto& [role, want] :
+       std::vector<std::pair<std::string_view, int>>{{role::kAnalyst, 200},
+                                                     {role::kCare, 200},
+                                                     {role::kOperator, 403},
+                                                     {role::kMetrics, 403},
+                                                     {role::kPrivacyOfficer, 403}}) {
+    prometheus::Registry registry;
+    AlertFeed feed{4};
+    HttpServer server("127.0.0.1:0", registry);
+    server.set_access_gate(test::FakeGate::granting(Principal{"p", {std::string(role)}, "test"}));
+    add_alert_feed_routes(server, feed);
+    ASSERT_TRUE(server.start().is_ok());
+    httplib::Client c("127.0.0.1", server.port());
+    EXPECT_EQ(c.Get("/api/alerts")->status, want) << role;
+    if (want == 403) {
+      EXPECT_EQ(c.Get("/api/alerts/stream")->status, 403) << role;
+    }
+  }
+}
 
 TEST_F(AlertFeedApiTest, RecentAlertsNewestFirstWithinTheLimit) {
   EXPECT_EQ(client().Get("/api/alerts")->body, "[]");

@@ -42,6 +42,15 @@ class ConsoleTest : public ::testing::Test {
   HttpServer server_{"127.0.0.1:0", registry_};
 };
 
+// The fixture's server has no access gate: the page and its assets are
+// public (a browser loads them before it can log in; they hold no data),
+// while an API route on the same server is refused.
+TEST_F(ConsoleTest, PageAndAssetsArePublicWhileOtherRoutesAreNot) {
+  EXPECT_EQ(get("/")->status, 200);
+  EXPECT_EQ(get("/console/console.js")->status, 200);
+  EXPECT_EQ(get("/metrics")->status, 401);
+}
+
 TEST_F(ConsoleTest, RootServesTheConsolePageWithAStrictContentSecurityPolicy) {
   auto res = get("/");
   ASSERT_TRUE(res);

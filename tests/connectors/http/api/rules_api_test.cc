@@ -6,6 +6,8 @@
 #include <httplib.h>
 #include <prometheus/registry.h>
 
+#include "tests/support/fake_gate.h"
+
 namespace mozaiek {
 namespace {
 
@@ -14,6 +16,7 @@ using ::testing::HasSubstr;
 TEST(RulesApiTest, ServesTheDocumentItWasGiven) {
   prometheus::Registry registry;
   HttpServer server("127.0.0.1:0", registry);
+  server.set_access_gate(test::FakeGate::granting_all_roles());
   add_rules_route(server, R"([{"name":"person_convergence"}])");
   ASSERT_TRUE(server.start().is_ok());
   httplib::Client c("127.0.0.1", server.port());
@@ -22,6 +25,22 @@ TEST(RulesApiTest, ServesTheDocumentItWasGiven) {
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
   EXPECT_EQ(res->body, R"([{"name":"person_convergence"}])");
+}
+
+TEST(RulesApiTest, OperatorsAndAnalystsMayReadTheRulesOthersMayNot) {
+  for (const auto& [role, want] :
+       std::vector<std::pair<std::string_view, int>>{{role::kOperator, 200},
+                                                     {role::kAnalyst, 200},
+                                                     {role::kCare, 403},
+                                                     {role::kOversight, 403}}) {
+    prometheus::Registry registry;
+    HttpServer server("127.0.0.1:0", registry);
+    server.set_access_gate(test::FakeGate::granting(Principal{"p", {std::string(role)}, "test"}));
+    add_rules_route(server, "[]");
+    ASSERT_TRUE(server.start().is_ok());
+    httplib::Client c("127.0.0.1", server.port());
+    EXPECT_EQ(c.Get("/api/rules")->status, want) << role;
+  }
 }
 
 TEST(RulesApiTest, ListsConvergenceRulesThenTheNetworkRules) {

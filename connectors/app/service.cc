@@ -122,7 +122,7 @@ struct Service::Impl {
   std::unique_ptr<AlertActionsApi> actions_api;
   // Who may call the API (service.auth); made before the server so it
   // outlives it. Not made for the demo.
-  std::unique_ptr<auth::Authenticator> authenticator;
+  std::shared_ptr<auth::Authenticator> authenticator;  // run's gate (shared with the server)
   std::unique_ptr<HttpServer> http;
   EntityRequests entity_requests;
   std::unique_ptr<EntityLookupProbe> lookups;
@@ -279,9 +279,13 @@ void Service::Impl::make_probes() {
 // `mozaiek run` does not start without a way to authenticate callers
 // (service.auth), as it does not without a pseudonym key.
 Status Service::Impl::make_authenticator() {
-  if (options.demo || !options.serve_http) return Status::ok();
+  // The demo, and a loopback instance with a configured demo identity, run
+  // under the CLI's announced demo gate instead.
+  if (options.demo || !options.serve_http || options.access_gate) return Status::ok();
   const std::string config_dir = std::filesystem::path(settings.config_path).parent_path().string();
-  if (Status s = auth::make_authenticator(settings.auth, config_dir, authenticator); !s) return s;
+  std::unique_ptr<auth::Authenticator> made;
+  if (Status s = auth::make_authenticator(settings.auth, config_dir, made); !s) return s;
+  authenticator = std::move(made);
   if (const auth::OidcVerifier* oidc = authenticator->oidc()) {
     spdlog::info("auth: OpenID Connect tokens of {} for audience {}", oidc->options().issuer,
                  oidc->options().audience);
@@ -301,13 +305,15 @@ Status Service::Impl::start_http() {
   http = std::make_unique<HttpServer>(settings.http_listen, registry,
                                       HttpServerOptions{settings.tls, settings.http_limits,
                                                         settings.allowed_hosts});
-  if (!options.access_gate) {
+  std::shared_ptr<const AccessGate> gate = options.access_gate;
+  if (!gate) gate = authenticator;
+  if (!gate) {
     spdlog::warn("no authenticator configured: every route but /healthz, /readyz and the console "
                  "files answers 401");
   }
   // The path may hold an entity key: only the method, status and reason are logged.
-  http->set_access_gate(options.access_gate, [this](const HttpRequest& req, const Roles& roles,
-                                                    const AccessDecision& d) {
+  http->set_access_gate(std::move(gate), [this](const HttpRequest& req, const Roles& roles,
+                                                const AccessDecision& d) {
     spdlog::debug("http: {} refused {} ({})", req.method, d.status, d.reason);
     if (options.on_denied) options.on_denied(req, roles, d);
   });
@@ -326,7 +332,9 @@ Status Service::Impl::start_http() {
 
 void Service::Impl::add_feature_routes() {
   add_console_routes(*http);
-  http->route("GET", auth::kAuthConfigPath, auth::auth_config_route(settings.auth));
+  // Public: the console reads it to log in.
+  http->route("GET", auth::kAuthConfigPath, Roles::anyone(),
+              auth::auth_config_route(settings.auth));
   add_alert_feed_routes(*http, feed);
   add_rules_route(*http, rules_json(settings.operators));
   http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", Roles{role::kAnalyst},

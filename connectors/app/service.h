@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "connectors/app/settings.h"
+#include "connectors/http/access.h"
 #include "stream/status.h"
 
 namespace mozaiek {
@@ -28,6 +29,11 @@ struct ServiceOptions {
   bool demo = false;          // accept the demo pseudonym key
   bool print_alerts = false;  // one line per alert on stdout
   bool serve_http = true;
+  // Names the principal of an API request that arrives without one (the
+  // access gate of the HTTP server fills it when it has one). Set by the
+  // demo (its announced demo identity) and by tests; empty: such requests
+  // are refused with 401 and audited. Called on HTTP pool threads.
+  std::function<Principal(const HttpRequest&)> identify = nullptr;
 };
 
 class Service {

@@ -10,6 +10,7 @@
 #include "connectors/app/cli/commands.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
+#include "connectors/http/http_server.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/synthetic/synthetic_chain.h"
 #include "connectors/synthetic/synthetic_traffic.h"
@@ -103,7 +104,19 @@ int run_demo(const RunOptions& o) {
   if (o.state_dir.empty()) {
     settings.state_dir = "/tmp/mozaiek-demo-" + std::to_string(::getpid());
   }
-  Service service(settings, ServiceOptions{.demo = true, .print_alerts = o.print_alerts});
+  // Until the server authenticates requests itself, every demo request acts
+  // as one announced demo identity holding every role; it is audited as such.
+  ServiceOptions options{.demo = true, .print_alerts = o.print_alerts};
+  options.identify = [](const HttpRequest&) {
+    return Principal{"demo",
+                     {std::string(role::kAnalyst), std::string(role::kCare),
+                      std::string(role::kOversight), std::string(role::kPrivacyOfficer),
+                      std::string(role::kOperator), std::string(role::kMetrics)},
+                     "demo"};
+  };
+  spdlog::warn("mozaiek demo: every API request acts as the demo identity 'demo' with every "
+               "role (audited as via=demo); never expose the demo beyond this machine");
+  Service service(settings, std::move(options));
   if (Status s = service.start(); !s) {
     spdlog::error("cannot start the demo: {}", s.message());
     return 1;

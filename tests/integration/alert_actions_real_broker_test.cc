@@ -13,6 +13,7 @@
 #include "connectors/app/service.h"
 #include "connectors/http/api/alert_action.h"
 #include "connectors/kafka/kafka_source.h"
+#include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -42,7 +43,8 @@ std::string alerts_when(const std::string& address,
   std::string body;
   wait_until(
       [&] {
-        auto res = http.Get("/api/alerts");
+        auto res = http.Get("/api/alerts",
+                            httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}});
         body = res ? res->body : "";
         return res && res->status == 200 && pred(body);
       },
@@ -55,7 +57,8 @@ class AlertActionsRealBrokerTest : public RealKafkaTest {};
 TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart) {
   const std::string ns = kafka().unique_name("actions");
   Settings settings = service_settings_for(kafka().bootstrap(), ns);
-  const ServiceOptions options{.demo = true, .print_alerts = false, .serve_http = true};
+  const ServiceOptions options{
+      .demo = true, .print_alerts = false, .serve_http = true, .identify = identify_by_test_header};
 
   auto service = std::make_unique<Service>(settings, options);
   Status s = service->start();
@@ -81,7 +84,7 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
 
   httplib::Client http("http://" + service->http_address());
   auto res = http.Post("/api/alerts/" + alert_id + "/actions",
-                       httplib::Headers{{"X-Mozaiek-User", "analyst-7"}},
+                       httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}},
                        R"({"action":"ack","reason":"calling the COA site"})", "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 202) << res->body;
@@ -93,8 +96,8 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   EXPECT_EQ(written.user, "analyst-7");
   EXPECT_EQ(written.reason, "calling the COA site");
   auto unknown = http.Post("/api/alerts/no-such-alert/actions",
-                           httplib::Headers{{"X-Mozaiek-User", "analyst-7"}}, R"({"action":"ack"})",
-                           "application/json");
+                           httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}},
+                           R"({"action":"ack"})", "application/json");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
 

@@ -250,7 +250,7 @@ TEST_F(AuditApiTest, APrivacyOfficerReadsASubjectsTrailAndTheReadIsAudited) {
       << r.body;
   EXPECT_NE(r.body.find("case 1"), std::string::npos);
   EXPECT_EQ(r.body.find("case 2"), std::string::npos) << "another person's trail";
-  EXPECT_EQ(r.body.substr(r.body.size() - 14), R"(}],"more":false})");
+  EXPECT_EQ(r.body.substr(r.body.size() - 16), R"(}],"more":false})");
   ASSERT_EQ(rl_.written(), 1u);
   EXPECT_EQ(rl_.last().key, "dpo-1");
   const std::string& audit = rl_.last().value;

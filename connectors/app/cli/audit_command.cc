@@ -53,11 +53,6 @@ int audit(const AuditOptions& o) {
     return 2;
   }
   if (!o.brokers.empty()) settings.brokers = o.brokers;
-  if (settings.brokers == "embedded") {
-    std::fprintf(stderr, "error: kafka.brokers is 'embedded': that cluster lives inside a running "
-                         "`mozaiek run`; use its GET /api/audit, or --brokers HOST:PORT\n");
-    return 2;
-  }
   AuditQuery query;
   query.limit = o.limit;
   if (o.subject.empty() == o.principal.empty()) {
@@ -88,6 +83,12 @@ int audit(const AuditOptions& o) {
   if (user.empty() || user.size() > 128) {
     std::fprintf(stderr, "error: --user (1 to 128 characters; default $USER) is required: "
                          "read-backs are audited\n");
+    return 2;
+  }
+
+  if (settings.brokers == "embedded") {
+    std::fprintf(stderr, "error: kafka.brokers is 'embedded': that cluster lives inside a running "
+                         "`mozaiek run`; use its GET /api/audit, or --brokers HOST:PORT\n");
     return 2;
   }
 

@@ -9,12 +9,16 @@
 #include <optional>
 
 #include "connectors/app/alert_topics_reader.h"
+#include "connectors/app/audit_topic_reader.h"
 #include "connectors/app/metrics_bridge.h"
 #include "connectors/app/pseudonym_state.h"
 #include "connectors/app/service_tasks.h"
 #include "connectors/http/api/alert_actions_api.h"
 #include "connectors/http/api/alert_feed.h"
 #include "connectors/http/api/alert_feed_api.h"
+#include "connectors/http/api/audit.h"
+#include "connectors/http/api/audit_api.h"
+#include "connectors/http/api/audit_index.h"
 #include "connectors/http/api/console.h"
 #include "connectors/http/api/entity_api.h"
 #include "connectors/http/api/erasure_api.h"
@@ -50,6 +54,9 @@ std::string escape_regex(std::string_view s) {
 }
 
 constexpr auto kEntityTimeout = std::chrono::seconds(10);
+// Audit records the read-back holds in memory (the newest; older ones are
+// read from the topic by `mozaiek audit`).
+constexpr std::size_t kAuditIndexCapacity = 100'000;
 
 // Every topic mozaiek reads or writes, with its retention class
 // (kafka.retention); the changelog is compacted.
@@ -127,6 +134,13 @@ struct Service::Impl {
   EntityRequests entity_requests;
   std::unique_ptr<EntityLookupProbe> lookups;
   std::unique_ptr<ErasureApi> erasures;
+  // The audit of every API read and write, and its read-back.
+  std::unique_ptr<AuditLog> audit_log;
+  AuditIndex audit_index{kAuditIndexCapacity};
+  std::unique_ptr<AuditTopicReader> audit_reader;
+  // Audits the server's 401 and 403 answers; for the server to install
+  // once it refuses requests itself.
+  DenialObserver denial_observer;
 
   IntakeTask::Committed intake_committed;
   ConvergenceTask::Committed convergence_committed;
@@ -315,6 +329,7 @@ Status Service::Impl::start_http() {
   http->set_access_gate(std::move(gate), [this](const HttpRequest& req, const Roles& roles,
                                                 const AccessDecision& d) {
     spdlog::debug("http: {} refused {} ({})", req.method, d.status, d.reason);
+    if (denial_observer) denial_observer(req, roles, d);
     if (options.on_denied) options.on_denied(req, roles, d);
   });
   Status s = Status::ok();
@@ -322,42 +337,60 @@ Status Service::Impl::start_http() {
       kafka, {settings.topics.alerts, settings.topics.alert_actions}, feed, feed.capacity(),
       [this](Status fatal) { fail(std::move(fatal)); }, s);
   if (!alert_reader) return Status::error("alert topics: " + s.message());
+  audit_reader = AuditTopicReader::start(
+      kafka, settings.topics.audit, audit_index, kAuditIndexCapacity,
+      [this](Status fatal) { fail(std::move(fatal)); }, s);
+  if (!audit_reader) return Status::error("audit topic: " + s.message());
   add_feature_routes();
   if (Status h = http->start(); !h) return h;
   spdlog::info("HTTP on {}://{} (/metrics, /healthz, /readyz, /api/alerts, /api/entities, "
-               "POST /api/alerts/<id>/actions, POST /api/erasure)",
+               "POST /api/alerts/<id>/actions, POST /api/erasure, /api/audit)",
                http->tls() ? "https" : "http", http->address());
   return Status::ok();
 }
 
 void Service::Impl::add_feature_routes() {
-  add_console_routes(*http);
-  // Public: the console reads it to log in.
-  http->route("GET", auth::kAuthConfigPath, Roles::anyone(),
-              auth::auth_config_route(settings.auth));
-  add_alert_feed_routes(*http, feed);
-  add_rules_route(*http, rules_json(settings.operators));
-  http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", Roles{role::kAnalyst},
-              [this](const HttpRequest& req) {
-                EntityLookup lookup;
-                if (auto bad = check_entity_request(req, lookup)) return *bad;
-                return entity_requests.ask(std::move(lookup), kEntityTimeout);
-              });
   // The APIs that write get their own producers: HTTP threads never share
   // the task loops' sinks.
   auto new_sink = [this](Status& status) -> std::unique_ptr<RecordSink> {
     return KafkaSink::create(kafka, status);
   };
+  audit_log = std::make_unique<AuditLog>(settings.topics.audit, new_sink);
+  denial_observer = audit_denials(*audit_log, clock);
+  add_console_routes(*http);
+  // Public: the console reads it to log in.
+  http->route("GET", auth::kAuthConfigPath, Roles::anyone(),
+              auth::auth_config_route(settings.auth));
+  http->route("GET", "/api/alerts", Roles(kAlertReaderRoles),
+              [this](const HttpRequest& req) { return list_alerts(feed, *audit_log, clock, req); });
+  http->event_stream(
+      "/api/alerts/stream", Roles(kAlertReaderRoles),
+      [this](const HttpRequest& req) { return open_alert_stream(feed, *audit_log, clock, req); },
+      [this] { feed.wake_all(); });
+  http->route("GET", "/api/rules", Roles(kRulesReaderRoles),
+              [this, json = rules_json(settings.operators)](const HttpRequest& req) {
+                return read_rules(json, *audit_log, clock, req);
+              });
+  http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", Roles(kEntityViewerRoles),
+              [this](const HttpRequest& req) {
+                EntityLookup lookup;
+                if (auto bad = check_entity_request(req, lookup)) return *bad;
+                return entity_requests.ask(std::move(lookup), kEntityTimeout);
+              });
   action_probe = std::make_unique<AlertActionProbe>(registry);
-  actions_api = std::make_unique<AlertActionsApi>(feed, settings.topics.alert_actions, new_sink,
-                                                  clock, *action_probe);
-  http->route("POST", R"(/api/alerts/([^/]+)/actions)", Roles{role::kAnalyst},
+  actions_api = std::make_unique<AlertActionsApi>(feed, settings.topics.alert_actions,
+                                                  settings.topics.audit, new_sink, clock,
+                                                  *action_probe);
+  http->route("POST", R"(/api/alerts/([^/]+)/actions)", Roles(kAlertActorRoles),
               [this](const HttpRequest& req) { return actions_api->handle(req); });
   erasures = std::make_unique<ErasureApi>(
       new_sink, ErasureTopics{settings.topics.subjects, settings.topics.audit}, *pseudonymiser,
       clock);
-  http->route("POST", "/api/erasure", Roles{role::kPrivacyOfficer},
+  http->route("POST", "/api/erasure", Roles(kErasureRoles),
               [this](const HttpRequest& req) { return erasures->handle(req); });
+  http->route("GET", "/api/audit", Roles(kAuditReaderRoles), [this](const HttpRequest& req) {
+    return read_audit_trail(audit_index, *audit_log, clock, req);
+  });
 }
 
 void Service::Impl::run_intake() {
@@ -432,6 +465,7 @@ void Service::stop() {
     m.http->stop();
   }
   if (m.alert_reader) m.alert_reader->stop();
+  if (m.audit_reader) m.audit_reader->stop();
 }
 
 Status Service::wait() {

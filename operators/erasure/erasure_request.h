@@ -47,7 +47,7 @@ std::optional<ErasureFieldError> make_erasure_request(const ErasureFields& field
 
 // The JSON body of POST /api/erasure: one object with string members
 // type, id, id_scheme, key, plate, country, reason (no others). `user`
-// comes from the X-Mozaiek-User header. Field "body" when the body is not
+// is the authenticated principal of the request. Field "body" when the body is not
 // such an object.
 std::optional<ErasureFieldError> parse_erasure_json(std::string_view body, std::string_view user,
                                                     const Pseudonymiser& pseudonymiser,

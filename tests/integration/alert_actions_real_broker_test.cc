@@ -14,6 +14,7 @@
 #include "connectors/http/api/alert_action.h"
 #include "connectors/kafka/kafka_source.h"
 #include "tests/support/fake_gate.h"
+#include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -43,7 +44,8 @@ std::string alerts_when(const std::string& address,
   std::string body;
   wait_until(
       [&] {
-        auto res = http.Get("/api/alerts");
+        auto res = http.Get("/api/alerts",
+                            httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}});
         body = res ? res->body : "";
         return res && res->status == 200 && pred(body);
       },
@@ -59,7 +61,7 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   const ServiceOptions options{.demo = true,
                                .print_alerts = false,
                                .serve_http = true,
-                               .access_gate = test::FakeGate::granting_all_roles()};
+                               .access_gate = test::FakeGate::naming_by_test_header()};
 
   auto service = std::make_unique<Service>(settings, options);
   Status s = service->start();
@@ -85,7 +87,7 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
 
   httplib::Client http("http://" + service->http_address());
   auto res = http.Post("/api/alerts/" + alert_id + "/actions",
-                       httplib::Headers{{"X-Mozaiek-User", "analyst-7"}},
+                       httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}},
                        R"({"action":"ack","reason":"calling the COA site"})", "application/json");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 202) << res->body;
@@ -97,8 +99,8 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   EXPECT_EQ(written.user, "analyst-7");
   EXPECT_EQ(written.reason, "calling the COA site");
   auto unknown = http.Post("/api/alerts/no-such-alert/actions",
-                           httplib::Headers{{"X-Mozaiek-User", "analyst-7"}}, R"({"action":"ack"})",
-                           "application/json");
+                           httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}},
+                           R"({"action":"ack"})", "application/json");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
 

@@ -18,6 +18,7 @@
 #include "operators/intake/pseudonymiser.h"
 #include "tests/support/command.h"
 #include "tests/support/fake_gate.h"
+#include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -35,7 +36,7 @@ std::pair<int, std::string> view(const std::string& address, const std::string& 
                                  const std::string& key) {
   httplib::Client http("http://" + address);
   auto res = http.Get("/api/entities/" + type + "/" + key + "?reason=check-erasure",
-                      httplib::Headers{{"X-Mozaiek-User", "dpo-1"}});
+                      httplib::Headers{{std::string(kTestPrincipalHeader), "dpo-1"}});
   if (!res) return {0, ""};
   return {res->status, res->body};
 }
@@ -85,7 +86,7 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
     Service a(settings, ServiceOptions{.demo = true,
                                        .print_alerts = false,
                                        .serve_http = true,
-                                       .access_gate = test::FakeGate::granting_all_roles()});
+                                       .access_gate = test::FakeGate::naming_by_test_header()});
     Status s = a.start();
     ASSERT_TRUE(s.is_ok()) << s.message();
     produce_all(k, records, settings.topics.signals_prefix);
@@ -109,7 +110,8 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
     ASSERT_EQ(view(address, "person", boy).first, 200);
 
     httplib::Client http("http://" + address);
-    auto refused = http.Post("/api/erasure", httplib::Headers{{"X-Mozaiek-User", "dpo-1"}},
+    auto refused = http.Post("/api/erasure",
+                             httplib::Headers{{std::string(kTestPrincipalHeader), "dpo-1"}},
                              R"({"type":"person","id":"2213456789","reason":"AVG-2026-17"})",
                              "application/json");
     ASSERT_TRUE(refused);
@@ -119,9 +121,10 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
                                R"({"type":"person","key":")" + boy + R"(","reason":"x"})",
                                "application/json");
     ASSERT_TRUE(anonymous);
-    EXPECT_EQ(anonymous->status, 400);
+    EXPECT_EQ(anonymous->status, 401);
 
-    auto accepted = http.Post("/api/erasure", httplib::Headers{{"X-Mozaiek-User", "dpo-1"}},
+    auto accepted = http.Post("/api/erasure",
+                              httplib::Headers{{std::string(kTestPrincipalHeader), "dpo-1"}},
                               R"({"type":"person","id":"2213456789","id_scheme":"v-number",)"
                               R"("reason":"AVG-2026-17"})",
                               "application/json");
@@ -184,7 +187,7 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
   Service b(settings, ServiceOptions{.demo = true,
                                      .print_alerts = false,
                                      .serve_http = true,
-                                     .access_gate = test::FakeGate::granting_all_roles()});
+                                     .access_gate = test::FakeGate::naming_by_test_header()});
   Status s = b.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   const std::string address = b.http_address();
@@ -220,18 +223,20 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
       },
       seconds(30)));
   // The HTTP one and the command line's (keys on different partitions, so
-  // in either order); refused requests are not audited.
+  // in either order); requests refused as bad are not erasures.
   ASSERT_EQ(seen, 2u);
   ASSERT_EQ(erasures["dpo-1"].size(), 1u);
   ASSERT_EQ(erasures["ops-2"].size(), 1u);
   const std::string& by_http = erasures["dpo-1"][0];
-  EXPECT_NE(by_http.find("\"schema\":\"mozaiek.audit/v1\""), std::string::npos) << by_http;
-  EXPECT_NE(by_http.find("\"user\":\"dpo-1\""), std::string::npos) << by_http;
+  EXPECT_NE(by_http.find("\"schema\":\"mozaiek.audit/v2\""), std::string::npos) << by_http;
+  EXPECT_NE(by_http.find("\"principal\":\"dpo-1\",\"via\":\"test\",\"role\":\"privacy_officer\""),
+            std::string::npos)
+      << by_http;
   EXPECT_NE(by_http.find("\"type\":\"person\",\"key\":\"" + boy + "\""), std::string::npos)
       << by_http;
   EXPECT_NE(by_http.find("\"reason\":\"AVG-2026-17\""), std::string::npos) << by_http;
   const std::string& by_cli = erasures["ops-2"][0];
-  EXPECT_NE(by_cli.find("\"user\":\"ops-2\""), std::string::npos) << by_cli;
+  EXPECT_NE(by_cli.find("\"principal\":\"ops-2\",\"via\":\"cli\""), std::string::npos) << by_cli;
   EXPECT_NE(by_cli.find("\"type\":\"vehicle\",\"key\":\"DE-XY99ZZ\""), std::string::npos) << by_cli;
   EXPECT_NE(by_cli.find("\"reason\":\"REQ-9\""), std::string::npos) << by_cli;
   std::filesystem::remove_all(root);

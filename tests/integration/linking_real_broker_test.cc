@@ -18,6 +18,7 @@
 #include "operators/intake/pseudonymiser.h"
 #include "operators/records/subject_router.h"
 #include "tests/support/fake_gate.h"
+#include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/real_kafka.h"
 #include "tests/support/wait.h"
@@ -77,7 +78,7 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
   Service service(settings, ServiceOptions{.demo = true,
                                            .print_alerts = false,
                                            .serve_http = true,
-                                           .access_gate = test::FakeGate::granting_all_roles()});
+                                           .access_gate = test::FakeGate::naming_by_test_header()});
   Status s = service.start();
   ASSERT_TRUE(s.is_ok()) << s.message();
   KafkaSettings k;
@@ -143,20 +144,20 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
   const std::string address = service.http_address();
   httplib::Client http("http://" + address);
   auto res = http.Get("/api/entities/vehicle/" + car + "?reason=case-4711",
-                      httplib::Headers{{"X-Mozaiek-User", "analyst-7"}});
+                      httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}});
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   EXPECT_NE(res->body.find("\"key\":\"" + boy + "\""), std::string::npos) << res->body;
   EXPECT_NE(res->body.find("\"schema\":\"mozaiek.entity/v1\""), std::string::npos);
   auto no_user = http.Get("/api/entities/vehicle/" + car + "?reason=x");
   ASSERT_TRUE(no_user);
-  EXPECT_EQ(no_user->status, 400);
+  EXPECT_EQ(no_user->status, 401);
   auto raw_id = http.Get("/api/entities/person/2213456789?reason=x",
-                         httplib::Headers{{"X-Mozaiek-User", "analyst-7"}});
+                         httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}});
   ASSERT_TRUE(raw_id);
   EXPECT_EQ(raw_id->status, 400);
   auto boy_view = http.Get("/api/entities/person/" + boy + "?reason=case-4711",
-                           httplib::Headers{{"X-Mozaiek-User", "analyst-7"}});
+                           httplib::Headers{{std::string(kTestPrincipalHeader), "analyst-7"}});
   ASSERT_TRUE(boy_view);
   EXPECT_EQ(boy_view->status, 200);
   EXPECT_NE(boy_view->body.find(lifted->alert_id), std::string::npos) << boy_view->body;
@@ -164,18 +165,25 @@ TEST_F(LinkingRealBrokerTest, LinkedSubjectsOnOtherPartitionsLiftTheBoyAndFlagTh
   auto audit = KafkaSource::create(k, ns + ".test-audit", {settings.topics.audit}, cs);
   ASSERT_TRUE(audit) << cs.message();
   std::vector<std::string> audited;
+  std::size_t refusals = 0;
   ASSERT_TRUE(wait_until(
       [&] {
         EXPECT_TRUE(audit->poll(batch, 100, Millis{200}).is_ok());
         for (const auto& r : batch.records) {
-          EXPECT_EQ(r.key, "analyst-7");
-          audited.emplace_back(r.value);
+          if (r.key == "analyst-7") {
+            audited.emplace_back(r.value);
+          } else {
+            EXPECT_EQ(r.key, "(unauthenticated)");
+            ++refusals;
+          }
         }
-        return audited.size() >= 2;
+        return audited.size() >= 2 && refusals >= 1;
       },
       seconds(30)));
-  ASSERT_EQ(audited.size(), 2u);  // refused requests are not lookups
-  EXPECT_NE(audited[0].find("\"user\":\"analyst-7\""), std::string::npos) << audited[0];
+  ASSERT_EQ(audited.size(), 2u);  // a request refused as bad is not a lookup
+  EXPECT_EQ(refusals, 1u);        // the one without a principal is audited as refused
+  EXPECT_NE(audited[0].find("\"principal\":\"analyst-7\""), std::string::npos) << audited[0];
+  EXPECT_NE(audited[0].find("\"action\":\"entity_view\""), std::string::npos) << audited[0];
   EXPECT_NE(audited[0].find("\"key\":\"" + car + "\""), std::string::npos) << audited[0];
   EXPECT_NE(audited[0].find("\"reason\":\"case-4711\""), std::string::npos) << audited[0];
   EXPECT_NE(audited[0].find("\"found\":true"), std::string::npos) << audited[0];

@@ -35,6 +35,14 @@ class FakeGate final : public AccessGate {
                               "test"});
   }
 
+  // Every request is named by its X-Test-Principal header (kTestPrincipalHeader
+  // in identity.h) and holds every role; without the header it is refused 401.
+  static std::shared_ptr<FakeGate> naming_by_test_header() {
+    auto g = std::make_shared<FakeGate>();
+    g->by_test_header_ = true;
+    return g;
+  }
+
   // Call before the server starts.
   void add_token(std::string token, Principal p) { tokens_[std::move(token)] = std::move(p); }
   void add_subject(std::string subject, Principal p) {
@@ -59,6 +67,14 @@ class FakeGate final : public AccessGate {
     } else if (default_) {
       who = &*default_;
     }
+    Principal named;
+    if (who == nullptr && by_test_header_) {
+      const std::string name = request.header("X-Test-Principal");
+      if (!name.empty()) {
+        named = granting_all_roles(name)->default_.value();
+        who = &named;
+      }
+    }
     if (who == nullptr) {
       d.reason = "no identity";
       return d;
@@ -78,6 +94,7 @@ class FakeGate final : public AccessGate {
   int checks() const { return checks_.load(); }
 
  private:
+  bool by_test_header_ = false;
   std::optional<Principal> default_;
   std::map<std::string, Principal> tokens_;
   std::map<std::string, Principal> subjects_;

@@ -20,11 +20,14 @@ class SseReader {
  public:
   static constexpr auto kDeadline = std::chrono::seconds(10);
 
-  SseReader(int port, std::string path, std::function<bool(const std::string&)> stop_when)
-      : thread_([this, port, path = std::move(path), stop_when = std::move(stop_when)] {
+  // `headers` go with the request (e.g. who the test client is).
+  SseReader(int port, std::string path, std::function<bool(const std::string&)> stop_when,
+            httplib::Headers headers = {})
+      : thread_([this, port, path = std::move(path), stop_when = std::move(stop_when),
+                 headers = std::move(headers)] {
           httplib::Client c("127.0.0.1", port);
           c.set_read_timeout(std::chrono::seconds(30));
-          c.Get(path, [&](const char* data, std::size_t len) {
+          c.Get(path, headers, [&](const char* data, std::size_t len) {
             std::lock_guard lock(mu_);
             received_.append(data, len);
             cv_.notify_all();

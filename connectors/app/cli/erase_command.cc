@@ -59,7 +59,7 @@ int erase_in_state_dir(const Settings& settings, const Pseudonymiser& pseudonymi
   }
   // Offline state has no audit topic: the audit record goes to stdout, to keep.
   std::string audit;
-  write_erasure_audit_json(request, now, audit);
+  write_erasure_audit_json(request, cli_erasure_requester(request), now, audit);
   std::printf("%s\n", audit.c_str());
   std::fprintf(stderr, "erased a %s from %s (%zu links, %zu other ends told)\n",
                std::string(to_string(request.type)).c_str(), dir.c_str(), outcome.links,
@@ -122,7 +122,7 @@ int erase(const EraseOptions& o) {
   SystemClock clock;
   if (Status s = write_erasure_request(
           *sink, ErasureTopics{settings.topics.subjects, settings.topics.audit}, request,
-          clock.now(), seconds(30));
+          cli_erasure_requester(request), clock.now(), seconds(30));
       !s) {
     std::fprintf(stderr, "error: the erasure request was not written (nothing erased): %s\n",
                  s.message().c_str());

@@ -11,6 +11,7 @@
 #include "connectors/app/demo_gate.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
+#include "connectors/http/http_server.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/synthetic/synthetic_chain.h"
 #include "connectors/synthetic/synthetic_traffic.h"

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "connectors/http/api/audit.h"
+#include "operators/erasure/erasure_request.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
@@ -54,25 +55,29 @@ std::string new_action_id() {
   return id;
 }
 
-AlertActionsApi::AlertActionsApi(AlertFeed& feed, std::string topic, SinkFactory make_sink,
-                                 const Clock& clock, AlertActionProbe& probe, Millis flush_timeout)
+AlertActionsApi::AlertActionsApi(AlertFeed& feed, std::string topic, std::string audit_topic,
+                                 SinkFactory make_sink, const Clock& clock, AlertActionProbe& probe,
+                                 Millis flush_timeout)
     : feed_(feed),
       topic_(std::move(topic)),
+      audit_topic_(std::move(audit_topic)),
       producer_(std::move(make_sink)),
       clock_(clock),
       probe_(probe),
       flush_timeout_(flush_timeout) {}
 
 HttpResponse AlertActionsApi::handle(const HttpRequest& req) {
+  if (req.principal.name.empty()) return json_error(401, "authentication required");
   if (req.matches.size() < 2) return json_error(404, "use /api/alerts/<alert_id>/actions");
   AlertAction action;
   action.alert_id = req.matches[1];
   if (action.alert_id.empty() || action.alert_id.size() > kMaxAlertId) {
     return bad_field(400, "alert_id", "1 to 256 characters");
   }
-  auto user = request_user(req);
-  if (!user) return bad_field(400, kUserHeader, "header (1 to 128 characters) is required");
-  action.user = std::move(*user);
+  if (req.principal.name.size() > kMaxAuditUserChars) {
+    return bad_field(400, "principal", "a name of at most 128 characters");
+  }
+  action.user = req.principal.name;
   ActionBody body;
   if (auto bad = parse_action_body(req.body, body)) return bad_field(400, bad->field, bad->message);
   if (!feed_.contains(action.alert_id)) {
@@ -87,7 +92,14 @@ HttpResponse AlertActionsApi::handle(const HttpRequest& req) {
   HttpResponse r;
   r.status = 202;
   write_action_json(action, r.body);
-  if (Status s = write(action, r.body); !s) {
+  AuditRecord audit = audit_record(req, audit_action::kAlertAction, kAlertActorRoles, action.at);
+  audit.status = r.status;
+  audit.alert_id = action.alert_id;
+  audit.alert_action = std::string(to_string(action.action));
+  audit.reason = action.reason;
+  std::string audit_json;
+  write_audit_json(audit, audit_json);
+  if (Status s = write(action, r.body, audit_json); !s) {
     spdlog::error("alert action {} on alert {} not written: {}", to_string(action.action),
                   action.alert_id, s.message());
     return json_error(503, "the action could not be written; try again");
@@ -98,9 +110,11 @@ HttpResponse AlertActionsApi::handle(const HttpRequest& req) {
   return r;
 }
 
-Status AlertActionsApi::write(const AlertAction& action, const std::string& record) {
+Status AlertActionsApi::write(const AlertAction& action, const std::string& record,
+                              const std::string& audit) {
   return producer_.write([&](RecordSink& sink) {
     Status s = sink.produce(topic_, action.alert_id, record);
+    if (s) s = sink.produce(audit_topic_, action.user, audit);
     if (s) s = sink.flush(flush_timeout_);
     return s;
   });

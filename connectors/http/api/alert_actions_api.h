@@ -1,9 +1,10 @@
 // POST /api/alerts/<alert_id>/actions: an analyst acknowledges, dismisses
 // or escalates an alert.
 //
-// Header X-Mozaiek-User (as for the entity view), body
+// By an authenticated principal (the action record's user), body
 // {"action": "ack" | "dismiss" | "escalate", "reason": "..."}. The action
 // record v1 is written to the alert-actions topic (key: the alert id) and
+// its mozaiek.audit/v2 record to the audit topic (key: the principal), both
 // flushed before the answer: 202 with the record; 400 naming the bad field;
 // 404 for an alert the feed does not hold; 503 when the topic cannot be
 // written. Once written, the action is applied to the feed at once; the
@@ -24,6 +25,7 @@
 
 #include "connectors/http/api/alert_action.h"
 #include "connectors/http/api/alert_feed.h"
+#include "connectors/http/api/audit.h"
 #include "connectors/http/api/request_producer.h"
 #include "connectors/http/http_server.h"
 #include "stream/io.h"
@@ -34,6 +36,9 @@ class Registry;
 }  // namespace prometheus
 
 namespace mozaiek {
+
+// The roles an alert action acts under.
+inline constexpr std::initializer_list<std::string_view> kAlertActorRoles = {role::kAnalyst};
 
 // mozaiek_alert_actions_total{action}: actions written through this
 // instance's API, by action (ack, dismiss, escalate).
@@ -52,8 +57,9 @@ class AlertActionsApi {
 
   // `feed`, `clock` and `probe` are borrowed. `make_sink` opens the producer
   // on first use and again after a failed write.
-  AlertActionsApi(AlertFeed& feed, std::string topic, SinkFactory make_sink, const Clock& clock,
-                  AlertActionProbe& probe, Millis flush_timeout = seconds(10));
+  AlertActionsApi(AlertFeed& feed, std::string topic, std::string audit_topic,
+                  SinkFactory make_sink, const Clock& clock, AlertActionProbe& probe,
+                  Millis flush_timeout = seconds(10));
   AlertActionsApi(const AlertActionsApi&) = delete;
   AlertActionsApi& operator=(const AlertActionsApi&) = delete;
 
@@ -61,10 +67,11 @@ class AlertActionsApi {
   HttpResponse handle(const HttpRequest& req);
 
  private:
-  Status write(const AlertAction& action, const std::string& record);
+  Status write(const AlertAction& action, const std::string& record, const std::string& audit);
 
   AlertFeed& feed_;
   const std::string topic_;
+  const std::string audit_topic_;
   RequestProducer producer_;
   const Clock& clock_;
   AlertActionProbe& probe_;

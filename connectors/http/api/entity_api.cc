@@ -13,13 +13,10 @@ namespace {
 constexpr std::size_t kMaxReason = kMaxAuditReasonChars;
 constexpr std::size_t kMaxKey = 256;
 
-AuditEntry audit_entry(const EntityLookup& lookup, ProcTime at, bool found) {
-  return AuditEntry{lookup.user, "entity_view", lookup.type, lookup.key, at, lookup.reason, found};
-}
-
 }  // namespace
 
 std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup) {
+  if (req.principal.name.empty()) return json_error(401, "authentication required");
   if (req.matches.size() < 3) return json_error(404, "use /api/entities/<type>/<key>");
   const auto type = subject_type_from(req.matches[1]);
   if (!type) return json_error(400, "type must be one of: person, vehicle, location");
@@ -30,19 +27,16 @@ std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityL
   if (*type == SubjectType::person && !is_pseudonym(key)) {
     return json_error(400, "persons are looked up by pseudonym only (64 hex digits)");
   }
-  auto user = request_user(req);
-  if (!user) {
-    return json_error(400, "header X-Mozaiek-User (1 to 128 characters) is required: lookups are "
-                           "audited");
-  }
-  lookup.user = std::move(*user);
-  lookup.reason = req.param("reason");
-  if (lookup.reason.empty() || lookup.reason.size() > kMaxReason) {
+  std::string reason = req.param("reason");
+  if (reason.empty() || reason.size() > kMaxReason) {
     return json_error(400, "query parameter reason (1 to 512 characters) is required: lookups are "
                            "audited");
   }
   lookup.type = *type;
   lookup.key = key;
+  lookup.audit = audit_record(req, audit_action::kEntityView, kEntityViewerRoles, ProcTime{});
+  lookup.audit.reason = std::move(reason);
+  lookup.audit.subject = AuditSubject{*type, key};
   return std::nullopt;
 }
 
@@ -92,14 +86,16 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
   std::string audit;
   Status written = Status::ok();
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    const EntityLookup& l = batch[i]->lookup;
+    EntityLookup& l = batch[i]->lookup;
     HttpResponse& r = answers[i];
     const bool found = stage.entity_view(l.type, l.key, r.body);
     if (!found) {
       r = json_error(404, "no state for this entity (never seen, expired or erased)");
     }
-    if (Status s = write_audit(sink, audit_topic, audit_entry(l, clock.now(), found), audit);
-        !s && written) {
+    l.audit.at = clock.now();
+    l.audit.found = found;
+    l.audit.status = r.status;
+    if (Status s = write_audit(sink, audit_topic, l.audit, audit); !s && written) {
       written = s;
     }
   }

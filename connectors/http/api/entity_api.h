@@ -1,7 +1,7 @@
 // The entity view over HTTP: GET /api/entities/<type>/<key>?reason=...
-// with header X-Mozaiek-User. Every lookup is audited on mozaiek.audit
-// (audit.h; key: the user) before the view is returned; no audit record,
-// no view.
+// by an authenticated principal. Every lookup is audited on mozaiek.audit
+// (audit.h; key: the principal) before the view is returned; no audit
+// record, no view.
 //
 // The HTTP pool thread validates the request and queues it; the task thread
 // that owns the entity state serves the queue between batches (serve()),
@@ -31,16 +31,21 @@ class Registry;
 
 namespace mozaiek {
 
+// The roles an entity view acts under.
+inline constexpr std::initializer_list<std::string_view> kEntityViewerRoles = {role::kAnalyst};
+
 struct EntityLookup {
   SubjectType type = SubjectType::person;
   std::string key;
-  std::string user;
-  std::string reason;
+  // Its audit record: who, under which role, route and reason; the serving
+  // thread adds the time, the outcome and the status.
+  AuditRecord audit;
 };
 
 // Checks an entity request; on success fills `lookup`, else returns the
-// 400 response. Person keys must be pseudonyms (64 hex digits): a raw
-// identifier is refused before it can reach the audit topic.
+// 401 (no principal) or 400 response. Person keys must be pseudonyms (64
+// hex digits): a raw identifier is refused before it can reach the audit
+// topic.
 std::optional<HttpResponse> check_entity_request(const HttpRequest& req, EntityLookup& lookup);
 
 // Lookups answered by one EntityRequests::serve(): with the entity, without

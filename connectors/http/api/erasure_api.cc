@@ -21,23 +21,40 @@ HttpResponse answer(int status, std::string_view field, std::string_view message
   return r;
 }
 
-AuditEntry erasure_audit_entry(const ErasureRequest& request, ProcTime at) {
-  return AuditEntry{request.user, "erasure", request.type, request.key, at, request.reason, {}};
+AuditRecord erasure_audit(const ErasureRequest& request, const AuditRecord& by, ProcTime at) {
+  AuditRecord r = by;
+  r.action = std::string(audit_action::kErasure);
+  r.subject = AuditSubject{request.type, request.key};
+  r.reason = request.reason;
+  r.status = 202;
+  r.at = at;
+  return r;
 }
 
 }  // namespace
 
-void write_erasure_audit_json(const ErasureRequest& request, ProcTime at, std::string& out) {
-  write_audit_json(erasure_audit_entry(request, at), out);
+AuditRecord cli_erasure_requester(const ErasureRequest& request) {
+  AuditRecord r;
+  r.principal = request.user;
+  r.via = "cli";
+  r.method = "CLI";
+  r.route = "mozaiek erase";
+  return r;
+}
+
+void write_erasure_audit_json(const ErasureRequest& request, const AuditRecord& by, ProcTime at,
+                              std::string& out) {
+  write_audit_json(erasure_audit(request, by, at), out);
 }
 
 Status write_erasure_request(RecordSink& sink, const ErasureTopics& topics,
-                             const ErasureRequest& request, ProcTime now, Millis flush_timeout) {
+                             const ErasureRequest& request, const AuditRecord& by, ProcTime now,
+                             Millis flush_timeout) {
   std::string key, value;
   encode_erasure(ErasureRecord{request.type, request.key, now}, value);
   routing_key(request.type, request.key, key);
   if (Status s = sink.produce(topics.subjects, key, value); !s) return s;
-  if (Status s = write_audit(sink, topics.audit, erasure_audit_entry(request, now), value); !s) {
+  if (Status s = write_audit(sink, topics.audit, erasure_audit(request, by, now), value); !s) {
     return s;
   }
   return sink.flush(flush_timeout);
@@ -51,17 +68,14 @@ ErasureApi::ErasureApi(SinkFactory make_sink, ErasureTopics topics,
       clock_(clock) {}
 
 HttpResponse ErasureApi::handle(const HttpRequest& req) {
-  const auto user = request_user(req);
-  if (!user) {
-    return answer(400, kUserHeader,
-                  "header X-Mozaiek-User (1 to 128 characters) is required: erasures are audited");
-  }
+  if (req.principal.name.empty()) return answer(401, "", "authentication required");
   ErasureRequest request;
-  if (auto bad = parse_erasure_json(req.body, *user, pseudonymiser_, request)) {
+  if (auto bad = parse_erasure_json(req.body, req.principal.name, pseudonymiser_, request)) {
     return answer(400, bad->field, bad->field + " " + bad->message);
   }
+  const AuditRecord by = audit_record(req, audit_action::kErasure, kErasureRoles, ProcTime{});
   const Status written = producer_.write([&](RecordSink& sink) {
-    return write_erasure_request(sink, topics_, request, clock_.now(), seconds(10));
+    return write_erasure_request(sink, topics_, request, by, clock_.now(), seconds(10));
   });
   if (!written) {
     spdlog::error("erasure request of a {} not written: {}", to_string(request.type),

@@ -1,7 +1,5 @@
 #include "connectors/http/api/rules_api.h"
 
-#include <utility>
-
 #include "stream/json_writer.h"
 
 namespace mozaiek {
@@ -53,11 +51,13 @@ std::string rules_json(const OperatorConfig& config) {
   return out;
 }
 
-void add_rules_route(HttpServer& server, std::string json) {
-  server.route("GET", "/api/rules", Roles{role::kOperator, role::kAnalyst},
-               [json = std::move(json)](const HttpRequest&) {
-                 return HttpResponse{200, "application/json", json, {}};
-               });
+HttpResponse read_rules(const std::string& json, AuditLog& log, const Clock& clock,
+                        const HttpRequest& req) {
+  if (req.principal.name.empty()) return refuse_unauthenticated(log, req, clock);
+  const AuditRecord record = audit_record(req, audit_action::kRulesRead, kRulesReaderRoles,
+                                          clock.now());
+  if (!log.write(record)) return json_error(503, "the audit record could not be written");
+  return HttpResponse{200, "application/json", json, {}};
 }
 
 }  // namespace mozaiek

@@ -85,7 +85,8 @@ TEST_F(EraseCommandTest, ErasesAPersonFromAReplayStateDirectoryAndPrintsTheAudit
   ASSERT_EQ(erased.exit_code, 0) << erased.output;
   EXPECT_NE(erased.output.find("\"action\":\"erasure\""), std::string::npos) << erased.output;
   EXPECT_NE(erased.output.find("\"key\":\"" + boy_ + "\""), std::string::npos) << erased.output;
-  EXPECT_NE(erased.output.find("\"user\":\"dpo-1\""), std::string::npos) << erased.output;
+  EXPECT_NE(erased.output.find("\"principal\":\"dpo-1\",\"via\":\"cli\""), std::string::npos)
+      << erased.output;
   EXPECT_EQ(erased.output.find("2213"), std::string::npos) << erased.output;
 
   const std::string after = replay(path("later.ndjson"));

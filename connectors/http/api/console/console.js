@@ -6,7 +6,6 @@
 (() => {
   const MAX_ALERTS = 500;
   const INITIAL_LIMIT = 200;
-  const ANALYST_KEY = 'mozaiek.analyst';
   const STATUS_OF_ACTION = { ack: 'acknowledged', dismiss: 'dismissed', escalate: 'escalated' };
 
   const $ = (id) => document.getElementById(id);
@@ -396,13 +395,7 @@
     const a = alerts.get(selectedId);
     const msg = $('action-message');
     if (!a) return;
-    const user = analystName();
     const reason = $('action-reason').value.trim();
-    if (!user) {
-      msg.textContent = 'Enter your analyst name first (top right): actions record who took them.';
-      $('analyst-name').focus();
-      return;
-    }
     if (action !== 'ack' && !reason) {
       msg.textContent = `A reason is required to ${action}.`;
       $('action-reason').focus();
@@ -412,7 +405,7 @@
     try {
       const res = await fetch(`/api/alerts/${encodeURIComponent(a.alert_id)}/actions`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json', 'X-Mozaiek-User': user },
+        headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(reason ? { action, reason } : { action }),
       });
       if (!res.ok) {
@@ -430,10 +423,6 @@
   }
 
   // ---- entity view -------------------------------------------------------
-
-  function analystName() {
-    return $('analyst-name').value.trim();
-  }
 
   function openEntity(type, key) {
     $('entity').hidden = false;
@@ -455,14 +444,8 @@
     ev.preventDefault();
     const type = $('entity-type').value;
     const key = $('entity-key').value.trim();
-    const user = analystName();
     const reason = $('entity-reason').value.trim();
     $('entity-result').hidden = true;
-    if (!user) {
-      showEntityMessage('Enter your analyst name first (top right): every lookup is audited.');
-      $('analyst-name').focus();
-      return;
-    }
     if (!key) {
       showEntityMessage('Enter the key of the entity (a person by pseudonym).');
       $('entity-key').focus();
@@ -477,7 +460,7 @@
     const url = `/api/entities/${encodeURIComponent(type)}/${encodeURIComponent(key)}` +
                 `?reason=${encodeURIComponent(reason)}`;
     try {
-      const res = await fetch(url, { headers: { 'X-Mozaiek-User': user }, cache: 'no-store' });
+      const res = await fetch(url, { cache: 'no-store' });
       if (!res.ok) {
         showEntityMessage(`Refused: ${await errorText(res)}`);
         return;
@@ -588,10 +571,6 @@
   // ---- start -------------------------------------------------------------
 
   function start() {
-    const name = $('analyst-name');
-    name.value = localStorage.getItem(ANALYST_KEY) || '';
-    name.addEventListener('change', () => localStorage.setItem(ANALYST_KEY, name.value.trim()));
-    $('analyst-form').addEventListener('submit', (ev) => ev.preventDefault());
     $('filters').addEventListener('submit', (ev) => ev.preventDefault());
     $('filter-rule').addEventListener('change', renderAlerts);
     $('filter-type').addEventListener('change', renderAlerts);

@@ -1,6 +1,7 @@
 // POST /api/alerts/<id>/actions through a running HttpServer with a
 // recording sink: 202 with the record once flushed, the record on the
-// topic keyed by the alert id, the status in /api/alerts and the metric;
+// topic keyed by the alert id and its audit record keyed by the principal
+// (flushed together), the status in /api/alerts and the metric;
 // 400 naming the field, 404 for an unknown alert, 503 when the topic cannot
 // be written (and a fresh producer for the next request).
 #include "connectors/http/api/alert_actions_api.h"
@@ -11,6 +12,7 @@
 #include <prometheus/registry.h>
 
 #include "tests/support/fake_gate.h"
+#include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
 
 namespace mozaiek {
@@ -48,8 +50,8 @@ class TopicSink final : public RecordSink {
 class AlertActionsApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.set_access_gate(test::FakeGate::granting_all_roles());
-    server_.route("POST", R"(/api/alerts/([^/]+)/actions)", Roles{role::kAnalyst},
+    server_.set_access_gate(test::FakeGate::naming_by_test_header());
+    server_.route("POST", R"(/api/alerts/([^/]+)/actions)", Roles(kAlertActorRoles),
                   [this](const HttpRequest& req) { return api_.handle(req); });
     ASSERT_TRUE(server_.start().is_ok());
     ASSERT_TRUE(feed_.publish(
@@ -60,7 +62,7 @@ class AlertActionsApiTest : public ::testing::Test {
                        const std::string& user = "analyst-7") {
     httplib::Client c("127.0.0.1", server_.port());
     httplib::Headers headers;
-    if (!user.empty()) headers.emplace("X-Mozaiek-User", user);
+    if (!user.empty()) headers.emplace(std::string(test::kTestPrincipalHeader), user);
     return c.Post("/api/alerts/" + alert_id + "/actions", headers, body, "application/json");
   }
 
@@ -77,7 +79,9 @@ class AlertActionsApiTest : public ::testing::Test {
   prometheus::Registry registry_;
   AlertFeed feed_{10};
   AlertActionProbe probe_{registry_};
-  AlertActionsApi api_{feed_, "mozaiek.alert-actions",
+  AlertActionsApi api_{feed_,
+                       "mozaiek.alert-actions",
+                       "mozaiek.audit",
                        [this](Status& s) -> std::unique_ptr<RecordSink> {
                          ++topic_.sinks_opened;
                          if (topic_.fail_open) {
@@ -86,7 +90,8 @@ class AlertActionsApiTest : public ::testing::Test {
                          }
                          return std::make_unique<TopicSink>(topic_);
                        },
-                       clock_, probe_};
+                       clock_,
+                       probe_};
   HttpServer server_{"127.0.0.1:0", registry_};
 };
 
@@ -94,12 +99,20 @@ TEST_F(AlertActionsApiTest, AnAckIsWrittenFlushedAndShown) {
   auto res = post("a1", R"({"action":"ack"})");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 202) << res->body;
-  ASSERT_EQ(topic_.records.size(), 1u);
+  ASSERT_EQ(topic_.records.size(), 2u);
   EXPECT_EQ(topic_.unflushed, 0u);
   const OutRecord& r = topic_.records[0];
   EXPECT_EQ(r.topic, "mozaiek.alert-actions");
   EXPECT_EQ(r.key, "a1");
   EXPECT_EQ(r.value, res->body);  // the answer is the record written
+  const OutRecord& audit = topic_.records[1];
+  EXPECT_EQ(audit.topic, "mozaiek.audit");
+  EXPECT_EQ(audit.key, "analyst-7");
+  EXPECT_EQ(
+      audit.value,
+      R"({"schema":"mozaiek.audit/v2","at":"2025-11-24T16:00:00Z","principal":"analyst-7",)"
+      R"("via":"test","role":"analyst","action":"alert_action","method":"POST",)"
+      R"("route":"/api/alerts/a1/actions","status":202,"alert_id":"a1","alert_action":"ack"})");
   AlertAction written;
   std::string error;
   ASSERT_TRUE(read_action_json(r.value, written, error)) << error;
@@ -116,9 +129,10 @@ TEST_F(AlertActionsApiTest, AnAckIsWrittenFlushedAndShown) {
                         R"("user":"analyst-7","reason":"","at":"2025-11-24T16:00:00Z"}]})"));
   // Two actions get two ids.
   ASSERT_EQ(post("a1", R"({"action":"dismiss","reason":"known family visit"})")->status, 202);
-  ASSERT_EQ(topic_.records.size(), 2u);
+  ASSERT_EQ(topic_.records.size(), 4u);
   AlertAction second;
-  ASSERT_TRUE(read_action_json(topic_.records[1].value, second, error)) << error;
+  ASSERT_TRUE(read_action_json(topic_.records[2].value, second, error)) << error;
+  EXPECT_THAT(topic_.records[3].value, HasSubstr(R"("reason":"known family visit")"));
   EXPECT_NE(second.action_id, written.action_id);
   EXPECT_THAT(feed_.recent(1)[0], HasSubstr(R"("status":"dismissed")"));
 }
@@ -137,8 +151,8 @@ TEST_F(AlertActionsApiTest, EachActionIsCountedByKind) {
 }
 
 TEST_F(AlertActionsApiTest, MalformedRequestsAre400NamingTheField) {
-  EXPECT_EQ(field_of(post("a1", R"({"action":"ack"})", "")), "X-Mozaiek-User");
-  EXPECT_EQ(field_of(post("a1", R"({"action":"ack"})", std::string(129, 'u'))), "X-Mozaiek-User");
+  EXPECT_EQ(post("a1", R"({"action":"ack"})", "")->status, 401);
+  EXPECT_EQ(field_of(post("a1", R"({"action":"ack"})", std::string(129, 'u'))), "principal");
   EXPECT_EQ(field_of(post("a1", "")), "body");
   EXPECT_EQ(field_of(post("a1", "{oops")), "body");
   EXPECT_EQ(field_of(post("a1", R"({"action":"archive"})")), "action");

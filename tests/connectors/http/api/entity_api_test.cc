@@ -1,5 +1,6 @@
 // The entity view API: request checks, and that every answered lookup is
-// audited before the answer leaves (and none is answered without audit).
+// audited (mozaiek.audit/v2, by the request's principal) before the answer
+// leaves, and none is answered without audit.
 #include "connectors/http/api/entity_api.h"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 #include <map>
 #include <thread>
 
+#include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
 
 namespace mozaiek {
@@ -24,10 +26,23 @@ class NullOutput final : public AlertOutput {
 HttpRequest request(const std::string& type, const std::string& key, const std::string& user,
                     const std::string& reason) {
   HttpRequest r;
-  r.matches = {"/api/entities/" + type + "/" + key, type, key};
-  if (!user.empty()) r.headers.emplace_back("x-mozaiek-user", user);
+  r.method = "GET";
+  r.path = "/api/entities/" + type + "/" + key;
+  r.matches = {r.path, type, key};
+  if (!user.empty()) r.principal = test::principal(user, {role::kAnalyst});
+  // Not trusted: a header naming someone else changes nothing.
+  r.headers.emplace_back("x-mozaiek-user", "mallory");
   if (!reason.empty()) r.params.emplace("reason", reason);
   return r;
+}
+
+// A checked lookup of `key` by `user`, as the HTTP thread queues it.
+EntityLookup lookup_of(SubjectType type, const std::string& key, const std::string& user,
+                       const std::string& reason) {
+  EntityLookup l;
+  auto bad = check_entity_request(request(std::string(to_string(type)), key, user, reason), l);
+  EXPECT_FALSE(bad) << bad->body;
+  return l;
 }
 
 const std::string kPseudonym(64, 'c');
@@ -36,14 +51,15 @@ TEST(EntityApiTest, RequestsNeedAUserAReasonAndPersonsByPseudonym) {
   EntityLookup l;
   EXPECT_FALSE(check_entity_request(request("vehicle", "FR-AB123CD", "ana", "case 1"), l));
   EXPECT_EQ(l.type, SubjectType::vehicle);
-  EXPECT_EQ(l.user, "ana");
-  EXPECT_EQ(l.reason, "case 1");
+  EXPECT_EQ(l.audit.principal, "ana");
+  EXPECT_EQ(l.audit.role, "analyst");
+  EXPECT_EQ(l.audit.reason, "case 1");
   EXPECT_FALSE(check_entity_request(request("person", kPseudonym, "ana", "case 1"), l));
   auto status = [&](const HttpRequest& r) {
     auto bad = check_entity_request(r, l);
     return bad ? bad->status : 200;
   };
-  EXPECT_EQ(status(request("vehicle", "FR-AB123CD", "", "case 1")), 400);
+  EXPECT_EQ(status(request("vehicle", "FR-AB123CD", "", "case 1")), 401);
   EXPECT_EQ(status(request("vehicle", "FR-AB123CD", "ana", "")), 400);
   EXPECT_EQ(status(request("boat", "X", "ana", "case 1")), 400);
   EXPECT_EQ(status(request("person", "v-number:2213456789", "ana", "case 1")), 400);
@@ -77,7 +93,7 @@ TEST(EntityApiTest, AnswersFromTheOwningThreadAfterWritingTheAuditRecord) {
   Fixture f;
   EntityRequests requests;
   RecordingSink sink;
-  EntityLookup lookup{SubjectType::vehicle, "FR-AB123CD", "ana", "case 1"};
+  EntityLookup lookup = lookup_of(SubjectType::vehicle, "FR-AB123CD", "ana", "case 1");
   HttpResponse answer;
   std::thread http([&] { answer = requests.ask(lookup, std::chrono::seconds(30)); });
   // The task thread serves between batches until the request was answered.
@@ -94,13 +110,11 @@ TEST(EntityApiTest, AnswersFromTheOwningThreadAfterWritingTheAuditRecord) {
   ASSERT_EQ(sink.records.size(), 1u);
   EXPECT_EQ(sink.records[0].topic, "mozaiek.audit");
   EXPECT_EQ(sink.records[0].key, "ana");
-  const std::string& audit = sink.records[0].value;
-  EXPECT_NE(audit.find("\"schema\":\"mozaiek.audit/v1\""), std::string::npos) << audit;
-  EXPECT_NE(audit.find("\"entity\":{\"type\":\"vehicle\",\"key\":\"FR-AB123CD\"}"),
-            std::string::npos)
-      << audit;
-  EXPECT_NE(audit.find("\"reason\":\"case 1\""), std::string::npos) << audit;
-  EXPECT_NE(audit.find("\"at\":\"2023-11-14T22:13:20Z\""), std::string::npos) << audit;
+  EXPECT_EQ(sink.records[0].value,
+            R"({"schema":"mozaiek.audit/v2","at":"2023-11-14T22:13:20Z","principal":"ana",)"
+            R"("via":"oidc","role":"analyst","action":"entity_view","method":"GET",)"
+            R"("route":"/api/entities/vehicle/FR-AB123CD","status":200,"reason":"case 1",)"
+            R"("subject":{"type":"vehicle","key":"FR-AB123CD"},"found":true})");
 }
 
 TEST(EntityApiTest, UnknownEntityIs404AndStillAudited) {
@@ -109,7 +123,7 @@ TEST(EntityApiTest, UnknownEntityIs404AndStillAudited) {
   RecordingSink sink;
   HttpResponse answer;
   std::thread http([&] {
-    answer = requests.ask({SubjectType::vehicle, "NL-ZZ999Z", "ana", "check"},
+    answer = requests.ask(lookup_of(SubjectType::vehicle, "NL-ZZ999Z", "ana", "check"),
                           std::chrono::seconds(30));
   });
   EntityLookupCounts counts;
@@ -121,6 +135,7 @@ TEST(EntityApiTest, UnknownEntityIs404AndStillAudited) {
   EXPECT_EQ(answer.status, 404);
   EXPECT_EQ(counts.not_found, 1u);
   EXPECT_EQ(counts.found + counts.unaudited, 0u);
+  EXPECT_NE(sink.records[0].value.find("\"status\":404"), std::string::npos);
   EXPECT_NE(sink.records[0].value.find("\"found\":false"), std::string::npos);
 }
 
@@ -132,7 +147,7 @@ TEST(EntityApiTest, NoAuditNoView) {
   std::atomic<bool> done{false};
   HttpResponse answer;
   std::thread http([&] {
-    answer = requests.ask({SubjectType::vehicle, "FR-AB123CD", "ana", "case 1"},
+    answer = requests.ask(lookup_of(SubjectType::vehicle, "FR-AB123CD", "ana", "case 1"),
                           std::chrono::seconds(30));
     done = true;
   });
@@ -170,7 +185,8 @@ TEST(EntityApiTest, LookupProbeCountsEachOutcome) {
 TEST(EntityApiTest, ClosedQueueAnswers503) {
   EntityRequests requests;
   requests.close();
-  EXPECT_EQ(requests.ask({SubjectType::vehicle, "X", "ana", "r"}, std::chrono::seconds(1)).status,
+  EXPECT_EQ(requests.ask(lookup_of(SubjectType::vehicle, "X", "ana", "r"), std::chrono::seconds(1))
+                .status,
             503);
 }
 

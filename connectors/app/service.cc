@@ -211,10 +211,10 @@ Service::~Service() { stop(); }
 Status Service::start() {
   Impl& m = *impl_;
   if (Status s = load_pseudonym_key(m.settings, m.options.demo, m.key); !s) return s;
-  if (Status s = m.make_authenticator(); !s) return s;
   if (m.options.serve_http) {
     if (Status s = check_http_exposure(m.settings); !s) return s;
   }
+  if (Status s = m.make_authenticator(); !s) return s;
   m.pseudonymiser = std::make_unique<Pseudonymiser>(m.key);
   if (Status s = load_dlq_key(m.settings, m.dlq_key); !s) return s;
   if (m.dlq_key) {

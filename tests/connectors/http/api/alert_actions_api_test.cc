@@ -143,7 +143,7 @@ TEST_F(AlertActionsApiTest, EachActionIsCountedByKind) {
   ASSERT_EQ(post("a1", R"({"action":"escalate","reason":"police again"})")->status, 202);
   ASSERT_EQ(post("a1", R"({"action":"escalate"})")->status, 400);  // not written, not counted
   httplib::Client c("127.0.0.1", server_.port());
-  const std::string metrics = c.Get("/metrics")->body;
+  const std::string metrics = c.Get("/metrics", {{"X-Test-Principal", "scraper"}})->body;
   EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"ack\""}), 1.0);
   EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"escalate\""}), 2.0);
   EXPECT_EQ(test::metric_sum(metrics, "mozaiek_alert_actions_total", {"action=\"dismiss\""}), 0.0);

@@ -131,8 +131,8 @@ TEST_F(AlertActionsRealBrokerTest, AnAckIsOnTheTopicInTheApiAndSurvivesARestart)
   EXPECT_THAT(body, HasSubstr(R"("actions":[{"action":"ack","user":"analyst-7",)"
                               R"("reason":"calling the COA site")"));
   httplib::Client metrics("http://" + service->http_address());
-  EXPECT_EQ(metric_sum(metrics.Get("/metrics")->body, "mozaiek_alert_actions_total",
-                       {"action=\"ack\""}),
+  EXPECT_EQ(metric_sum(metrics.Get("/metrics", {{"X-Test-Principal", "scraper"}})->body,
+                       "mozaiek_alert_actions_total", {"action=\"ack\""}),
             1.0);
 
   // Another instance's feed, filled by its own reader of the two topics,

@@ -82,6 +82,13 @@ TEST_F(CrashRecoveryTest, SigkillMidStreamThenRestartLosesNoAlertAndKeepsAlertId
   cfg["kafka"]["properties"]["session.timeout.ms"] = "6000";
   cfg["service"]["state_dir"] = (dir / "state").string();
   cfg["service"]["http_listen"] = "127.0.0.1:0";
+  // `run` starts only when someone could authenticate: one client
+  // certificate principal (the test reads no API).
+  YAML::Node principal;
+  principal["subject"] = "/CN=crash-test";
+  principal["name"] = "crash-test";
+  principal["roles"].push_back("metrics");
+  cfg["service"]["auth"]["mtls"]["principals"].push_back(principal);
   const std::string config_path = (dir / "mozaiek.yaml").string();
   {
     std::ofstream out(config_path);

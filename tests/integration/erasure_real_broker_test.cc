@@ -145,7 +145,8 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
     EXPECT_NE(car_alerts.find("\"alerts\":[\""), std::string::npos) << car_view;
     ASSERT_TRUE(wait_until(
         [&] {
-          auto m = http.Get("/metrics");
+          auto m = http.Get("/metrics",
+                            httplib::Headers{{std::string(kTestPrincipalHeader), "scraper"}});
           return m &&
                  metric_sum(m->body, "mozaiek_erasures_total", {"subject_type=\"person\""}) == 1.0;
         },

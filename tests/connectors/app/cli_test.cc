@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "tests/support/command.h"
+#include "tests/support/temp_dir.h"
 
 namespace mozaiek {
 namespace {
@@ -122,9 +123,8 @@ std::string read_text(const std::filesystem::path& path) {
 // stdout carries alerts only, and only with --print-alerts; logs go to
 // stderr. The three services run side by side, each for a fixed time.
 TEST(CliTest, RunAndDemoPrintAlertsOnStdoutOnlyWhenAskedAndLogOnStderr) {
-  const auto dir = std::filesystem::temp_directory_path() / "mozaiek-cli-streams-test";
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const test::TempDir tmp("mozaiek-cli-streams-test");
+  const std::filesystem::path dir = tmp.path();
   auto service = [&](const std::string& name, const std::string& args) {
     const auto file = [&](const char* ext) { return (dir / (name + ext)).string(); };
     return "(" + kBin + " " + args + " --http 127.0.0.1:0 --state-dir " + file("") + " >" +
@@ -166,7 +166,6 @@ TEST(CliTest, RunAndDemoPrintAlertsOnStdoutOnlyWhenAskedAndLogOnStderr) {
   }
   EXPECT_GT(alerts, 0) << read_text(dir / "printing.err");
   EXPECT_THAT(read_text(dir / "printing.err"), HasSubstr("[info]"));
-  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -16,7 +16,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
-  openjdk-17-jre-headless maven prometheus curl python3 python3-yaml python3-matplotlib
+  openjdk-17-jre-headless maven prometheus curl openssl python3 python3-yaml python3-matplotlib
   chromium chromium-driver python3-selenium nodejs npm
 )
 

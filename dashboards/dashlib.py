@@ -17,6 +17,7 @@ import re
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -178,9 +179,10 @@ def scraped_names(metrics_text: str) -> set[str]:
 
 # ------------------------------------------------------------ HTTP, Prometheus
 
-def http_get(url: str, timeout: float = 10.0) -> tuple[int, str]:
+def http_get(url: str, timeout: float = 10.0,
+             context: ssl.SSLContext | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as r:
+        with urllib.request.urlopen(url, timeout=timeout, context=context) as r:
             return r.status, r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode()
@@ -213,6 +215,69 @@ class Prometheus:
         r = self._get("/api/v1/targets")
         active = r.get("data", {}).get("activeTargets", [])
         return sum(1 for t in active if t.get("health") == "up")
+
+
+# ------------------------------------------------------------- test certificates
+
+# The subject mozaiek sees for the scraper's client certificate (OpenSSL's
+# one-line form, as service.auth.mtls.principals takes it).
+SCRAPER_SUBJECT = "/O=mozaiek-test/CN=prometheus"
+# The scrape job that presents no client certificate (the test expects it down).
+UNCREDENTIALLED_JOB = "mozaiek-without-client-certificate"
+
+
+@dataclass(frozen=True)
+class TestPki:
+    """A throwaway CA, a server certificate for 127.0.0.1 and localhost, and
+    a client certificate for SCRAPER_SUBJECT, all signed by the CA (PEM paths)."""
+    ca: Path
+    server_cert: Path
+    server_key: Path
+    client_cert: Path
+    client_key: Path
+
+    def context(self, client_certificate: bool) -> ssl.SSLContext:
+        """A client TLS context trusting the CA, with or without the client certificate."""
+        ctx = ssl.create_default_context(cafile=str(self.ca))
+        if client_certificate:
+            ctx.load_cert_chain(str(self.client_cert), str(self.client_key))
+        return ctx
+
+
+def make_test_pki(directory: Path) -> TestPki:
+    """Makes the certificates of a TestPki in `directory` with the openssl CLI
+    (P-256 keys, valid one day)."""
+    def openssl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    def issue(name: str, subject: str, extensions: str) -> None:
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject)
+        (directory / f"{name}.ext").write_text(extensions)
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-days", "1", "-extfile", f"{name}.ext", "-out", f"{name}.crt")
+
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+            "-keyout", "ca.key", "-out", "ca.crt", "-days", "1", "-subj", "/O=mozaiek-test/CN=test CA")
+    issue("server", "/O=mozaiek-test/CN=localhost",
+          "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+    issue("client", SCRAPER_SUBJECT, "extendedKeyUsage=clientAuth\n")
+    return TestPki(directory / "ca.crt", directory / "server.crt", directory / "server.key",
+                   directory / "client.crt", directory / "client.key")
+
+
+def mtls_demo_config(pki: TestPki, path: Path) -> Path:
+    """Writes to `path` the shipped config/mozaiek.yaml with HTTPS
+    (service.tls with the client CA) and the scraper's certificate subject
+    granted the metrics role (service.auth.mtls.principals); returns `path`."""
+    cfg = yaml.safe_load((HERE.parent / "config" / "mozaiek.yaml").read_text())
+    service = cfg.setdefault("service", {})
+    service["tls"] = {"certificate": str(pki.server_cert), "key": str(pki.server_key),
+                      "client_ca": str(pki.ca)}
+    service.setdefault("auth", {}).setdefault("mtls", {})["principals"] = [
+        {"subject": SCRAPER_SUBJECT, "name": "prometheus", "roles": ["metrics"]}]
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return path
 
 
 # ------------------------------------------------------------- a local stack
@@ -266,8 +331,11 @@ def report(failures: list[str], started: float, ok_message: str) -> int:
     return 0
 
 
-def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: list[Path]) -> dict:
-    """The shipped scrape config, pointed at one target with a short interval."""
+def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: list[Path],
+                      pki: TestPki | None = None) -> dict:
+    """The shipped scrape config, pointed at one target with a short interval.
+    With `pki`, the job scrapes over HTTPS with the client certificate, and a
+    second job (UNCREDENTIALLED_JOB) scrapes the same target without one."""
     cfg = yaml.safe_load(SCRAPE_CONFIG.read_text())
     cfg["global"]["scrape_interval"] = scrape_interval
     cfg["global"]["evaluation_interval"] = scrape_interval
@@ -282,34 +350,46 @@ def prometheus_config(mozaiek_target: str, scrape_interval: str, rule_files: lis
     job.pop("file_sd_configs", None)
     job["static_configs"] = [{"targets": [mozaiek_target], "labels": {"instance": "demo"}}]
     cfg["scrape_configs"] = [job]
+    if pki:
+        job["scheme"] = "https"
+        job["tls_config"] = {"ca_file": str(pki.ca), "cert_file": str(pki.client_cert),
+                             "key_file": str(pki.client_key)}
+        bare = {k: v for k, v in job.items() if k != "tls_config"}
+        bare["job_name"] = UNCREDENTIALLED_JOB
+        bare["tls_config"] = {"ca_file": str(pki.ca)}
+        cfg["scrape_configs"].append(bare)
     return cfg
 
 
 @contextlib.contextmanager
 def demo_service(mozaiek_binary: str, demo_seconds: int, work: Path, log_dir: Path | None = None,
-                 demo_args: list[str] | None = None) -> Iterator[str]:
+                 demo_args: list[str] | None = None, pki: TestPki | None = None) -> Iterator[str]:
     """Starts `mozaiek demo` on a free loopback port with its state under
     `work`, waits until it serves /metrics, and stops it on exit, also on
     errors (the kernel kills it if this process dies first). Yields its base
-    URL (http://127.0.0.1:PORT). Used by the dashboard and browser tests."""
+    URL (http://127.0.0.1:PORT). With `pki` it serves HTTPS and grants
+    /metrics to the client certificate only (mtls_demo_config), and the URL
+    is https. Used by the dashboard and browser tests."""
     logs = log_dir or work
     demo = None
     try:
         port = free_port()
         demo_log = open(logs / "mozaiek-demo.log", "w")
+        tls_args = ["--config", str(mtls_demo_config(pki, work / "mozaiek.yaml"))] if pki else []
         demo = subprocess.Popen(
             [mozaiek_binary, "demo", "--duration", str(demo_seconds),
              "--http", f"127.0.0.1:{port}", "--state-dir", str(work / "state"),
-             *(demo_args or [])],
+             *tls_args, *(demo_args or [])],
             stdout=demo_log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
-        base_url = f"http://127.0.0.1:{port}"
+        base_url = f"{'https' if pki else 'http'}://127.0.0.1:{port}"
+        context = pki.context(client_certificate=True) if pki else None
 
         def demo_ready():
             if demo.poll() is not None:
                 raise RuntimeError(f"mozaiek demo exited with {demo.returncode}; log: "
                                    f"{(logs / 'mozaiek-demo.log').read_text()[-2000:]}")
             with contextlib.suppress(OSError):
-                return http_get(f"{base_url}/metrics", timeout=2)[0] == 200
+                return http_get(f"{base_url}/metrics", timeout=2, context=context)[0] == 200
             return False
         wait_for(demo_ready, 60, "mozaiek demo's /metrics")
         yield base_url
@@ -319,10 +399,12 @@ def demo_service(mozaiek_binary: str, demo_seconds: int, work: Path, log_dir: Pa
 
 @contextlib.contextmanager
 def local_stack(mozaiek_binary: str, demo_seconds: int, log_dir: Path | None = None,
-                demo_args: list[str] | None = None) -> Iterator[tuple[str, Prometheus]]:
+                demo_args: list[str] | None = None,
+                pki: TestPki | None = None) -> Iterator[tuple[str, Prometheus]]:
     """Starts `mozaiek demo` and a Prometheus scraping it every second, both on
     free loopback ports in a temporary directory; stops both on exit, also on
     errors (and the kernel kills them if this process dies first).
+    With `pki`, over mutual TLS (see demo_service and prometheus_config).
     Yields (mozaiek metrics URL, Prometheus client)."""
     prom_bin = shutil.which("prometheus")
     if not prom_bin:
@@ -331,11 +413,11 @@ def local_stack(mozaiek_binary: str, demo_seconds: int, log_dir: Path | None = N
     logs = log_dir or work
     prom = None
     try:
-        with demo_service(mozaiek_binary, demo_seconds, work, logs, demo_args) as base_url:
-            mtarget = base_url.removeprefix("http://")
+        with demo_service(mozaiek_binary, demo_seconds, work, logs, demo_args, pki) as base_url:
+            mtarget = base_url.split("://", 1)[1]
             pport = free_port()
             cfg_path = work / "prometheus.yml"
-            cfg_path.write_text(yaml.safe_dump(prometheus_config(mtarget, "1s", RULE_FILES)))
+            cfg_path.write_text(yaml.safe_dump(prometheus_config(mtarget, "1s", RULE_FILES, pki)))
             prom_log = open(logs / "prometheus.log", "w")
             prom = subprocess.Popen(
                 [prom_bin, f"--config.file={cfg_path}", f"--storage.tsdb.path={work / 'tsdb'}",

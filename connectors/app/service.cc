@@ -293,9 +293,10 @@ void Service::Impl::make_probes() {
 // `mozaiek run` does not start without a way to authenticate callers
 // (service.auth), as it does not without a pseudonym key.
 Status Service::Impl::make_authenticator() {
-  // The demo, and a loopback instance with a configured demo identity, run
-  // under the CLI's announced demo gate instead.
-  if (options.demo || !options.serve_http || options.access_gate) return Status::ok();
+  // The demo (unless service.auth names identities) and a loopback instance
+  // with a configured demo identity run under the CLI's announced demo gate.
+  if (!options.serve_http || options.access_gate) return Status::ok();
+  if (options.demo && !settings.auth.any_identity()) return Status::ok();
   const std::string config_dir = std::filesystem::path(settings.config_path).parent_path().string();
   std::unique_ptr<auth::Authenticator> made;
   if (Status s = auth::make_authenticator(settings.auth, config_dir, made); !s) return s;

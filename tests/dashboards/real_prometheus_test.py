@@ -3,7 +3,12 @@
 
 Starts `mozaiek demo` (embedded Kafka cluster, synthetic partner traffic) and
 Debian's `prometheus` on free loopback ports, the latter scraping the former
-every second with the shipped scrape config and rule files. After a few
+every second with the shipped scrape config and rule files. mozaiek serves
+HTTPS and grants /metrics only to the scraper's client certificate
+(service.tls with a client CA, service.auth.mtls.principals; the certificates
+are made here with the openssl CLI); Prometheus scrapes with `scheme: https`
+and that certificate, and a second job without it must be down (up == 0,
+refused with 401) while the credentialled one is up. After a few
 scrapes every PromQL expression of every dashboard panel, dashboard variable
 and recording rule goes through /api/v1/query: each must parse and return at
 least one series. Alert expressions must parse (they return nothing while all
@@ -15,6 +20,7 @@ Usage: real_prometheus_test.py --mozaiek PATH/TO/mozaiek
 
 import argparse
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -39,6 +45,27 @@ def nonzero(series: dict) -> bool:
     return v not in ("0", "NaN", "-0")
 
 
+def credential_checks(prom: dashlib.Prometheus, metrics_url: str, pki: dashlib.TestPki) -> list[str]:
+    failures = []
+    bare = dashlib.UNCREDENTIALLED_JOB
+    if not metrics_url.startswith("https://"):
+        failures.append(f"mozaiek serves {metrics_url}, not HTTPS")
+    r = prom.query(f'min_over_time(up{{job="mozaiek"}}[5m])')
+    if not (series_count(r) == 1 and r["data"]["result"][0]["value"][1] == "1"):
+        failures.append(f"the scrape with the client certificate was not up on every scrape: {r}")
+    r = prom.query(f'max_over_time(up{{job="{bare}"}}[5m])')
+    if not (series_count(r) == 1 and r["data"]["result"][0]["value"][1] == "0"):
+        failures.append(f"the scrape without a client certificate was not down on every scrape: {r}")
+    targets = prom._get("/api/v1/targets").get("data", {}).get("activeTargets", [])
+    errors = [t.get("lastError", "") for t in targets if t.get("labels", {}).get("job") == bare]
+    if len(errors) != 1 or "401" not in errors[0]:
+        failures.append(f"job {bare}: expected one target refused with 401, got {errors}")
+    status, _ = dashlib.http_get(metrics_url, context=pki.context(client_certificate=False))
+    if status != 401:
+        failures.append(f"GET /metrics over HTTPS without a client certificate: {status}, not 401")
+    return failures
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     ap.add_argument("--mozaiek", required=True, help="the built mozaiek binary")
@@ -46,13 +73,20 @@ def main() -> int:
 
     started = time.monotonic()
     failures: list[str] = []
-    with dashlib.local_stack(args.mozaiek, DEMO_SECONDS) as (metrics_url, prom):
+    pki_dir = tempfile.TemporaryDirectory(prefix="mozaiek-pki-")
+    pki = dashlib.make_test_pki(Path(pki_dir.name))
+    with pki_dir, dashlib.local_stack(args.mozaiek, DEMO_SECONDS, pki=pki) as (metrics_url, prom):
         dashlib.wait_for(
             lambda: series_count(prom.query(f'count_over_time(up{{job="mozaiek"}}[5m]) >= {SCRAPES_BEFORE_QUERYING}')) > 0,
             60, f"{SCRAPES_BEFORE_QUERYING} scrapes of mozaiek")
 
+        # The credential matters: over HTTPS, the scrape with the client
+        # certificate is up and has been all along, the one without is down
+        # because mozaiek refuses it (401), not for a TLS or network fault.
+        failures += credential_checks(prom, metrics_url, pki)
+
         # Every metric a dashboard names is served by the running service.
-        status, body = dashlib.http_get(metrics_url)
+        status, body = dashlib.http_get(metrics_url, context=pki.context(client_certificate=True))
         served = dashlib.scraped_names(body) | dashlib.recorded_names() | {"up"}
         for name, d in dashlib.load_dashboards().items():
             for q in list(dashlib.dashboard_queries(name, d)) + list(dashlib.variable_queries(name, d)):

@@ -126,11 +126,16 @@ int run_demo(const RunOptions& o) {
     settings.state_dir = "/tmp/mozaiek-demo-" + std::to_string(::getpid());
   }
   ServiceOptions options{.demo = true, .print_alerts = o.print_alerts};
-  const DemoIdentity identity = settings.demo_identity.name.empty() ? default_demo_identity()
-                                                                    : settings.demo_identity;
-  if (Status s = demo_gate(settings, identity, options.access_gate); !s) {
-    spdlog::error("cannot start the demo: {}", s.message());
-    return 1;
+  // A config whose service.auth names identities gets the authenticator, as
+  // under `run` (to try OpenID Connect or client certificates on demo
+  // traffic); otherwise the demo identity.
+  if (!settings.demo_identity.name.empty() || !settings.auth.any_identity()) {
+    const DemoIdentity identity = settings.demo_identity.name.empty() ? default_demo_identity()
+                                                                      : settings.demo_identity;
+    if (Status s = demo_gate(settings, identity, options.access_gate); !s) {
+      spdlog::error("cannot start the demo: {}", s.message());
+      return 1;
+    }
   }
   Service service(settings, options);
   if (Status s = service.start(); !s) {

@@ -197,7 +197,7 @@ std::size_t AlertFeed::withdraw(std::string_view subject_type, std::string_view 
   std::size_t dropped = 0;
   {
     std::lock_guard lock(mu_);
-    if (withdrawn_.emplace(name, 0).second) {
+    if (withdrawn_.insert(name).second) {
       withdrawn_order_.push_back(name);
       if (withdrawn_order_.size() > capacity_) {
         withdrawn_.erase(withdrawn_order_.front());

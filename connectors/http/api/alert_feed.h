@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "connectors/http/api/alert_action.h"
@@ -135,8 +136,8 @@ class AlertFeed {
   std::deque<Entry> events_;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t wake_epoch_ = 0;
-  std::unordered_map<std::string, std::uint64_t> withdrawn_;  // entity -> order
-  std::deque<std::string> withdrawn_order_;                   // oldest first
+  std::unordered_set<std::string> withdrawn_;  // "<type>:<key>" of withdrawn entities
+  std::deque<std::string> withdrawn_order_;    // the same, oldest first
 };
 
 }  // namespace mozaiek

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "operators/records/alert_withdrawal.h"
+
 namespace mozaiek {
 
 std::unique_ptr<AlertTopicsReader> AlertTopicsReader::start(const KafkaSettings& settings,
@@ -24,6 +26,12 @@ std::unique_ptr<AlertTopicsReader> AlertTopicsReader::start(const KafkaSettings&
 AlertTopicsReader::~AlertTopicsReader() { stop(); }
 
 void AlertTopicsReader::on_alert(const RecordView& record) {
+  AlertWithdrawal withdrawal;
+  if (read_withdrawal_json(record.value, withdrawal)) {
+    ++withdrawals_read_;
+    feed_.withdraw(to_string(withdrawal.subject_type), withdrawal.subject_key, withdrawal.reason);
+    return;
+  }
   ++alerts_read_;
   feed_.publish(std::string(record.value));
 }

@@ -12,6 +12,10 @@
 // Lifecycle: start() returns once the partitions are assigned; stop() (also
 // the destructor) ends the thread. Partitions added to the topics after
 // start() are not read until the next start.
+//
+// A withdrawal record on the alerts topic (operators/records/
+// alert_withdrawal.h) goes to AlertFeed::withdraw: every instance drops an
+// erased entity's alerts.
 #pragma once
 
 #include <atomic>
@@ -50,6 +54,7 @@ class AlertTopicsReader {
   // Totals since start (for tests and logs).
   std::uint64_t alerts_read() const { return alerts_read_; }
   std::uint64_t actions_read() const { return actions_read_; }
+  std::uint64_t withdrawals_read() const { return withdrawals_read_; }
   std::uint64_t unreadable_actions() const { return unreadable_; }
 
  private:
@@ -58,7 +63,8 @@ class AlertTopicsReader {
   void on_action(const RecordView& record);
 
   AlertFeed& feed_;
-  std::atomic<std::uint64_t> alerts_read_{0}, actions_read_{0}, unreadable_{0};
+  std::atomic<std::uint64_t> alerts_read_{0}, actions_read_{0}, withdrawals_read_{0},
+      unreadable_{0};
   std::unique_ptr<TopicTailReader> reader_;  // last: stopped before the above go
 };
 

@@ -1,6 +1,7 @@
 #include "connectors/app/local_pipeline.h"
 
 #include "operators/records/entity_notice.h"
+#include "operators/records/subject_router.h"
 
 namespace mozaiek {
 
@@ -48,6 +49,17 @@ void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
   if (sink == nullptr) return;
   Status s = sink->produce(care ? care_alerts_topic_ : alerts_topic_, alert.alert_id, json);
   if (!s && sink_status_) sink_status_ = s;
+}
+
+void LocalPipeline::on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) {
+  std::string key;
+  routing_key(withdrawal.subject_type, withdrawal.subject_key, key);
+  for (auto [sink, topic] :
+       {std::pair{alerts_, &alerts_topic_}, std::pair{care_alerts_, &care_alerts_topic_}}) {
+    if (sink == nullptr) continue;
+    Status s = sink->produce(*topic, key, json);
+    if (!s && sink_status_) sink_status_ = s;
+  }
 }
 
 void LocalPipeline::on_notice(const EntityNotice& notice) {

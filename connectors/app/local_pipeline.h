@@ -76,6 +76,8 @@ class LocalPipeline final : public Task, private IntakeOutput, private AlertOutp
   void on_rejected(const Rejection& rejection, const RecordView& record) override;
   void on_alert(const Alert& alert, std::string_view json) override;
   void on_notice(const EntityNotice& notice) override;
+  // To the alerts topic (and the care alerts topic), keyed by the entity.
+  void on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) override;
   // Dispatches queued internal records by kind until none are left.
   void deliver_internal();
 

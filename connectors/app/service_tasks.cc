@@ -157,6 +157,13 @@ class ConvergenceTask::Output final : public AlertOutput {
     metrics_.record_alert(alert.rule, to_string(alert.subject_type), alert.level);
     if (print_) print(alert);
   }
+  // Both alert topics (an erased person's care alerts go too) and the feed.
+  void on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) override {
+    routing_key(withdrawal.subject_type, withdrawal.subject_key, notice_key_);
+    errors.note(sink_.produce(settings_.topics.alerts, notice_key_, json));
+    errors.note(sink_.produce(settings_.topics.alerts_care, notice_key_, json));
+    feed_.withdraw(to_string(withdrawal.subject_type), withdrawal.subject_key, withdrawal.reason);
+  }
   FirstError errors;
 
  private:

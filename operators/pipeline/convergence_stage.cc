@@ -130,6 +130,13 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
   outcome.notices = notices_.size();
   ++counters_.erasures[static_cast<std::size_t>(r.type)];
   emit(ps);
+  AlertWithdrawal withdrawal;
+  withdrawal.subject_type = r.type;
+  withdrawal.subject_key = r.key;
+  withdrawal.at = r.requested_at;
+  json_.clear();
+  write_withdrawal_json(withdrawal, json_);
+  output_.on_withdrawal(withdrawal, json_);
   return outcome;
 }
 

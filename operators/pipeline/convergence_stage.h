@@ -24,6 +24,7 @@
 #include "operators/oversight/oversight_metrics.h"
 #include "operators/oversight/oversight_tracker.h"
 #include "operators/pipeline/stage_counters.h"
+#include "operators/records/alert_withdrawal.h"
 #include "operators/records/entity_notice.h"
 #include "operators/records/erasure_record.h"
 #include "stream/state_store.h"
@@ -40,6 +41,13 @@ class AlertOutput {
   // A notice for a linked entity, to be delivered on the internal topic
   // keyed by its receiver; valid only during the call.
   virtual void on_notice(const EntityNotice& notice) = 0;
+  // The withdrawal of an erased entity's alerts (alert_withdrawal.h); json
+  // is its v1 document, valid only during the call. Goes where the alerts
+  // go. Outputs that serve no alerts may ignore it.
+  virtual void on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) {
+    (void)withdrawal;
+    (void)json;
+  }
 };
 
 class ConvergenceStage {
@@ -71,8 +79,10 @@ class ConvergenceStage {
   // An erasure record (kind 4) for an entity of partition p: its
   // convergence, link and oversight state go (tombstones on the next
   // flush), and erasure notices go to the other ends of its links and to
-  // every location a person left from (the last 16). Counted in
-  // counters().erasures.
+  // every location a person left from (the last 16). Then one withdrawal
+  // record (alert_withdrawal.h, time = the request's) goes to the output:
+  // every alert naming the entity is withdrawn, the same on a replay.
+  // Counted in counters().erasures.
   struct ErasureOutcome {
     std::size_t links = 0;    // links the entity held
     std::size_t notices = 0;  // erasure notices sent

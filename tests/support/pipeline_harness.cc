@@ -123,8 +123,11 @@ bool AlertCollector::collect_until(const std::function<bool(const std::vector<Al
     if (!source_->poll(batch, 1000, Millis{100})) return false;
     for (const auto& r : batch.records) {
       Alert a;
+      AlertWithdrawal w;
       if (read_alert_json(r.value, a)) {
         alerts_.push_back(std::move(a));
+      } else if (read_withdrawal_json(r.value, w)) {
+        withdrawals_.push_back(std::move(w));
       } else {
         ++unreadable_;
       }

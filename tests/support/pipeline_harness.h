@@ -14,6 +14,7 @@
 #include "connectors/kafka/kafka_settings.h"
 #include "connectors/synthetic/synthetic_traffic.h"
 #include "operators/model/model.h"
+#include "operators/records/alert_withdrawal.h"
 #include "stream/io.h"
 
 namespace mozaiek::test {
@@ -62,10 +63,13 @@ class AlertCollector {
                      std::chrono::seconds deadline);
   const std::vector<Alert>& alerts() const { return alerts_; }
   std::size_t unreadable() const { return unreadable_; }
+  // Withdrawal records read (operators/records/alert_withdrawal.h).
+  const std::vector<AlertWithdrawal>& withdrawals() const { return withdrawals_; }
 
  private:
   std::unique_ptr<RecordSource> source_;
   std::vector<Alert> alerts_;
+  std::vector<AlertWithdrawal> withdrawals_;
   std::size_t unreadable_ = 0;
 };
 

@@ -128,8 +128,12 @@ int erase(const EraseOptions& o) {
                  s.message().c_str());
     return 1;
   }
-  std::printf("erasure request written for %s:%s (audited on %s as %s)\n",
-              std::string(to_string(request.type)).c_str(), request.key.c_str(),
+  // A person's pseudonym is not printed: for a raw --id that would turn
+  // this command into a lookup of pseudonyms.
+  const std::string named = request.type == SubjectType::person
+                                ? std::string("a person")
+                                : std::string(to_string(request.type)) + ":" + request.key;
+  std::printf("erasure request written for %s (audited on %s as %s)\n", named.c_str(),
               settings.topics.audit.c_str(), request.user.c_str());
   return 0;
 }

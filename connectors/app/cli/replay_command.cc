@@ -32,6 +32,7 @@ struct ReplayOptions {
   std::string metrics_out;
   std::string state_dir;
   std::vector<std::string> entities;  // "<type>:<key>"
+  std::vector<std::string> erasures;  // "<type>:<key>", applied after the input
   std::string entity_out;
   bool demo_key = false;
 };
@@ -198,7 +199,8 @@ Status write_entity_views(const std::vector<std::pair<SubjectType, std::string>>
 
 // Settings, key and --entity arguments; false after printing why not.
 bool load_replay_inputs(const ReplayOptions& o, Settings& settings, std::string& key,
-                        std::vector<std::pair<SubjectType, std::string>>& entities) {
+                        std::vector<std::pair<SubjectType, std::string>>& entities,
+                        std::vector<std::pair<SubjectType, std::string>>& erasures) {
   std::vector<std::string> errors;
   if (!load_settings(o.config, settings, errors)) {
     for (const auto& e : errors) std::fprintf(stderr, "config error: %s\n", e.c_str());
@@ -219,14 +221,38 @@ bool load_replay_inputs(const ReplayOptions& o, Settings& settings, std::string&
     }
     entities.push_back(std::move(*e));
   }
+  for (const auto& text : o.erasures) {
+    auto e = parse_entity(text);
+    if (!e) {
+      std::fprintf(stderr, "error: --erase: expected <person|vehicle|location>:<key> (persons by "
+                           "their 64-hex pseudonym)\n");
+      return false;
+    }
+    erasures.push_back(std::move(*e));
+  }
   return true;
+}
+
+// Applies the erasure requests after the input, as the service applies
+// them: state deleted, alert withdrawals to the alert outputs. Each is
+// timed at the replay's watermark, so the same input and requests write
+// the same withdrawal records.
+Status apply_erasures(const std::vector<std::pair<SubjectType, std::string>>& erasures,
+                      LocalPipeline& pipeline) {
+  if (erasures.empty()) return Status::ok();
+  const Watermark w = pipeline.convergence().watermark();
+  const ProcTime at{Millis{w.known() ? to_ms(w.time) : 0}};
+  for (const auto& [type, entity_key] : erasures) {
+    pipeline.erase(ErasureRecord{type, entity_key, at});
+  }
+  return pipeline.finish();
 }
 
 int replay(const ReplayOptions& o) {
   Settings settings;
   std::string key;
-  std::vector<std::pair<SubjectType, std::string>> entities;
-  if (!load_replay_inputs(o, settings, key, entities)) return 2;
+  std::vector<std::pair<SubjectType, std::string>> entities, erasures;
+  if (!load_replay_inputs(o, settings, key, entities, erasures)) return 2;
   Pseudonymiser pseudonymiser(key);
   settings.operators.pseudonym_key_version = pseudonymiser.key_version();
   ReplayIo io;
@@ -255,6 +281,10 @@ int replay(const ReplayOptions& o) {
   const auto started = std::chrono::steady_clock::now();
   if (Status s = run_replay_loop(*io.source, task); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  if (Status s = apply_erasures(erasures, pipeline); !s) {
+    std::fprintf(stderr, "error: applying --erase: %s\n", s.message().c_str());
     return 1;
   }
   metrics.set_state_entries("convergence", pipeline.convergence().state_entries());
@@ -299,6 +329,11 @@ void add_replay_command(CLI::App& app, Runner& run) {
   cmd->add_option("--entity", opts->entities,
                   "After the replay, write this entity's view (score, contributions, links, "
                   "alerts) as JSON: <person|vehicle|location>:<key>, persons by pseudonym "
+                  "(repeatable)");
+  cmd->add_option("--erase", opts->erasures,
+                  "After the input, erase this entity as POST /api/erasure would (its state "
+                  "and, on --output, one alert withdrawal record timed at the replay's "
+                  "watermark): <person|vehicle|location>:<key>, persons by pseudonym "
                   "(repeatable)");
   cmd->add_option("--entity-out", opts->entity_out,
                   "Write the entity views here, one JSON per line (default: stdout)");

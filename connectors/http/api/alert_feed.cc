@@ -12,6 +12,13 @@ namespace {
 
 constexpr std::string_view kStatusKey = R"("status":")";
 
+std::string entity_name(std::string_view type, std::string_view key) {
+  std::string out;
+  out.reserve(type.size() + 1 + key.size());
+  out.append(type).append(1, ':').append(key);
+  return out;
+}
+
 }  // namespace
 
 AlertFeed::AlertFeed(std::size_t capacity, std::size_t pending_capacity)
@@ -33,6 +40,18 @@ bool AlertFeed::publish(const std::string& alert_json) {
     std::string_view raised;
     if (doc["raised_at"].get(raised) == simdjson::SUCCESS) {
       if (auto t = parse_rfc3339(raised)) h.raised_ms = to_ms(*t);
+    }
+    std::string_view type, key;
+    if (!doc["subject"]["type"].get(type) && !doc["subject"]["key"].get(key)) {
+      h.names.push_back(entity_name(type, key));
+    }
+    simdjson::dom::array linked;
+    if (!doc["linked"].get(linked)) {
+      for (auto item : linked) {
+        if (!item["type"].get(type) && !item["key"].get(key)) {
+          h.names.push_back(entity_name(type, key));
+        }
+      }
     }
   }
   // Split around the top-level status. A string value cannot hold the key
@@ -56,6 +75,7 @@ bool AlertFeed::publish(const std::string& alert_json) {
   std::string rendered;
   {
     std::lock_guard lock(mu_);
+    if (names_withdrawn(h)) return false;
     if (auto it = by_id_.find(h.alert_id); it != by_id_.end()) {
       Held& old = *it->second;
       // The copy read back from the alerts topic, or an older level of an
@@ -164,6 +184,57 @@ void AlertFeed::render(const Held& h, std::string& out) const {
   for (const auto& a : h.actions) write_action_entry(w, a);
   w.end_array();
   out += '}';
+}
+
+bool AlertFeed::names_withdrawn(const Held& h) const {
+  return std::any_of(h.names.begin(), h.names.end(),
+                     [&](const std::string& n) { return withdrawn_.count(n) > 0; });
+}
+
+std::size_t AlertFeed::withdraw(std::string_view subject_type, std::string_view subject_key,
+                                std::string_view reason) {
+  std::string name = entity_name(subject_type, subject_key);
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(mu_);
+    if (withdrawn_.insert(name).second) {
+      withdrawn_order_.push_back(name);
+      if (withdrawn_order_.size() > capacity_) {
+        withdrawn_.erase(withdrawn_order_.front());
+        withdrawn_order_.pop_front();
+      }
+    }
+    std::vector<std::string> gone;  // "alert_id":"<id>" of each alert dropped
+    for (auto it = alerts_.begin(); it != alerts_.end();) {
+      if (std::find(it->names.begin(), it->names.end(), name) == it->names.end()) {
+        ++it;
+        continue;
+      }
+      std::string& g = gone.emplace_back(R"("alert_id":)");
+      JsonWriter::append_string(g, it->alert_id);
+      by_id_.erase(it->alert_id);
+      it = alerts_.erase(it);
+    }
+    // Earlier events showing these alerts or actions on them are no longer
+    // served to a stream that resumes: they would name the entity again.
+    events_.erase(std::remove_if(events_.begin(), events_.end(),
+                                 [&](const Entry& e) {
+                                   return std::any_of(gone.begin(), gone.end(),
+                                                      [&](const std::string& g) {
+                                                        return e.json.find(g) != std::string::npos;
+                                                      });
+                                 }),
+                  events_.end());
+    for (const auto& g : gone) {
+      std::string event = "{" + g + R"(,"reason":)";
+      JsonWriter::append_string(event, reason);
+      event += '}';
+      push_event(EventKind::withdrawn, std::move(event));
+    }
+    dropped = gone.size();
+  }
+  if (dropped > 0) cv_.notify_all();
+  return dropped;
 }
 
 bool AlertFeed::contains(std::string_view alert_id) const {

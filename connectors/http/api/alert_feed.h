@@ -17,6 +17,13 @@
 // `pending_capacity` actions (oldest alert ids dropped first), and applied
 // when it arrives. Every change is an event with a sequence number (1, 2,
 // ...), so a stream can resume where it left off (the SSE event id).
+//
+// Withdrawal (an erased entity, operators/records/alert_withdrawal.h):
+// withdraw() drops every held alert that names the entity, as subject or
+// as a linked entity, with a `withdrawn` event per alert, and keeps the
+// entity (the last `capacity` withdrawn) so a copy read back later, or an
+// alert naming it only as a link arriving from another partition, is
+// refused too.
 #pragma once
 
 #include <chrono>
@@ -29,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "connectors/http/api/alert_action.h"
@@ -37,12 +45,12 @@ namespace mozaiek {
 
 class AlertFeed {
  public:
-  enum class EventKind { alert, action };
+  enum class EventKind { alert, action, withdrawn };
   struct Entry {
     std::uint64_t sequence = 0;
     EventKind kind = EventKind::alert;
     // alert: the alert as served (with status and actions); action: the
-    // action record v1.
+    // action record v1; withdrawn: {"alert_id":...,"reason":...}.
     std::string json;
   };
   enum class Applied { applied, duplicate, pending };
@@ -61,6 +69,12 @@ class AlertFeed {
   // Applies an action to its alert, or keeps it until the alert arrives.
   // An action id seen before changes nothing.
   Applied apply(const AlertAction& action);
+
+  // Drops the alerts naming the entity (subject_type: "person", "vehicle",
+  // "location"), one withdrawn event each, and refuses later alerts naming
+  // it. Returns how many alerts were dropped.
+  std::size_t withdraw(std::string_view subject_type, std::string_view subject_key,
+                       std::string_view reason = "erasure");
 
   // Whether an alert with this id is held.
   bool contains(std::string_view alert_id) const;
@@ -97,6 +111,7 @@ class AlertFeed {
     // raised after the latest action reopens the alert as escalated.
     std::int64_t raised_ms = std::numeric_limits<std::int64_t>::min();
     std::vector<AlertAction> actions;  // by time, oldest first
+    std::vector<std::string> names;    // "<type>:<key>" of the subject and each linked entity
   };
   struct Pending {
     std::uint64_t order = 0;
@@ -105,6 +120,7 @@ class AlertFeed {
 
   void render(const Held& h, std::string& out) const;
   void push_event(EventKind kind, std::string json);
+  bool names_withdrawn(const Held& h) const;
   static bool add_action(std::vector<AlertAction>& actions, const AlertAction& a);
 
   const std::size_t capacity_;
@@ -120,6 +136,8 @@ class AlertFeed {
   std::deque<Entry> events_;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t wake_epoch_ = 0;
+  std::unordered_set<std::string> withdrawn_;  // "<type>:<key>" of withdrawn entities
+  std::deque<std::string> withdrawn_order_;    // the same, oldest first
 };
 
 }  // namespace mozaiek

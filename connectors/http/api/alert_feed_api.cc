@@ -18,6 +18,15 @@ std::optional<std::uint64_t> parse_u64(std::string_view s) {
   return v;
 }
 
+std::string_view event_name(AlertFeed::EventKind kind) {
+  switch (kind) {
+    case AlertFeed::EventKind::action: return "action";
+    case AlertFeed::EventKind::withdrawn: return "withdrawn";
+    case AlertFeed::EventKind::alert: break;
+  }
+  return "alert";
+}
+
 // The feed's events after `after`: alerts published and actions applied
 // since the request (or since Last-Event-ID when a browser reconnects).
 // Its end is audited with the number of events it sent.
@@ -35,8 +44,7 @@ class FeedEvents final : public EventStream {
   }
   void read(std::chrono::milliseconds wait, std::string& out) override {
     for (const auto& e : feed_.wait_after(after_, wait)) {
-      const bool action = e.kind == AlertFeed::EventKind::action;
-      out += sse_event(e.sequence, action ? "action" : "alert", e.json);
+      out += sse_event(e.sequence, event_name(e.kind), e.json);
       after_ = e.sequence;
       ++sent_;
     }

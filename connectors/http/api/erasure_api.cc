@@ -90,7 +90,9 @@ HttpResponse ErasureApi::handle(const HttpRequest& req) {
   w.key("status").string("accepted");
   w.key("entity").begin_object();
   w.key("type").string(to_string(request.type));
-  w.key("key").string(request.key);
+  // Never a person's pseudonym: answered for a raw id it would make this
+  // endpoint a lookup of pseudonyms. A plate or location id is what was sent.
+  if (request.type != SubjectType::person) w.key("key").string(request.key);
   w.end_object();
   w.end_object();
   return r;

@@ -49,7 +49,8 @@ void write_erasure_audit_json(const ErasureRequest& request, const AuditRecord& 
 
 // The HTTP side: needs an authenticated principal, checks the JSON body, writes
 // the request through its own producer, answers 202 with the entity's
-// subject type and key (a person's pseudonym) once written, 400 naming the
+// subject type (and key, for a vehicle or location; never a person's
+// pseudonym) once written, 400 naming the
 // bad field, 503 when it could not be written. handle() may be called from
 // several HTTP threads; writes are serialised. The producer is made on
 // first use and made anew after a failed write (a Kafka producer's delivery

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "connectors/app/settings.h"
 #include "operators/intake/pseudonymiser.h"
@@ -95,6 +96,39 @@ TEST_F(EraseCommandTest, ErasesAPersonFromAReplayStateDirectoryAndPrintsTheAudit
   EXPECT_NE(person_view.find("\"found\":false"), std::string::npos) << person_view;
   EXPECT_NE(car_view.find("police-1"), std::string::npos) << car_view;
   EXPECT_EQ(car_view.find(boy_), std::string::npos) << car_view;
+}
+
+TEST_F(EraseCommandTest, ReplayWithAnErasureWithdrawsTheSameAlertsEveryTime) {
+  const std::string boy = R"({"type":"person","id":"2213456789","id_scheme":"v-number"})";
+  {
+    std::ofstream in(path("in.ndjson"));
+    in << signal("coa-1", "coa", "behaviour_change", "01", boy) << "\n"
+       << signal("coa-2", "coa", "many_foreign_calls", "03", boy) << "\n";
+  }
+  auto run = [&](const std::string& out) {
+    return test::run_command(bin_ + " replay --demo-key -i " + path("in.ndjson") + " -o " +
+                             path(out) + " --erase person:" + boy_ + " --entity person:" + boy_ +
+                             " 2>/dev/null");
+  };
+  const auto first = run("a.ndjson");
+  const auto second = run("b.ndjson");
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  EXPECT_NE(first.output.find("\"found\":false"), std::string::npos) << first.output;
+  auto read = [&](const std::string& name) {
+    std::ifstream in(path(name));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string a = read("a.ndjson");
+  const std::string withdrawal = line_with(a, "mozaiek.alert-withdrawal/v1");
+  ASSERT_NE(line_with(a, "mozaiek.alert/v1"), "") << "he alerted first: " << a;
+  ASSERT_NE(withdrawal, "") << a;
+  EXPECT_NE(withdrawal.find(R"("subject":{"type":"person","key":")" + boy_ + "\""),
+            std::string::npos)
+      << withdrawal;
+  // Timed at the replay's watermark, not the wall clock: the same bytes again.
+  EXPECT_EQ(line_with(read("b.ndjson"), "mozaiek.alert-withdrawal/v1"), withdrawal);
+  EXPECT_EQ(a.find("2213456789"), std::string::npos);
 }
 
 TEST_F(EraseCommandTest, NamesTheBadOptionAndRefusesTheEmbeddedCluster) {

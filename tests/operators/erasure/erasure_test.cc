@@ -14,6 +14,7 @@
 #include "operators/oversight/oversight_records.h"
 #include "operators/pipeline/convergence_stage.h"
 #include "operators/pipeline/intake_stage.h"
+#include "operators/records/alert_withdrawal.h"
 #include "operators/records/entity_notice.h"
 #include "operators/records/erasure_record.h"
 #include "operators/records/internal_record.h"
@@ -264,11 +265,15 @@ class Partitions final : public IntakeOutput, public AlertOutput {
     sent.push_back(n);
     encode_notice(n, wire_.emplace_back());
   }
+  void on_withdrawal(const AlertWithdrawal&, std::string_view json) override {
+    withdrawals.emplace_back(json);
+  }
 
   ConvergenceStage& stage() { return entity_; }
   VisibleStores stores;
   std::vector<Alert> alerts;
   std::vector<EntityNotice> sent;  // since the last erase()
+  std::vector<std::string> withdrawals;
 
  private:
   const Settings settings_;  // the stages borrow its operator config
@@ -393,6 +398,56 @@ TEST_F(ErasureStageTest, PersonErasureRemovesScoresLinksAndOversightEntryAndTell
       return true;
     });
   }
+}
+
+TEST_F(ErasureStageTest, PersonErasureEmitsOneWithdrawalOfEveryAlertNamingHim) {
+  EXPECT_TRUE(net.withdrawals.empty());
+  net.erase(SubjectType::person, boy);
+  ASSERT_EQ(net.withdrawals.size(), 1u);
+  // The request's time (the manual clock's), so a replay writes the same.
+  EXPECT_EQ(net.withdrawals[0],
+            R"({"schema":"mozaiek.alert-withdrawal/v1","subject":{"type":"person","key":")" + boy +
+                R"("},"reason":"erasure","at":"2026-05-28T20:26:40Z"})");
+  AlertWithdrawal read;
+  ASSERT_TRUE(read_withdrawal_json(net.withdrawals[0], read));
+  EXPECT_EQ(read.subject_type, SubjectType::person);
+  EXPECT_EQ(read.subject_key, boy);
+  EXPECT_EQ(read.reason, "erasure");
+  EXPECT_EQ(read.at, ProcTime{Millis{1'780'000'000'000}});
+  // The notices it sends change no alert and withdraw nothing more.
+  net.deliver();
+  EXPECT_EQ(net.withdrawals.size(), 1u);
+}
+
+TEST_F(ErasureStageTest, TheWithdrawalCarriesTheRequestsTimeNotTheClocksSoAReplayMatches) {
+  // A request written a day before it is applied (a replay, a restart).
+  const ProcTime requested{Millis{1'780'000'000'000 - 86'400'000}};
+  net.stage().process_erasure(Partition{0}, ErasureRecord{SubjectType::person, boy, requested});
+  net.stage().process_erasure(Partition{0}, ErasureRecord{SubjectType::person, boy, requested});
+  ASSERT_EQ(net.withdrawals.size(), 2u);
+  EXPECT_NE(net.withdrawals[0].find(R"("at":"2026-05-27T20:26:40Z")"), std::string::npos)
+      << net.withdrawals[0];
+  EXPECT_EQ(net.withdrawals[0], net.withdrawals[1]);
+}
+
+TEST(AlertWithdrawalTest, AlertsAndDamagedRecordsAreNoWithdrawal) {
+  AlertWithdrawal w;
+  EXPECT_FALSE(read_withdrawal_json(R"({"schema":"mozaiek.alert/v1","alert_id":"a1"})", w));
+  EXPECT_FALSE(read_withdrawal_json(
+      R"({"schema":"mozaiek.alert-withdrawal/v1","subject":{"type":"ship","key":"k"},)"
+      R"("reason":"erasure"})",
+      w));
+  EXPECT_FALSE(read_withdrawal_json(
+      R"({"schema":"mozaiek.alert-withdrawal/v1","subject":{"type":"person","key":""},)"
+      R"("reason":"erasure"})",
+      w));
+  EXPECT_FALSE(read_withdrawal_json(R"({"schema":"mozaiek.alert-withdrawal/v1")", w));
+  ASSERT_TRUE(read_withdrawal_json(
+      R"({"schema":"mozaiek.alert-withdrawal/v1","subject":{"type":"vehicle","key":"FR-AB123CD"},)"
+      R"("reason":"erasure","at":"2026-05-28T20:26:40Z"})",
+      w));
+  EXPECT_EQ(w.subject_type, SubjectType::vehicle);
+  EXPECT_EQ(w.subject_key, "FR-AB123CD");
 }
 
 // He had left another centre before: both centres' departures name him,

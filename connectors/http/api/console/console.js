@@ -291,6 +291,15 @@
       renderAlerts();
       if (selectedId) renderDetail();
     });
+    source.addEventListener('withdrawn', (ev) => {
+      try {
+        dropWithdrawn(JSON.parse(ev.data));
+      } catch (e) {
+        console.warn('mozaiek: unreadable withdrawn event', e.message);
+        return;
+      }
+      renderAlerts();
+    });
     source.addEventListener('action', (ev) => {
       try {
         applyAction(JSON.parse(ev.data));
@@ -301,6 +310,19 @@
       renderAlerts();
       if (selectedId) renderDetail();
     });
+  }
+
+  // A withdrawn alert (its entity was erased) leaves the list, and its
+  // detail closes when it was open.
+  function dropWithdrawn(event) {
+    const id = String(event.alert_id);
+    alerts.delete(id);
+    fresh.delete(id);
+    order = order.filter((x) => x !== id);
+    if (selectedId === id) {
+      selectedId = null;
+      $('detail').hidden = true;
+    }
   }
 
   // ---- alert detail ------------------------------------------------------

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace mozaiek {
 namespace {
 
@@ -204,6 +206,87 @@ TEST(AlertFeedTest, AnAlertWithoutStatusGetsOne) {
   AlertFeed feed(10);
   ASSERT_TRUE(feed.publish(R"({"alert_id":"a1","score":7.5})"));
   EXPECT_EQ(feed.recent(1)[0], R"({"alert_id":"a1","score":7.5,"status":"new","actions":[]})");
+}
+
+}  // namespace
+}  // namespace mozaiek
+
+namespace mozaiek {
+namespace {
+
+// An alert about `subject` (a person), linking `linked` persons.
+std::string about(const std::string& id, const std::string& subject,
+                  const std::vector<std::string>& linked = {}) {
+  std::string out = R"({"schema":"mozaiek.alert/v1","alert_id":")" + id +
+                    R"(","rule":"person_convergence","subject":{"type":"person","key":")" +
+                    subject + R"("},"status":"new","linked":[)";
+  for (std::size_t i = 0; i < linked.size(); ++i) {
+    if (i > 0) out += ',';
+    out += R"({"type":"person","key":")" + linked[i] + R"(","strength":"strong"})";
+  }
+  return out + "]}";
+}
+
+TEST(AlertFeedWithdrawalTest, WithdrawingAnEntityDropsItsAlertsAndTheAlertsLinkingIt) {
+  AlertFeed feed(10);
+  ASSERT_TRUE(feed.publish(about("a1", "p-erased")));
+  ASSERT_TRUE(feed.publish(about("a2", "p-other")));
+  ASSERT_TRUE(feed.publish(about("a3", "p-third", {"p-erased"})));
+  ASSERT_TRUE(feed.apply(action("x1", "a1", ActionKind::ack, 1)) == AlertFeed::Applied::applied);
+  const std::uint64_t before = feed.last_sequence();
+
+  EXPECT_EQ(feed.withdraw("person", "p-erased"), 2u);
+
+  EXPECT_FALSE(feed.contains("a1"));
+  EXPECT_FALSE(feed.contains("a3"));
+  EXPECT_TRUE(feed.contains("a2"));
+  for (const auto& json : feed.recent(10)) {
+    EXPECT_EQ(json.find("p-erased"), std::string::npos) << json;
+  }
+  // One withdrawn event per alert, and nothing older that names the entity.
+  const auto events = feed.wait_after(0, std::chrono::milliseconds(0));
+  std::vector<std::string> withdrawn;
+  for (const auto& e : events) {
+    if (e.kind == AlertFeed::EventKind::withdrawn) {
+      EXPECT_GT(e.sequence, before);
+      withdrawn.push_back(e.json);
+    } else {
+      EXPECT_EQ(e.json.find("p-erased"), std::string::npos) << e.json;
+      EXPECT_EQ(e.json.find(R"("alert_id":"a1")"), std::string::npos) << e.json;
+    }
+  }
+  EXPECT_EQ(withdrawn.size(), 2u);
+  EXPECT_NE(std::find(withdrawn.begin(), withdrawn.end(),
+                      std::string(R"({"alert_id":"a1","reason":"erasure"})")),
+            withdrawn.end());
+  EXPECT_NE(std::find(withdrawn.begin(), withdrawn.end(),
+                      std::string(R"({"alert_id":"a3","reason":"erasure"})")),
+            withdrawn.end());
+}
+
+TEST(AlertFeedWithdrawalTest, AlertsNamingAWithdrawnEntityArrivingLaterAreRefused) {
+  AlertFeed feed(10);
+  ASSERT_TRUE(feed.publish(about("a1", "p-erased")));
+  EXPECT_EQ(feed.withdraw("person", "p-erased"), 1u);
+  // The copy read back from the alerts topic, and a link alert from another
+  // partition that was written before the erasure.
+  EXPECT_FALSE(feed.publish(about("a1", "p-erased")));
+  EXPECT_FALSE(feed.publish(about("a4", "p-third", {"p-erased"})));
+  EXPECT_TRUE(feed.recent(10).empty());
+  // Another entity of the same key but another type is not withdrawn.
+  EXPECT_TRUE(feed.publish(R"({"alert_id":"v1","subject":{"type":"vehicle","key":"p-erased"}})"));
+  // Withdrawing again is harmless and finds nothing.
+  EXPECT_EQ(feed.withdraw("person", "p-erased"), 0u);
+}
+
+TEST(AlertFeedWithdrawalTest, WithdrawnEntitiesAreRememberedUpToCapacity) {
+  AlertFeed feed(2);
+  feed.withdraw("person", "p1");
+  feed.withdraw("person", "p2");
+  feed.withdraw("person", "p3");  // p1 is forgotten
+  EXPECT_TRUE(feed.publish(about("a1", "p1")));
+  EXPECT_FALSE(feed.publish(about("a2", "p2")));
+  EXPECT_FALSE(feed.publish(about("a3", "p3")));
 }
 
 }  // namespace

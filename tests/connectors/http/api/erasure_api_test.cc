@@ -54,7 +54,9 @@ TEST_F(ErasureApiTest, AcceptedRequestWritesTheErasureRecordAndItsAuditThenAnswe
   ASSERT_EQ(r.status, 202) << r.body;
   std::string boy;
   pseudonymiser_.pseudonymise("v-number", "2213456789", boy);
-  EXPECT_EQ(r.body, R"({"status":"accepted","entity":{"type":"person","key":")" + boy + R"("}})");
+  // No pseudonym in the answer: the endpoint is no lookup of raw ids.
+  EXPECT_EQ(r.body, R"({"status":"accepted","entity":{"type":"person"}})");
+  EXPECT_EQ(r.body.find(boy), std::string::npos);
   ASSERT_NE(sink_, nullptr);
   ASSERT_EQ(sink_->records.size(), 2u);
   const OutRecord& erasure = sink_->records[0];
@@ -102,6 +104,16 @@ TEST_F(ErasureApiTest, FailedWriteAnswers503AndTheNextRequestGetsAFreshProducer)
   EXPECT_EQ(sinks_made, 2);
   ASSERT_EQ(sink_->records.size(), 2u);
   EXPECT_EQ(sink_->records[0].key, "location:farm-12");
+  // A location's id is what was sent; it is answered (normalised).
+  EXPECT_EQ(r.body, R"({"status":"accepted","entity":{"type":"location","key":"farm-12"}})");
+}
+
+TEST_F(ErasureApiTest, PersonGivenByPseudonymIsNotEchoedEither) {
+  std::string boy;
+  pseudonymiser_.pseudonymise("v-number", "2213456789", boy);
+  const auto r = api_.handle(post(R"({"type":"person","key":")" + boy + R"(","reason":"r"})"));
+  ASSERT_EQ(r.status, 202) << r.body;
+  EXPECT_EQ(r.body.find(boy), std::string::npos) << r.body;
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "connectors/http/api/entity_api.h"
 #include "connectors/http/api/erasure_api.h"
 #include "connectors/http/api/rules_api.h"
+#include "connectors/http/api/whoami_api.h"
 #include "connectors/http/auth/auth_config_api.h"
 #include "connectors/http/auth/authenticator.h"
 #include "connectors/http/http_server.h"
@@ -293,9 +294,13 @@ void Service::Impl::make_probes() {
 // `mozaiek run` does not start without a way to authenticate callers
 // (service.auth), as it does not without a pseudonym key.
 Status Service::Impl::make_authenticator() {
-  // The demo, and a loopback instance with a configured demo identity, run
+  // The demo without service.auth, and a loopback instance with a configured demo identity, run
   // under the CLI's announced demo gate instead.
-  if (options.demo || !options.serve_http || options.access_gate) return Status::ok();
+  // A demo given service.auth (the browser test's login) authenticates.
+  if ((options.demo && !settings.auth.any_identity()) || !options.serve_http ||
+      options.access_gate) {
+    return Status::ok();
+  }
   const std::string config_dir = std::filesystem::path(settings.config_path).parent_path().string();
   std::unique_ptr<auth::Authenticator> made;
   if (Status s = auth::make_authenticator(settings.auth, config_dir, made); !s) return s;
@@ -357,7 +362,8 @@ void Service::Impl::add_feature_routes() {
   };
   audit_log = std::make_unique<AuditLog>(settings.topics.audit, new_sink);
   denial_observer = audit_denials(*audit_log, clock);
-  add_console_routes(*http);
+  add_console_routes(*http, settings.auth.oidc_enabled() ? settings.auth.oidc.issuer : "");
+  http->route("GET", "/api/whoami", Roles(kWhoamiRoles), whoami);
   // Public: the console reads it to log in.
   http->route("GET", auth::kAuthConfigPath, Roles::anyone(),
               auth::auth_config_route(settings.auth));

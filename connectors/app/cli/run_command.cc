@@ -126,11 +126,17 @@ int run_demo(const RunOptions& o) {
     settings.state_dir = "/tmp/mozaiek-demo-" + std::to_string(::getpid());
   }
   ServiceOptions options{.demo = true, .print_alerts = o.print_alerts};
-  const DemoIdentity identity = settings.demo_identity.name.empty() ? default_demo_identity()
-                                                                    : settings.demo_identity;
-  if (Status s = demo_gate(settings, identity, options.access_gate); !s) {
-    spdlog::error("cannot start the demo: {}", s.message());
-    return 1;
+  if (settings.auth.any_identity() && settings.demo_identity.name.empty()) {
+    // A config with service.auth: callers log in as with `run` (the
+    // console's login against a test provider).
+    spdlog::info("mozaiek demo: callers authenticate through service.auth");
+  } else {
+    const DemoIdentity identity = settings.demo_identity.name.empty() ? default_demo_identity()
+                                                                      : settings.demo_identity;
+    if (Status s = demo_gate(settings, identity, options.access_gate); !s) {
+      spdlog::error("cannot start the demo: {}", s.message());
+      return 1;
+    }
   }
   Service service(settings, options);
   if (Status s = service.start(); !s) {

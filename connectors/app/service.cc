@@ -23,6 +23,7 @@
 #include "connectors/http/api/entity_api.h"
 #include "connectors/http/api/erasure_api.h"
 #include "connectors/http/api/rules_api.h"
+#include "connectors/http/api/whoami_api.h"
 #include "connectors/http/auth/auth_config_api.h"
 #include "connectors/http/auth/authenticator.h"
 #include "connectors/http/http_server.h"
@@ -358,7 +359,8 @@ void Service::Impl::add_feature_routes() {
   };
   audit_log = std::make_unique<AuditLog>(settings.topics.audit, new_sink);
   denial_observer = audit_denials(*audit_log, clock);
-  add_console_routes(*http);
+  add_console_routes(*http, settings.auth.oidc_enabled() ? settings.auth.oidc.issuer : "");
+  http->route("GET", "/api/whoami", Roles(kWhoamiRoles), whoami);
   // Public: the console reads it to log in.
   http->route("GET", auth::kAuthConfigPath, Roles::anyone(),
               auth::auth_config_route(settings.auth));

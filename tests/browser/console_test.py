@@ -6,6 +6,7 @@ slow rate, so alerts keep firing while the page is open) on a free loopback
 port, opens the console in Debian's chromium through chromedriver and checks,
 against the service's own API:
 
+- without a provider there is no login: the page names the demo identity;
 - alerts arrive live over the stream: the list grows after the page loaded,
   without a reload, and the new rows are marked as new;
 - a row's detail lists exactly the contribution signal ids of that alert in
@@ -151,6 +152,16 @@ def run(args, base: str, driver, failures: Failures) -> None:
                      UI_DEADLINE_S, "the console to subscribe to the alert stream")
     dashlib.wait_for(lambda: driver.find_element(By.ID, "ready-state").text == "ready",
                      UI_DEADLINE_S, "the console's health line to say ready")
+    # No provider: no login, the demo identity shown as the service named it.
+    failures.check(not driver.find_element(By.ID, "login").is_displayed(),
+                   "the demo console asks to log in")
+    failures.check(driver.find_element(By.ID, "who-name").text == ANALYST,
+                   f"the page names '{driver.find_element(By.ID, 'who-name').text}', not the "
+                   f"demo identity")
+    failures.check("demo identity" in driver.find_element(By.ID, "who").text,
+                   "the page does not say it runs under the demo identity")
+    failures.check(not driver.find_element(By.ID, "logout").is_displayed(),
+                   "the demo console offers a log-out")
 
     # Live: the list grows while the page stays loaded.
     dashlib.wait_for(lambda: not driver.find_element(By.ID, "alerts-empty")
@@ -280,7 +291,7 @@ def run(args, base: str, driver, failures: Failures) -> None:
                        f"entity request answered {status_of.get(r['id'])}")
     paths = {urllib.parse.urlsplit(r["url"]).path for r in requests}
     for p in ("/", "/console/console.js", "/console/console.css", "/api/alerts/stream",
-              "/api/alerts", "/api/rules", "/readyz"):
+              "/api/alerts", "/api/rules", "/readyz", "/api/auth/config", "/api/whoami"):
         failures.check(p in paths, f"the page never requested {p}")
     if not actions_available:
         print("alert actions: not served by this build (404); the actions check was skipped")

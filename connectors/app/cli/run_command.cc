@@ -126,10 +126,11 @@ int run_demo(const RunOptions& o) {
     settings.state_dir = "/tmp/mozaiek-demo-" + std::to_string(::getpid());
   }
   ServiceOptions options{.demo = true, .print_alerts = o.print_alerts};
-  // A config whose service.auth names identities gets the authenticator, as
-  // under `run` (to try OpenID Connect or client certificates on demo
-  // traffic); otherwise the demo identity.
-  if (!settings.demo_identity.name.empty() || !settings.auth.any_identity()) {
+  if (settings.auth.any_identity() && settings.demo_identity.name.empty()) {
+    // A config with service.auth: callers log in as with `run` (the
+    // console's login against a test provider).
+    spdlog::info("mozaiek demo: callers authenticate through service.auth");
+  } else {
     const DemoIdentity identity = settings.demo_identity.name.empty() ? default_demo_identity()
                                                                       : settings.demo_identity;
     if (Status s = demo_gate(settings, identity, options.access_gate); !s) {

@@ -43,14 +43,42 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-void set_common_headers(HttpResponse& res) {
-  res.headers.emplace_back("Content-Security-Policy", std::string(kConsoleCsp));
+void set_common_headers(HttpResponse& res, std::string_view csp) {
+  res.headers.emplace_back("Content-Security-Policy", std::string(csp));
   res.headers.emplace_back("X-Content-Type-Options", "nosniff");
   res.headers.emplace_back("Referrer-Policy", "no-referrer");
   res.headers.emplace_back("X-Frame-Options", "DENY");
 }
 
 }  // namespace
+
+std::string url_origin(std::string_view url) {
+  std::string_view scheme;
+  if (url.starts_with("https://")) {
+    scheme = "https://";
+  } else if (url.starts_with("http://")) {
+    scheme = "http://";
+  } else {
+    return "";
+  }
+  std::string_view rest = url.substr(scheme.size());
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty()) return "";
+  for (char c : authority) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '-' || c == ':' || c == '[' || c == ']';
+    if (!ok) return "";  // no user info, spaces, quotes or semicolons in a policy
+  }
+  return std::string(scheme) + std::string(authority);
+}
+
+std::string console_csp(std::string_view connect_origin) {
+  std::string csp(kConsoleCsp);
+  if (connect_origin.empty()) return csp;
+  const std::string self = "connect-src 'self'";
+  csp.replace(csp.find(self), self.size(), self + " " + std::string(connect_origin));
+  return csp;
+}
 
 std::string_view console_content_type(std::string_view name) {
   if (ends_with(name, ".html")) return "text/html; charset=utf-8";
@@ -60,9 +88,10 @@ std::string_view console_content_type(std::string_view name) {
   return "application/octet-stream";
 }
 
-HttpResponse serve_console_file(std::string_view name, std::string_view if_none_match) {
+HttpResponse serve_console_file(std::string_view name, std::string_view if_none_match,
+                                std::string_view csp) {
   HttpResponse res;
-  set_common_headers(res);
+  set_common_headers(res, csp);
   for (const Asset& a : assets()) {
     if (a.name != name) continue;
     res.headers.emplace_back("Cache-Control", "no-cache");
@@ -83,14 +112,17 @@ HttpResponse serve_console_file(std::string_view name, std::string_view if_none_
   return res;
 }
 
-void add_console_routes(HttpServer& server) {
+void add_console_routes(HttpServer& server, std::string_view issuer) {
+  // The page talks to the provider only for discovery and the token.
+  const std::string csp = console_csp(url_origin(issuer));
   // Public: a browser loads the page before it can log in; it holds no data.
-  server.route("GET", "/", Roles::anyone(), [](const HttpRequest& req) {
-    return serve_console_file("index.html", req.header("If-None-Match"));
+  server.route("GET", "/", Roles::anyone(), [csp](const HttpRequest& req) {
+    return serve_console_file("index.html", req.header("If-None-Match"), csp);
   });
-  server.route("GET", R"(/console/([A-Za-z0-9._-]+))", Roles::anyone(), [](const HttpRequest& req) {
-    return serve_console_file(req.matches[1], req.header("If-None-Match"));
-  });
+  server.route("GET", R"(/console/([A-Za-z0-9._-]+))", Roles::anyone(),
+               [csp](const HttpRequest& req) {
+                 return serve_console_file(req.matches[1], req.header("If-None-Match"), csp);
+               });
 }
 
 }  // namespace mozaiek

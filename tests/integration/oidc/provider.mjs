@@ -14,7 +14,8 @@
 //
 // The public client `mozaiek-console` uses the authorisation-code flow with
 // PKCE; any http://127.0.0.1:<port>/... or http://localhost:<port>/...
-// redirect URI is accepted. Users log in on the provider's own login page
+// redirect URI is accepted, and its loopback origin may call the token
+// endpoint from a browser (CORS). Users log in on the provider's own login page
 // (any password); their roles come from USERS below.
 //
 // Keys: <workdir>/keys.json holds the private JWKs, signing key first. The
@@ -80,6 +81,7 @@ function ttlOf(client) {
 }
 
 const loopbackRedirect = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//;
+const loopbackOrigin = /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?$/;
 
 function configuration(keys) {
   const clients = Object.keys(MACHINE).map((id) => ({
@@ -100,6 +102,10 @@ function configuration(keys) {
   });
   return {
     clients,
+    // The console's page calls discovery and the token endpoint from its own
+    // loopback origin (any port, like its redirect URIs).
+    clientBasedCORS: (_ctx, origin, client) =>
+      client.clientId === 'mozaiek-console' && loopbackOrigin.test(origin),
     jwks: { keys },
     findAccount: async (_ctx, id) => ({
       accountId: id,

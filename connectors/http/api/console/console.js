@@ -1,6 +1,8 @@
-// mozaiek analysts' console. Plain DOM, no framework, no external requests.
+// mozaiek analysts' console. Plain DOM, no framework, no external requests
+// but the login's to the OpenID Connect provider the service names.
 // Alert fields come from partners: everything is rendered with textContent
-// and DOM nodes, never as HTML.
+// and DOM nodes, never as HTML. The access token lives in this closure only
+// (never in storage or a cookie): a reload logs in again.
 'use strict';
 
 (() => {
@@ -105,15 +107,221 @@
     return type === 'person' || type === 'vehicle' || type === 'location';
   }
 
+
+  // ---- login (OpenID Connect, authorisation code + PKCE) -----------------
+
+  const LOGIN_KEY = 'mozaiek.login';  // state, nonce, verifier across the redirect; never a token
+  let token = null;                   // the access token: memory only
+  let provider = null;                // /api/auth/config's oidc, or null (demo)
+  let me = null;                      // /api/whoami
+  let streamAbort = null;
+  let forceLogin = false;             // after a log-out, the provider asks again
+
+  function base64url(bytes) {
+    let text = '';
+    for (const b of bytes) text += String.fromCharCode(b);
+    return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  }
+
+  function randomText() {
+    return base64url(crypto.getRandomValues(new Uint8Array(32)));
+  }
+
+  async function challengeOf(verifier) {
+    const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier));
+    return base64url(new Uint8Array(digest));
+  }
+
+  function claimsOf(jwt) {
+    const part = String(jwt || '').split('.')[1];
+    if (!part) return null;
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const text = atob(b64 + '='.repeat((4 - (b64.length % 4)) % 4));
+    const bytes = Uint8Array.from(text, (c) => c.charCodeAt(0));
+    return JSON.parse(new TextDecoder().decode(bytes));
+  }
+
+  function redirectUri() {
+    return `${window.location.origin}/`;
+  }
+
+  async function discovery() {
+    const url = `${provider.issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+    const res = await fetch(url, { cache: 'no-store' });
+    if (!res.ok) throw new Error(`the provider's discovery answered HTTP ${res.status}`);
+    const doc = await res.json();
+    if (doc.issuer !== provider.issuer) throw new Error('the provider names another issuer');
+    return doc;
+  }
+
+  async function logIn() {
+    showLoginMessage('Going to the login page…');
+    try {
+      const doc = await discovery();
+      const pending = { state: randomText(), nonce: randomText(), verifier: randomText() };
+      sessionStorage.setItem(LOGIN_KEY, JSON.stringify(pending));
+      const q = new URLSearchParams({
+        client_id: provider.client_id,
+        response_type: 'code',
+        redirect_uri: redirectUri(),
+        scope: (provider.scopes || ['openid']).join(' '),
+        state: pending.state,
+        nonce: pending.nonce,
+        code_challenge: await challengeOf(pending.verifier),
+        code_challenge_method: 'S256',
+      });
+      if (forceLogin) q.set('prompt', 'login');
+      window.location.assign(`${doc.authorization_endpoint}?${q}`);
+    } catch (e) {
+      showLoginMessage(`Cannot log in: ${e.message}`);
+    }
+  }
+
+  // Back from the provider with ?code=&state=: checks state and nonce and
+  // trades the code (with the PKCE verifier) for the tokens.
+  async function finishLogin(params) {
+    const pending = JSON.parse(sessionStorage.getItem(LOGIN_KEY) || 'null');
+    sessionStorage.removeItem(LOGIN_KEY);
+    window.history.replaceState(null, '', '/');
+    if (params.get('error')) {
+      throw new Error(`the provider refused: ${params.get('error_description') || params.get('error')}`);
+    }
+    if (!pending || params.get('state') !== pending.state) {
+      throw new Error('the answer does not belong to a login of this page (state)');
+    }
+    const doc = await discovery();
+    const res = await fetch(doc.token_endpoint, {
+      method: 'POST',
+      cache: 'no-store',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: params.get('code') || '',
+        redirect_uri: redirectUri(),
+        client_id: provider.client_id,
+        code_verifier: pending.verifier,
+      }),
+    });
+    if (!res.ok) throw new Error(`the provider's token endpoint answered HTTP ${res.status}`);
+    const tokens = await res.json();
+    const id = claimsOf(tokens.id_token);
+    if (!id || id.nonce !== pending.nonce) {
+      throw new Error('the ID token does not carry this login\'s nonce');
+    }
+    const aud = Array.isArray(id.aud) ? id.aud : [id.aud];
+    if (id.iss !== provider.issuer || !aud.includes(provider.client_id)) {
+      throw new Error('the ID token is not from the provider for this console');
+    }
+    if (typeof tokens.access_token !== 'string') throw new Error('no access token');
+    token = tokens.access_token;
+  }
+
+  function showLoginMessage(text) {
+    $('login-message').textContent = text;
+  }
+
+  function showLoginScreen(text) {
+    $('login').hidden = false;
+    $('app').hidden = true;
+    $('who').hidden = true;
+    showLoginMessage(text);
+    $('login-button').focus();
+  }
+
+  function stopStream() {
+    if (streamAbort) streamAbort.abort();
+    streamAbort = null;
+  }
+
+  function logOut() {
+    token = null;
+    me = null;
+    forceLogin = true;
+    stopStream();
+    showLoginScreen('Logged out. The token is forgotten.');
+  }
+
+  // The service said 401: the token expired or was refused.
+  function sessionEnded() {
+    if (!provider) return;
+    token = null;
+    stopStream();
+    showLoginScreen('Your session has ended; log in again.');
+  }
+
+  // Every API call: the bearer token when logged in; 401 ends the session.
+  async function api(path, options = {}) {
+    const headers = Object.assign({}, options.headers || {});
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const res = await fetch(path, Object.assign({ cache: 'no-store' }, options, { headers }));
+    if (res.status === 401) sessionEnded();
+    return res;
+  }
+
+  function refusedText(res, what) {
+    if (res.status === 403) {
+      return `${what}: your roles (${(me && me.roles.join(', ')) || 'none'}) do not allow this.`;
+    }
+    return null;
+  }
+
+  function mayView(what) {
+    return Boolean(me && me.may && me.may[what]);
+  }
+
+  function showIdentity() {
+    $('who').hidden = false;
+    $('who-name').textContent = me.name;
+    $('who-roles').textContent = me.roles.length ? me.roles.join(', ') : 'no roles';
+    $('who-via').textContent = me.via === 'demo' ? 'demo identity, no login' : `via ${me.via}`;
+    $('logout').hidden = !provider;
+  }
+
+  // Hides what the roles do not open; the service refuses it anyway.
+  function applyRoles() {
+    const may = me.may || {};
+    $('alerts-list').hidden = !may.alerts;
+    $('no-view').hidden = Boolean(may.alerts || may.rules || may.audit || may.entities);
+    $('open-entity').hidden = !may.entities;
+    $('action-block').hidden = !may.actions;
+    $('tab-alerts').hidden = !(may.alerts || may.entities);
+    $('tab-rules').hidden = !may.rules;
+    $('tab-audit').hidden = !may.audit;
+    $('stream-health').hidden = !may.alerts;
+    const first = may.alerts || may.entities ? 'alerts' : may.rules ? 'rules' : may.audit ? 'audit' : null;
+    if (first) showTab(first); else showTab(null);
+  }
+
+  async function whoami() {
+    const res = await api('/api/whoami');
+    if (res.status === 401) return false;
+    if (res.status === 403) {
+      me = { name: provider ? 'you' : '', roles: [], via: '', may: {} };
+      showLoginScreen('You are logged in, but hold none of mozaiek\'s roles.');
+      return false;
+    }
+    if (!res.ok) throw new Error(`/api/whoami answered ${await errorText(res)}`);
+    me = await res.json();
+    return true;
+  }
+
+  async function enter() {
+    if (!(await whoami())) return;
+    $('login').hidden = true;
+    $('app').hidden = false;
+    showIdentity();
+    applyRoles();
+    if (me.may && me.may.alerts) followStream();
+  }
+
   // ---- tabs and health ---------------------------------------------------
 
   function showTab(name) {
-    const alertsOn = name === 'alerts';
-    $('alerts-view').hidden = !alertsOn;
-    $('rules-view').hidden = alertsOn;
-    $('tab-alerts').setAttribute('aria-pressed', String(alertsOn));
-    $('tab-rules').setAttribute('aria-pressed', String(!alertsOn));
-    if (!alertsOn) loadRules();
+    for (const view of ['alerts', 'rules', 'audit']) {
+      $(`${view}-view`).hidden = view !== name;
+      $(`tab-${view}`).setAttribute('aria-pressed', String(view === name));
+    }
+    if (name === 'rules') loadRules();
   }
 
   async function checkReady() {
@@ -242,9 +450,10 @@
 
   async function loadAlerts() {
     try {
-      const res = await fetch(`/api/alerts?limit=${INITIAL_LIMIT}`, { cache: 'no-store' });
+      const res = await api(`/api/alerts?limit=${INITIAL_LIMIT}`);
       if (!res.ok) {
-        showListError(`Alerts could not be loaded: ${await errorText(res)}`);
+        showListError(refusedText(res, 'Alerts') ||
+                      `Alerts could not be loaded: ${await errorText(res)}`);
         return;
       }
       const list = await res.json();
@@ -258,58 +467,92 @@
     }
   }
 
-  function followStream() {
+  // One Server-Sent Event (event name, data) to the list.
+  function onStreamEvent(name, data) {
+    try {
+      if (name === 'alert') upsert(JSON.parse(data), true);
+      else if (name === 'action') applyAction(JSON.parse(data));
+      else if (name === 'withdrawn') dropWithdrawn(JSON.parse(data));
+      else return;
+    } catch (e) {
+      console.info('mozaiek: unreadable stream event', e.message);
+      return;
+    }
+    renderAlerts();
+    if (selectedId) renderDetail();
+  }
+
+  // Reads /api/alerts/stream with fetch (EventSource cannot send the bearer
+  // token), parses the event-stream format, and reconnects after the last
+  // event id it saw, as EventSource would.
+  async function followStream() {
     const state = $('stream-state');
-    const source = new EventSource('/api/alerts/stream');
+    let lastId = '';
+    let retryMs = 3000;
     let loaded = false;
     const loadOnce = () => {
+      // The list is loaded once the stream is subscribed, so no alert falls
+      // in between; both are merged by alert id.
       if (loaded) return;
       loaded = true;
       loadAlerts();
     };
-    // The list is loaded once the stream is subscribed, so no alert falls in
-    // between; both are merged by alert id.
-    source.addEventListener('open', () => {
-      state.textContent = 'live';
-      state.className = 'ok';
-      loadOnce();
-    });
-    source.addEventListener('error', () => {
-      // EventSource reconnects by itself (the server asks for 3 s) and
-      // resumes after the last event id it saw.
+    stopStream();
+    const abort = new AbortController();
+    streamAbort = abort;
+    while (!abort.signal.aborted) {
+      try {
+        const headers = { Accept: 'text/event-stream' };
+        if (lastId) headers['Last-Event-ID'] = lastId;
+        const res = await api('/api/alerts/stream', { headers, signal: abort.signal });
+        if (res.status === 401) return;
+        if (res.status === 403) {
+          state.textContent = 'not allowed';
+          state.className = 'bad';
+          showListError(refusedText(res, 'The live stream'));
+          return;
+        }
+        if (!res.ok || !res.body) throw new Error(`HTTP ${res.status}`);
+        state.textContent = 'live';
+        state.className = 'ok';
+        loadOnce();
+        const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+        let buffer = '';
+        let name = '';
+        let data = [];
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          buffer += value;
+          let nl;
+          while ((nl = buffer.search(/\r\n|\r|\n/)) >= 0) {
+            const line = buffer.slice(0, nl);
+            buffer = buffer.slice(nl + (buffer.startsWith('\r\n', nl) ? 2 : 1));
+            if (line === '') {
+              if (data.length) onStreamEvent(name || 'message', data.join('\n'));
+              name = '';
+              data = [];
+              continue;
+            }
+            if (line.startsWith(':')) continue;  // a comment (keep-alive)
+            const colon = line.indexOf(':');
+            const field = colon < 0 ? line : line.slice(0, colon);
+            let val = colon < 0 ? '' : line.slice(colon + 1);
+            if (val.startsWith(' ')) val = val.slice(1);
+            if (field === 'event') name = val;
+            else if (field === 'data') data.push(val);
+            else if (field === 'id' && !val.includes('\0')) lastId = val;
+            else if (field === 'retry' && /^\d+$/.test(val)) retryMs = Number(val);
+          }
+        }
+      } catch (e) {
+        if (abort.signal.aborted) return;
+      }
       state.textContent = 'reconnecting';
       state.className = 'bad';
       loadOnce();
-    });
-    source.addEventListener('alert', (ev) => {
-      try {
-        upsert(JSON.parse(ev.data), true);
-      } catch (e) {
-        console.warn('mozaiek: unreadable alert event', e.message);
-        return;
-      }
-      renderAlerts();
-      if (selectedId) renderDetail();
-    });
-    source.addEventListener('withdrawn', (ev) => {
-      try {
-        dropWithdrawn(JSON.parse(ev.data));
-      } catch (e) {
-        console.warn('mozaiek: unreadable withdrawn event', e.message);
-        return;
-      }
-      renderAlerts();
-    });
-    source.addEventListener('action', (ev) => {
-      try {
-        applyAction(JSON.parse(ev.data));
-      } catch (e) {
-        console.warn('mozaiek: unreadable action event', e.message);
-        return;
-      }
-      renderAlerts();
-      if (selectedId) renderDetail();
-    });
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
   }
 
   // A withdrawn alert (its entity was erased) leaves the list, and its
@@ -363,7 +606,7 @@
     addField(dl, 'Alert id', a.alert_id).classList.add('mono');
     const subj = addField(dl, 'Subject', '');
     subj.appendChild(el('span', subjectLabel(subject.type, subject.key, true), 'mono wrap'));
-    if (isEntityType(subject.type)) {
+    if (isEntityType(subject.type) && mayView('entities')) {
       subj.appendChild(button('View entity', () => openEntity(subject.type, subject.key)));
     }
     addField(dl, 'Score', formatNumber(a.score, 3));
@@ -387,7 +630,9 @@
       cell(tr, l.rule);
       cell(tr, Array.isArray(l.via) ? l.via.join(', ') : '', 'mono');
       const last = cell(tr, '');
-      if (isEntityType(l.type)) last.appendChild(button('View entity', () => openEntity(l.type, l.key)));
+      if (isEntityType(l.type) && mayView('entities')) {
+        last.appendChild(button('View entity', () => openEntity(l.type, l.key)));
+      }
       lbody.appendChild(tr);
     }
 
@@ -425,13 +670,13 @@
     }
     msg.textContent = 'Sending…';
     try {
-      const res = await fetch(`/api/alerts/${encodeURIComponent(a.alert_id)}/actions`, {
+      const res = await api(`/api/alerts/${encodeURIComponent(a.alert_id)}/actions`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(reason ? { action, reason } : { action }),
       });
       if (!res.ok) {
-        msg.textContent = `Refused: ${await errorText(res)}`;
+        msg.textContent = refusedText(res, 'Not recorded') || `Refused: ${await errorText(res)}`;
         return;
       }
       applyAction(await res.json());
@@ -482,9 +727,9 @@
     const url = `/api/entities/${encodeURIComponent(type)}/${encodeURIComponent(key)}` +
                 `?reason=${encodeURIComponent(reason)}`;
     try {
-      const res = await fetch(url, { cache: 'no-store' });
+      const res = await api(url);
       if (!res.ok) {
-        showEntityMessage(`Refused: ${await errorText(res)}`);
+        showEntityMessage(refusedText(res, 'Not shown') || `Refused: ${await errorText(res)}`);
         return;
       }
       renderEntity(await res.json());
@@ -558,9 +803,10 @@
   async function loadRules() {
     const err = $('rules-error');
     try {
-      const res = await fetch('/api/rules', { cache: 'no-store' });
+      const res = await api('/api/rules');
       if (!res.ok) {
-        err.textContent = `Rules could not be loaded: ${await errorText(res)}`;
+        err.textContent = refusedText(res, 'Rules') ||
+                          `Rules could not be loaded: ${await errorText(res)}`;
         err.hidden = false;
         return;
       }
@@ -590,7 +836,73 @@
     }
   }
 
+  // ---- audit read-back (privacy officer) ---------------------------------
+
+  async function readAudit(ev) {
+    ev.preventDefault();
+    const msg = $('audit-message');
+    const body = $('audit-table').tBodies[0];
+    clear(body);
+    const by = $('audit-by').value;
+    const key = $('audit-key').value.trim();
+    if (!key) {
+      msg.textContent = by === 'principal' ? 'Enter a principal.' : 'Enter the key (a person by pseudonym).';
+      msg.hidden = false;
+      return;
+    }
+    const q = by === 'principal' ? new URLSearchParams({ principal: key })
+                                 : new URLSearchParams({ type: by, key });
+    try {
+      const res = await api(`/api/audit?${q}`);
+      if (!res.ok) {
+        msg.textContent = refusedText(res, 'Audit') || `Refused: ${await errorText(res)}`;
+        msg.hidden = false;
+        return;
+      }
+      msg.hidden = true;
+      const trail = await res.json();
+      for (const r of trail.records || []) {
+        const tr = document.createElement('tr');
+        cell(tr, formatTime(r.at)).title = String(r.at || '');
+        cell(tr, r.principal);
+        cell(tr, r.role);
+        cell(tr, r.action);
+        cell(tr, r.subject ? subjectLabel(r.subject.type, r.subject.key, false) : (r.about_principal || ''), 'mono');
+        cell(tr, r.status, 'num');
+        cell(tr, r.reason || '');
+        body.appendChild(tr);
+      }
+      noneRow(body, 'no records');
+    } catch (e) {
+      msg.textContent = `Audit could not be read: ${e.message}`;
+      msg.hidden = false;
+    }
+  }
+
   // ---- start -------------------------------------------------------------
+
+  async function begin() {
+    const res = await fetch('/api/auth/config', { cache: 'no-store' });
+    if (!res.ok) throw new Error(`/api/auth/config answered HTTP ${res.status}`);
+    provider = (await res.json()).oidc;
+    if (!provider) {  // the demo: the service names everyone its demo identity
+      await enter();
+      return;
+    }
+    $('login-issuer').textContent = provider.issuer;
+    const params = new URLSearchParams(window.location.search);
+    if (params.has('code') || params.has('error')) {
+      try {
+        await finishLogin(params);
+      } catch (e) {
+        showLoginScreen(`Login failed: ${e.message}`);
+        return;
+      }
+      await enter();
+      return;
+    }
+    showLoginScreen('');
+  }
 
   function start() {
     $('filters').addEventListener('submit', (ev) => ev.preventDefault());
@@ -598,16 +910,20 @@
     $('filter-type').addEventListener('change', renderAlerts);
     $('tab-alerts').addEventListener('click', () => showTab('alerts'));
     $('tab-rules').addEventListener('click', () => showTab('rules'));
+    $('tab-audit').addEventListener('click', () => showTab('audit'));
     $('open-entity').addEventListener('click', () => openEntity('vehicle', ''));
     $('entity-form').addEventListener('submit', lookUpEntity);
+    $('audit-form').addEventListener('submit', readAudit);
     $('action-form').addEventListener('submit', (ev) => ev.preventDefault());
     for (const b of document.querySelectorAll('#action-form button[data-action]')) {
       b.addEventListener('click', () => sendAction(b.dataset.action));
     }
-    followStream();
+    $('login-button').addEventListener('click', logIn);
+    $('logout').addEventListener('click', logOut);
     checkReady();
     setInterval(checkReady, 10000);
     renderAlerts();
+    begin().catch((e) => showLoginScreen(`The console cannot start: ${e.message}`));
   }
 
   start();

@@ -135,6 +135,48 @@ TEST_F(ConsoleTest, PageHasNoInlineCodeAndTheScriptNeverWritesHtml) {
   }
 }
 
+// With an OpenID Connect provider the page may connect to the issuer's
+// origin (discovery, token) and to nothing else.
+TEST(ConsoleCspTest, ConnectSrcWidensToTheIssuerOriginOnly) {
+  EXPECT_EQ(console_csp(""), kConsoleCsp);
+  const std::string csp = console_csp("https://login.example.nl:8443");
+  EXPECT_THAT(csp, HasSubstr("connect-src 'self' https://login.example.nl:8443;"));
+  EXPECT_THAT(csp, HasSubstr("script-src 'self';"));
+  EXPECT_THAT(csp, HasSubstr("form-action 'self';"));
+  EXPECT_EQ(csp.find("https://"), csp.rfind("https://"));  // nowhere else
+}
+
+TEST(ConsoleCspTest, OriginOfAnIssuerDropsThePathAndRefusesWhatCouldBreakThePolicy) {
+  EXPECT_EQ(url_origin("https://login.example.nl/realms/tmm"), "https://login.example.nl");
+  EXPECT_EQ(url_origin("http://127.0.0.1:4444"), "http://127.0.0.1:4444");
+  EXPECT_EQ(url_origin("http://[::1]:4444/x?y#z"), "http://[::1]:4444");
+  EXPECT_EQ(url_origin(""), "");
+  EXPECT_EQ(url_origin("ftp://host/"), "");
+  EXPECT_EQ(url_origin("https://"), "");
+  EXPECT_EQ(url_origin("https://evil; script-src *"), "");
+  EXPECT_EQ(url_origin("https://user@host/"), "");
+  EXPECT_EQ(url_origin("https://a'b/"), "");
+}
+
+class ConsoleWithIssuerTest : public ConsoleTest {
+ protected:
+  void SetUp() override {
+    add_console_routes(server_, "http://127.0.0.1:4444/oidc");
+    ASSERT_TRUE(server_.start().is_ok());
+  }
+};
+
+TEST_F(ConsoleWithIssuerTest, PageAndAssetsAllowTheIssuersOrigin) {
+  for (const char* path : {"/", "/console/console.js"}) {
+    SCOPED_TRACE(path);
+    auto res = get(path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 200);
+    EXPECT_EQ(res->get_header_value("Content-Security-Policy"),
+              console_csp("http://127.0.0.1:4444"));
+  }
+}
+
 TEST(ConsoleContentTypeTest, ByExtension) {
   EXPECT_EQ(console_content_type("a.html"), "text/html; charset=utf-8");
   EXPECT_EQ(console_content_type("a.js"), "text/javascript; charset=utf-8");

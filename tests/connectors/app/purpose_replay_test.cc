@@ -15,6 +15,7 @@
 #include "connectors/app/local_pipeline.h"
 #include "operators/intake/subject_normaliser.h"
 #include "operators/records/alert_json.h"
+#include "operators/records/alert_withdrawal.h"
 #include "tests/support/command.h"
 #include "tests/support/pipeline_harness.h"
 #include "tests/support/temp_dir.h"
@@ -263,7 +264,20 @@ TEST(PurposeReplayTest, ErasureRemovesTheCareStateToo) {
     view.value = next[0];
     pipeline.process(view);
     ASSERT_TRUE(pipeline.finish().is_ok());
-    const auto raised = read_all(care.values);
+    // The erasure's withdrawal goes to the care topic too; the rest are alerts.
+    std::vector<std::string> alert_values;
+    std::size_t withdrawals = 0;
+    for (const auto& v : care.values) {
+      AlertWithdrawal w;
+      if (read_withdrawal_json(v, w)) {
+        EXPECT_EQ(w.subject_key, boy);
+        ++withdrawals;
+      } else {
+        alert_values.push_back(v);
+      }
+    }
+    EXPECT_EQ(withdrawals, erase ? 1u : 0u);
+    const auto raised = read_all(alert_values);
     if (erase) {
       EXPECT_EQ(raised.size(), 1u) << "erased: cc-2 alone stays below the threshold";
     } else {

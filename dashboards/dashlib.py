@@ -15,6 +15,7 @@ import json
 import os
 import re
 import shutil
+import random
 import signal
 import socket
 import ssl
@@ -283,9 +284,19 @@ def mtls_demo_config(pki: TestPki, path: Path) -> Path:
 # ------------------------------------------------------------- a local stack
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, from below the kernel's ephemeral range
+    (32768-60999), so no outgoing connection can take it before the child
+    process binds it."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randrange(20000, 32700)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free loopback port")
 
 
 def _die_with_parent() -> None:

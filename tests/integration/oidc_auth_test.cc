@@ -26,6 +26,7 @@
 #include "connectors/http/http_server.h"
 #include "tests/support/command.h"
 #include "tests/support/oidc_provider.h"
+#include "tests/support/ports.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/wait.h"
 
@@ -396,21 +397,6 @@ TEST_F(OidcAuthTest, ConcurrentVerificationsAllSucceed) {
               kThreads * kEach, kThreads, us / (kThreads * kEach));
 }
 
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
-
 // `mozaiek run` with the shipped config plus this provider's issuer starts,
 // fetches the provider's keys, and tells the console how to log in.
 TEST_F(OidcAuthTest, RunWithAnIssuerStartsAndServesTheLoginConfig) {
@@ -419,7 +405,7 @@ TEST_F(OidcAuthTest, RunWithAnIssuerStartsAndServesTheLoginConfig) {
   std::string config((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   config = replace_once(config, "      issuer: \"\"", "      issuer: " + provider().issuer());
   std::ofstream(dir.path() + "/mozaiek.yaml") << config;
-  const int port = free_port();
+  const int port = test::free_loopback_ports();
   ASSERT_NE(port, 0);
   std::thread run([&] {
     (void)test::run_command(

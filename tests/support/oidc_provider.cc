@@ -18,28 +18,12 @@
 #include <sstream>
 
 #include "connectors/http/auth/jws.h"
+#include "tests/support/ports.h"
 
 namespace mozaiek::test {
 namespace {
 
 constexpr const char* kScript = MOZAIEK_SOURCE_DIR "/tests/integration/oidc/oidc-provider.sh";
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      port = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return port;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -95,8 +79,8 @@ void OidcProvider::start() {
   owned_ = true;
   // The port is free now; the script refuses it if another process takes
   // it first, and we try another.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    const int port = free_port();
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const int port = free_loopback_ports();
     if (port == 0) {
       error_ = "no free loopback port for the provider";
       return;

@@ -1,5 +1,7 @@
 #include "tests/support/real_kafka.h"
 
+#include "tests/support/ports.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -15,33 +17,6 @@ namespace mozaiek::test {
 namespace {
 
 constexpr const char* kScript = MOZAIEK_SOURCE_DIR "/tests/integration/kafka/kafka-broker.sh";
-
-// Binds 127.0.0.1:port (0 = any); returns the bound port or 0.
-int bind_port(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  int bound = 0;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      bound = ntohs(addr.sin_port);
-  }
-  ::close(fd);
-  return bound;
-}
-
-// A port p with p and p+1 (the controller) free right now.
-int free_port_pair() {
-  for (int attempt = 0; attempt < 50; ++attempt) {
-    int p = bind_port(0);
-    if (p > 0 && p < 65535 && bind_port(p + 1) == p + 1) return p;
-  }
-  return 0;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -90,19 +65,25 @@ void RealKafka::start() {
     return;
   }
   workdir_ = templ;
-  const int port = free_port_pair();
-  if (port == 0) {
-    error_ = "no free loopback port pair for the broker";
-    return;
-  }
   const std::string out = workdir_ + "/start.out";
   const std::string err = workdir_ + "/start.err";
-  const std::string cmd = "MOZAIEK_KAFKA_OWNER_PID=" + std::to_string(::getpid()) + " bash " +
-                          shell_quote(kScript) + " start " + shell_quote(workdir_) + " " +
-                          std::to_string(port) + " >" + shell_quote(out) + " 2>" +
-                          shell_quote(err) + " </dev/null";
   owned_ = true;
-  const int code = exit_code(std::system(cmd.c_str()));
+  // The pair is free now; should another process bind one of them before
+  // the broker does, the script refuses it and we try another pair.
+  int code = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    const int port = free_loopback_ports(2);  // client port, controller port
+    if (port == 0) {
+      error_ = "no free loopback port pair for the broker";
+      return;
+    }
+    const std::string cmd = "MOZAIEK_KAFKA_OWNER_PID=" + std::to_string(::getpid()) + " bash " +
+                            shell_quote(kScript) + " start " + shell_quote(workdir_) + " " +
+                            std::to_string(port) + " >" + shell_quote(out) + " 2>" +
+                            shell_quote(err) + " </dev/null";
+    code = exit_code(std::system(cmd.c_str()));
+    if (code == 0 || read_file(err).find("already in use") == std::string::npos) break;
+  }
   if (code != 0) {
     error_ = std::string(kScript) + " start exited with " + std::to_string(code) + ":\n" +
              read_file(err);

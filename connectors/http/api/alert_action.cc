@@ -4,6 +4,7 @@
 
 #include <array>
 
+#include "connectors/http/api/record_reader.h"
 #include "stream/json_writer.h"
 
 namespace mozaiek {
@@ -16,17 +17,6 @@ constexpr std::array<std::string_view, kActionKindCount> kStatuses = {"acknowled
 // the feed without bound.
 constexpr std::size_t kMaxIdBytes = 256;
 constexpr std::size_t kMaxUserBytes = 128;
-
-bool read_text(simdjson::dom::element doc, const char* field, std::size_t max, bool allow_empty,
-               std::string& out, std::string& error) {
-  std::string_view text;
-  if (doc[field].get(text) || (!allow_empty && text.empty()) || text.size() > max) {
-    error = field;
-    return false;
-  }
-  out.assign(text);
-  return true;
-}
 
 }  // namespace
 
@@ -65,17 +55,9 @@ void write_action_entry(JsonWriter& w, const AlertAction& a) {
 
 bool read_action_json(std::string_view json, AlertAction& out, std::string& error) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
   simdjson::dom::element doc;
-  if (parser.parse(padded).get(doc) || !doc.is_object()) {
-    error = "record";
-    return false;
-  }
+  if (!open_record(parser, json, kAlertActionSchema, doc, error)) return false;
   std::string_view text;
-  if (doc["schema"].get(text) || text != kAlertActionSchema) {
-    error = "schema";
-    return false;
-  }
   if (!read_text(doc, "action_id", kMaxIdBytes, false, out.action_id, error) ||
       !read_text(doc, "alert_id", kMaxIdBytes, false, out.alert_id, error) ||
       !read_text(doc, "user", kMaxUserBytes, false, out.user, error) ||

@@ -3,6 +3,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include "connectors/http/api/record_reader.h"
 #include "operators/intake/pseudonymiser.h"
 #include "stream/json_writer.h"
 
@@ -10,6 +11,8 @@ namespace mozaiek {
 namespace {
 
 constexpr std::string_view kPersonRoute = "/api/entities/person/";
+// Bound on a principal read back from the audit topic.
+constexpr std::size_t kMaxPrincipalBytes = 1024;
 
 std::string_view key_of(const AuditRecord& r) {
   return r.principal.empty() ? kUnauthenticated : std::string_view(r.principal);
@@ -51,22 +54,11 @@ void write_audit_json(const AuditRecord& r, std::string& out) {
 
 bool read_audit_keys(std::string_view json, AuditKeys& out, std::string& error) {
   simdjson::dom::parser parser;
-  simdjson::padded_string padded(json);
   simdjson::dom::element doc;
-  if (parser.parse(padded).get(doc) || !doc.is_object()) {
-    error = "record";
+  if (!open_record(parser, json, kAuditSchema, doc, error) ||
+      !read_text(doc, "principal", kMaxPrincipalBytes, true, out.principal, error)) {
     return false;
   }
-  std::string_view text;
-  if (doc["schema"].get(text) || text != kAuditSchema) {
-    error = "schema";
-    return false;
-  }
-  if (doc["principal"].get(text)) {
-    error = "principal";
-    return false;
-  }
-  out.principal = std::string(text);
   out.subject.reset();
   simdjson::dom::element subject;
   if (!doc["subject"].get(subject)) {

@@ -46,7 +46,7 @@ TEST(SubjectNormaliserTest, PlateWithItsOwnCountryInFrontIsKeyedAsWithout) {
   EXPECT_EQ(vehicle("FR AB 123", "D"), "DE-FRAB123");
   // No separator after them, or nothing after it: part of the plate.
   EXPECT_EQ(vehicle("FRGH482KL", "FR"), "FR-FRGH482KL");
-  EXPECT_EQ(vehicle("FR-1", "FR"), "FR-FR1");
+  EXPECT_EQ(vehicle("FR-", "FR"), "FR-FR");
   // Without a country nothing says the letters are one.
   EXPECT_EQ(vehicle("FR-GH-482-KL", ""), "XX-FRGH482KL");
 }

@@ -78,7 +78,9 @@ TEST_F(LocationKindTest, PlateWithAndWithoutItsCountryPrefixIsOneVehicle) {
   const auto alerts = run({"FR-GH-482-KL", "GH-482-KL", "fr gh 482 kl"}, "reception_centre");
   ASSERT_EQ(count(alerts, "pickup_van", SubjectType::vehicle), 1u);
   for (const auto& a : alerts) {
-    if (a.rule == "pickup_van") EXPECT_EQ(a.subject_key, "FR-GH482KL");
+    if (a.rule == "pickup_van") {
+      EXPECT_EQ(a.subject_key, "FR-GH482KL");
+    }
   }
 }
 

@@ -119,7 +119,9 @@ TEST_F(RulesApiTest, GetShowsTheVersionRulesAndHistoryOnceTheReadIsAudited) {
   EXPECT_THAT(res.body,
               HasSubstr(R"({"name":"pickup_van","subject_type":"vehicle","network":true)"));
   EXPECT_THAT(res.body, HasSubstr(R"("tasks":{"convergence":")" + registry_.version() + "\"}"));
-  EXPECT_THAT(res.body, HasSubstr(R"("history":[{"at":"2025-11-24T16:00:00Z","principal":"(startup)","via":"startup","outcome":"started")"));
+  EXPECT_THAT(res.body,
+              HasSubstr(R"x("history":[{"at":"2025-11-24T16:00:00Z","principal":"(startup)",)x"
+                        R"x("via":"startup","outcome":"started")x"));
   EXPECT_THAT(res.body, HasSubstr(R"("backtest_report":"candidate.html")"));
   ASSERT_EQ(audited().size(), 1u);
   EXPECT_EQ(audited()[0].value,

@@ -19,6 +19,7 @@
 #include "tests/support/fake_gate.h"
 #include "tests/support/identity.h"
 #include "tests/support/pipeline_harness.h"
+#include "tests/support/temp_dir.h"
 
 namespace mozaiek {
 namespace {
@@ -251,6 +252,33 @@ TEST(RulesApiRolesTest, OperatorsReloadAnalystsOnlyRead) {
     ASSERT_TRUE(posted);
     EXPECT_EQ(posted->status, post_status) << role;
   }
+}
+
+TEST_F(RulesApiTest, TheNewestBacktestReportIsServedInItsOwnSandboxAudited) {
+  test::TempDir dir("mozaiek-backtest-reports");
+  {
+    std::ofstream out(dir.path() + "/candidate.html");
+    out << "<!doctype html><title>backtest</title><svg></svg>";
+  }
+  HttpRequest req = request("GET", test::principal("an", {role::kAnalyst}));
+  req.path = "/api/rules/backtest-report";
+  auto res = serve_backtest_report(dir.path(), "candidate.html", log_, clock_, req);
+  ASSERT_EQ(res.status, 200);
+  EXPECT_EQ(res.content_type, "text/html; charset=utf-8");
+  EXPECT_THAT(res.body, HasSubstr("<title>backtest</title>"));
+  bool sandboxed = false;
+  for (const auto& [name, value] : res.headers) {
+    if (name == "Content-Security-Policy") sandboxed = value == kBacktestReportCsp;
+  }
+  EXPECT_TRUE(sandboxed);
+  EXPECT_THAT(std::string(kBacktestReportCsp),
+              StartsWith("sandbox allow-scripts; default-src 'none'"));
+  ASSERT_EQ(audited().size(), 1u);
+  EXPECT_THAT(audited()[0].value, HasSubstr(R"("action":"rules_read")"));
+  EXPECT_THAT(audited()[0].value, HasSubstr(R"("reason":"backtest report candidate.html")"));
+  EXPECT_EQ(serve_backtest_report(dir.path(), "", log_, clock_, req).status, 404);
+  EXPECT_EQ(serve_backtest_report(dir.path(), "missing.html", log_, clock_, req).status, 404);
+  EXPECT_EQ(audited().size(), 1u);
 }
 
 TEST(RulesStateJsonTest, ListsConvergenceRulesThenTheNetworkRules) {

@@ -58,4 +58,11 @@ Millis WatermarkTracker::silence(std::size_t source, ProcTime now) const {
   return std::max(Millis{0}, now - sources_[source].last_seen);
 }
 
+void WatermarkTracker::set_idle_timeouts(const std::vector<Millis>& idle_timeout_per_source) {
+  if (idle_timeout_per_source.size() != sources_.size()) return;
+  for (std::size_t i = 0; i < sources_.size(); ++i) {
+    sources_[i].idle_timeout = idle_timeout_per_source[i];
+  }
+}
+
 }  // namespace mozaiek

@@ -39,6 +39,9 @@ class WatermarkTracker {
   // Wall time since the source's last record; Millis::max() if it never sent.
   Millis silence(std::size_t source, ProcTime now) const;
   std::size_t sources() const { return sources_.size(); }
+  // A live reload: new idle timeouts for the same sources (what each has
+  // seen is kept); a list of another length is ignored.
+  void set_idle_timeouts(const std::vector<Millis>& idle_timeout_per_source);
 
  private:
   struct Source {

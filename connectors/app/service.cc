@@ -5,8 +5,10 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <optional>
+#include <sstream>
 
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/app/audit_topic_reader.h"
@@ -122,6 +124,10 @@ struct Service::Impl {
   prometheus::Registry registry;
   std::unique_ptr<PipelineMetrics> metrics;
   std::unique_ptr<OversightMetrics> oversight;
+  // The rules in force and their reload (POST /api/rules, SIGHUP).
+  std::unique_ptr<RulesRegistry> rules;
+  std::unique_ptr<RulesReloadProbe> rules_probe;
+  std::unique_ptr<RulesApi> rules_api;
   AlertFeed feed{1000};
   // With HTTP only: the alerts and actions every instance shows, and the
   // actions API (its producer writes the alert-actions topic).
@@ -175,7 +181,8 @@ struct Service::Impl {
                               *metrics,
                               *oversight,
                               [this] { return failed(); },
-                              [this] { return stopping.load(); }};
+                              [this] { return stopping.load(); },
+                              *rules};
   }
   TaskLoopOptions loop_options(std::string name) const {
     return TaskLoopOptions{.name = std::move(name),
@@ -197,6 +204,9 @@ struct Service::Impl {
   Status make_authenticator();
   Status start_http();
   void add_feature_routes();
+  void make_rules_api();
+  // The newest *.html of service.backtest_reports_dir ("" when none).
+  std::string newest_backtest_report() const;
 
   void run_intake();
   void run_convergence();
@@ -234,8 +244,12 @@ Status Service::start() {
   if (Status s = m.connect_kafka(); !s) return s;
   if (Status s = m.open_state(); !s) return s;
   m.make_probes();
+  m.rules = std::make_unique<RulesRegistry>(m.settings.operators, m.clock.now());
+  spdlog::info("rules {} in force", m.rules->version());
   if (m.options.serve_http) {
     if (Status s = m.start_http(); !s) return s;
+  } else {
+    m.make_rules_api();
   }
   m.loops_running = 2;
   m.intake_thread = std::thread([&m] { m.run_intake(); });
@@ -287,6 +301,38 @@ void Service::Impl::make_probes() {
   dead_letter_probe = std::make_unique<DeadLetterProbe>(registry);
   oversight = std::make_unique<OversightMetrics>(registry, oversight_label_sets(settings));
   lookups = std::make_unique<EntityLookupProbe>(registry);
+  rules_probe = std::make_unique<RulesReloadProbe>(registry);
+}
+
+void Service::Impl::make_rules_api() {
+  // Validated as check-config validates the file; relative paths as from it.
+  RulesValidator validate = [this](const std::string& yaml, OperatorConfig& out,
+                                   std::vector<std::string>& errors) {
+    Settings parsed;
+    if (!load_settings_text(yaml, settings.config_path, parsed, errors)) return false;
+    out = std::move(parsed.operators);
+    return true;
+  };
+  rules_api = std::make_unique<RulesApi>(*rules, std::move(validate), audit_log.get(), *rules_probe,
+                                         clock, [this] { return newest_backtest_report(); });
+}
+
+std::string Service::Impl::newest_backtest_report() const {
+  namespace fs = std::filesystem;
+  if (settings.backtest_reports_dir.empty()) return {};
+  std::error_code ec;
+  std::string newest;
+  fs::file_time_type newest_time{};
+  for (const auto& entry : fs::directory_iterator(settings.backtest_reports_dir, ec)) {
+    if (!entry.is_regular_file(ec) || entry.path().extension() != ".html") continue;
+    const auto t = entry.last_write_time(ec);
+    if (ec) continue;
+    if (newest.empty() || t > newest_time) {
+      newest = entry.path().filename().string();
+      newest_time = t;
+    }
+  }
+  return newest;
 }
 
 // The generic server with the feature routes; the alert topics reader keeps
@@ -370,9 +416,15 @@ void Service::Impl::add_feature_routes() {
       "/api/alerts/stream", Roles(kAlertReaderRoles),
       [this](const HttpRequest& req) { return open_alert_stream(feed, *audit_log, clock, req); },
       [this] { feed.wake_all(); });
+  make_rules_api();
   http->route("GET", "/api/rules", Roles(kRulesReaderRoles),
-              [this, json = rules_json(settings.operators)](const HttpRequest& req) {
-                return read_rules(json, *audit_log, clock, req);
+              [this](const HttpRequest& req) { return rules_api->get(req); });
+  http->route("POST", "/api/rules", Roles(kRulesReloaderRoles),
+              [this](const HttpRequest& req) { return rules_api->post(req); });
+  http->route("GET", "/api/rules/backtest-report", Roles(kRulesReaderRoles),
+              [this](const HttpRequest& req) {
+                return serve_backtest_report(settings.backtest_reports_dir,
+                                             newest_backtest_report(), *audit_log, clock, req);
               });
   http->route("GET", R"(/api/entities/([a-z]+)/([^/]+))", Roles(kEntityViewerRoles),
               [this](const HttpRequest& req) {
@@ -417,6 +469,10 @@ void Service::Impl::run_intake() {
   IntakeTask task(task_context(), *pseudonymiser, *sink, *source, intake_committed, dead_letters,
                   dlq_key);
   TaskLoop loop(loop_options("intake"), *source, task, clock);
+  loop.every(Millis{0}, "rules", [&task](std::size_t) {
+    task.pick_up_rules();
+    return Status::ok();
+  });
   loop.every(kLagInterval, "lag", [&task](std::size_t) {
     task.report_lag();
     return Status::ok();
@@ -443,6 +499,8 @@ void Service::Impl::run_convergence() {
     task.serve_lookups();
     return Status::ok();
   });
+  loop.every(Millis{0}, "rules",
+             [&task](std::size_t uncommitted) { return task.pick_up_rules(uncommitted); });
   loop.every(kOversightInterval, "oversight",
              [&task](std::size_t uncommitted) { return task.maintain_oversight(uncommitted); });
   loop.every(kLagInterval, "lag", [&task](std::size_t) {
@@ -483,6 +541,31 @@ Service::Progress Service::progress() const {
   return Progress{m.intake_committed.in.load(), m.intake_committed.dlq.load(),
                   m.intake_committed.routed.load(), m.convergence_committed.in.load(),
                   m.convergence_committed.alerts.load()};
+}
+
+Status Service::reload_rules() {
+  Impl& m = *impl_;
+  if (!m.rules_api) return Status::error("the service is not running");
+  std::ifstream in(m.settings.config_path, std::ios::binary);
+  std::stringstream text;
+  if (in) text << in.rdbuf();
+  AuditRecord by;
+  by.principal = "(sighup)";
+  by.via = "sighup";
+  by.role = std::string(role::kOperator);
+  by.method = "SIGHUP";
+  by.route = m.settings.config_path;
+  by.at = m.clock.now();
+  spdlog::info("SIGHUP: reloading the rules from {}", m.settings.config_path);
+  const std::string yaml = in ? text.str()
+                              : std::string("# cannot read ") + m.settings.config_path + "\n";
+  RulesApi::Reload r = m.rules_api->reload(yaml, std::move(by), "");
+  if (!r.audited) return Status::error("rules reload not applied: the audit record failed");
+  if (r.entry.outcome == RulesOutcome::refused) {
+    return Status::error("rules reload refused: " +
+                         (r.entry.errors.empty() ? std::string() : r.entry.errors.front()));
+  }
+  return Status::ok();
 }
 
 std::string Service::bootstrap_servers() const { return impl_->kafka.brokers; }

@@ -56,6 +56,12 @@ class Service {
   // Blocks until a loop fails or stop() is called; returns the first error
   // (a loop's reason: "<task>: ...").
   Status wait();
+  // Reloads the rules (catalogue, sources, rules, linking, oversight) from
+  // the config file the service started with, as SIGHUP does: validated
+  // as check-config does, audited, taken by every task at its next batch
+  // boundary; an error (the file's errors, logged) leaves the running
+  // rules in force. Any thread, after start().
+  Status reload_rules();
   // Bootstrap servers in use (the embedded cluster's when embedded).
   std::string bootstrap_servers() const;
   std::string http_address() const;

@@ -80,16 +80,19 @@ IntakeTask::IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudony
                        RecordSink& sink, KafkaSource& source, Committed& committed,
                        DeadLetterWriter& dead_letters, std::optional<DlqKey> dlq_key)
     : context_(std::move(context)),
+      rules_(context_.rules.current()),
+      rules_generation_(context_.rules.generation()),
       sink_(sink),
       source_(source),
       committed_(committed),
       dead_letters_(dead_letters),
       output_(std::make_unique<Output>(context_.settings, sink, context_.clock, dead_letters,
                                        std::move(dlq_key))),
-      stage_(context_.settings.operators, pseudonymiser, context_.clock,
-             context_.settings.topics.signals_prefix, *output_,
-             context_.settings.topics.chain_events, context_.settings.topics.chain_prefix,
-             context_.settings.topics.chain_events_org) {}
+      stage_(*rules_, pseudonymiser, context_.clock, context_.settings.topics.signals_prefix,
+             *output_, context_.settings.topics.chain_events, context_.settings.topics.chain_prefix,
+             context_.settings.topics.chain_events_org) {
+  context_.rules.task_applied("intake", rules_->rules_version);
+}
 
 IntakeTask::~IntakeTask() = default;
 
@@ -127,6 +130,17 @@ void IntakeTask::committed() {
 }
 
 void IntakeTask::on_stop(bool /*final_commit*/) { (void)sink_.flush(kFlushTimeout); }
+
+void IntakeTask::pick_up_rules() {
+  const std::uint64_t generation = context_.rules.generation();
+  if (generation == rules_generation_) return;
+  rules_generation_ = generation;
+  auto next = context_.rules.current();
+  stage_.reconfigure(*next);
+  rules_ = std::move(next);
+  context_.rules.task_applied("intake", rules_->rules_version);
+  spdlog::info("intake: rules {} in force", rules_->rules_version);
+}
 
 void IntakeTask::report_lag() {
   publish_lag(source_, "intake", context_.metrics);
@@ -197,6 +211,8 @@ ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& 
                                  bool print_alerts, EntityRequests& lookups,
                                  EntityLookupProbe& lookup_probe, Committed& committed)
     : context_(std::move(context)),
+      rules_(context_.rules.current()),
+      rules_generation_(context_.rules.generation()),
       sink_(sink),
       source_(source),
       lookups_(lookups),
@@ -204,10 +220,11 @@ ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& 
       committed_(committed),
       output_(
           std::make_unique<Output>(context_.settings, sink, feed, print_alerts, context_.metrics)),
-      stage_(context_.settings.operators, stores, context_.clock, *output_),
-      dispatch_(context_.settings.operators, stage_) {
+      stage_(*rules_, stores, context_.clock, *output_),
+      dispatch_(*rules_, stage_) {
   stage_.set_oversight_metrics(&context_.oversight);
   listen_to_rebalances();
+  context_.rules.task_applied("convergence", rules_->rules_version);
 }
 
 ConvergenceTask::~ConvergenceTask() = default;
@@ -276,6 +293,21 @@ Status ConvergenceTask::maintain_oversight(std::size_t uncommitted) {
   stage_.maintain_oversight();
   // With records pending, the next commit (within the interval) flushes.
   return uncommitted == 0 ? flush() : Status::ok();
+}
+
+Status ConvergenceTask::pick_up_rules(std::size_t uncommitted) {
+  if (uncommitted > 0) return Status::ok();
+  const std::uint64_t generation = context_.rules.generation();
+  if (generation == rules_generation_) return Status::ok();
+  auto next = context_.rules.current();
+  if (Status s = stage_.reconfigure(*next); !s)
+    return Status::error("rules reload: " + s.message());
+  dispatch_.reconfigure(*next);
+  rules_ = std::move(next);
+  rules_generation_ = generation;
+  context_.rules.task_applied("convergence", rules_->rules_version);
+  spdlog::info("convergence: rules {} in force", rules_->rules_version);
+  return Status::ok();
 }
 
 void ConvergenceTask::report_lag() {

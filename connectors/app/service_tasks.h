@@ -24,6 +24,7 @@
 #include "operators/pipeline/intake_stage.h"
 #include "operators/pipeline/internal_dispatch.h"
 #include "operators/pipeline/pipeline_metrics.h"
+#include "operators/pipeline/rules_registry.h"
 #include "stream/io.h"
 #include "stream/task_loop.h"
 
@@ -39,6 +40,9 @@ struct ServiceTaskContext {
   std::function<bool()> service_failed;
   // True once the service is asked to stop: retries (of dead letters) end.
   std::function<bool()> stopping;
+  // The rules in force (live reload); each task takes a new set between
+  // batches (pick_up_rules()).
+  RulesRegistry& rules;
 };
 
 // Intake: partner records (signals.*, the chain topics) in; routed records to
@@ -64,10 +68,16 @@ class IntakeTask final : public Task {
   void on_stop(bool final_commit) override;
   // Consumer lag and the sources' watermarks; every few seconds.
   void report_lag();
+  // A reloaded rule set, if there is one, from the next batch on; after
+  // every poll.
+  void pick_up_rules();
 
  private:
   class Output;
   ServiceTaskContext context_;
+  // The rule set the stage runs on (kept alive until the next is taken).
+  std::shared_ptr<const OperatorConfig> rules_;
+  std::uint64_t rules_generation_ = 0;
   RecordSink& sink_;
   KafkaSource& source_;
   Committed& committed_;
@@ -108,12 +118,18 @@ class ConvergenceTask final : public Task {
   // settings.state_wall_clock_grace, behind where the wall clock has carried
   // it since (a quiet feed); every half minute.
   void expire(std::size_t uncommitted);
+  // A reloaded rule set, if there is one: taken only with nothing
+  // uncommitted (right after a commit, or while idle), so the state flushed
+  // for the hand-over is never ahead of committed input; after every poll.
+  Status pick_up_rules(std::size_t uncommitted);
 
  private:
   class Output;
   void listen_to_rebalances();
 
   ServiceTaskContext context_;
+  std::shared_ptr<const OperatorConfig> rules_;  // the set the stage runs on
+  std::uint64_t rules_generation_ = 0;
   RecordSink& sink_;
   KafkaSource& source_;
   EntityRequests& lookups_;

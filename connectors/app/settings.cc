@@ -315,6 +315,10 @@ Section<Settings> service_section() {
   s.text("state_dir", &Settings::state_dir,
          "RocksDB state directory (scores, contributions, links). Keep it on local disk.",
          config::check_not_empty, "non-empty path");
+  s.text("backtest_reports_dir", &Settings::backtest_reports_dir,
+         "Directory of `mozaiek backtest` HTML reports (relative to the config file); the "
+         "console's rules page links the newest one (GET /api/rules/backtest-report). Empty: "
+         "none shown.");
   s.choice("log_level", &Settings::log_level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Log level.");
   s.list("debug", &Settings::debug,
@@ -468,7 +472,6 @@ void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::st
 }  // namespace
 
 bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors) {
-  const std::size_t before = errors.size();
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors.push_back("cannot read the config file: " + std::string(std::strerror(errno)));
@@ -476,9 +479,15 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
   }
   std::stringstream text;
   text << in.rdbuf();
+  return load_settings_text(text.str(), path, out, errors);
+}
+
+bool load_settings_text(const std::string& text, const std::string& path, Settings& out,
+                        std::vector<std::string>& errors) {
+  const std::size_t before = errors.size();
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     errors.push_back("YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
                      std::to_string(e.mark.column + 1) + ": " + e.msg);
@@ -510,7 +519,8 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
     errors.emplace_back("service.tls.client_ca: required with require_client_certificate");
   }
   if (errors.size() != before) return false;
-  for (std::string* file : {&draft.tls.certificate, &draft.tls.key, &draft.tls.client_ca}) {
+  for (std::string* file : {&draft.tls.certificate, &draft.tls.key, &draft.tls.client_ca,
+                            &draft.backtest_reports_dir}) {
     if (!file->empty() && fs::path(*file).is_relative()) {
       *file = (fs::path(path).parent_path() / *file).string();
     }

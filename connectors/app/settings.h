@@ -83,6 +83,8 @@ struct Settings {
   bool allow_plain_http = false;
   DemoIdentity demo_identity;
   std::string state_dir = "./mozaiek-state";
+  // mozaiek backtest HTML reports; the console links the newest (empty: none).
+  std::string backtest_reports_dir;
   std::string pseudonym_key_file;  // as written; relative to the config file
   std::string dlq_key_file;        // as written; relative to the config file
   std::size_t dlq_max_sealed_bytes = 64 * 1024;
@@ -116,6 +118,12 @@ struct Settings {
 // `${NAME}` in kafka.properties values is replaced by environment variable
 // NAME, so secrets stay out of the config file.
 bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors);
+
+// The same for a config document already read (POST /api/rules, SIGHUP):
+// `path` is where relative paths (catalogue_file, ...) are resolved from,
+// as if the text were that file; the errors are check-config's.
+bool load_settings_text(const std::string& text, const std::string& path, Settings& out,
+                        std::vector<std::string>& errors);
 
 // The environment variable that holds the pseudonymisation key.
 inline constexpr const char* kPseudonymKeyEnv = "MOZAIEK_PSEUDONYM_KEY";

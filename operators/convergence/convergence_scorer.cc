@@ -314,7 +314,7 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
   }
   const ConvergenceRule& rule = config_.rules[type_index];
   if (rule.skip_reception && sig.subject_type == SubjectType::location &&
-      config_.linking.is_reception(sig.subject_key)) {
+      (sig.subject_reception || config_.linking.is_reception(sig.subject_key))) {
     return {Kind::ignored, 0};  // a reception site: its score would measure occupancy
   }
   const RuleParams& p = *params_[type_index];

@@ -291,6 +291,7 @@ std::optional<IntakeFailure> SubjectsReader::normalise_subject(
   ref.type = *type;
   ref.age_group = unknown_age_;
   ref.region = regions_.unknown_index();
+  ref.reception = false;
   switch (*type) {
     case SubjectType::person: {
       for (auto field : {SubjectField::id, SubjectField::id_scheme}) {
@@ -331,6 +332,8 @@ std::optional<IntakeFailure> SubjectsReader::normalise_subject(
       if (!normalise_location_id(at(SubjectField::id).text, ref.key)) {
         return where(SubjectField::id);
       }
+      ref.reception = at(SubjectField::kind).kind == JsonSlot::Kind::string &&
+                      is_reception_kind(at(SubjectField::kind).text);
       return std::nullopt;
     }
   }

@@ -72,8 +72,17 @@ bool normalise_vehicle_key(std::string_view plate, std::string_view country, std
   out_key.push_back(cc[0]);
   out_key.push_back(cc[1]);
   out_key.push_back('-');
+  std::size_t i = 0;
+  while (i < plate.size() && is_space(plate[i])) ++i;
+  // The plate's own country code in front, then a separator: dropped when
+  // it is the country the partner gave (and something follows it).
+  if (cc[0] != 'X' && plate.size() >= i + 4 && upper(plate[i]) == cc[0] &&
+      upper(plate[i + 1]) == cc[1]) {
+    const char sep = plate[i + 2];
+    if (is_space(sep) || sep == '-' || sep == '.') i += 3;
+  }
   std::size_t chars = 0;
-  for (std::size_t i = 0; i < plate.size(); ++i) {
+  for (; i < plate.size(); ++i) {
     const char c = upper(plate[i]);
     if (is_space(c) || c == '-' || c == '.') continue;
     // U+00B7 MIDDLE DOT, used on German and Austrian plates, is 0xC2 0xB7 in UTF-8.
@@ -86,6 +95,16 @@ bool normalise_vehicle_key(std::string_view plate, std::string_view country, std
     out_key.push_back(c);
   }
   return chars > 0;
+}
+
+bool is_reception_kind(std::string_view kind) {
+  for (std::string_view k : {"reception_centre", "reception_center", "reception"}) {
+    if (kind.size() != k.size()) continue;
+    bool same = true;
+    for (std::size_t i = 0; i < k.size() && same; ++i) same = lower(kind[i]) == k[i];
+    if (same) return true;
+  }
+  return false;
 }
 
 bool normalise_location_id(std::string_view id, std::string& out) {

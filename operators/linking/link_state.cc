@@ -165,9 +165,10 @@ class LinkReader {
       return false;
     }
     if (earlier_ && !earlier_notices(l)) return false;
-    if (!in_.byte(b) || b > 3) return false;
+    if (!in_.byte(b) || b > 7) return false;
     l.peer_has_own = (b & 1) != 0;
     l.told_own = (b & 2) != 0;
+    l.reception = (b & 4) != 0;
     std::uint64_t m = 0;
     if (!count(in_, m)) return false;
     for (std::uint64_t i = 0; i < m; ++i) {
@@ -290,7 +291,8 @@ void LinkCodec::encode(const EntityLinks& e, std::string& out) {
       wire::put_signed(l.peer_at_ms - p.at_ms, out);  // a positive gap: fewer bytes
       wire::put_double(p.score, out);
     }
-    out.push_back(static_cast<char>((l.peer_has_own ? 1 : 0) | (l.told_own ? 2 : 0)));
+    out.push_back(
+        static_cast<char>((l.peer_has_own ? 1 : 0) | (l.told_own ? 2 : 0) | (l.reception ? 4 : 0)));
     wire::put_varint(l.peer_sources.size(), out);
     for (SourceId s : l.peer_sources) wire::put_varint(source_pos_[s] - 1, out);
     wire::put_varint(l.signals.size(), out);

@@ -61,6 +61,9 @@ struct Link {
   std::vector<PeerNotice> earlier_notices;
   // Whether this end told the other it has signals of its own.
   bool told_own = false;
+  // A location a signal naming both marked as a reception centre (its
+  // `kind`): counted as one by pickup_van whatever its id.
+  bool reception = false;
 };
 
 inline constexpr std::size_t kMaxEarlierNotices = 7;

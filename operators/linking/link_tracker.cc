@@ -29,6 +29,12 @@ bool in_window(std::int64_t t, std::int64_t at, Millis window) {
   return t <= at && t > at - window.count();
 }
 
+// A link to a reception location: by its id (linking.reception_locations)
+// or because a signal marked it as one.
+bool to_reception(const LinkingConfig& cfg, const Link& l) {
+  return l.type == SubjectType::location && (l.reception || cfg.is_reception(l.key));
+}
+
 bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
   for (const auto& s : l.signals) {
     if (in_window(s.observed_ms, at, window)) return true;
@@ -38,9 +44,10 @@ bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
 
 // Links are counted once, at the end whose (type, key) sorts first, or at
 // the end that is not a reception location (those hold no links).
+// b_marked: a signal marked b as a reception centre (its `kind`).
 bool counted_here(const LinkingConfig& cfg, SubjectType a, std::string_view ak, SubjectType b,
-                  std::string_view bk) {
-  if (b == SubjectType::location && cfg.is_reception(bk)) return true;
+                  std::string_view bk, bool b_marked) {
+  if (b == SubjectType::location && (b_marked || cfg.is_reception(bk))) return true;
   return a != b ? a < b : ak < bk;
 }
 
@@ -157,9 +164,8 @@ void qualifying(const EntityLinks& e, RuleSlot slot, const NetworkRule& rule,
   }
   for (std::size_t i = 0; i < e.links.size(); ++i) {
     const Link& l = e.links[i];
-    const bool kind = slot == linking::kPickupVan
-                          ? l.type == SubjectType::location && cfg.is_reception(l.key)
-                          : l.type == SubjectType::person && l.peer_has_own;
+    const bool kind = slot == linking::kPickupVan ? to_reception(cfg, l)
+                                                  : l.type == SubjectType::person && l.peer_has_own;
     if (kind && has_signal_in(l, at, window)) out.push_back(i);
   }
 }
@@ -314,7 +320,7 @@ void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores, cons
   // counts them from the vehicle's side), and their links would be the
   // largest and busiest state entries. The residents' and vehicles' ends
   // still hold the links.
-  if (location && cfg.is_reception(sig.subject_key)) return;
+  if (location && (sig.subject_reception || cfg.is_reception(sig.subject_key))) return;
   // A lone signal on an unlinked person or vehicle changes nothing here.
   const std::string_view store_key = c.make_key(sig.subject_type, sig.subject_key);
   const std::uint64_t h = Cache::Entities::hash(store_key);
@@ -341,8 +347,10 @@ bool LinkTracker::link_co_subjects(Visit& v, const RoutedSignal& sig) const {
   const std::int64_t t = to_ms(sig.observed_at);
   bool changed = false;
   v.c.fresh.clear();
-  for (const auto& [type, key] : sig.co_subjects) {
+  for (std::size_t i = 0; i < sig.co_subjects.size(); ++i) {
+    const auto& [type, key] = sig.co_subjects[i];
     if (type == sig.subject_type && key == sig.subject_key) continue;
+    const bool marked = sig.co_is_reception(i);
     Link* link = find_link(v.e, type, key);
     if (link == nullptr) {
       v.c.fresh.push_back(v.e.links.size());
@@ -351,10 +359,11 @@ bool LinkTracker::link_co_subjects(Visit& v, const RoutedSignal& sig) const {
       link->key = key;
       link->first_ms = t;
       link->last_ms = t;
-      if (counted_here(cfg, sig.subject_type, sig.subject_key, type, key)) {
+      if (counted_here(cfg, sig.subject_type, sig.subject_key, type, key, marked)) {
         ++v.c.counters.created[linking::link_type_index(sig.subject_type, type)];
       }
     }
+    if (marked) link->reception = true;
     add_signal(*link, sig, t, cfg.max_link_signals);
     changed = true;
   }
@@ -419,7 +428,7 @@ bool LinkTracker::choose_receivers(Visit& v, const RoutedSignal& sig, bool moved
   auto wanted = [&](std::size_t i) {
     const Link& l = e.links[i];
     if (!has_signal_in(l, t, cfg.link_window)) return false;
-    if (l.type == SubjectType::location && cfg.is_reception(l.key)) return false;
+    if (to_reception(cfg, l)) return false;
     const bool fresh = std::find(v.c.fresh.begin(), v.c.fresh.end(), i) != v.c.fresh.end();
     if (l.type == SubjectType::person) {
       if (!lifts) return false;
@@ -525,7 +534,7 @@ void LinkTracker::bound_links(Visit& v) const {
     auto oldest = std::min_element(links.begin(), links.end(), [](const Link& x, const Link& y) {
       return x.last_ms < y.last_ms;
     });
-    if (counted_here(cfg, v.type, v.key, oldest->type, oldest->key)) {
+    if (counted_here(cfg, v.type, v.key, oldest->type, oldest->key, oldest->reception)) {
       ++v.c.counters.expired[linking::link_type_index(v.type, oldest->type)];
     }
     links.erase(oldest);
@@ -604,7 +613,7 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores, cons
     return;
   }
   if (n.erased) {
-    if (counted_here(cfg, n.to_type, n.to_key, n.from_type, n.from_key)) {
+    if (counted_here(cfg, n.to_type, n.to_key, n.from_type, n.from_key, link->reception)) {
       ++c.counters.expired[linking::link_type_index(n.to_type, n.from_type)];
     }
     e.links.erase(e.links.begin() + (link - e.links.data()));
@@ -666,7 +675,7 @@ std::size_t LinkTracker::expire(State& state, EventTime watermark) const {
         ++it;
         continue;
       }
-      if (counted_here(cfg, *type, own_key, it->type, it->key)) {
+      if (counted_here(cfg, *type, own_key, it->type, it->key, it->reception)) {
         ++c.counters.expired[linking::link_type_index(*type, it->type)];
       }
       it = e.links.erase(it);
@@ -721,10 +730,10 @@ std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view 
   const EntityLinks& e = c.entities.load(store_key).value.value;
   const std::size_t removed = e.links.size();
   for (const Link& l : e.links) {
-    if (counted_here(cfg, type, key, l.type, l.key)) {
+    if (counted_here(cfg, type, key, l.type, l.key, l.reception)) {
       ++c.counters.expired[linking::link_type_index(type, l.type)];
     }
-    if (l.type == SubjectType::location && cfg.is_reception(l.key)) continue;  // holds none
+    if (to_reception(cfg, l)) continue;  // holds none
     EntityNotice& n = notices.emplace_back();
     n.from_type = type;
     n.from_key.assign(key);

@@ -202,6 +202,10 @@ struct OperatorConfig {
   // YAML: set from the key list at start), written into alerts and entity
   // views that name persons.
   int pseudonym_key_version = 1;
+  // The version of these rules (operators/model/rules_version.h; not from
+  // the YAML: set by the service when it starts and at each live reload),
+  // written into every alert as `rules_version`. Empty: not written.
+  std::string rules_version;
 
   std::optional<SourceId> find_source(std::string_view name) const;
   const ConvergenceRule& rule_for(SubjectType t) const {
@@ -218,6 +222,9 @@ struct SubjectRef {
   std::string key;
   std::uint8_t age_group = 0;  // index into OperatorConfig::age_groups
   std::uint8_t region = 0;     // index into OperatorConfig::nationality_regions
+  // A location the signal marks as a reception centre (`kind`): treated as
+  // one by the network rules and skip_reception, whatever its id.
+  bool reception = false;
 };
 
 // A validated signal. Reused across records by the intake operator, so the
@@ -258,6 +265,12 @@ struct RoutedSignal {
   Purpose purpose = Purpose::investigation;  // investigation or care: scored apart
   // The other subjects of the same signal (for linking).
   std::vector<std::pair<SubjectType, std::string>> co_subjects;
+  // The signal marked the subject (a location) as a reception centre.
+  bool subject_reception = false;
+  // Bit i: co_subjects[i] is a location the signal marked as a reception
+  // centre (the first 32).
+  std::uint32_t co_reception = 0;
+  bool co_is_reception(std::size_t i) const { return i < 32 && ((co_reception >> i) & 1U) != 0; }
 };
 
 struct Contribution {

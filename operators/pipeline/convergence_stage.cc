@@ -9,16 +9,48 @@ namespace mozaiek {
 
 ConvergenceStage::ConvergenceStage(const OperatorConfig& config, StateStoreFactory& stores,
                                    const Clock& clock, AlertOutput& output, std::size_t link_cache)
-    : config_(config),
+    : config_(&config),
       stores_(stores),
       clock_(clock),
       output_(output),
-      scorer_(config),
-      care_scorer_(config, Purpose::care),
-      oversight_(config, scorer_),
-      linker_(config, scorer_),
       counters_(config.sources.size()),
-      link_cache_(link_cache) {}
+      link_cache_(link_cache) {
+  make_operators();
+}
+
+void ConvergenceStage::make_operators() {
+  linker_.reset();
+  oversight_.reset();
+  care_scorer_.reset();
+  scorer_.reset();
+  scorer_ = std::make_unique<ConvergenceScorer>(*config_);
+  care_scorer_ = std::make_unique<ConvergenceScorer>(*config_, Purpose::care);
+  oversight_ = std::make_unique<OversightTracker>(*config_, *scorer_);
+  linker_ = std::make_unique<LinkTracker>(*config_, *scorer_);
+}
+
+void ConvergenceStage::make_states(PartitionState& ps) {
+  ps.state = scorer_->make_state(*ps.store);
+  ps.care = care_scorer_->make_state(*ps.care_store);
+  ps.oversight = oversight_->make_state(*ps.oversight_store);
+  ps.links = linker_->make_state(*ps.links_store, link_cache_);
+}
+
+Status ConvergenceStage::reconfigure(const OperatorConfig& config) {
+  // Everything the old operators hold in memory goes to the stores first,
+  // so the new ones read it back: state is keyed by subject, not by rule.
+  if (Status f = flush(); !f) return f;
+  for (auto& [p, ps] : partitions_) {
+    ps.links.reset();
+    ps.oversight.reset();
+    ps.care.reset();
+    ps.state.reset();
+  }
+  config_ = &config;
+  make_operators();
+  for (auto& [p, ps] : partitions_) make_states(ps);
+  return Status::ok();
+}
 
 ConvergenceStage::~ConvergenceStage() = default;
 
@@ -27,19 +59,16 @@ ConvergenceStage::PartitionState& ConvergenceStage::ensure(Partition p) {
   if (it != partitions_.end()) return it->second;
   PartitionState ps;
   ps.store = stores_.open("convergence-p" + std::to_string(raw(p)));
-  ps.state = scorer_.make_state(*ps.store);
   ps.care_store = stores_.open("care-p" + std::to_string(raw(p)));
-  ps.care = care_scorer_.make_state(*ps.care_store);
   ps.oversight_store = stores_.open("oversight-p" + std::to_string(raw(p)));
-  ps.oversight = oversight_.make_state(*ps.oversight_store);
   ps.links_store = stores_.open("links-p" + std::to_string(raw(p)));
-  ps.links = linker_.make_state(*ps.links_store, link_cache_);
+  make_states(ps);
   return partitions_.emplace(raw(p), std::move(ps)).first->second;
 }
 
 std::size_t ConvergenceStage::cached_link_entities() const {
   std::size_t n = 0;
-  for (const auto& [p, ps] : partitions_) n += linker_.cached_entities(*ps.links);
+  for (const auto& [p, ps] : partitions_) n += linker_->cached_entities(*ps.links);
   return n;
 }
 
@@ -48,10 +77,10 @@ void ConvergenceStage::assign(Partition p) { ensure(p); }
 Status ConvergenceStage::revoke(Partition p) {
   auto it = partitions_.find(raw(p));
   if (it == partitions_.end()) return Status::ok();
-  Status s = scorer_.flush(*it->second.state);
-  Status c = care_scorer_.flush(*it->second.care);
-  Status o = oversight_.flush(*it->second.oversight);
-  Status l = linker_.flush(*it->second.links);
+  Status s = scorer_->flush(*it->second.state);
+  Status c = care_scorer_->flush(*it->second.care);
+  Status o = oversight_->flush(*it->second.oversight);
+  Status l = linker_->flush(*it->second.links);
   if (s && !c) s = c;
   if (s && !o) s = o;
   if (s && !l) s = l;
@@ -73,18 +102,18 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
   const ProcTime now = clock_.now();  // one clock read per record
   if (signal.purpose == Purpose::care) {
     // Scored apart and never linked: care convergence stays a care matter.
-    auto result = care_scorer_.process(*ps.care, signal, now, alerts_);
+    auto result = care_scorer_->process(*ps.care, signal, now, alerts_);
     if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
     ++counters_.processed[slot];
     emit(ps);
     return;
   }
-  auto result = scorer_.process(*ps.state, signal, now, alerts_);
+  auto result = scorer_->process(*ps.state, signal, now, alerts_);
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];
   if (result.kind == ConvergenceScorer::Result::Kind::scored ||
       result.kind == ConvergenceScorer::Result::Kind::alerted) {
-    linker_.on_signal(*ps.links, *ps.state, signal, result.score, now, alerts_, notices_);
+    linker_->on_signal(*ps.links, *ps.state, signal, result.score, now, alerts_, notices_);
   }
   emit(ps);
 }
@@ -95,9 +124,9 @@ void ConvergenceStage::process_notice(Partition p, const EntityNotice& notice) {
   notices_.clear();
   if (notice.erased && notice.from_type == SubjectType::person &&
       notice.to_type == SubjectType::location) {
-    oversight_.forget_person_at(*ps.oversight, notice.to_key, notice.from_key);
+    oversight_->forget_person_at(*ps.oversight, notice.to_key, notice.from_key);
   }
-  linker_.on_notice(*ps.links, *ps.state, notice, clock_.now(), alerts_, notices_);
+  linker_->on_notice(*ps.links, *ps.state, notice, clock_.now(), alerts_, notices_);
   emit(ps);
 }
 
@@ -108,10 +137,10 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
   notices_.clear();
   erasure_locations_.clear();
   ErasureOutcome outcome;
-  scorer_.erase(*ps.state, r.type, r.key);
-  care_scorer_.erase(*ps.care, r.type, r.key);
-  outcome.links = linker_.erase(*ps.links, r.type, r.key, notices_);
-  oversight_.erase(*ps.oversight, r.type, r.key, erasure_locations_);
+  scorer_->erase(*ps.state, r.type, r.key);
+  care_scorer_->erase(*ps.care, r.type, r.key);
+  outcome.links = linker_->erase(*ps.links, r.type, r.key, notices_);
+  oversight_->erase(*ps.oversight, r.type, r.key, erasure_locations_);
   // The location a person left from names them in its departures; it may
   // also be a linked end already told.
   for (const auto& location : erasure_locations_) {
@@ -125,7 +154,7 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
     n.to_type = SubjectType::location;
     n.to_key = location;
     n.erased = true;
-    ++linker_.counters(*ps.links).notices_sent;
+    ++linker_->counters(*ps.links).notices_sent;
   }
   outcome.notices = notices_.size();
   ++counters_.erasures[static_cast<std::size_t>(r.type)];
@@ -143,13 +172,13 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
 void ConvergenceStage::emit(PartitionState& ps) {
   for (const auto& alert : alerts_) {
     if (alert.subject_type == SubjectType::person && alert.purpose == Purpose::investigation) {
-      oversight_.note_person_alert(*ps.oversight, alert.subject_key, alert.last_seen);
+      oversight_->note_person_alert(*ps.oversight, alert.subject_key, alert.last_seen);
     }
   }
   emit_alerts(alerts_);
   for (const auto& notice : notices_) output_.on_notice(notice);
   // Counted per record into the stage's totals, reset by whoever publishes.
-  LinkCounters& c = linker_.counters(*ps.links);
+  LinkCounters& c = linker_->counters(*ps.links);
   for (std::size_t i = 0; i < c.created.size(); ++i) {
     link_counters_.created[i] += c.created[i];
     link_counters_.expired[i] += c.expired[i];
@@ -163,7 +192,7 @@ void ConvergenceStage::emit(PartitionState& ps) {
 void ConvergenceStage::emit_alerts(const std::vector<Alert>& alerts) {
   for (const auto& alert : alerts) {
     json_.clear();
-    write_alert_json(alert, config_, json_);
+    write_alert_json(alert, *config_, json_);
     ++counters_.alerts;
     output_.on_alert(alert, json_);
   }
@@ -176,8 +205,8 @@ void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event)
     watermark_moved_at_ = clock_.now();
   }
   alerts_.clear();
-  if (oversight_.process(*ps.oversight, event, ps.state.get(), clock_.now(), alerts_,
-                         oversight_metrics_) == OversightTracker::Result::duplicate) {
+  if (oversight_->process(*ps.oversight, event, ps.state.get(), clock_.now(), alerts_,
+                          oversight_metrics_) == OversightTracker::Result::duplicate) {
     ++counters_.duplicates;
   }
   emit_alerts(alerts_);
@@ -187,15 +216,16 @@ void ConvergenceStage::maintain_oversight() {
   alerts_.clear();
   for (auto& [p, ps] : partitions_) {
     if (watermark_.known()) {
-      oversight_.advance(*ps.oversight, watermark_.time, clock_.now(), alerts_, oversight_metrics_);
+      oversight_->advance(*ps.oversight, watermark_.time, clock_.now(), alerts_,
+                          oversight_metrics_);
     }
   }
   emit_alerts(alerts_);
   if (oversight_metrics_ == nullptr) return;
   OversightTracker::Gauges gauges;
-  RegistrationTally registrations(config_);
+  RegistrationTally registrations(*config_);
   for (auto& [p, ps] : partitions_) {
-    oversight_.tally(*ps.oversight, watermark_.time, *oversight_metrics_, gauges, registrations);
+    oversight_->tally(*ps.oversight, watermark_.time, *oversight_metrics_, gauges, registrations);
   }
   oversight_metrics_->set_meldingen_open(gauges.open);
   for (std::size_t age = 0; age < gauges.missing.size(); ++age) {
@@ -223,10 +253,10 @@ OversightTracker::State* ConvergenceStage::oversight_state(Partition p) {
 
 Status ConvergenceStage::flush() {
   for (auto& [p, ps] : partitions_) {
-    Status s = scorer_.flush(*ps.state);
-    if (s) s = care_scorer_.flush(*ps.care);
-    if (s) s = oversight_.flush(*ps.oversight);
-    if (s) s = linker_.flush(*ps.links);
+    Status s = scorer_->flush(*ps.state);
+    if (s) s = care_scorer_->flush(*ps.care);
+    if (s) s = oversight_->flush(*ps.oversight);
+    if (s) s = linker_->flush(*ps.links);
     if (!s)
       return Status::error("flushing state of partition " + std::to_string(p) + ": " + s.message());
   }
@@ -246,11 +276,11 @@ std::size_t ConvergenceStage::expire(std::optional<EventTime> at_least) {
   if (at_least) at = std::max(at, *at_least);
   std::size_t n = 0;
   for (auto& [p, ps] : partitions_) {
-    n += scorer_.expire(*ps.state, at);
-    n += care_scorer_.expire(*ps.care, at);
-    n += oversight_.expire(*ps.oversight, at);
-    n += linker_.expire(*ps.links, at);
-    LinkCounters& c = linker_.counters(*ps.links);
+    n += scorer_->expire(*ps.state, at);
+    n += care_scorer_->expire(*ps.care, at);
+    n += oversight_->expire(*ps.oversight, at);
+    n += linker_->expire(*ps.links, at);
+    LinkCounters& c = linker_->counters(*ps.links);
     for (std::size_t i = 0; i < c.expired.size(); ++i) link_counters_.expired[i] += c.expired[i];
     c.expired = {};
   }
@@ -276,12 +306,12 @@ bool ConvergenceStage::entity_view(SubjectType type, std::string_view key, std::
   const EventTime at = watermark_.known() ? watermark_.time
                                           : EventTime{clock_.now().time_since_epoch()};
   for (auto& [p, ps] : partitions_) {
-    auto scores = scorer_.inspect(*ps.state, type, key, at);
-    auto links = linker_.inspect(*ps.links, type, key, at);
+    auto scores = scorer_->inspect(*ps.state, type, key, at);
+    auto links = linker_->inspect(*ps.links, type, key, at);
     if (!scores && !links) continue;
     json.clear();
     write_entity_json(type, key, at, scores ? &*scores : nullptr, links ? &*links : nullptr,
-                      config_, json);
+                      *config_, json);
     return true;
   }
   return false;

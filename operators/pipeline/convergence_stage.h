@@ -53,13 +53,23 @@ class AlertOutput {
 class ConvergenceStage {
  public:
   // link_cache: linked entities kept decoded per partition (the least
-  // recently used beyond it leave after a flush).
+  // recently used beyond it leave after a flush). `config` must outlive the
+  // stage, or its use until the next reconfigure().
   ConvergenceStage(const OperatorConfig& config, StateStoreFactory& stores, const Clock& clock,
                    AlertOutput& output,
                    std::size_t link_cache = LinkTracker::kDefaultCachedEntities);
   ConvergenceStage(const ConvergenceStage&) = delete;
   ConvergenceStage& operator=(const ConvergenceStage&) = delete;
   ~ConvergenceStage();
+
+  // A live reload, at a batch boundary (after a commit, so state is never
+  // ahead of committed input): flushes every partition's state, makes the
+  // operators anew from `config` and their partition states over the same
+  // stores, so scores, links and cooldowns carry on. `config` must keep the
+  // names of the running one (operators/model/rules_version.h) and outlive
+  // its use. An error (the flush) leaves the old operators running.
+  [[nodiscard]] Status reconfigure(const OperatorConfig& config);
+  const OperatorConfig& config() const { return *config_; }
 
   void assign(Partition p);
   // Flushes the partition's state and forgets it.
@@ -73,7 +83,7 @@ class ConvergenceStage {
   void maintain_oversight();
   // Where oversight counters and gauges go; may stay null (counted nowhere).
   void set_oversight_metrics(OversightMetrics* metrics) { oversight_metrics_ = metrics; }
-  const OversightTracker& oversight() const { return oversight_; }
+  const OversightTracker& oversight() const { return *oversight_; }
   OversightTracker::State* oversight_state(Partition p);
   void process_notice(Partition p, const EntityNotice& notice);
   // An erasure record (kind 4) for an entity of partition p: its
@@ -112,7 +122,7 @@ class ConvergenceStage {
 
   Watermark watermark() const { return watermark_; }
   StageCounters& counters() { return counters_; }
-  const ConvergenceScorer& scorer() const { return scorer_; }
+  const ConvergenceScorer& scorer() const { return *scorer_; }
   // The partition state for the entity view; nullptr when not assigned.
   ConvergenceScorer::State* state(Partition p);
   std::vector<Partition> partitions() const;
@@ -132,18 +142,21 @@ class ConvergenceStage {
   void emit(PartitionState& ps);
   void emit_alerts(const std::vector<Alert>& alerts);
   PartitionState& ensure(Partition p);
+  void make_operators();
+  void make_states(PartitionState& ps);
 
-  const OperatorConfig& config_;
+  const OperatorConfig* config_;
   StateStoreFactory& stores_;
   const Clock& clock_;
   AlertOutput& output_;
-  ConvergenceScorer scorer_;
-  ConvergenceScorer care_scorer_;  // care-purpose signals, scored apart
-  OversightTracker oversight_;
+  // Made anew by reconfigure(); linker_ and oversight_ borrow scorer_.
+  std::unique_ptr<ConvergenceScorer> scorer_;
+  std::unique_ptr<ConvergenceScorer> care_scorer_;  // care-purpose signals, scored apart
+  std::unique_ptr<OversightTracker> oversight_;
   OversightMetrics* oversight_metrics_ = nullptr;
   // Registration series published last time, so vanished ones are set to 0.
   std::map<RegistrationTally::Key, std::int64_t> published_registrations_;
-  LinkTracker linker_;
+  std::unique_ptr<LinkTracker> linker_;
   std::map<std::int32_t, PartitionState> partitions_;
   Watermark watermark_;
   ProcTime watermark_moved_at_{};  // processing time of the watermark's last move

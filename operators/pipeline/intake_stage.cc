@@ -21,18 +21,29 @@ IntakeStage::IntakeStage(const OperatorConfig& config, const Pseudonymiser& pseu
                          const Clock& clock, std::string_view signals_prefix, IntakeOutput& output,
                          std::string_view chain_topic, std::string_view chain_prefix,
                          std::string_view chain_topic_org)
-    : config_(config),
+    : config_(&config),
+      pseudonymiser_(pseudonymiser),
       clock_(clock),
       signals_prefix_(signals_prefix),
       output_(output),
-      intake_(config, pseudonymiser),
+      intake_(std::make_unique<SignalIntake>(config, pseudonymiser)),
       watermarks_(idle_timeouts(config)),
       counters_(config.sources.size(), config.catalogue.size()),
       chain_topic_(chain_topic),
       chain_prefix_(chain_prefix),
       chain_topic_org_(chain_topic_org),
-      chain_intake_(config, pseudonymiser),
+      chain_intake_(std::make_unique<ChainIntake>(config, pseudonymiser)),
       reporting_delay_(reporting_delay_buckets_seconds(), config.sources.size() + 1) {}
+
+void IntakeStage::reconfigure(const OperatorConfig& config) {
+  config_ = &config;
+  intake_ = std::make_unique<SignalIntake>(config, pseudonymiser_);
+  chain_intake_ = std::make_unique<ChainIntake>(config, pseudonymiser_);
+  watermarks_.set_idle_timeouts(idle_timeouts(config));
+  last_topic_.clear();
+  last_topic_source_.reset();
+  last_topic_unknown_ = false;
+}
 
 std::optional<SourceId> IntakeStage::source_of_topic(std::string_view topic, bool& unknown_topic) {
   if (topic.empty() || topic != last_topic_) {
@@ -52,7 +63,7 @@ std::optional<SourceId> IntakeStage::look_up_topic(std::string_view topic,
     unknown_topic = true;
     return std::nullopt;
   }
-  auto id = config_.find_source(topic.substr(signals_prefix_.size()));
+  auto id = config_->find_source(topic.substr(signals_prefix_.size()));
   if (!id) unknown_topic = true;
   return id;
 }
@@ -63,7 +74,7 @@ void IntakeStage::reject(const Rejection& r, std::size_t source_slot, const Reco
 }
 
 void IntakeStage::process_chain(const RecordView& record, std::string_view partner) {
-  auto rejection = chain_intake_.parse(record.value, chain_event_);
+  auto rejection = chain_intake_->parse(record.value, chain_event_);
   if (rejection) {
     const std::size_t other = counters_.other_source();
     ++counters_.in[other];
@@ -72,13 +83,13 @@ void IntakeStage::process_chain(const RecordView& record, std::string_view partn
   }
   if (!partner.empty() && chain_event_.org != partner) {
     // Counted under the partner that sent it, not the org it claimed.
-    const auto sender = config_.find_source(partner);
+    const auto sender = config_->find_source(partner);
     const std::size_t slot = sender ? *sender : counters_.other_source();
     ++counters_.in[slot];
     reject(Rejection{DlqReason::org_mismatch, "org"}, slot, record);
     return;
   }
-  const auto org = config_.find_source(chain_event_.org);
+  const auto org = config_->find_source(chain_event_.org);
   const std::size_t slot = org ? *org : counters_.other_source();
   ++counters_.in[slot];
   const ProcTime now = clock_.now();
@@ -90,7 +101,7 @@ void IntakeStage::process_chain(const RecordView& record, std::string_view partn
   // their allowed lateness; they never make a signal late.
   chain_max_at_ = std::max(chain_max_at_, chain_event_.at);
   const Watermark wm = watermarks_.current(now);
-  EventTime stamp = chain_max_at_ - config_.oversight.allowed_lateness;
+  EventTime stamp = chain_max_at_ - config_->oversight.allowed_lateness;
   if (wm.known()) stamp = std::max(stamp, wm.time);
   const std::size_t n = route_chain_event(chain_event_, stamp, routed_chain_);
   for (std::size_t i = 0; i < n; ++i) output_.on_routed_chain(routed_chain_[i]);
@@ -102,7 +113,7 @@ void IntakeStage::process_chain(const RecordView& record, std::string_view partn
 void IntakeStage::process(const RecordView& record) {
   // Chain events come on their own topic, or mixed with signals in files
   // (replay), told apart by their schema.
-  if (record.topic.empty() ? chain_intake_.claims_chain_schema(record.value)
+  if (record.topic.empty() ? chain_intake_->claims_chain_schema(record.value)
                            : record.topic == chain_topic_) {
     process_chain(record, record.topic.empty() ? std::string_view() : chain_topic_org_);
     return;
@@ -122,7 +133,7 @@ void IntakeStage::process(const RecordView& record) {
     reject(scratch_rejection_, topic_slot, record);
     return;
   }
-  auto rejection = intake_.parse(record.value, topic_source, signal_);
+  auto rejection = intake_->parse(record.value, topic_source, signal_);
   if (rejection) {
     ++counters_.in[topic_slot];
     reject(*rejection, topic_slot, record);
@@ -142,7 +153,7 @@ void IntakeStage::process(const RecordView& record) {
   // different speeds the watermark races ahead of records that were reported
   // on time, and those must not be dead-lettered as late.
   const Watermark wm = watermarks_.current(now);
-  const auto& policy = config_.sources[signal_.source];
+  const auto& policy = config_->sources[signal_.source];
   const EventTime position = std::min(wm.time, signal_.reported_at);
   if (wm.known() && signal_.observed_at < position - policy.allowed_lateness) {
     reject(Rejection{DlqReason::too_late, "observed_at"}, slot, record);

@@ -11,6 +11,7 @@
 // the batch; counters() are drained into the metrics probe per batch.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -50,6 +51,12 @@ class IntakeStage {
   IntakeStage& operator=(const IntakeStage&) = delete;
 
   void process(const RecordView& record);
+  // A live reload between batches: parsing, validation and routing follow
+  // `config` from the next record on; watermarks carry on. `config` must
+  // keep the running one's sources and catalogue (operators/model/
+  // rules_version.h) and outlive its use.
+  void reconfigure(const OperatorConfig& config);
+  const OperatorConfig& config() const { return *config_; }
 
   StageCounters& counters() { return counters_; }
   // observed -> reported of every valid signal in this batch, by SourceId
@@ -67,7 +74,8 @@ class IntakeStage {
   // partner: the org the record's topic belongs to; empty: any.
   void process_chain(const RecordView& record, std::string_view partner);
 
-  const OperatorConfig& config_;
+  const OperatorConfig* config_;
+  const Pseudonymiser& pseudonymiser_;
   const Clock& clock_;
   std::string signals_prefix_;
   // The answer for the last topic: a consumed batch mostly comes from one.
@@ -75,7 +83,7 @@ class IntakeStage {
   std::optional<SourceId> last_topic_source_;
   bool last_topic_unknown_ = false;
   IntakeOutput& output_;
-  SignalIntake intake_;
+  std::unique_ptr<SignalIntake> intake_;
   WatermarkTracker watermarks_;
   StageCounters counters_;
   Signal signal_;
@@ -85,7 +93,7 @@ class IntakeStage {
   // shared chain_topic_ belongs to chain_topic_org_ (empty: anyone).
   std::string chain_prefix_;
   std::string chain_topic_org_;
-  ChainIntake chain_intake_;
+  std::unique_ptr<ChainIntake> chain_intake_;
   ChainEvent chain_event_;
   std::vector<RoutedChainEvent> routed_chain_;
   EventTime chain_max_at_ = kMinEventTime;

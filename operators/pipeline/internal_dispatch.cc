@@ -11,7 +11,7 @@ namespace mozaiek {
 InternalDispatch::Result InternalDispatch::dispatch(Partition p, std::string_view bytes) {
   switch (internal_record_kind(bytes).value_or(InternalRecordKind{0})) {
     case InternalRecordKind::routed_signal:
-      if (!decode_routed(bytes, config_, routed_)) break;
+      if (!decode_routed(bytes, *config_, routed_)) break;
       stage_.process(p, routed_);
       return Result::dispatched;
     case InternalRecordKind::entity_notice:
@@ -19,7 +19,7 @@ InternalDispatch::Result InternalDispatch::dispatch(Partition p, std::string_vie
       stage_.process_notice(p, notice_);
       return Result::dispatched;
     case InternalRecordKind::chain_event:
-      if (!decode_routed_chain(bytes, config_, routed_chain_)) break;
+      if (!decode_routed_chain(bytes, *config_, routed_chain_)) break;
       stage_.process_chain(p, routed_chain_);
       return Result::dispatched;
     case InternalRecordKind::erasure: {

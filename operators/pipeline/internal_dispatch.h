@@ -24,16 +24,18 @@ class InternalDispatch {
   enum class Result { dispatched, undecodable };
 
   InternalDispatch(const OperatorConfig& config, ConvergenceStage& stage)
-      : config_(config), stage_(stage) {}
+      : config_(&config), stage_(stage) {}
   InternalDispatch(const InternalDispatch&) = delete;
   InternalDispatch& operator=(const InternalDispatch&) = delete;
 
   Result dispatch(Partition p, std::string_view bytes);
+  // A live reload: decode with `config` from now on (it must outlive its use).
+  void reconfigure(const OperatorConfig& config) { config_ = &config; }
   // Undecodable records since the last call.
   std::uint64_t take_undecodable() { return std::exchange(undecodable_, 0); }
 
  private:
-  const OperatorConfig& config_;
+  const OperatorConfig* config_;
   ConvergenceStage& stage_;
   RoutedSignal routed_;
   RoutedChainEvent routed_chain_;

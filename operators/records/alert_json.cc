@@ -117,6 +117,8 @@ void write_alert_json(const Alert& a, const OperatorConfig& config, std::string&
                               return l.type == SubjectType::person;
                             });
   if (names_person) w.key("pseudonym_key_version").integer(config.pseudonym_key_version);
+  // The rule set that raised it (set by the service; a live reload changes it).
+  if (!config.rules_version.empty()) w.key("rules_version").string(config.rules_version);
   w.end_object();
 }
 

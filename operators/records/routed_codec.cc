@@ -35,7 +35,15 @@ void encode_routed(const RoutedSignal& r, const OperatorConfig& config, std::str
   }
   // Appended, so records written before purposes existed still decode
   // (as investigation); investigation records stay byte-identical.
-  if (r.purpose != Purpose::investigation) out.push_back(static_cast<char>(r.purpose));
+  // Reception marks (a location's `kind`) follow the purpose, which is
+  // then written for investigation too; records without marks are as before.
+  if (r.subject_reception || r.co_reception != 0) {
+    out.push_back(static_cast<char>(r.purpose));
+    out.push_back(static_cast<char>(r.subject_reception ? 1 : 0));
+    put_varint(r.co_reception, out);
+  } else if (r.purpose != Purpose::investigation) {
+    out.push_back(static_cast<char>(r.purpose));
+  }
 }
 
 bool decode_routed(std::string_view bytes, const OperatorConfig& config, RoutedSignal& out) {
@@ -75,10 +83,22 @@ bool decode_routed(std::string_view bytes, const OperatorConfig& config, RoutedS
     co_key.assign(k);
   }
   out.purpose = Purpose::investigation;
+  out.subject_reception = false;
+  out.co_reception = 0;
   if (in.remaining() == 1) {
     std::uint8_t purpose;
     if (!in.byte(purpose) || purpose != static_cast<std::uint8_t>(Purpose::care)) return false;
     out.purpose = Purpose::care;
+  } else if (in.remaining() > 1) {
+    std::uint8_t purpose, flags;
+    std::uint64_t mask;
+    if (!in.byte(purpose) || purpose > static_cast<std::uint8_t>(Purpose::care) ||
+        !in.byte(flags) || flags > 1 || !in.varint(mask) || mask > 0xFFFFFFFFULL) {
+      return false;
+    }
+    out.purpose = static_cast<Purpose>(purpose);
+    out.subject_reception = flags == 1;
+    out.co_reception = static_cast<std::uint32_t>(mask);
   }
   return in.remaining() == 0;
 }

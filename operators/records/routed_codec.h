@@ -7,7 +7,10 @@
 // varint length + bytes: subject key, signal id, source name, indicator code;
 // zigzag varint milliseconds: observed_at, reported_at, watermark; varint
 // count of co-subjects, each u8 type + string key; then, for care signals
-// only, one u8 purpose (absent = investigation).
+// only, one u8 purpose (absent = investigation). A signal that marks a
+// location as a reception centre (its `kind`) adds, after the purpose (then
+// written for investigation too), u8 flags (1 = the subject is one) and a
+// varint bit set of the co-subjects that are.
 #pragma once
 
 #include <cstdint>

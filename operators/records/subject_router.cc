@@ -15,6 +15,17 @@ bool seen_before(const Signal& s, std::size_t i) {
   return false;
 }
 
+// Whether any subject of the signal equal to (type, key) is marked as a
+// reception centre (a location named twice counts once, marked by either).
+bool marked_reception(const Signal& s, std::size_t count, const SubjectRef& ref) {
+  if (ref.type != SubjectType::location) return false;
+  for (std::size_t j = 0; j < count; ++j) {
+    const SubjectRef& o = s.subjects[j];
+    if (o.reception && o.type == ref.type && o.key == ref.key) return true;
+  }
+  return false;
+}
+
 // Appends the signal's routed records for one purpose from out[n]; returns the new n.
 std::size_t route_for(const Signal& s, Purpose purpose, EventTime watermark, std::size_t n,
                       std::vector<RoutedSignal>& out) {
@@ -34,6 +45,8 @@ std::size_t route_for(const Signal& s, Purpose purpose, EventTime watermark, std
     r.reported_at = s.reported_at;
     r.watermark = watermark;
     r.purpose = purpose;
+    r.subject_reception = marked_reception(s, count, ref);
+    r.co_reception = 0;
     std::size_t c = 0;
     for (std::size_t j = 0; j < count; ++j) {
       const SubjectRef& other = s.subjects[j];
@@ -42,6 +55,7 @@ std::size_t route_for(const Signal& s, Purpose purpose, EventTime watermark, std
       if (r.co_subjects.size() <= c) r.co_subjects.resize(c + 1);
       r.co_subjects[c].first = other.type;
       r.co_subjects[c].second.assign(other.key);
+      if (c < 32 && marked_reception(s, count, other)) r.co_reception |= 1U << c;
       ++c;
     }
     r.co_subjects.resize(c);

@@ -11,7 +11,8 @@ against the service's own API:
   without a reload, and the new rows are marked as new;
 - a row's detail lists exactly the contribution signal ids of that alert in
   /api/alerts;
-- the rules tab lists exactly the rule names of /api/rules;
+- the rules tab lists exactly the rule names of /api/rules, the version in
+  force and its history;
 - the entity view refuses a lookup without a reason (no request leaves the
   browser; the API refuses one too), then shows the entity with a reason: the
   request carried no user header (the service takes the principal from the
@@ -206,12 +207,23 @@ def run(args, base: str, driver, failures: Failures) -> None:
                    "the detail does not show the subject's full key")
 
     # Rules tab: exactly the rules the API serves.
-    status, rules = api_json(base, "/api/rules")
-    failures.check(status == 200 and len(rules) > 0, f"/api/rules answered {status}: {rules}")
+    status, state = api_json(base, "/api/rules")
+    rules = state.get("rules", []) if isinstance(state, dict) else []
+    failures.check(status == 200 and len(rules) > 0, f"/api/rules answered {status}: {state}")
     driver.find_element(By.ID, "tab-rules").click()
     want = [r["name"] for r in rules]
     dashlib.wait_for(lambda: texts(driver, "#rules-table th.rule-name") == want, UI_DEADLINE_S,
                      f"the rules tab to list {want}")
+    # The version in force and its history (the start is its first entry).
+    version = state.get("version", "") if isinstance(state, dict) else ""
+    failures.check(re.fullmatch(r"[0-9]+-[0-9a-f]{12}", version) is not None,
+                   f"/api/rules names no version: {version!r}")
+    dashlib.wait_for(lambda: driver.find_element(By.ID, "rules-version").text == version,
+                     UI_DEADLINE_S, f"the rules tab to show version {version}")
+    dashlib.wait_for(
+        lambda: version in texts(driver, "#rules-history tbody td")
+        and "started" in texts(driver, "#rules-history tbody td"),
+        UI_DEADLINE_S, "the rules tab to list the start of the version in its history")
     failures.check(driver.find_element(By.ID, "alerts-view").is_displayed() is False,
                    "the alert list stays visible on the rules tab")
     driver.find_element(By.ID, "tab-alerts").click()

@@ -21,7 +21,10 @@ namespace {
 
 std::atomic<bool> g_interrupted{false};
 
+std::atomic<bool> g_reload{false};
+
 void on_signal(int) { g_interrupted = true; }
+void on_reload_signal(int) { g_reload = true; }
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -29,6 +32,11 @@ void install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // SIGHUP: reload the rules from the config file (Service::reload_rules()).
+  struct sigaction hup {};
+  hup.sa_handler = on_reload_signal;
+  sigemptyset(&hup.sa_mask);
+  sigaction(SIGHUP, &hup, nullptr);
 }
 
 struct RunOptions {
@@ -84,6 +92,7 @@ Status supervise(Service& service, double duration_seconds,
   while (waiting && !g_interrupted) {
     if (duration_seconds > 0 && std::chrono::steady_clock::now() >= deadline) break;
     if (extra_done && extra_done()) break;
+    if (g_reload.exchange(false)) (void)service.reload_rules();
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   spdlog::info("shutting down: finishing the current batch, flushing and committing");

@@ -44,6 +44,7 @@ inline constexpr std::string_view kEntityView = "entity_view";
 inline constexpr std::string_view kAlertAction = "alert_action";
 inline constexpr std::string_view kErasure = "erasure";
 inline constexpr std::string_view kRulesRead = "rules_read";
+inline constexpr std::string_view kRulesReload = "rules_reload";  // POST /api/rules, SIGHUP
 inline constexpr std::string_view kAuditRead = "audit_read";
 inline constexpr std::string_view kDenied = "denied";
 }  // namespace audit_action

@@ -37,6 +37,30 @@ TEST(SubjectNormaliserTest, PlateSpellingsGiveOneKey) {
   EXPECT_EQ(vehicle("B-AB 1234", "D"), "DE-BAB1234");
 }
 
+TEST(SubjectNormaliserTest, PlateWithItsOwnCountryInFrontIsKeyedAsWithout) {
+  EXPECT_EQ(vehicle("FR-GH-482-KL", "FR"), "FR-GH482KL");
+  EXPECT_EQ(vehicle("GH-482-KL", "FR"), "FR-GH482KL");
+  EXPECT_EQ(vehicle(" fr gh 482 kl", "F"), "FR-GH482KL");  // the ISO code of the country given
+  EXPECT_EQ(vehicle("NL.12-ABC-3", "nld"), "NL-12ABC3");
+  // Not the country given: the letters belong to the plate (Freiburg).
+  EXPECT_EQ(vehicle("FR AB 123", "D"), "DE-FRAB123");
+  // No separator after them, or nothing after it: part of the plate.
+  EXPECT_EQ(vehicle("FRGH482KL", "FR"), "FR-FRGH482KL");
+  EXPECT_EQ(vehicle("FR-", "FR"), "FR-FR");
+  // Without a country nothing says the letters are one.
+  EXPECT_EQ(vehicle("FR-GH-482-KL", ""), "XX-FRGH482KL");
+}
+
+TEST(SubjectNormaliserTest, ReceptionKinds) {
+  EXPECT_TRUE(is_reception_kind("reception_centre"));
+  EXPECT_TRUE(is_reception_kind("Reception_Center"));
+  EXPECT_TRUE(is_reception_kind("reception"));
+  EXPECT_FALSE(is_reception_kind("address"));
+  EXPECT_FALSE(is_reception_kind("workplace"));
+  EXPECT_FALSE(is_reception_kind("reception_centres"));
+  EXPECT_FALSE(is_reception_kind(""));
+}
+
 TEST(SubjectNormaliserTest, UnknownOrMissingCountryIsXX) {
   EXPECT_EQ(vehicle("AB123", ""), "XX-AB123");
   EXPECT_EQ(vehicle("AB123", "Narnia"), "XX-AB123");

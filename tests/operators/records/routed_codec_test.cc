@@ -97,6 +97,43 @@ TEST(RoutedCodecTest, CarePurposeRoundTripsAndInvestigationStaysAsBefore) {
   EXPECT_FALSE(decode_routed(aggregate, config, out)) << "never routed, never decoded";
 }
 
+TEST(RoutedCodecTest, ReceptionMarksRoundTripForEitherPurpose) {
+  const OperatorConfig config = make_config();
+  RoutedSignal in = make_routed();
+  std::string plain;
+  encode_routed(in, config, plain);
+  in.co_reception = 2;  // the location "coa-ter-apel"
+  for (Purpose purpose : {Purpose::investigation, Purpose::care}) {
+    in.purpose = purpose;
+    std::string bytes;
+    encode_routed(in, config, bytes);
+    EXPECT_EQ(bytes.substr(0, plain.size()), plain);
+    RoutedSignal out;
+    out.subject_reception = true;  // stale
+    ASSERT_TRUE(decode_routed(bytes, config, out));
+    expect_same(in, out);
+    EXPECT_EQ(out.purpose, purpose);
+    EXPECT_FALSE(out.subject_reception);
+    EXPECT_EQ(out.co_reception, 2u);
+    EXPECT_FALSE(out.co_is_reception(0));
+    EXPECT_TRUE(out.co_is_reception(1));
+    EXPECT_FALSE(decode_routed(bytes + '\0', config, out));
+  }
+  in.subject_type = SubjectType::location;
+  in.subject_reception = true;
+  in.co_reception = 0;
+  std::string bytes;
+  encode_routed(in, config, bytes);
+  RoutedSignal out;
+  ASSERT_TRUE(decode_routed(bytes, config, out));
+  EXPECT_TRUE(out.subject_reception);
+  EXPECT_EQ(out.co_reception, 0u);
+  // Without marks the bytes are those written before marks existed.
+  ASSERT_TRUE(decode_routed(plain, config, out));
+  EXPECT_FALSE(out.subject_reception);
+  EXPECT_EQ(out.co_reception, 0u);
+}
+
 TEST(RoutedCodecTest, RoundTripsExtremesAndEmptyCoSubjects) {
   const OperatorConfig config = make_config();
   RoutedSignal in = make_routed();

@@ -810,11 +810,30 @@
         err.hidden = false;
         return;
       }
-      const rules = await res.json();
+      const state = await res.json();
       err.hidden = true;
+      $('rules-version').textContent = state.version;
+      const report = state.backtest_report;
+      $('rules-backtest').hidden = !report;
+      $('rules-backtest-link').textContent = report || '';
+      const history = $('rules-history').tBodies[0];
+      clear(history);
+      for (const h of state.history) {
+        const tr = document.createElement('tr');
+        tr.dataset.outcome = String(h.outcome);
+        cell(tr, formatTime(h.at));
+        cell(tr, h.principal);
+        cell(tr, h.via);
+        cell(tr, h.outcome, `outcome-${h.outcome}`);
+        cell(tr, h.version);
+        const errors = el('ul', null, 'plain');
+        for (const e of h.errors) errors.appendChild(el('li', e));
+        cell(tr, '').appendChild(errors);
+        history.appendChild(tr);
+      }
       const body = $('rules-table').tBodies[0];
       clear(body);
-      for (const r of rules) {
+      for (const r of state.rules) {
         const tr = document.createElement('tr');
         tr.dataset.rule = String(r.name);
         const th = el('th', r.name, 'rule-name');

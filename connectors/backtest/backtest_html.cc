@@ -268,17 +268,24 @@ void quality_tables(std::string& out, const BacktestReport& r) {
          "held and before their outcome, reached T. Swept from one run per side.</p>";
   out += "<table class=\"pr\"><thead><tr><th>threshold</th><th>recall b → c</th><th>precision "
          "b → c</th><th>false persons per 10,000 b → c</th></tr></thead><tbody>";
-  const auto& bp = r.baseline_quality->pr;
-  const auto& cp = r.candidate_quality->pr;
-  for (std::size_t i = 0; i < cp.size() && i < bp.size(); ++i) {
-    const bool own = std::fabs(cp[i].threshold - r.candidate_quality->threshold) < 1e-9 ||
-                     std::fabs(bp[i].threshold - r.baseline_quality->threshold) < 1e-9;
-    if (!own && std::fmod(cp[i].threshold, 0.5) != 0) continue;
-    out += "<tr" + std::string(own ? " class=\"own\"" : "") + "><td>" + fmt("%g", cp[i].threshold) +
-           "</td><td>" + fmt("%.3f", bp[i].recall) + " → " + fmt("%.3f", cp[i].recall) +
-           "</td><td>" + fmt("%.3f", bp[i].precision) + " → " + fmt("%.3f", cp[i].precision) +
-           "</td><td>" + fmt("%.2f", bp[i].false_per_10k) + " → " +
-           fmt("%.2f", cp[i].false_per_10k) + "</td></tr>";
+  // Both sides sweep the same quarter points plus their own threshold.
+  std::map<double, std::pair<const PrPoint*, const PrPoint*>> points;
+  for (const PrPoint& p : r.baseline_quality->pr) points[p.threshold].first = &p;
+  for (const PrPoint& p : r.candidate_quality->pr) points[p.threshold].second = &p;
+  auto cell = [](const PrPoint* p, double PrPoint::*field, const char* f) {
+    return p == nullptr ? std::string("–") : fmt(f, p->*field);
+  };
+  for (const auto& [t, pair] : points) {
+    const auto [b, c] = pair;
+    const bool own = std::fabs(t - r.candidate_quality->threshold) < 1e-9 ||
+                     std::fabs(t - r.baseline_quality->threshold) < 1e-9;
+    if (!own && std::fmod(t, 0.5) != 0) continue;
+    out += "<tr" + std::string(own ? " class=\"own\"" : "") + "><td>" + fmt("%g", t) + "</td><td>" +
+           cell(b, &PrPoint::recall, "%.3f") + " → " + cell(c, &PrPoint::recall, "%.3f") +
+           "</td><td>" + cell(b, &PrPoint::precision, "%.3f") + " → " +
+           cell(c, &PrPoint::precision, "%.3f") + "</td><td>" +
+           cell(b, &PrPoint::false_per_10k, "%.2f") + " → " +
+           cell(c, &PrPoint::false_per_10k, "%.2f") + "</td></tr>";
   }
   out += "</tbody></table>";
 }

@@ -10,7 +10,7 @@
 namespace mozaiek::svg {
 namespace {
 
-constexpr double kLeft = 56, kRight = 16, kTop = 28, kBottom = 44;
+constexpr double kLeft = 56, kRight = 16, kTop = 40, kBottom = 44;
 
 std::string num(double v) {
   char buf[32];
@@ -93,8 +93,8 @@ void legend(std::string& out, const Axes& a, const std::vector<Series>& series) 
   double x = a.width - kRight;
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
     x -= 14 + 7.0 * static_cast<double>(it->name.size());
-    out += "<rect x=\"" + num(x) + "\" y=\"8\" width=\"10\" height=\"10\" fill=\"" + it->color +
-           "\"/><text x=\"" + num(x + 13) + "\" y=\"17\" class=\"legend\">" + escape(it->name) +
+    out += "<rect x=\"" + num(x) + "\" y=\"22\" width=\"10\" height=\"10\" fill=\"" + it->color +
+           "\"/><text x=\"" + num(x + 13) + "\" y=\"31\" class=\"legend\">" + escape(it->name) +
            "</text>";
   }
 }

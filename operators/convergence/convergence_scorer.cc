@@ -250,21 +250,27 @@ namespace {
 // Evaluates at every contribution time from idx on, so a late signal counts
 // as if it had arrived on time; of the times where an alert may be raised,
 // the one with the highest score. max_score: the highest score evaluated;
+// eligible (when not null): raised to the highest score evaluated at a time
+// the rule's source condition holds, whatever the threshold;
 // distinct_sources(s, range) counts the organisations in a range.
 template <class DistinctSources>
 std::optional<Candidate> best_candidate(DistinctSources&& distinct_sources, const Subject& s,
                                         std::size_t idx, const ConvergenceRule& rule,
-                                        const RuleParams& p, double& max_score) {
+                                        const RuleParams& p, double& max_score, double* eligible) {
   std::optional<Candidate> best;
   for (std::size_t j = idx; j < s.entries.size();) {
     const std::int64_t at = s.entries[j].observed_ms;
     const Range r = convergence::window_at(s, at, p);
     const double score = convergence::score_at(s, r, at, p);
     max_score = std::max(max_score, score);
-    if (reaches(score, rule.threshold) && (!best || score > best->score) &&
-        ((rule.concrete_alone && has_concrete(s, r)) ||
-         distinct_sources(s, r) >= rule.min_sources)) {
-      if (auto c = alertable(s, at, score, r, rule, p)) best = c;
+    const bool high = reaches(score, rule.threshold) && (!best || score > best->score);
+    const bool higher_eligible = eligible != nullptr && score > *eligible;
+    if ((high || higher_eligible) && ((rule.concrete_alone && has_concrete(s, r)) ||
+                                      distinct_sources(s, r) >= rule.min_sources)) {
+      if (higher_eligible) *eligible = score;
+      if (high) {
+        if (auto c = alertable(s, at, score, r, rule, p)) best = c;
+      }
     }
     j = r.hi;  // the next distinct time
   }
@@ -303,19 +309,19 @@ std::size_t ConvergenceScorer::cached_subjects(const State& state) const {
 }
 
 ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedSignal& sig,
-                                                     ProcTime now,
-                                                     std::vector<Alert>& alerts) const {
+                                                     ProcTime now, std::vector<Alert>& alerts,
+                                                     bool track_eligible) const {
   SubjectCache& st = *state.cache_;
   using Kind = Result::Kind;
   const auto type_index = static_cast<std::size_t>(sig.subject_type);
   if (type_index >= kSubjectTypeCount || sig.subject_key.empty() ||
       sig.source >= config_.sources.size() || sig.indicator >= config_.catalogue.size()) {
-    return {Kind::ignored, 0};
+    return {Kind::ignored, 0, 0};
   }
   const ConvergenceRule& rule = config_.rules[type_index];
   if (rule.skip_reception && sig.subject_type == SubjectType::location &&
       (sig.subject_reception || config_.linking.is_reception(sig.subject_key))) {
-    return {Kind::ignored, 0};  // a reception site: its score would measure occupancy
+    return {Kind::ignored, 0, 0};  // a reception site: its score would measure occupancy
   }
   const RuleParams& p = *params_[type_index];
   const std::int64_t t = to_ms(sig.observed_at);
@@ -325,27 +331,29 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
   const std::int64_t horizon = sig.watermark > kMinEventTime
                                    ? to_ms(sig.watermark) - p.keep_ms
                                    : std::numeric_limits<std::int64_t>::min();
-  if (t <= horizon) return {Kind::ignored, 0};
+  if (t <= horizon) return {Kind::ignored, 0, 0};
 
   SubjectCache::Node& node = st.subjects.load(st.make_key(sig.subject_type, sig.subject_key), p);
   Subject& s = node.value.value;
   for (const Entry& e : s.entries) {
-    if (e.source == sig.source && e.signal_id == sig.signal_id) return {Kind::duplicate, 0};
+    if (e.source == sig.source && e.signal_id == sig.signal_id) return {Kind::duplicate, 0, 0};
   }
 
   std::size_t idx = add_entry(s, sig, t, horizon, config_.catalogue.at(sig.indicator).weight, p);
   st.subjects.mark_dirty(node);
   if (!keep_bound(s, idx, rule, p)) {  // the new contribution was the weakest
     const std::int64_t newest = s.entries.back().observed_ms;
-    return {Kind::scored,
-            convergence::score_at(s, convergence::window_at(s, newest, p), newest, p)};
+    return {Kind::scored, convergence::score_at(s, convergence::window_at(s, newest, p), newest, p),
+            0};
   }
   double max_score = 0;
   auto distinct = [&st](const Subject& subject, Range r) {
     return st.distinct_sources(subject, r);
   };
-  const std::optional<Candidate> best = best_candidate(distinct, s, idx, rule, p, max_score);
-  if (!best) return {Kind::scored, max_score};
+  double eligible = 0;
+  const std::optional<Candidate> best = best_candidate(distinct, s, idx, rule, p, max_score,
+                                                       track_eligible ? &eligible : nullptr);
+  if (!best) return {Kind::scored, max_score, eligible};
   note_alert(s, *best);
   Alert& alert = alerts.emplace_back();
   fill_alert(s, *best, p, rule_names_[static_cast<std::size_t>(sig.subject_type)], purpose_, sig,
@@ -353,7 +361,7 @@ ConvergenceScorer::Result ConvergenceScorer::process(State& state, const RoutedS
   convergence::AlertIdText id;
   std::copy(alert.alert_id.begin(), alert.alert_id.end(), id.begin());
   convergence::remember_alert_id(s, id);
-  return {Kind::alerted, max_score};
+  return {Kind::alerted, max_score, eligible};
 }
 
 Status ConvergenceScorer::flush(State& state) const {

@@ -66,13 +66,18 @@ class ConvergenceScorer {
                   // that can still matter
     } kind;
     double score;  // the highest score evaluated for this signal
+    // With track_eligible: the highest score evaluated at a time the rule's
+    // source condition held (min_sources, or concrete_alone), whatever the
+    // threshold, so a tool can tell at which thresholds the subject alerts
+    // from one run; 0 otherwise.
+    double eligible_score = 0;
   };
 
   // Adds one routed signal to its subject and appends any alert. A late
   // signal is scored as if it had arrived on time: the score is evaluated at
   // each contribution time at or after its observed_at.
-  Result process(State& state, const RoutedSignal& signal, ProcTime now,
-                 std::vector<Alert>& alerts) const;
+  Result process(State& state, const RoutedSignal& signal, ProcTime now, std::vector<Alert>& alerts,
+                 bool track_eligible = false) const;
 
   // Drops contributions that can no longer fall in any window (watermark -
   // window - largest allowed lateness, at most the retention) and subjects

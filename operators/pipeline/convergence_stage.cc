@@ -108,9 +108,10 @@ void ConvergenceStage::process(Partition p, const RoutedSignal& signal) {
     emit(ps);
     return;
   }
-  auto result = scorer_->process(*ps.state, signal, now, alerts_);
+  auto result = scorer_->process(*ps.state, signal, now, alerts_, observer_ != nullptr);
   if (result.kind == ConvergenceScorer::Result::Kind::duplicate) ++counters_.duplicates;
   ++counters_.processed[slot];
+  if (observer_ != nullptr) observer_->on_scored(signal, result.eligible_score);
   if (result.kind == ConvergenceScorer::Result::Kind::scored ||
       result.kind == ConvergenceScorer::Result::Kind::alerted) {
     linker_->on_signal(*ps.links, *ps.state, signal, result.score, now, alerts_, notices_);
@@ -195,6 +196,7 @@ void ConvergenceStage::emit_alerts(const std::vector<Alert>& alerts) {
     write_alert_json(alert, *config_, json_);
     ++counters_.alerts;
     output_.on_alert(alert, json_);
+    if (observer_ != nullptr) observer_->on_alert(alert);
   }
 }
 
@@ -205,6 +207,7 @@ void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event)
     watermark_moved_at_ = clock_.now();
   }
   alerts_.clear();
+  if (observer_ != nullptr) observer_->on_chain(event);
   if (oversight_->process(*ps.oversight, event, ps.state.get(), clock_.now(), alerts_,
                           oversight_metrics_) == OversightTracker::Result::duplicate) {
     ++counters_.duplicates;

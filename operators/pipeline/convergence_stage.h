@@ -50,6 +50,19 @@ class AlertOutput {
   }
 };
 
+// Sees what the stage scores, for tools that measure the rules (`mozaiek
+// backtest`): every investigation signal with its subject's eligible score
+// (ConvergenceScorer::Result::eligible_score), every chain event and every
+// alert. Called on the stage's thread during process(); may stay null (the
+// service sets none), and then no eligible score is computed.
+class ScoreObserver {
+ public:
+  virtual ~ScoreObserver() = default;
+  virtual void on_scored(const RoutedSignal& signal, double eligible_score) = 0;
+  virtual void on_chain(const RoutedChainEvent& event) = 0;
+  virtual void on_alert(const Alert& alert) = 0;
+};
+
 class ConvergenceStage {
  public:
   // link_cache: linked entities kept decoded per partition (the least
@@ -83,6 +96,8 @@ class ConvergenceStage {
   void maintain_oversight();
   // Where oversight counters and gauges go; may stay null (counted nowhere).
   void set_oversight_metrics(OversightMetrics* metrics) { oversight_metrics_ = metrics; }
+  // Who sees scores, chain events and alerts; may stay null.
+  void set_score_observer(ScoreObserver* observer) { observer_ = observer; }
   const OversightTracker& oversight() const { return *oversight_; }
   OversightTracker::State* oversight_state(Partition p);
   void process_notice(Partition p, const EntityNotice& notice);
@@ -154,6 +169,7 @@ class ConvergenceStage {
   std::unique_ptr<ConvergenceScorer> care_scorer_;  // care-purpose signals, scored apart
   std::unique_ptr<OversightTracker> oversight_;
   OversightMetrics* oversight_metrics_ = nullptr;
+  ScoreObserver* observer_ = nullptr;
   // Registration series published last time, so vanished ones are set to 0.
   std::map<RegistrationTally::Key, std::int64_t> published_registrations_;
   std::unique_ptr<LinkTracker> linker_;

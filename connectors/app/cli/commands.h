@@ -21,6 +21,7 @@ void add_erase_command(CLI::App& app, Runner& run);
 void add_dlq_command(CLI::App& app, Runner& run);
 void add_rekey_command(CLI::App& app, Runner& run);
 void add_audit_command(CLI::App& app, Runner& run);
+void add_backtest_command(CLI::App& app, Runner& run);
 
 // Default config path: config/mozaiek.yaml in the source tree or next to the binary.
 std::string default_config_path();

@@ -4,6 +4,7 @@
 #include "connectors/app/settings.h"
 #include "connectors/files/ndjson_file.h"
 #include "connectors/synthetic/synthetic_chain.h"
+#include "connectors/synthetic/synthetic_population.h"
 #include "connectors/synthetic/synthetic_traffic.h"
 
 namespace mozaiek::cli {
@@ -17,7 +18,49 @@ struct GenerateOptions {
   bool no_cases = false;
   double malformed_share = 0.002;
   bool chain_events = false;
+  bool labelled = false;
+  std::string labels;
+  std::size_t persons = 20000;
+  std::size_t cases = 200;
 };
+
+// --labelled: a labelled population (background persons and planted cases
+// with their outcomes) and its labels file.
+int generate_population(const GenerateOptions& o, const Settings& settings, NdjsonSink& sink) {
+  PopulationOptions p;
+  p.seed = o.seed;
+  p.persons = o.persons;
+  p.cases = o.cases;
+  p.chain_topic = settings.topics.chain_events;
+  p.signals_prefix = settings.topics.signals_prefix;
+  const SyntheticPopulation population(p, settings.operators);
+  for (const auto& rec : population.records()) {
+    if (Status s = sink.produce(rec.topic, rec.key, rec.value); !s) {
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  std::FILE* labels = std::fopen(o.labels.c_str(), "wb");
+  if (labels == nullptr) {
+    std::fprintf(stderr, "error: cannot write %s\n", o.labels.c_str());
+    return 1;
+  }
+  bool ok = true;
+  for (const auto& l : population.labels()) {
+    const std::string line = SyntheticPopulation::label_json(l) + "\n";
+    ok = ok && std::fwrite(line.data(), 1, line.size(), labels) == line.size();
+  }
+  ok = std::fclose(labels) == 0 && ok;
+  if (Status s = sink.flush(seconds(10)); !s || !ok) {
+    std::fprintf(stderr, "error: %s\n", !s ? s.message().c_str() : "cannot write the labels");
+    return 1;
+  }
+  std::printf("generate: %zu records written to %s, %zu labelled cases to %s (seed %llu, %zu "
+              "background persons)\n",
+              population.records().size(), o.output.c_str(), population.labels().size(),
+              o.labels.c_str(), static_cast<unsigned long long>(o.seed), o.persons);
+  return 0;
+}
 
 int generate(const GenerateOptions& o) {
   Settings settings;
@@ -40,6 +83,7 @@ int generate(const GenerateOptions& o) {
     std::fprintf(stderr, "error: %s\n", status.message().c_str());
     return 2;
   }
+  if (o.labelled) return generate_population(o, settings, *sink);
   ChainTrafficOptions chain;
   chain.seed = o.seed;
   chain.topic = settings.topics.chain_events;
@@ -84,6 +128,17 @@ void add_generate_command(CLI::App& app, Runner& run) {
   cmd->add_flag("--no-cases", o->no_cases, "Leave out the planted cases (noise only)");
   cmd->add_flag("--chain-events", o->chain_events,
                 "Mix in chain events (meldingen, MOB, registrations) by reporting time");
+  auto* labelled = cmd->add_flag(
+      "--labelled", o->labelled,
+      "Write a labelled population instead: background persons with coincidental signals and\n"
+      "planted cases (fast, slow, single-organisation, vehicle-linked) with their outcomes\n"
+      "(victim.registered, person.departed_unknown), for `mozaiek backtest --labels`");
+  cmd->add_option("--labels", o->labels, "With --labelled: the labels file to write (NDJSON)")
+      ->needs(labelled);
+  labelled->needs(cmd->get_option("--labels"));
+  cmd->add_option("--persons", o->persons, "With --labelled: background persons")
+      ->capture_default_str();
+  cmd->add_option("--cases", o->cases, "With --labelled: planted cases")->capture_default_str();
   cmd->callback([o, &run] { run = [o] { return generate(*o); }; });
 }
 

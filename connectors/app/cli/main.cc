@@ -34,6 +34,7 @@ int run_main(int argc, char** argv) {
   mozaiek::cli::add_dlq_command(app, run);
   mozaiek::cli::add_rekey_command(app, run);
   mozaiek::cli::add_audit_command(app, run);
+  mozaiek::cli::add_backtest_command(app, run);
   // CLI11 reports an unknown first word as a missing subcommand; name it.
   if (argc > 1 && argv[1][0] != '-') {
     bool known = false;

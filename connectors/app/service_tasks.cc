@@ -195,18 +195,22 @@ class ConvergenceTask::Output final : public AlertOutput {
 ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& stores,
                                  RecordSink& sink, KafkaSource& source, AlertFeed& feed,
                                  bool print_alerts, EntityRequests& lookups,
-                                 EntityLookupProbe& lookup_probe, Committed& committed)
+                                 EntityLookupProbe& lookup_probe, Committed& committed,
+                                 ConvergenceShare* share, std::size_t index)
     : context_(std::move(context)),
       sink_(sink),
       source_(source),
       lookups_(lookups),
       lookup_probe_(lookup_probe),
       committed_(committed),
+      share_(share),
+      index_(index),
       output_(
           std::make_unique<Output>(context_.settings, sink, feed, print_alerts, context_.metrics)),
       stage_(context_.settings.operators, stores, context_.clock, *output_),
       dispatch_(context_.settings.operators, stage_) {
   stage_.set_oversight_metrics(&context_.oversight);
+  if (share_ != nullptr) stage_.share_oversight_gauges(&share_->gauges(), index_);
   listen_to_rebalances();
 }
 
@@ -268,8 +272,8 @@ void ConvergenceTask::on_stop(bool final_commit) {
 }
 
 void ConvergenceTask::serve_lookups() {
-  lookup_probe_.record(
-      lookups_.serve(stage_, sink_, context_.settings.topics.audit, context_.clock));
+  lookup_probe_.record(lookups_.serve(stage_, sink_, context_.settings.topics.audit, context_.clock,
+                                      index_, share_ != nullptr ? share_->loops() : 1));
 }
 
 Status ConvergenceTask::maintain_oversight(std::size_t uncommitted) {
@@ -280,8 +284,10 @@ Status ConvergenceTask::maintain_oversight(std::size_t uncommitted) {
 
 void ConvergenceTask::report_lag() {
   publish_lag(source_, "convergence", context_.metrics);
-  context_.metrics.set_state_entries("convergence", stage_.state_entries());
-  context_.metrics.set_state_entries("links", stage_.link_state_entries());
+  std::pair<std::size_t, std::size_t> sizes{stage_.state_entries(), stage_.link_state_entries()};
+  if (share_ != nullptr) sizes = share_->sizes(index_, sizes.first, sizes.second);
+  context_.metrics.set_state_entries("convergence", sizes.first);
+  context_.metrics.set_state_entries("links", sizes.second);
 }
 
 void ConvergenceTask::expire(std::size_t uncommitted) {
@@ -293,6 +299,19 @@ void ConvergenceTask::expire(std::size_t uncommitted) {
     if (Status f = stage_.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
   }
   publish_link_counters(stage_.link_counters(), context_.metrics);
+}
+
+std::pair<std::size_t, std::size_t> ConvergenceShare::sizes(std::size_t index,
+                                                            std::size_t convergence,
+                                                            std::size_t links) {
+  std::lock_guard lock(mu_);
+  if (index < sizes_.size()) sizes_[index] = {convergence, links};
+  std::pair<std::size_t, std::size_t> sum{0, 0};
+  for (const auto& [c, l] : sizes_) {
+    sum.first += c;
+    sum.second += l;
+  }
+  return sum;
 }
 
 }  // namespace mozaiek

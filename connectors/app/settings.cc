@@ -315,6 +315,10 @@ Section<Settings> service_section() {
   s.text("state_dir", &Settings::state_dir,
          "RocksDB state directory (scores, contributions, links). Keep it on local disk.",
          config::check_not_empty, "non-empty path");
+  s.integer("threads", &Settings::threads, config::between(0, 64),
+            "Task threads per stage: this many intake loops and as many convergence loops, "
+            "each a member of its stage's consumer group, so the partitions are shared out "
+            "among them; 0 = the machine's cores. More threads than partitions leave some idle.");
   s.choice("log_level", &Settings::log_level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Log level.");
   s.list("debug", &Settings::debug,

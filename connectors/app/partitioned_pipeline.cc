@@ -125,13 +125,13 @@ int PartitionedPipeline::partition_of(SubjectType type, std::string_view key) co
 void PartitionedPipeline::on_routed(const RoutedSignal& routed) {
   routing_key(routed.subject_type, routed.subject_key, key_);
   Part& part = *parts_[static_cast<std::size_t>(murmur2_partition(key_, partitions()))];
-  encode_routed(routed, config_, part.inbox[fill_].next());
+  encode_routed(routed, config_, part.inbox[fill_].next(input_));
 }
 
 void PartitionedPipeline::on_routed_chain(const RoutedChainEvent& routed) {
   chain_routing_key(routed, key_);
   Part& part = *parts_[static_cast<std::size_t>(murmur2_partition(key_, partitions()))];
-  encode_routed_chain(routed, config_, part.inbox[fill_].next());
+  encode_routed_chain(routed, config_, part.inbox[fill_].next(input_));
 }
 
 void PartitionedPipeline::on_rejected(const Rejection& rejection, const RecordView& record) {
@@ -143,6 +143,7 @@ void PartitionedPipeline::on_rejected(const Rejection& rejection, const RecordVi
 }
 
 void PartitionedPipeline::process(const RecordView& record) {
+  ++input_;
   intake_.process(record);
   if (++filled_ >= options_.epoch_records) close_epoch();
 }
@@ -154,7 +155,7 @@ Status PartitionedPipeline::process(const RecordBatch& batch) {
 
 void PartitionedPipeline::erase(const ErasureRecord& erasure) {
   Part& part = *parts_[static_cast<std::size_t>(partition_of(erasure.type, erasure.key))];
-  encode_erasure(erasure, part.inbox[fill_].next());
+  encode_erasure(erasure, part.inbox[fill_].next(++input_));
 }
 
 void PartitionedPipeline::run_part(Part& part, int buffer) {
@@ -166,7 +167,7 @@ void PartitionedPipeline::run_part(Part& part, int buffer) {
   Buffer& in = part.inbox[buffer];
   for (std::size_t i = 0; i < in.used; ++i) {
     (void)part.dispatch->dispatch(Partition{part.index}, in.items[i]);
-    part.deliver_local();
+    if (i + 1 == in.used || in.inputs[i + 1] != in.inputs[i]) part.deliver_local();
   }
   in.used = 0;
   part.stage->maintain_oversight();

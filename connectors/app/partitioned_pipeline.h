@@ -99,13 +99,21 @@ class PartitionedPipeline final : public Task, private IntakeOutput {
 
  private:
   struct Part;
-  // Reused strings, in order: items[0, used).
+  // Reused strings, in order: items[0, used); for inboxes also the input
+  // record each came from (its routed records are processed together, own
+  // notices delivered after the last of them, as LocalPipeline does).
   struct Buffer {
     std::vector<std::string> items;
+    std::vector<std::uint64_t> inputs;
     std::size_t used = 0;
     std::string& next() {
       if (used == items.size()) items.emplace_back();
       return items[used++];
+    }
+    std::string& next(std::uint64_t input) {
+      if (inputs.size() < used + 1) inputs.resize(used + 1);
+      inputs[used] = input;
+      return next();
     }
   };
 
@@ -148,7 +156,8 @@ class PartitionedPipeline final : public Task, private IntakeOutput {
   // Epochs: intake fills each part's inbox[fill_]; the running epoch reads
   // inbox[fill_ ^ 1].
   int fill_ = 0;
-  std::size_t filled_ = 0;  // input records in the epoch being filled
+  std::size_t filled_ = 0;   // input records in the epoch being filled
+  std::uint64_t input_ = 0;  // input records read (and erasures queued)
   bool running_ = false;
 
   std::vector<std::thread> workers_;

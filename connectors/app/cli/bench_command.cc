@@ -375,7 +375,7 @@ int bench_drain(const BenchOptions& o, Settings settings) {
   const std::size_t n = records.size();
   std::vector<OutRecord>().swap(records);
   std::printf("drain: %zu signals on %s (topics %s.*, %d partitions); starting the service "
-              "(service.threads %d)\n",
+              "(service.threads %d; 0: the cores)\n",
               n, o.brokers.c_str(), ns.c_str(), settings.partitions, settings.threads);
   Service service(settings,
                   ServiceOptions{.demo = true, .print_alerts = false, .serve_http = false});

@@ -3,6 +3,7 @@
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -115,12 +116,18 @@ struct Service::Impl {
   KafkaSettings kafka;
   std::unique_ptr<RocksStateDb> db;
   std::unique_ptr<StateStoreFactory> local_stores;
-  // Used by the convergence loop only (stores are opened on its thread).
-  std::unique_ptr<KafkaChangelog> changelog;
-  ChangelogCounters changelog_counters;
-  std::unique_ptr<StateStoreFactory> changelogged;
-  // The changelogged stores behind a key version check per partition.
-  std::unique_ptr<StateStoreFactory> stores;
+  // Per convergence loop, used by that loop only (its stores are opened on
+  // its thread): the changelog, and the changelogged stores behind a key
+  // version check per partition.
+  struct LoopState {
+    std::unique_ptr<KafkaChangelog> changelog;
+    ChangelogCounters changelog_counters;
+    std::unique_ptr<StateStoreFactory> changelogged;
+    std::unique_ptr<StateStoreFactory> stores;
+  };
+  std::vector<std::unique_ptr<LoopState>> loop_state;
+  int threads = 1;                                      // loops per stage (service.threads)
+  std::unique_ptr<ConvergenceShare> convergence_share;  // with more than one
   prometheus::Registry registry;
   std::unique_ptr<PipelineMetrics> metrics;
   std::unique_ptr<OversightMetrics> oversight;
@@ -156,8 +163,7 @@ struct Service::Impl {
   std::condition_variable cv;
   std::optional<Status> failure;
   int loops_running = 0;
-  std::thread intake_thread;
-  std::thread convergence_thread;
+  std::vector<std::thread> loop_threads;
 
   void fail(Status s) {
     std::lock_guard lock(mu);
@@ -175,14 +181,15 @@ struct Service::Impl {
     cv.notify_all();
   }
 
-  ServiceTaskContext task_context() {
+  ServiceTaskContext task_context(std::string name) {
     return ServiceTaskContext{settings,
                               clock,
                               *metrics,
                               *oversight,
                               [this] { return failed(); },
                               [this] { return stopping.load(); },
-                              *rules};
+                              *rules,
+                              std::move(name)};
   }
   TaskLoopOptions loop_options(std::string name) const {
     return TaskLoopOptions{.name = std::move(name),
@@ -208,8 +215,8 @@ struct Service::Impl {
   // The newest *.html of service.backtest_reports_dir ("" when none).
   std::string newest_backtest_report() const;
 
-  void run_intake();
-  void run_convergence();
+  void run_intake(int index);
+  void run_convergence(int index);
 };
 
 Service::Service(Settings settings, ServiceOptions options) : impl_(std::make_unique<Impl>()) {
@@ -241,6 +248,9 @@ Status Service::start() {
                  m.settings.topics.chain_events_org);
   }
   m.settings.operators.pseudonym_key_version = m.pseudonymiser->key_version();
+  m.threads = m.settings.threads > 0
+                  ? m.settings.threads
+                  : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   if (Status s = m.connect_kafka(); !s) return s;
   if (Status s = m.open_state(); !s) return s;
   m.make_probes();
@@ -251,9 +261,15 @@ Status Service::start() {
   } else {
     m.make_rules_api();
   }
-  m.loops_running = 2;
-  m.intake_thread = std::thread([&m] { m.run_intake(); });
-  m.convergence_thread = std::thread([&m] { m.run_convergence(); });
+  m.loops_running = 2 * m.threads;
+  if (m.threads > 1) {
+    m.convergence_share = std::make_unique<ConvergenceShare>(static_cast<std::size_t>(m.threads));
+  }
+  spdlog::info("{} intake and {} convergence task threads (service.threads)", m.threads, m.threads);
+  for (int i = 0; i < m.threads; ++i) {
+    m.loop_threads.emplace_back([&m, i] { m.run_intake(i); });
+    m.loop_threads.emplace_back([&m, i] { m.run_convergence(i); });
+  }
   if (m.http) m.http->set_ready(true);
   return Status::ok();
 }
@@ -288,10 +304,15 @@ Status Service::Impl::open_state() {
       !k) {
     return k;
   }
-  changelog = KafkaChangelog::create(kafka, settings.changelog_topic(), s);
-  if (!changelog) return Status::error("state changelog: " + s.message());
-  changelogged = make_changelog_factory(*local_stores, *changelog, changelog_counters);
-  stores = make_key_version_guard(*changelogged, pseudonymiser->key_version());
+  for (int i = 0; i < threads; ++i) {
+    auto loop = std::make_unique<LoopState>();
+    loop->changelog = KafkaChangelog::create(kafka, settings.changelog_topic(), s);
+    if (!loop->changelog) return Status::error("state changelog: " + s.message());
+    loop->changelogged = make_changelog_factory(*local_stores, *loop->changelog,
+                                                loop->changelog_counters);
+    loop->stores = make_key_version_guard(*loop->changelogged, pseudonymiser->key_version());
+    loop_state.push_back(std::move(loop));
+  }
   return Status::ok();
 }
 
@@ -448,7 +469,7 @@ void Service::Impl::add_feature_routes() {
   });
 }
 
-void Service::Impl::run_intake() {
+void Service::Impl::run_intake(int index) {
   Status s = Status::ok();
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
@@ -466,9 +487,10 @@ void Service::Impl::run_intake() {
       settings.topics.dlq,
       [this](Status& why) -> std::unique_ptr<RecordSink> { return KafkaSink::create(kafka, why); },
       *dead_letter_probe, [this] { return stopping.load(); }, DeadLetterWriter::Options{});
-  IntakeTask task(task_context(), *pseudonymiser, *sink, *source, intake_committed, dead_letters,
-                  dlq_key);
-  TaskLoop loop(loop_options("intake"), *source, task, clock);
+  const std::string name = index == 0 ? "intake" : "intake-" + std::to_string(index);
+  IntakeTask task(task_context(name), *pseudonymiser, *sink, *source, intake_committed,
+                  dead_letters, dlq_key);
+  TaskLoop loop(loop_options(name), *source, task, clock);
   loop.every(Millis{0}, "rules", [&task](std::size_t) {
     task.pick_up_rules();
     return Status::ok();
@@ -481,7 +503,7 @@ void Service::Impl::run_intake() {
   loop_ended("intake", std::move(stopped), loop.stats());
 }
 
-void Service::Impl::run_convergence() {
+void Service::Impl::run_convergence(int index) {
   Status s = Status::ok();
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
@@ -491,9 +513,12 @@ void Service::Impl::run_convergence() {
   if (!sink || !source) {
     return loop_ended("convergence", Status::error("convergence: " + s.message()), {});
   }
-  ConvergenceTask task(task_context(), *stores, *sink, *source, feed, options.print_alerts,
-                       entity_requests, *lookups, convergence_committed);
-  TaskLoop loop(loop_options("convergence"), *source, task, clock);
+  const std::string name = index == 0 ? "convergence" : "convergence-" + std::to_string(index);
+  ConvergenceTask task(task_context(name), *loop_state[static_cast<std::size_t>(index)]->stores,
+                       *sink, *source, feed, options.print_alerts, entity_requests, *lookups,
+                       convergence_committed, convergence_share.get(),
+                       static_cast<std::size_t>(index));
+  TaskLoop loop(loop_options(name), *source, task, clock);
   // In this order after every poll, as each interval comes round.
   loop.every(Millis{0}, "entity lookups", [&task](std::size_t) {
     task.serve_lookups();
@@ -519,8 +544,9 @@ void Service::stop() {
   Impl& m = *impl_;
   m.stopping = true;
   m.cv.notify_all();
-  if (m.intake_thread.joinable()) m.intake_thread.join();
-  if (m.convergence_thread.joinable()) m.convergence_thread.join();
+  for (auto& t : m.loop_threads) {
+    if (t.joinable()) t.join();
+  }
   if (m.http) {
     m.http->set_ready(false);
     m.http->stop();

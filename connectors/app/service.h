@@ -1,16 +1,17 @@
 // Service: the running mozaiek. Stitches the real implementations together:
-// Kafka (or the embedded cluster), RocksDB state, the two task loops, the
+// Kafka (or the embedded cluster), RocksDB state, the task loops, the
 // Prometheus probe and the HTTP server.
 //
-// Threads: start() spawns the intake loop and the convergence loop, one
-// thread each; each runs a TaskLoop (stream/task_loop.h) over its task
+// Threads: start() spawns service.threads intake loops and as many
+// convergence loops (each a member of its stage's consumer group), one thread
+// each; each runs a TaskLoop (stream/task_loop.h) over its task
 // (service_tasks.h) and owns its consumer, producer and stage. A loop that
 // fails, or whose task throws, stops the service with the reason. The HTTP server
 // runs its own threads and only reads thread-safe objects (registry, alert
 // feed); with it, the alert-topics reader keeps the feed's alerts and
 // statuses in step with the alerts and alert-actions topics on one more
 // thread, and the actions API writes alert actions through its own
-// producer. stop() asks both loops to finish their batch, flush and commit.
+// producer. stop() asks the loops to finish their batch, flush and commit.
 #pragma once
 
 #include <atomic>

@@ -91,7 +91,7 @@ IntakeTask::IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudony
       stage_(*rules_, pseudonymiser, context_.clock, context_.settings.topics.signals_prefix,
              *output_, context_.settings.topics.chain_events, context_.settings.topics.chain_prefix,
              context_.settings.topics.chain_events_org) {
-  context_.rules.task_applied("intake", rules_->rules_version);
+  context_.rules.task_applied(context_.name, rules_->rules_version);
 }
 
 IntakeTask::~IntakeTask() = default;
@@ -138,7 +138,7 @@ void IntakeTask::pick_up_rules() {
   auto next = context_.rules.current();
   stage_.reconfigure(*next);
   rules_ = std::move(next);
-  context_.rules.task_applied("intake", rules_->rules_version);
+  context_.rules.task_applied(context_.name, rules_->rules_version);
   spdlog::info("intake: rules {} in force", rules_->rules_version);
 }
 
@@ -209,7 +209,8 @@ class ConvergenceTask::Output final : public AlertOutput {
 ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& stores,
                                  RecordSink& sink, KafkaSource& source, AlertFeed& feed,
                                  bool print_alerts, EntityRequests& lookups,
-                                 EntityLookupProbe& lookup_probe, Committed& committed)
+                                 EntityLookupProbe& lookup_probe, Committed& committed,
+                                 ConvergenceShare* share, std::size_t index)
     : context_(std::move(context)),
       rules_(context_.rules.current()),
       rules_generation_(context_.rules.generation()),
@@ -218,13 +219,16 @@ ConvergenceTask::ConvergenceTask(ServiceTaskContext context, StateStoreFactory& 
       lookups_(lookups),
       lookup_probe_(lookup_probe),
       committed_(committed),
+      share_(share),
+      index_(index),
       output_(
           std::make_unique<Output>(context_.settings, sink, feed, print_alerts, context_.metrics)),
       stage_(*rules_, stores, context_.clock, *output_),
       dispatch_(*rules_, stage_) {
   stage_.set_oversight_metrics(&context_.oversight);
+  if (share_ != nullptr) stage_.share_oversight_gauges(&share_->gauges(), index_);
   listen_to_rebalances();
-  context_.rules.task_applied("convergence", rules_->rules_version);
+  context_.rules.task_applied(context_.name, rules_->rules_version);
 }
 
 ConvergenceTask::~ConvergenceTask() = default;
@@ -285,8 +289,8 @@ void ConvergenceTask::on_stop(bool final_commit) {
 }
 
 void ConvergenceTask::serve_lookups() {
-  lookup_probe_.record(
-      lookups_.serve(stage_, sink_, context_.settings.topics.audit, context_.clock));
+  lookup_probe_.record(lookups_.serve(stage_, sink_, context_.settings.topics.audit, context_.clock,
+                                      index_, share_ != nullptr ? share_->loops() : 1));
 }
 
 Status ConvergenceTask::maintain_oversight(std::size_t uncommitted) {
@@ -305,15 +309,17 @@ Status ConvergenceTask::pick_up_rules(std::size_t uncommitted) {
   dispatch_.reconfigure(*next);
   rules_ = std::move(next);
   rules_generation_ = generation;
-  context_.rules.task_applied("convergence", rules_->rules_version);
+  context_.rules.task_applied(context_.name, rules_->rules_version);
   spdlog::info("convergence: rules {} in force", rules_->rules_version);
   return Status::ok();
 }
 
 void ConvergenceTask::report_lag() {
   publish_lag(source_, "convergence", context_.metrics);
-  context_.metrics.set_state_entries("convergence", stage_.state_entries());
-  context_.metrics.set_state_entries("links", stage_.link_state_entries());
+  std::pair<std::size_t, std::size_t> sizes{stage_.state_entries(), stage_.link_state_entries()};
+  if (share_ != nullptr) sizes = share_->sizes(index_, sizes.first, sizes.second);
+  context_.metrics.set_state_entries("convergence", sizes.first);
+  context_.metrics.set_state_entries("links", sizes.second);
 }
 
 void ConvergenceTask::expire(std::size_t uncommitted) {
@@ -325,6 +331,19 @@ void ConvergenceTask::expire(std::size_t uncommitted) {
     if (Status f = stage_.flush(); !f) spdlog::warn("expiry flush: {}", f.message());
   }
   publish_link_counters(stage_.link_counters(), context_.metrics);
+}
+
+std::pair<std::size_t, std::size_t> ConvergenceShare::sizes(std::size_t index,
+                                                            std::size_t convergence,
+                                                            std::size_t links) {
+  std::lock_guard lock(mu_);
+  if (index < sizes_.size()) sizes_[index] = {convergence, links};
+  std::pair<std::size_t, std::size_t> sum{0, 0};
+  for (const auto& [c, l] : sizes_) {
+    sum.first += c;
+    sum.second += l;
+  }
+  return sum;
 }
 
 }  // namespace mozaiek

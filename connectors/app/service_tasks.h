@@ -11,7 +11,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "connectors/app/dead_letter_writer.h"
 #include "connectors/app/settings.h"
@@ -43,6 +47,9 @@ struct ServiceTaskContext {
   // The rules in force (live reload); each task takes a new set between
   // batches (pick_up_rules()).
   RulesRegistry& rules;
+  // The task's name where it reports the rules version it runs on
+  // ("intake", "convergence-1", ...).
+  std::string name;
 };
 
 // Intake: partner records (signals.*, the chain topics) in; routed records to
@@ -88,6 +95,24 @@ class IntakeTask final : public Task {
   std::uint64_t pending_in_ = 0, pending_dlq_ = 0, pending_routed_ = 0;
 };
 
+// What the convergence loops of one service share when there are several
+// (service.threads): which one this is, the oversight gauges and the state
+// sizes, summed over the loops before they are published.
+class ConvergenceShare {
+ public:
+  explicit ConvergenceShare(std::size_t loops) : gauges_(loops), sizes_(loops) {}
+  std::size_t loops() const { return sizes_.size(); }
+  OversightGaugeTotals& gauges() { return gauges_; }
+  // Loop `index`'s state entries (convergence, links); returns the sums.
+  std::pair<std::size_t, std::size_t> sizes(std::size_t index, std::size_t convergence,
+                                            std::size_t links);
+
+ private:
+  OversightGaugeTotals gauges_;
+  std::mutex mu_;
+  std::vector<std::pair<std::size_t, std::size_t>> sizes_;
+};
+
 // Convergence: internal records in (dispatched on their kind); alerts to the
 // alerts topic and the feed, entity notices back to the internal topic.
 class ConvergenceTask final : public Task {
@@ -97,7 +122,8 @@ class ConvergenceTask final : public Task {
   };
   ConvergenceTask(ServiceTaskContext context, StateStoreFactory& stores, RecordSink& sink,
                   KafkaSource& source, AlertFeed& feed, bool print_alerts, EntityRequests& lookups,
-                  EntityLookupProbe& lookup_probe, Committed& committed);
+                  EntityLookupProbe& lookup_probe, Committed& committed,
+                  ConvergenceShare* share = nullptr, std::size_t index = 0);
   ~ConvergenceTask() override;
 
   Status process(const RecordBatch& batch) override;
@@ -135,6 +161,8 @@ class ConvergenceTask final : public Task {
   EntityRequests& lookups_;
   EntityLookupProbe& lookup_probe_;
   Committed& committed_;
+  ConvergenceShare* share_;  // null: the only convergence loop
+  std::size_t index_;
   std::unique_ptr<Output> output_;
   ConvergenceStage stage_;
   InternalDispatch dispatch_;

@@ -319,6 +319,10 @@ Section<Settings> service_section() {
          "Directory of `mozaiek backtest` HTML reports (relative to the config file); the "
          "console's rules page links the newest one (GET /api/rules/backtest-report). Empty: "
          "none shown.");
+  s.integer("threads", &Settings::threads, config::between(0, 64),
+            "Task threads per stage: this many intake loops and as many convergence loops, "
+            "each a member of its stage's consumer group, so the partitions are shared out "
+            "among them; 0 = the machine's cores. More threads than partitions leave some idle.");
   s.choice("log_level", &Settings::log_level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Log level.");
   s.list("debug", &Settings::debug,

@@ -85,6 +85,10 @@ struct Settings {
   std::string state_dir = "./mozaiek-state";
   // mozaiek backtest HTML reports; the console links the newest (empty: none).
   std::string backtest_reports_dir;
+  // Task threads per stage: this many intake loops and this many
+  // convergence loops share their consumer groups' partitions. 0: the
+  // machine's cores.
+  int threads = 0;
   std::string pseudonym_key_file;  // as written; relative to the config file
   std::string dlq_key_file;        // as written; relative to the config file
   std::size_t dlq_max_sealed_bytes = 64 * 1024;

@@ -215,6 +215,35 @@ void ConvergenceStage::process_chain(Partition p, const RoutedChainEvent& event)
   emit_alerts(alerts_);
 }
 
+namespace {
+
+// The oversight gauges and registration counts; series published last time
+// (`published`) and gone now are set to 0.
+void publish_oversight_gauges(const OversightTracker::Gauges& gauges,
+                              const std::map<RegistrationTally::Key, std::int64_t>& registrations,
+                              std::map<RegistrationTally::Key, std::int64_t>& published,
+                              OversightMetrics& metrics) {
+  metrics.set_meldingen_open(gauges.open);
+  for (std::size_t age = 0; age < gauges.missing.size(); ++age) {
+    metrics.set_missing_open(age, gauges.missing[age]);
+  }
+  metrics.set_converging_persons(gauges.converging, gauges.converging_unregistered);
+  for (const auto& entry : published) {
+    const auto& key = entry.first;
+    if (!registrations.count(key)) {
+      metrics.set_registrations(std::get<0>(key), std::get<1>(key), std::get<2>(key),
+                                std::get<3>(key), 0);
+    }
+  }
+  for (const auto& [key, n] : registrations) {
+    metrics.set_registrations(std::get<0>(key), std::get<1>(key), std::get<2>(key),
+                              std::get<3>(key), n);
+  }
+  published = registrations;
+}
+
+}  // namespace
+
 void ConvergenceStage::maintain_oversight() {
   alerts_.clear();
   for (auto& [p, ps] : partitions_) {
@@ -230,23 +259,35 @@ void ConvergenceStage::maintain_oversight() {
   for (auto& [p, ps] : partitions_) {
     oversight_->tally(*ps.oversight, watermark_.time, *oversight_metrics_, gauges, registrations);
   }
-  oversight_metrics_->set_meldingen_open(gauges.open);
-  for (std::size_t age = 0; age < gauges.missing.size(); ++age) {
-    oversight_metrics_->set_missing_open(age, gauges.missing[age]);
+  if (gauge_totals_ != nullptr) {
+    gauge_totals_->publish(gauge_index_, gauges, registrations.counts(), *oversight_metrics_);
+    return;
   }
-  oversight_metrics_->set_converging_persons(gauges.converging, gauges.converging_unregistered);
-  for (const auto& entry : published_registrations_) {
-    const auto& key = entry.first;
-    if (!registrations.counts().count(key)) {
-      oversight_metrics_->set_registrations(std::get<0>(key), std::get<1>(key), std::get<2>(key),
-                                            std::get<3>(key), 0);
-    }
+  publish_oversight_gauges(gauges, registrations.counts(), published_registrations_,
+                           *oversight_metrics_);
+}
+
+void OversightGaugeTotals::publish(
+    std::size_t stage, const OversightTracker::Gauges& gauges,
+    const std::map<RegistrationTally::Key, std::int64_t>& registrations,
+    OversightMetrics& metrics) {
+  std::lock_guard lock(mu_);
+  if (stage >= stages_.size()) return;
+  stages_[stage] = gauges;
+  registrations_[stage] = registrations;
+  OversightTracker::Gauges sum;
+  std::map<RegistrationTally::Key, std::int64_t> counts;
+  for (std::size_t i = 0; i < stages_.size(); ++i) {
+    const auto& g = stages_[i];
+    if (sum.open.size() < g.open.size()) sum.open.resize(g.open.size());
+    if (sum.missing.size() < g.missing.size()) sum.missing.resize(g.missing.size());
+    for (std::size_t k = 0; k < g.open.size(); ++k) sum.open[k] += g.open[k];
+    for (std::size_t k = 0; k < g.missing.size(); ++k) sum.missing[k] += g.missing[k];
+    sum.converging += g.converging;
+    sum.converging_unregistered += g.converging_unregistered;
+    for (const auto& [key, n] : registrations_[i]) counts[key] += n;
   }
-  for (const auto& [key, n] : registrations.counts()) {
-    oversight_metrics_->set_registrations(std::get<0>(key), std::get<1>(key), std::get<2>(key),
-                                          std::get<3>(key), n);
-  }
-  published_registrations_ = registrations.counts();
+  publish_oversight_gauges(sum, counts, published_, metrics);
 }
 
 OversightTracker::State* ConvergenceStage::oversight_state(Partition p) {

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,6 +64,24 @@ class ScoreObserver {
   virtual void on_alert(const Alert& alert) = 0;
 };
 
+// The oversight gauges of several stages that publish to one
+// OversightMetrics (the service's convergence threads, each with some
+// partitions): each stage hands in its own, the sum over the latest of
+// every stage is published. Thread-safe.
+class OversightGaugeTotals {
+ public:
+  explicit OversightGaugeTotals(std::size_t stages) : stages_(stages), registrations_(stages) {}
+  void publish(std::size_t stage, const OversightTracker::Gauges& gauges,
+               const std::map<RegistrationTally::Key, std::int64_t>& registrations,
+               OversightMetrics& metrics);
+
+ private:
+  std::mutex mu_;
+  std::vector<OversightTracker::Gauges> stages_;
+  std::vector<std::map<RegistrationTally::Key, std::int64_t>> registrations_;
+  std::map<RegistrationTally::Key, std::int64_t> published_;
+};
+
 class ConvergenceStage {
  public:
   // link_cache: linked entities kept decoded per partition (the least
@@ -98,6 +117,12 @@ class ConvergenceStage {
   void set_oversight_metrics(OversightMetrics* metrics) { oversight_metrics_ = metrics; }
   // Who sees scores, chain events and alerts; may stay null.
   void set_score_observer(ScoreObserver* observer) { observer_ = observer; }
+  // With several stages on one OversightMetrics: the gauges go through
+  // `totals` as stage `index` of them (set before the first maintenance).
+  void share_oversight_gauges(OversightGaugeTotals* totals, std::size_t index) {
+    gauge_totals_ = totals;
+    gauge_index_ = index;
+  }
   const OversightTracker& oversight() const { return *oversight_; }
   OversightTracker::State* oversight_state(Partition p);
   void process_notice(Partition p, const EntityNotice& notice);
@@ -170,6 +195,8 @@ class ConvergenceStage {
   std::unique_ptr<OversightTracker> oversight_;
   OversightMetrics* oversight_metrics_ = nullptr;
   ScoreObserver* observer_ = nullptr;
+  OversightGaugeTotals* gauge_totals_ = nullptr;
+  std::size_t gauge_index_ = 0;
   // Registration series published last time, so vanished ones are set to 0.
   std::map<RegistrationTally::Key, std::int64_t> published_registrations_;
   std::unique_ptr<LinkTracker> linker_;

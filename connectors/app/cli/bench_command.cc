@@ -2,12 +2,14 @@
 // state, in process (per core) and end to end through the embedded Kafka
 // cluster, with signal-to-alert latency percentiles. A benchmark, not a test.
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -15,6 +17,7 @@
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
+#include "connectors/kafka/kafka_admin.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/kafka/kafka_source.h"
 #include "connectors/synthetic/synthetic_traffic.h"
@@ -37,6 +40,9 @@ struct BenchOptions {
   bool no_linking = false;
   std::string mode = "all";  // inprocess | e2e | all
   std::string work_dir = "/tmp";
+  // A real broker (host:port): drain a backlog through `mozaiek run`'s code.
+  std::string brokers;
+  std::size_t drain_signals = 500'000;
 };
 
 TrafficOptions traffic_for(const Settings& settings, std::size_t n, std::uint64_t seed) {
@@ -309,6 +315,115 @@ int bench_e2e(const BenchOptions& o, Settings settings) {
   return 0;
 }
 
+// Peak resident set of this process so far, in MiB.
+double peak_rss_mib() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) / 1024.0;
+}
+
+// On a real broker: N generated signals produced first (a backlog, not
+// timed) to fresh topics, then the service started as `mozaiek run` starts
+// it (its own topics, a fresh group, RocksDB state under a changelog) and
+// timed until both stages have committed every record.
+int bench_drain(const BenchOptions& o, Settings settings) {
+  const std::string ns = "bench" + std::to_string(::getpid()) + "-" +
+                         std::to_string(std::chrono::system_clock::now().time_since_epoch() /
+                                        std::chrono::seconds(1));
+  settings.brokers = o.brokers;
+  settings.group_id = ns;
+  auto& t = settings.topics;
+  for (std::string* name : {&t.signals_prefix, &t.chain_prefix, &t.chain_events, &t.alerts,
+                            &t.alerts_care, &t.alert_actions, &t.dlq, &t.audit, &t.subjects}) {
+    *name = ns + "." + *name;
+  }
+  settings.state_dir = o.work_dir + "/mozaiek-bench-drain-" + ns;
+  settings.http_listen = "127.0.0.1:0";
+  std::printf("drain: generating %zu synthetic signals...\n", o.drain_signals);
+  auto records = generate_records(traffic_for(settings, o.drain_signals, 11),
+                                  settings.operators.catalogue, o.drain_signals);
+  const double input_mib = peak_rss_mib();
+  KafkaSettings kafka = settings.kafka_settings();
+  std::vector<TopicSpec> inputs;
+  for (const auto& src : settings.operators.sources) {
+    inputs.push_back({settings.topics.signals_prefix + src.name, std::nullopt});
+  }
+  if (Status c = ensure_topic_specs(kafka, inputs, seconds(60)); !c) {
+    std::fprintf(stderr, "error: %s\n", c.message().c_str());
+    return 1;
+  }
+  {
+    Status s = Status::ok();
+    auto sink = KafkaSink::create(kafka, s);
+    if (!sink) {
+      std::fprintf(stderr, "error: %s\n", s.message().c_str());
+      return 1;
+    }
+    std::string topic;
+    for (const auto& r : records) {
+      topic = r.topic.starts_with("signals.") ? ns + "." + r.topic : r.topic;
+      if (Status p = sink->produce(topic, r.key, r.value); !p) {
+        std::fprintf(stderr, "error: %s\n", p.message().c_str());
+        return 1;
+      }
+    }
+    if (Status f = sink->flush(seconds(300)); !f) {
+      std::fprintf(stderr, "error: %s\n", f.message().c_str());
+      return 1;
+    }
+  }
+  const std::size_t n = records.size();
+  std::vector<OutRecord>().swap(records);
+  std::printf("drain: %zu signals on %s (topics %s.*, %d partitions); starting the service "
+              "(service.threads %d; 0: the cores)\n",
+              n, o.brokers.c_str(), ns.c_str(), settings.partitions, settings.threads);
+  Service service(settings,
+                  ServiceOptions{.demo = true, .print_alerts = false, .serve_http = false});
+  const auto t0 = SteadyClock::now();
+  const double cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+  if (Status s = service.start(); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  Service::Progress p;
+  std::optional<SteadyClock::time_point> first;
+  double cpu_first = 0;
+  const auto deadline = t0 + std::chrono::minutes(30);
+  while (SteadyClock::now() < deadline) {
+    p = service.progress();
+    if (!first && p.intake_in > 0) {
+      first = SteadyClock::now();
+      cpu_first = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    }
+    if (p.intake_in >= n && p.convergence_in >= p.routed) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const double secs = std::chrono::duration<double>(SteadyClock::now() - t0).count();
+  const double cpu = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+  const double from_first = first
+                                ? std::chrono::duration<double>(SteadyClock::now() - *first).count()
+                                : secs;
+  const double cpu_from_first = first ? cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_first : cpu;
+  service.stop();
+  std::error_code ec;
+  std::filesystem::remove_all(settings.state_dir, ec);
+  if (p.intake_in < n || p.convergence_in < p.routed) {
+    std::fprintf(stderr, "error: %llu of %zu signals committed within 30 minutes\n",
+                 static_cast<unsigned long long>(p.intake_in), n);
+    return 1;
+  }
+  const auto dn = static_cast<double>(n);
+  std::printf("drain: %zu signals in %.2f s from start = %.0f signals/s wall, %.0f per CPU second "
+              "of the process; from the first commit %.2f s = %.0f signals/s wall, %.0f per CPU "
+              "second (%llu routed subject records, %llu alerts)\n",
+              n, secs, dn / secs, dn / cpu, from_first, dn / from_first, dn / cpu_from_first,
+              static_cast<unsigned long long>(p.routed), static_cast<unsigned long long>(p.alerts));
+  std::printf("drain: peak RSS %.0f MiB (%.0f MiB of it before the service started: the "
+              "generated input)\n",
+              peak_rss_mib(), input_mib);
+  return 0;
+}
+
 int bench(const BenchOptions& o) {
   spdlog::set_level(spdlog::level::warn);
   Settings settings;
@@ -324,6 +439,7 @@ int bench(const BenchOptions& o) {
     return 2;
   }
   std::printf("machine: %u hardware threads\n", std::thread::hardware_concurrency());
+  if (!o.brokers.empty()) return bench_drain(o, settings);
   int rc = 0;
   if (o.mode == "all" || o.mode == "inprocess") rc |= bench_inprocess(o, settings, key);
   if (o.mode == "all" || o.mode == "e2e") rc |= bench_e2e(o, settings);
@@ -348,6 +464,12 @@ void add_bench_command(CLI::App& app, Runner& run) {
       ->check(CLI::IsMember({"inprocess", "e2e", "all"}))
       ->capture_default_str();
   cmd->add_option("--work-dir", o->work_dir, "Where temporary RocksDB state goes")
+      ->capture_default_str();
+  cmd->add_option("--brokers", o->brokers,
+                  "A real Kafka broker (host:port): produce --drain-signals generated signals "
+                  "to fresh topics, then drain them through the service `mozaiek run` starts "
+                  "(signals/s wall and per CPU second, peak RSS, alerts); instead of --mode");
+  cmd->add_option("--drain-signals", o->drain_signals, "Signals for the --brokers drain")
       ->capture_default_str();
   cmd->callback([o, &run] { run = [o] { return bench(*o); }; });
 }

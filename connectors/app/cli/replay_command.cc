@@ -8,10 +8,12 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
+#include <thread>
 
 #include "connectors/app/cli/commands.h"
 #include "connectors/app/local_pipeline.h"
 #include "connectors/app/metrics_bridge.h"
+#include "connectors/app/partitioned_pipeline.h"
 #include "connectors/app/pseudonym_state.h"
 #include "connectors/app/settings.h"
 #include "connectors/files/ndjson_file.h"
@@ -35,6 +37,11 @@ struct ReplayOptions {
   std::vector<std::string> erasures;  // "<type>:<key>", applied after the input
   std::string entity_out;
   bool demo_key = false;
+  // Partitions of the internal topic the replay runs (1: LocalPipeline, as
+  // before) and the threads that run them (partitioned_pipeline.h).
+  int partitions = 1;
+  int threads = 0;  // 0: the machine's cores
+  std::size_t epoch_records = PartitionedOptions{}.epoch_records;
 };
 
 // "vehicle:FR-AB123CD" -> (vehicle, "FR-AB123CD"); persons by pseudonym only.
@@ -129,8 +136,8 @@ Status open_io(const ReplayOptions& o, int key_version, ReplayIo& io) {
   io.db = RocksStateDb::open(o.state_dir, status);
   if (!io.db) return status;
   io.stores = io.db->factory();
-  // Replay keeps everything on partition 0.
-  return check_state_key_version(*io.stores, 1, key_version, o.state_dir);
+  // Replay keeps everything on partition 0 unless --partitions says otherwise.
+  return check_state_key_version(*io.stores, o.partitions, key_version, o.state_dir);
 }
 
 // Every file through the task on a TaskLoop, with progress on stderr.
@@ -160,25 +167,25 @@ Status write_metrics(const std::string& path, prometheus::Registry& registry) {
   return out ? Status::ok() : Status::error("cannot write " + path);
 }
 
-void print_summary(const ReplayTask& task, std::uint64_t alerts, double secs) {
-  const StageCounters& totals = task.totals;
+void print_summary(const StageCounters& totals, std::uint64_t duplicates, std::uint64_t alerts,
+                   double secs) {
   std::printf("replay: %llu in, %llu processed, %llu dlq%s, %llu duplicates, %llu alerts in %.2f s "
               "(%.0f records/s)\n",
               static_cast<unsigned long long>(totals.total_in()),
               static_cast<unsigned long long>(totals.total_processed()),
               static_cast<unsigned long long>(totals.total_dlq()), dlq_breakdown(totals).c_str(),
-              static_cast<unsigned long long>(task.conv_totals.duplicates),
-              static_cast<unsigned long long>(alerts), secs,
-              static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
+              static_cast<unsigned long long>(duplicates), static_cast<unsigned long long>(alerts),
+              secs, static_cast<double>(totals.total_in()) / std::max(secs, 1e-9));
 }
 
 // One entity view per line, at the final watermark, to path or stdout.
+template <typename ViewOf>
 Status write_entity_views(const std::vector<std::pair<SubjectType, std::string>>& entities,
-                          ConvergenceStage& stage, const std::string& path) {
+                          ViewOf&& view_of, const std::string& path) {
   if (entities.empty()) return Status::ok();
   std::string views, json;
   for (const auto& [type, entity_key] : entities) {
-    if (stage.entity_view(type, entity_key, json)) {
+    if (view_of(type, entity_key, json)) {
       views += json;
     } else {
       JsonWriter w(views);
@@ -248,7 +255,84 @@ Status apply_erasures(const std::vector<std::pair<SubjectType, std::string>>& er
   return pipeline.finish();
 }
 
+// --partitions P > 1: the partitions on --threads threads, in epochs, so the
+// output is the same on any number of threads (partitioned_pipeline.h).
+int replay_partitioned(const ReplayOptions& o, const Settings& settings,
+                       const Pseudonymiser& pseudonymiser, ReplayIo& io,
+                       const std::vector<std::pair<SubjectType, std::string>>& entities,
+                       const std::vector<std::pair<SubjectType, std::string>>& erasures) {
+  ManualClock clock(SystemClock().now());
+  const int threads = o.threads > 0
+                          ? o.threads
+                          : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  PartitionedPipeline pipeline(settings.operators, pseudonymiser, clock, *io.stores,
+                               io.alerts.get(), io.dlq.get(),
+                               PartitionedOptions{.partitions = o.partitions,
+                                                  .threads = threads,
+                                                  .epoch_records = o.epoch_records},
+                               settings.topics.dlq, settings.topics.alerts);
+  pipeline.set_care_alerts(io.care_alerts.get(), settings.topics.alerts_care);
+  std::optional<DlqKey> dlq_key;
+  if (Status s = load_dlq_key(settings, dlq_key); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 2;
+  }
+  pipeline.seal_dead_letters(std::move(dlq_key), settings.dlq_max_sealed_bytes);
+  const auto started = std::chrono::steady_clock::now();
+  SystemClock wall;
+  TaskLoop loop(TaskLoopOptions{.name = "replay",
+                                .batch_records = 4096,
+                                .poll_timeout = Millis{0},
+                                .commit_interval = Millis::max()},
+                *io.source, pipeline, wall);
+  loop.every(seconds(2), "progress", [&](std::size_t) {
+    std::fprintf(stderr, "replay: %.0f%% (%llu records)\n",
+                 100.0 * static_cast<double>(io.source->consumed_bytes()) /
+                     static_cast<double>(std::max<std::size_t>(1, io.source->total_bytes())),
+                 static_cast<unsigned long long>(pipeline.intake().counters().total_in()));
+    return Status::ok();
+  });
+  const std::atomic<bool> never{false};
+  if (Status s = loop.run(never); !s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  }
+  if (!erasures.empty()) {
+    const Watermark w = pipeline.watermark();
+    const ProcTime at{Millis{w.known() ? to_ms(w.time) : 0}};
+    for (const auto& [type, entity_key] : erasures) {
+      pipeline.erase(ErasureRecord{type, entity_key, at});
+    }
+    if (Status s = pipeline.finish(); !s) {
+      std::fprintf(stderr, "error: applying --erase: %s\n", s.message().c_str());
+      return 1;
+    }
+  }
+  print_summary(pipeline.intake().counters(), pipeline.convergence_counters().duplicates,
+                pipeline.alerts_raised(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  std::fprintf(stderr, "replay: %d partitions on %d threads, %llu epochs of %zu records\n",
+               pipeline.partitions(), std::min(threads, pipeline.partitions()),
+               static_cast<unsigned long long>(pipeline.epochs()), o.epoch_records);
+  Status written = write_entity_views(
+      entities,
+      [&pipeline](SubjectType type, std::string_view entity_key, std::string& json) {
+        return pipeline.entity_view(type, entity_key, json);
+      },
+      o.entity_out);
+  if (!written) {
+    std::fprintf(stderr, "error: %s\n", written.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
 int replay(const ReplayOptions& o) {
+  if (o.partitions > 1 && !o.metrics_out.empty()) {
+    std::fprintf(stderr, "error: --metrics-out needs --partitions 1 (the oversight gauges are "
+                         "published per stage)\n");
+    return 2;
+  }
   Settings settings;
   std::string key;
   std::vector<std::pair<SubjectType, std::string>> entities, erasures;
@@ -259,6 +343,9 @@ int replay(const ReplayOptions& o) {
   if (Status s = open_io(o, pseudonymiser.key_version(), io); !s) {
     std::fprintf(stderr, "error: %s\n", s.message().c_str());
     return 2;
+  }
+  if (o.partitions > 1) {
+    return replay_partitioned(o, settings, pseudonymiser, io, entities, erasures);
   }
   // One fixed processing time for the whole replay keeps it deterministic:
   // no source turns idle halfway because the replay happened to be slow.
@@ -293,9 +380,14 @@ int replay(const ReplayOptions& o) {
   Status written = write_metrics(o.metrics_out, registry);
   if (written) {
     print_summary(
-        task, pipeline.alerts_raised(),
+        task.totals, task.conv_totals.duplicates, pipeline.alerts_raised(),
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    written = write_entity_views(entities, pipeline.convergence(), o.entity_out);
+    written = write_entity_views(
+        entities,
+        [&pipeline](SubjectType type, std::string_view entity_key, std::string& json) {
+          return pipeline.convergence().entity_view(type, entity_key, json);
+        },
+        o.entity_out);
   }
   if (!written) {
     std::fprintf(stderr, "error: %s\n", written.message().c_str());
@@ -337,6 +429,22 @@ void add_replay_command(CLI::App& app, Runner& run) {
                   "(repeatable)");
   cmd->add_option("--entity-out", opts->entity_out,
                   "Write the entity views here, one JSON per line (default: stdout)");
+  cmd->add_option("--partitions", opts->partitions,
+                  "Run the convergence stage as this many partitions of the internal topic "
+                  "(routed by the subject's key, as the service routes them), in epochs; the "
+                  "output depends on the partitions and --epoch-records, never on --threads. "
+                  "1: one partition, as before")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--threads", opts->threads,
+                  "Threads running the partitions (0: the machine's cores; with --partitions > 1)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+  cmd->add_option("--epoch-records", opts->epoch_records,
+                  "Input records per epoch with --partitions > 1: a notice to another partition "
+                  "is delivered at the start of the next epoch")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30))
+      ->capture_default_str();
   cmd->add_flag("--demo-key", opts->demo_key,
                 "Use the well-known demo pseudonym key (synthetic data only)");
   cmd->callback([opts, &run] { run = [opts] { return replay(*opts); }; });

@@ -74,7 +74,8 @@ HttpResponse EntityRequests::ask(EntityLookup lookup, std::chrono::milliseconds 
 }
 
 EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& sink,
-                                         const std::string& audit_topic, const Clock& clock) {
+                                         const std::string& audit_topic, const Clock& clock,
+                                         std::size_t server, std::size_t servers) {
   EntityLookupCounts counts;
   std::deque<std::shared_ptr<Pending>> batch;
   {
@@ -82,7 +83,10 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
     if (queue_.empty()) return counts;
     batch.swap(queue_);
   }
+  const std::uint64_t all = servers >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << servers) - 1;
   std::vector<HttpResponse> answers(batch.size());
+  std::vector<bool> answered(batch.size(), true);
+  std::deque<std::shared_ptr<Pending>> passed;  // for the other servers to look
   std::string audit;
   Status written = Status::ok();
   for (std::size_t i = 0; i < batch.size(); ++i) {
@@ -90,6 +94,12 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
     HttpResponse& r = answers[i];
     const bool found = stage.entity_view(l.type, l.key, r.body);
     if (!found) {
+      batch[i]->looked |= std::uint64_t{1} << (server % 64);
+      if ((batch[i]->looked & all) != all) {
+        answered[i] = false;
+        passed.push_back(batch[i]);
+        continue;
+      }
       r = json_error(404, "no state for this entity (never seen, expired or erased)");
     }
     l.audit.at = clock.now();
@@ -99,8 +109,19 @@ EntityLookupCounts EntityRequests::serve(ConvergenceStage& stage, RecordSink& si
       written = s;
     }
   }
+  if (!passed.empty()) {
+    std::lock_guard lock(mu_);
+    for (auto& p : passed) {
+      if (closed_) {
+        p->answer.set_value(json_error(503, "the service is stopping"));
+      } else {
+        queue_.push_back(std::move(p));
+      }
+    }
+  }
   if (written) written = sink.flush(seconds(10));
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (!answered[i]) continue;
     if (!written) {
       spdlog::error("entity view: audit record not written: {}", written.message());
       batch[i]->answer.set_value(json_error(503, "the audit record could not be written"));

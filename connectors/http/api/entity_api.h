@@ -78,8 +78,12 @@ class EntityRequests {
   // Called on the task thread between batches: answers every queued request
   // from `stage`, auditing each on `audit_topic` through `sink` (flushed
   // before any answer leaves). Returns how the lookups it answered ended.
+  // With several task threads (`servers`, this one `server`, at most 64),
+  // each holding some partitions: a request is answered by the first whose
+  // stage holds the entity, and as not found by the last of them to look.
   EntityLookupCounts serve(ConvergenceStage& stage, RecordSink& sink,
-                           const std::string& audit_topic, const Clock& clock);
+                           const std::string& audit_topic, const Clock& clock,
+                           std::size_t server = 0, std::size_t servers = 1);
   // Answers everything still queued with 503 (the task is stopping).
   void close();
 
@@ -89,6 +93,7 @@ class EntityRequests {
   struct Pending {
     EntityLookup lookup;
     std::promise<HttpResponse> answer;
+    std::uint64_t looked = 0;  // servers that did not hold the entity
   };
   std::mutex mu_;
   std::deque<std::shared_ptr<Pending>> queue_;

@@ -117,6 +117,55 @@ TEST(EntityApiTest, AnswersFromTheOwningThreadAfterWritingTheAuditRecord) {
             R"("subject":{"type":"vehicle","key":"FR-AB123CD"},"found":true})");
 }
 
+// Several convergence threads (service.threads), each with some partitions:
+// the one holding the entity answers; one that does not passes the lookup
+// on; the last to look answers 404. One audit record per lookup either way.
+TEST(EntityApiTest, WithSeveralThreadsTheOneHoldingTheEntityAnswers) {
+  Fixture holder;
+  Fixture other;
+  other.stage = std::make_unique<ConvergenceStage>(other.config, *other.stores, other.clock,
+                                                   other.output);  // holds nothing
+  EntityRequests requests;
+  RecordingSink holder_sink, other_sink;
+  HttpResponse found, missing;
+  std::thread http_found([&] {
+    found = requests.ask(lookup_of(SubjectType::vehicle, "FR-AB123CD", "ana", "case 1"),
+                         std::chrono::seconds(60));
+  });
+  std::thread http_missing([&] {
+    missing = requests.ask(lookup_of(SubjectType::vehicle, "NL-ZZ999Z", "ana", "case 2"),
+                           std::chrono::seconds(60));
+  });
+  // Both serve in turn until both lookups are answered.
+  EntityLookupCounts by_other, by_holder;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (holder_sink.records.size() + other_sink.records.size() < 2 &&
+         std::chrono::steady_clock::now() < deadline) {
+    const auto o = requests.serve(*other.stage, other_sink, "mozaiek.audit", other.clock, 1, 2);
+    const auto h = requests.serve(*holder.stage, holder_sink, "mozaiek.audit", holder.clock, 0, 2);
+    by_other.found += o.found;
+    by_other.not_found += o.not_found;
+    by_holder.found += h.found;
+    by_holder.not_found += h.not_found;
+    std::this_thread::yield();
+  }
+  http_found.join();
+  http_missing.join();
+  EXPECT_EQ(found.status, 200);
+  EXPECT_NE(found.body.find("\"key\":\"coa-gilze\""), std::string::npos) << found.body;
+  EXPECT_EQ(missing.status, 404);
+  // The hit by the holder; the miss by whichever of the two looked last.
+  EXPECT_EQ(by_holder.found, 1u);
+  EXPECT_EQ(by_other.found, 0u);
+  EXPECT_EQ(by_holder.not_found + by_other.not_found, 1u);
+  ASSERT_EQ(holder_sink.records.size() + other_sink.records.size(), 2u);
+  std::size_t hits = 0;
+  for (const auto& r : holder_sink.records) {
+    if (r.value.find("\"found\":true") != std::string::npos) ++hits;
+  }
+  EXPECT_EQ(hits, 1u);
+}
+
 TEST(EntityApiTest, UnknownEntityIs404AndStillAudited) {
   Fixture f;
   EntityRequests requests;

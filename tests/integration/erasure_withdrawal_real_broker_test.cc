@@ -173,7 +173,9 @@ TEST_F(ErasureWithdrawalRealBrokerTest, ErasedPersonIsWithdrawnFromEverythingMoz
       std::chrono::seconds(60)))
       << collector.withdrawals().size() << " withdrawals read for " << his_ids.size() << " alerts";
   for (const auto& w : collector.withdrawals()) {
-    if (w.per_alert()) EXPECT_EQ(w.subject_key, "") << w.alert_id;
+    if (w.per_alert()) {
+      EXPECT_EQ(w.subject_key, "") << w.alert_id;
+    }
   }
   // Counted: at least one v2 record per alert that named him.
   double counted = 0;

@@ -3,6 +3,8 @@
 #   ./build.sh demo   install dependencies, build, run the demo
 #   ./build.sh test   install dependencies, build, run the whole test suite
 #   ./build.sh build  install dependencies and build only
+#   ./build.sh package  install dependencies, build, make the Debian package
+#                       (build/mozaiek_<version>_amd64.deb, packaging/README.md)
 # Every step is idempotent: packages already present are not reinstalled and
 # the build is incremental.
 set -euo pipefail
@@ -18,6 +20,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
   openjdk-17-jre-headless maven prometheus curl openssl python3 python3-yaml python3-matplotlib
   chromium chromium-driver python3-selenium nodejs npm
+  systemd dpkg-dev
 )
 
 install_packages() {
@@ -80,8 +83,13 @@ case "${1:-}" in
     install_packages
     build
     ;;
+  package)
+    install_packages
+    build
+    (cd "$BUILD_DIR" && cpack -G DEB)
+    ;;
   *)
-    echo "usage: $0 demo [demo options] | test | build" >&2
+    echo "usage: $0 demo [demo options] | test | build | package" >&2
     exit 2
     ;;
 esac

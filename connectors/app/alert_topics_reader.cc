@@ -29,7 +29,11 @@ void AlertTopicsReader::on_alert(const RecordView& record) {
   AlertWithdrawal withdrawal;
   if (read_withdrawal_json(record.value, withdrawal)) {
     ++withdrawals_read_;
-    feed_.withdraw(to_string(withdrawal.subject_type), withdrawal.subject_key, withdrawal.reason);
+    if (withdrawal.per_alert()) {
+      feed_.withdraw_alert(withdrawal.alert_id, withdrawal.reason);
+    } else {
+      feed_.withdraw(to_string(withdrawal.subject_type), withdrawal.subject_key, withdrawal.reason);
+    }
     return;
   }
   ++alerts_read_;

@@ -53,7 +53,7 @@ void LocalPipeline::on_alert(const Alert& alert, std::string_view json) {
 
 void LocalPipeline::on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) {
   std::string key;
-  routing_key(withdrawal.subject_type, withdrawal.subject_key, key);
+  withdrawal_key(withdrawal, key);
   for (auto [sink, topic] :
        {std::pair{alerts_, &alerts_topic_}, std::pair{care_alerts_, &care_alerts_topic_}}) {
     if (sink == nullptr) continue;

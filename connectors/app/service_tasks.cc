@@ -172,11 +172,19 @@ class ConvergenceTask::Output final : public AlertOutput {
     if (print_) print(alert);
   }
   // Both alert topics (an erased person's care alerts go too) and the feed.
+  // A v2 record is keyed by its alert id, so it follows the alert on the
+  // alert's partition (a reader of that partition's tail sees both).
   void on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) override {
-    routing_key(withdrawal.subject_type, withdrawal.subject_key, notice_key_);
+    withdrawal_key(withdrawal, notice_key_);
     errors.note(sink_.produce(settings_.topics.alerts, notice_key_, json));
     errors.note(sink_.produce(settings_.topics.alerts_care, notice_key_, json));
-    feed_.withdraw(to_string(withdrawal.subject_type), withdrawal.subject_key, withdrawal.reason);
+    if (!withdrawal.per_alert()) {
+      feed_.withdraw(to_string(withdrawal.subject_type), withdrawal.subject_key, withdrawal.reason);
+      return;
+    }
+    feed_.withdraw_alert(withdrawal.alert_id, withdrawal.reason);
+    metrics_.record_alert_withdrawn(withdrawal.reason);
+    if (!withdrawal.reissued_as.empty()) metrics_.record_alert_reissued(withdrawal.rule);
   }
   FirstError errors;
 

@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -548,6 +549,26 @@ std::optional<std::string> key_list_problem(std::string_view material) {
 
 }  // namespace
 
+namespace {
+
+// A key file that group or others may read (or write) is refused, naming
+// the key and the file: anyone on the host could take the key.
+Status key_file_is_private(std::string_view setting, const fs::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) {
+    return Status::error(std::string(setting) + ": cannot stat '" + p.string() +
+                         "': " + std::strerror(errno));
+  }
+  if ((st.st_mode & (S_IRWXG | S_IRWXO)) == 0) return Status::ok();
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  return Status::error(std::string(setting) + ": '" + p.string() + "' is open to group or " +
+                       "others (mode " + mode + "); chmod 600 it, owned by the user mozaiek " +
+                       "runs as");
+}
+
+}  // namespace
+
 Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key) {
   key.clear();
   if (const char* env = std::getenv(kPseudonymKeyEnv); env != nullptr && *env != '\0') {
@@ -581,11 +602,7 @@ Status load_pseudonym_key(const Settings& settings, bool demo, std::string& key)
       return Status::error("privacy.pseudonym_key_file: '" + p.string() + "' must hold at least " +
                            std::to_string(kMinPseudonymKeyBytes) + " bytes");
     }
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-      spdlog::warn("pseudonym key file {} is readable by group or others; chmod 600 it",
-                   p.string());
-    }
+    if (Status s = key_file_is_private("privacy.pseudonym_key_file", p); !s) return s;
     if (auto bad = key_list_problem(k)) {
       return Status::error("privacy.pseudonym_key_file: '" + p.string() + "': " + *bad);
     }
@@ -628,6 +645,7 @@ Status load_dlq_key(const Settings& settings, std::optional<DlqKey>& key) {
     return Status::error("privacy.dlq_key_file: cannot read '" + p.string() +
                          "': " + std::strerror(errno));
   }
+  if (Status s = key_file_is_private("privacy.dlq_key_file", p); !s) return s;
   std::stringstream buf;
   buf << in.rdbuf();
   if (Status s = parse_dlq_key(buf.str(), k); !s) {

@@ -57,4 +57,8 @@ AlertIdText make_alert_id(std::string_view rule, std::string_view type, std::str
   return out;
 }
 
+AlertIdText reissued_alert_id(std::string_view alert_id) {
+  return make_alert_id("reissued", "alert", alert_id, 0, 0);
+}
+
 }  // namespace mozaiek::convergence

@@ -18,4 +18,10 @@ AlertIdText make_alert_id(std::string_view rule, SubjectType type, std::string_v
 AlertIdText make_alert_id(std::string_view rule, std::string_view type, std::string_view key,
                           std::int64_t episode_start_ms, int level);
 
+// The id of the alert that replaces `alert_id` after an erasure took an
+// entity out of it: make_alert_id("reissued", "alert", alert_id, 0, 0), so a
+// replay or a crash-restart re-issues under the same id, and re-issuing it
+// again (a second erasure) gives yet another.
+AlertIdText reissued_alert_id(std::string_view alert_id);
+
 }  // namespace mozaiek::convergence

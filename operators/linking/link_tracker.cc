@@ -5,42 +5,26 @@
 
 #include "operators/convergence/alert_builder.h"
 #include "operators/convergence/episode.h"
+#include "operators/linking/link_reissue.h"
+#include "operators/linking/link_rules.h"
 #include "stream/cached_store.h"
 
 namespace mozaiek {
 
 using linking::EntityLinks;
+using linking::has_signal_in;
+using linking::in_window;
 using linking::kNever;
+using linking::lift_at;
 using linking::Link;
 using linking::LinkSignal;
+using linking::qualifying;
+using linking::to_reception;
+using linking::remember;
 using linking::RuleAlertState;
 using linking::RuleSlot;
 
 namespace {
-
-// w * 0.5^(age / half-life); no growth for a negative age (a notice from
-// slightly later in event time than the evaluation).
-double decay(double w, std::int64_t age_ms, Millis half_life) {
-  if (age_ms <= 0) return w;
-  return w * std::exp2(-static_cast<double>(age_ms) / static_cast<double>(half_life.count()));
-}
-
-bool in_window(std::int64_t t, std::int64_t at, Millis window) {
-  return t <= at && t > at - window.count();
-}
-
-// A link to a reception location: by its id (linking.reception_locations)
-// or because a signal marked it as one.
-bool to_reception(const LinkingConfig& cfg, const Link& l) {
-  return l.type == SubjectType::location && (l.reception || cfg.is_reception(l.key));
-}
-
-bool has_signal_in(const Link& l, std::int64_t at, Millis window) {
-  for (const auto& s : l.signals) {
-    if (in_window(s.observed_ms, at, window)) return true;
-  }
-  return false;
-}
 
 // Links are counted once, at the end whose (type, key) sorts first, or at
 // the end that is not a reception location (those hold no links).
@@ -74,12 +58,6 @@ void add_signal(Link& l, const RoutedSignal& sig, std::int64_t t, std::size_t ma
   if (l.signals.size() > max) l.signals.erase(l.signals.begin());
   l.first_ms = std::min(l.first_ms, t);
   l.last_ms = std::max(l.last_ms, t);
-}
-
-void remember(std::vector<std::string>& ids, std::string_view id, std::size_t max) {
-  if (std::find(ids.begin(), ids.end(), id) != ids.end()) return;
-  ids.emplace_back(id);
-  if (ids.size() > max) ids.erase(ids.begin());
 }
 
 }  // namespace
@@ -151,38 +129,6 @@ std::size_t LinkTracker::cached_entities(const State& state) const {
 
 namespace {
 
-// Qualifying links (or organisations, for the hot-spot) of a network rule at `at`.
-void qualifying(const EntityLinks& e, RuleSlot slot, const NetworkRule& rule,
-                const LinkingConfig& cfg, std::int64_t at, std::vector<std::size_t>& out) {
-  out.clear();
-  const Millis window = std::min(rule.window, cfg.link_window);
-  if (slot == linking::kHotspot) {
-    for (std::size_t i = 0; i < e.sources_seen.size(); ++i) {
-      if (in_window(e.sources_seen[i].observed_ms, at, rule.window)) out.push_back(i);
-    }
-    return;
-  }
-  for (std::size_t i = 0; i < e.links.size(); ++i) {
-    const Link& l = e.links[i];
-    const bool kind = slot == linking::kPickupVan ? to_reception(cfg, l)
-                                                  : l.type == SubjectType::person && l.peer_has_own;
-    if (kind && has_signal_in(l, at, window)) out.push_back(i);
-  }
-}
-
-void add_contribution(const LinkSignal& s, std::int64_t at, Millis half_life,
-                      const OperatorConfig& config, convergence::AlertBuilder& b) {
-  if (b.has_contribution(s.source, s.signal_id)) return;
-  Contribution& c = b.contribution();
-  c.signal_id = s.signal_id;
-  c.source = s.source;
-  c.indicator = s.indicator;
-  c.observed_at = event_time_from_ms(s.observed_ms);
-  c.reported_at = event_time_from_ms(s.reported_ms);
-  c.weight = config.catalogue.at(s.indicator).weight;
-  c.decayed_weight = decay(c.weight, at - s.observed_ms, half_life);
-}
-
 // Opens (or escalates) an alert of `rule_name` on the entity when allowed by
 // its episode state; returns its builder, or nothing.
 std::optional<convergence::AlertBuilder> open_alert(const OperatorConfig& config, EntityLinks& e,
@@ -200,42 +146,6 @@ std::optional<convergence::AlertBuilder> open_alert(const OperatorConfig& config
       .score(convergence::round_score(score));
   remember(e.alert_ids, b.alert().alert_id, LinkTracker::kMaxAlertIds);
   return b;
-}
-
-// Each entity listed in a network alert learns that it took part.
-void tell_participants(const Alert& a, std::vector<EntityNotice>& notices, LinkCounters& counters) {
-  for (const auto& l : a.linked) {
-    EntityNotice& n = notices.emplace_back();
-    n.from_type = a.subject_type;
-    n.from_key = a.subject_key;
-    n.to_type = l.type;
-    n.to_key = l.key;
-    n.at = a.last_seen;
-    n.participation = true;
-    n.alert_id = a.alert_id;
-    ++counters.notices_sent;
-  }
-}
-
-double lift_at(const EntityLinks& e, std::int64_t at, const OperatorConfig& config,
-               std::uint8_t mask, std::vector<std::size_t>* lifting) {
-  const LinkingConfig& cfg = config.linking;
-  double sum = 0;
-  for (std::size_t i = 0; i < e.links.size(); ++i) {
-    const Link& l = e.links[i];
-    if ((mask & (1u << static_cast<unsigned>(l.type))) == 0) continue;
-    // What the linked entity had told by `at`: a notice from later in event
-    // time counts from its own time on, wherever it came in the input.
-    const auto told = linking::peer_notice_at(l, at);
-    if (!told) continue;
-    // Live: a signal naming both within the link window before `at`.
-    if (!has_signal_in(l, at, cfg.link_window)) continue;
-    const double v = decay(told->score, at - told->at_ms, config.rule_for(l.type).half_life);
-    if (v <= 0) continue;
-    sum += v;
-    if (lifting) lifting->push_back(i);
-  }
-  return cfg.person_lift.share * sum;
 }
 
 }  // namespace
@@ -278,31 +188,8 @@ void LinkTracker::evaluate_network_rule(Visit& v, RuleSlot slot, const NetworkRu
   auto b = open_alert(config_, e, slot, rule.name, rule.cooldown, rule.escalation_step, v.type,
                       v.key, at, score, v.now, v.alerts);
   if (!b) return;
-  Alert* a = &b->alert();
-  const Millis half_life = config_.rule_for(v.type).half_life;
-  const Millis window = std::min(rule.window, cfg.link_window);
-  auto add_link = [&](const Link& l) {
-    LinkedEntity& le = a->linked.emplace_back();
-    le.type = l.type;
-    le.key = l.key;
-    le.rule = rule.name;
-    for (const auto& s : l.signals) {
-      if (!in_window(s.observed_ms, at, window)) continue;
-      le.via.push_back(s.signal_id);
-      add_contribution(s, at, half_life, config_, *b);
-    }
-  };
-  if (slot == linking::kHotspot) {
-    for (std::size_t i : best) add_contribution(e.sources_seen[i], at, half_life, config_, *b);
-    // The hot-spot explains itself by who else was seen there.
-    for (const auto& l : e.links) {
-      if (has_signal_in(l, at, window)) add_link(l);
-    }
-  } else {
-    for (std::size_t i : best) add_link(e.links[i]);
-  }
-  b->sort_contributions().summarise_contributions().finish();
-  tell_participants(*a, v.notices, v.c.counters);
+  linking::fill_network_alert(config_, e, v.type, slot, rule, at, best, *b);
+  linking::tell_participants(b->alert(), v.notices, v.c.counters.notices_sent);
 }
 
 void LinkTracker::on_signal(State& state, ConvergenceScorer::State& scores, const RoutedSignal& sig,
@@ -561,40 +448,15 @@ void LinkTracker::evaluate_lift(Visit& v, std::int64_t t) const {
   auto b = open_alert(config_, e, linking::kLift, rule.name, rule.cooldown, rule.escalation_step,
                       SubjectType::person, key, t, own + lift, v.now, v.alerts);
   if (!b) return;
-  Alert* a = &b->alert();
-  if (view) a->contributions = view->contributions;
-  for (std::size_t i : c.chosen) {
-    const Link& l = e.links[i];
-    LinkedEntity& le = a->linked.emplace_back();
-    le.type = l.type;
-    le.key = l.key;
-    le.rule = rule.name;
-    for (const auto& s : l.signals) {
-      le.via.push_back(s.signal_id);
-      // The signals linking them explain the lift: shown, but they add no
-      // weight of their own beyond what the person's score already holds.
-      if (!b->has_contribution(s.source, s.signal_id)) {
-        Contribution& contribution = b->contribution();
-        contribution.signal_id = s.signal_id;
-        contribution.source = s.source;
-        contribution.indicator = s.indicator;
-        contribution.observed_at = event_time_from_ms(s.observed_ms);
-        contribution.reported_at = event_time_from_ms(s.reported_ms);
-      }
-    }
-  }
-  b->sort_contributions().summarise_contributions();
-  // The organisations behind the lifting entities' scores count too.
-  for (std::size_t i : c.chosen) {
-    for (SourceId s : e.links[i].peer_sources) b->source(config_.sources[s].name);
-  }
-  b->finish();
-  tell_participants(*a, v.notices, c.counters);
+  static const std::vector<Contribution> kNone;
+  linking::fill_lift_alert(config_, e, rule.name, view ? view->contributions : kNone, c.chosen, *b);
+  linking::tell_participants(b->alert(), v.notices, c.counters.notices_sent);
 }
 
 void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores, const EntityNotice& n,
                             ProcTime now, std::vector<Alert>& alerts,
-                            std::vector<EntityNotice>& notices) const {
+                            std::vector<EntityNotice>& notices,
+                            std::vector<AlertWithdrawal>& withdrawals) const {
   const LinkingConfig& cfg = config_.linking;
   if (!cfg.enabled || n.to_key.empty()) return;
   Cache& c = *state.cache_;
@@ -616,7 +478,14 @@ void LinkTracker::on_notice(State& state, ConvergenceScorer::State& scores, cons
     if (counted_here(cfg, n.to_type, n.to_key, n.from_type, n.from_key, link->reception)) {
       ++c.counters.expired[linking::link_type_index(n.to_type, n.from_type)];
     }
-    e.links.erase(e.links.begin() + (link - e.links.data()));
+    linking::OwnScoreAt own_at = [&](std::int64_t at) {
+      return scorer_.inspect(scores, n.to_type, n.to_key, event_time_from_ms(at));
+    };
+    linking::ErasureOutputs out{alerts, notices, withdrawals, c.counters.notices_sent};
+    const std::string key = n.to_key;
+    linking::drop_erased_link(config_, lift_from_mask_, kMaxAlertIds, e, n.to_type, key,
+                              static_cast<std::size_t>(link - e.links.data()), own_at, now,
+                              ProcTime{Millis{to_ms(n.at)}}, out);
     c.entities.mark_dirty(node);
     return;
   }
@@ -723,7 +592,7 @@ Status LinkTracker::flush(State& state) const {
 }
 
 std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view key,
-                               std::vector<EntityNotice>& notices) const {
+                               ProcTime requested_at, std::vector<EntityNotice>& notices) const {
   Cache& c = *state.cache_;
   const LinkingConfig& cfg = config_.linking;
   const std::string_view store_key = c.make_key(type, key);
@@ -740,6 +609,7 @@ std::size_t LinkTracker::erase(State& state, SubjectType type, std::string_view 
     n.to_type = l.type;
     n.to_key = l.key;
     n.erased = true;
+    n.at = event_time_from_ms(to_ms(requested_at));
     ++c.counters.notices_sent;
   }
   c.entities.erase(store_key);
@@ -773,7 +643,7 @@ std::optional<LinkTracker::EntityView> LinkTracker::inspect(State& state, Subjec
     lv.live = has_signal_in(l, t, cfg.link_window);
     if (l.peer_at_ms != kNever) {
       lv.their_score = convergence::round_score(
-          decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
+          linking::decay(l.peer_score, t - l.peer_at_ms, config_.rule_for(l.type).half_life));
       lv.they_have_own_signals = l.peer_has_own;
     }
   }

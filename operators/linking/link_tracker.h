@@ -33,6 +33,7 @@
 #include "operators/convergence/convergence_scorer.h"
 #include "operators/linking/link_state.h"
 #include "operators/model/model.h"
+#include "operators/records/alert_withdrawal.h"
 #include "operators/records/entity_notice.h"
 #include "stream/state_store.h"
 #include "stream/status.h"
@@ -70,10 +71,12 @@ class LinkTracker {
 
   // A notice for an entity of this partition. May append alerts and
   // participation notices (never score notices). An erasure notice drops
-  // the receiver's link to the erased sender and nothing else.
+  // the receiver's link to the erased sender and re-issues without it (or
+  // withdraws) the latest alert of each network rule that named it
+  // (link_reissue.h): withdrawals appended, one per alert id.
   void on_notice(State& state, ConvergenceScorer::State& scores, const EntityNotice& notice,
-                 ProcTime now, std::vector<Alert>& alerts,
-                 std::vector<EntityNotice>& notices) const;
+                 ProcTime now, std::vector<Alert>& alerts, std::vector<EntityNotice>& notices,
+                 std::vector<AlertWithdrawal>& withdrawals) const;
 
   // Drops links and organisations last seen link_window (or retention)
   // before the watermark; scans the store. Returns links dropped.
@@ -82,9 +85,9 @@ class LinkTracker {
   // Erasure: removes the entity's links, organisations seen and rule
   // state (a tombstone on flush) and appends an erasure notice for each
   // other end that holds the link (every linked entity but reception
-  // locations, which hold none). The links count as expired. Returns the
-  // links removed.
-  std::size_t erase(State& state, SubjectType type, std::string_view key,
+  // locations, which hold none), carrying the request's time as its `at`.
+  // The links count as expired. Returns the links removed.
+  std::size_t erase(State& state, SubjectType type, std::string_view key, ProcTime requested_at,
                     std::vector<EntityNotice>& notices) const;
 
   struct LinkView {

@@ -127,8 +127,18 @@ void ConvergenceStage::process_notice(Partition p, const EntityNotice& notice) {
       notice.to_type == SubjectType::location) {
     oversight_->forget_person_at(*ps.oversight, notice.to_key, notice.from_key);
   }
-  linker_->on_notice(*ps.links, *ps.state, notice, clock_.now(), alerts_, notices_);
+  withdrawals_.clear();
+  linker_->on_notice(*ps.links, *ps.state, notice, clock_.now(), alerts_, notices_, withdrawals_);
   emit(ps);
+  emit_withdrawals();
+}
+
+void ConvergenceStage::emit_withdrawals() {
+  for (const auto& w : withdrawals_) {
+    json_.clear();
+    write_withdrawal_json(w, json_);
+    output_.on_withdrawal(w, json_);
+  }
 }
 
 ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
@@ -137,10 +147,35 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
   alerts_.clear();
   notices_.clear();
   erasure_locations_.clear();
+  withdrawals_.clear();
   ErasureOutcome outcome;
+  // The ids of the alerts this entity's state knows: its own (both
+  // purposes) and the network alerts on or listing it. One v2 withdrawal
+  // each; the other ends re-issue theirs when told below.
+  auto withdraw = [&](const std::vector<std::string>& ids, const std::string& rule) {
+    for (const auto& id : ids) {
+      const bool known = std::any_of(withdrawals_.begin(), withdrawals_.end(),
+                                     [&](const AlertWithdrawal& w) { return w.alert_id == id; });
+      if (known) continue;
+      AlertWithdrawal& w = withdrawals_.emplace_back();
+      w.alert_id = id;
+      w.rule = rule;
+      w.at = r.requested_at;
+    }
+  };
+  const EventTime any_time = event_time_from_ms(to_ms(r.requested_at));  // ids do not depend on it
+  if (auto view = scorer_->inspect(*ps.state, r.type, r.key, any_time)) {
+    withdraw(view->alert_ids, config_->rule_for(r.type).name);
+  }
+  if (auto view = care_scorer_->inspect(*ps.care, r.type, r.key, any_time)) {
+    withdraw(view->alert_ids, rule_name(config_->rule_for(r.type).name, Purpose::care));
+  }
+  if (auto view = linker_->inspect(*ps.links, r.type, r.key, any_time)) {
+    withdraw(view->alert_ids, "");
+  }
   scorer_->erase(*ps.state, r.type, r.key);
   care_scorer_->erase(*ps.care, r.type, r.key);
-  outcome.links = linker_->erase(*ps.links, r.type, r.key, notices_);
+  outcome.links = linker_->erase(*ps.links, r.type, r.key, r.requested_at, notices_);
   oversight_->erase(*ps.oversight, r.type, r.key, erasure_locations_);
   // The location a person left from names them in its departures; it may
   // also be a linked end already told.
@@ -160,6 +195,8 @@ ConvergenceStage::ErasureOutcome ConvergenceStage::process_erasure(Partition p,
   outcome.notices = notices_.size();
   ++counters_.erasures[static_cast<std::size_t>(r.type)];
   emit(ps);
+  emit_withdrawals();
+  outcome.withdrawn = withdrawals_.size();
   AlertWithdrawal withdrawal;
   withdrawal.subject_type = r.type;
   withdrawal.subject_key = r.key;

@@ -42,9 +42,11 @@ class AlertOutput {
   // A notice for a linked entity, to be delivered on the internal topic
   // keyed by its receiver; valid only during the call.
   virtual void on_notice(const EntityNotice& notice) = 0;
-  // The withdrawal of an erased entity's alerts (alert_withdrawal.h); json
-  // is its v1 document, valid only during the call. Goes where the alerts
-  // go. Outputs that serve no alerts may ignore it.
+  // An alert withdrawal (alert_withdrawal.h): a v2 record per withdrawn
+  // alert id (keyed by that id; `reissued_as` when an alert replaces it)
+  // or the v1 record of an erased entity (keyed by the entity); json is
+  // its document, valid only during the call. Goes where the alerts go.
+  // Outputs that serve no alerts may ignore it.
   virtual void on_withdrawal(const AlertWithdrawal& withdrawal, std::string_view json) {
     (void)withdrawal;
     (void)json;
@@ -134,8 +136,9 @@ class ConvergenceStage {
   // every alert naming the entity is withdrawn, the same on a replay.
   // Counted in counters().erasures.
   struct ErasureOutcome {
-    std::size_t links = 0;    // links the entity held
-    std::size_t notices = 0;  // erasure notices sent
+    std::size_t links = 0;      // links the entity held
+    std::size_t notices = 0;    // erasure notices sent
+    std::size_t withdrawn = 0;  // v2 withdrawals written (alert ids the entity's state knew)
   };
   ErasureOutcome process_erasure(Partition p, const ErasureRecord& erasure);
   [[nodiscard]] Status flush();
@@ -181,6 +184,7 @@ class ConvergenceStage {
   // The alerts and notices of one record; person alerts are noted for oversight.
   void emit(PartitionState& ps);
   void emit_alerts(const std::vector<Alert>& alerts);
+  void emit_withdrawals();  // withdrawals_ to the output
   PartitionState& ensure(Partition p);
   void make_operators();
   void make_states(PartitionState& ps);
@@ -206,6 +210,7 @@ class ConvergenceStage {
   StageCounters counters_;
   std::vector<Alert> alerts_;
   std::vector<EntityNotice> notices_;
+  std::vector<AlertWithdrawal> withdrawals_;
   std::vector<std::string> erasure_locations_;  // scratch
   std::size_t link_cache_;
   LinkCounters link_counters_;

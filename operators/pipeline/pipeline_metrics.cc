@@ -94,6 +94,20 @@ PipelineMetrics::PipelineMetrics(prometheus::Registry& registry, PipelineLabelSe
     }
   }
 
+  alerts_withdrawn_ = &prometheus::BuildCounter()
+                           .Name("mozaiek_alerts_withdrawn_total")
+                           .Help("Alert withdrawal records (v2, one alert id each) written, by "
+                                 "reason; an alert withdrawn by both ends of an erased link "
+                                 "counts twice.")
+                           .Register(registry)
+                           .Add({{"reason", "erasure"}});
+  auto& reissued = prometheus::BuildCounter()
+                       .Name("mozaiek_alerts_reissued_total")
+                       .Help("Alerts re-issued without an erased entity they named as a link, "
+                             "by rule.")
+                       .Register(registry);
+  for (const auto& r : rules) alerts_reissued_.push_back(&reissued.Add({{"rule", r}}));
+
   auto& created = prometheus::BuildCounter()
                       .Name("mozaiek_links_created_total")
                       .Help("Links created between subjects named by the same signal, by link "
@@ -288,6 +302,16 @@ void PipelineMetrics::record_alert(std::size_t rule, std::size_t subject_type, i
 void PipelineMetrics::record_alert(std::string_view rule, std::string_view subject_type,
                                    int level) {
   record_alert(rule_index(rule), subject_type_index(subject_type), level);
+}
+
+void PipelineMetrics::record_alert_withdrawn(std::string_view reason) {
+  // "erasure" is the only reason so far; the label set stays bounded.
+  (void)reason;
+  alerts_withdrawn_->Increment();
+}
+
+void PipelineMetrics::record_alert_reissued(std::string_view rule) {
+  alerts_reissued_[slot(rule_index(rule), labels_.rules.size())]->Increment();
 }
 
 void PipelineMetrics::record_task_error(std::size_t stage, std::uint64_t n) {

@@ -87,6 +87,10 @@ class PipelineMetrics {
   // level 0 is the first alert of an episode ("new"), higher levels are escalations.
   void record_alert(std::size_t rule, std::size_t subject_type, int level);
   void record_alert(std::string_view rule, std::string_view subject_type, int level);
+  // An alert withdrawal record v2 written (reason: "erasure"), and an alert
+  // re-issued in place of one (by its rule).
+  void record_alert_withdrawn(std::string_view reason);
+  void record_alert_reissued(std::string_view rule);
   // Links between subjects (each counted once, not at both ends).
   void record_links(std::size_t link_type, std::uint64_t created, std::uint64_t expired);
   // Entity notices between linked subjects: sent, received, and received
@@ -128,6 +132,8 @@ class PipelineMetrics {
   // slot(source, sources) * (indicators + 1) + slot(indicator, indicators)
   std::vector<prometheus::Counter*> signals_;
   std::vector<prometheus::Counter*> alerts_;  // (rule slot * (types + 1) + type slot) * 2 + kind
+  prometheus::Counter* alerts_withdrawn_ = nullptr;
+  std::vector<prometheus::Counter*> alerts_reissued_;  // by rule slot (+ other)
   prometheus::Histogram* latency_ = nullptr;
   std::vector<double> latency_bounds_;
   // lag_[group slot][topic slot * (partitions + 1) + partition slot]

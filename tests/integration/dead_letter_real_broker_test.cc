@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <random>
@@ -68,6 +69,9 @@ class DeadLetterRealBrokerTest : public RealKafkaTest {
     settings_ = service_settings_for(kafka().bootstrap(), ns_);
     key_file_ = dir_.path() + "/dlq.key";
     std::ofstream(key_file_) << kKeyHex << "\n";
+    // mozaiek refuses a key file open to group or others.
+    std::filesystem::permissions(key_file_, std::filesystem::perms::owner_read |
+                                                std::filesystem::perms::owner_write);
     settings_.dlq_key_file = key_file_;
     ASSERT_TRUE(parse_dlq_key(kKeyHex, key_).is_ok());
   }

@@ -1,13 +1,15 @@
 // Erasure that finishes the job, through a real Apache Kafka broker: the boy
 // alerts and is linked to a car; an analyst may not erase him; a privacy
 // officer erases him by raw id over HTTP and is answered without his
-// pseudonym. Then a withdrawal record naming him is on the alerts topic, the
+// pseudonym. Then a withdrawal record (v2) of every alert that named him,
+// by id, and the subject-wide one (v1) are on the alerts topic, the
 // open live stream gets `withdrawn` events and nothing naming him after
 // them, /api/alerts and the entity view no longer show him (on this
 // instance and on a second one that reads the alerts topic afresh), and his
 // audit trail holds the erasure.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <simdjson.h>
 
 #include <algorithm>
 #include <atomic>
@@ -95,6 +97,20 @@ TEST_F(ErasureWithdrawalRealBrokerTest, ErasedPersonIsWithdrawnFromEverythingMoz
       wait_until([&] { return has(get(address, "/api/alerts?limit=1000"), boy); }, seconds(90)))
       << "no alert about the boy was served: " << get(address, "/api/alerts?limit=1000");
   ASSERT_EQ(status_of(address, "/api/entities/person/" + boy + "?reason=check"), 200);
+  // The ids of the alerts naming him, each to be withdrawn by its own record.
+  std::vector<std::string> his_ids;
+  {
+    simdjson::dom::parser parser;
+    simdjson::padded_string list(get(address, "/api/alerts?limit=1000"));
+    simdjson::dom::array alerts;
+    ASSERT_EQ(parser.parse(list).get(alerts), simdjson::SUCCESS);
+    for (auto alert : alerts) {
+      std::string_view id;
+      ASSERT_EQ(alert["alert_id"].get(id), simdjson::SUCCESS);
+      if (has(std::string(simdjson::minify(alert)), boy)) his_ids.emplace_back(id);
+    }
+  }
+  ASSERT_FALSE(his_ids.empty());
 
   // A console is open from before the erasure.
   std::atomic<bool> enough{false};
@@ -135,17 +151,43 @@ TEST_F(ErasureWithdrawalRealBrokerTest, ErasedPersonIsWithdrawnFromEverythingMoz
       [&] { return !has(get(address, "/api/entities/vehicle/FR-AB123CD?reason=check"), boy); },
       seconds(60)));
 
-  // Downstream consumers get the withdrawal on the alerts topic.
+  // Downstream consumers get the withdrawals on the alerts topic: one
+  // record (v2) per alert that named him, by its id and naming no one, and
+  // the subject-wide record (v1).
   AlertCollector collector(k, settings.topics.alerts, ns + ".test-alerts");
+  auto withdrawn = [&](const std::string& id) {
+    return std::any_of(collector.withdrawals().begin(), collector.withdrawals().end(),
+                       [&](const AlertWithdrawal& w) {
+                         return w.per_alert() && w.alert_id == id && w.reason == "erasure";
+                       });
+  };
   ASSERT_TRUE(collector.collect_until(
       [&](const std::vector<Alert>&) {
-        return std::any_of(collector.withdrawals().begin(), collector.withdrawals().end(),
+        return std::all_of(his_ids.begin(), his_ids.end(), withdrawn) &&
+               std::any_of(collector.withdrawals().begin(), collector.withdrawals().end(),
                            [&](const AlertWithdrawal& w) {
                              return w.subject_type == SubjectType::person && w.subject_key == boy &&
                                     w.reason == "erasure";
                            });
       },
-      std::chrono::seconds(60)));
+      std::chrono::seconds(60)))
+      << collector.withdrawals().size() << " withdrawals read for " << his_ids.size() << " alerts";
+  for (const auto& w : collector.withdrawals()) {
+    if (w.per_alert()) {
+      EXPECT_EQ(w.subject_key, "") << w.alert_id;
+    }
+  }
+  // Counted: at least one v2 record per alert that named him.
+  double counted = 0;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        const std::string text = get(address, "/metrics");
+        counted = metric_sum(text, "mozaiek_alerts_withdrawn_total", {"reason=\"erasure\""})
+                      .value_or(0.0);
+        return counted >= static_cast<double>(his_ids.size());
+      },
+      seconds(30)))
+      << counted;
 
   // His audit trail notes the erasure (by pseudonym, never the raw id).
   std::string trail;

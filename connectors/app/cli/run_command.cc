@@ -11,6 +11,7 @@
 #include "connectors/app/demo_gate.h"
 #include "connectors/app/service.h"
 #include "connectors/app/settings.h"
+#include "connectors/app/systemd_notify.h"
 #include "connectors/http/http_server.h"
 #include "connectors/kafka/kafka_sink.h"
 #include "connectors/synthetic/synthetic_chain.h"
@@ -79,7 +80,8 @@ Status demo_gate(const Settings& settings, const DemoIdentity& identity,
 
 // Waits for an interrupt, a failure of the service or the deadline.
 Status supervise(Service& service, double duration_seconds,
-                 const std::function<bool()>& extra_done = {}) {
+                 const std::function<bool()>& extra_done = {},
+                 const std::function<void()>& on_stopping = {}) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::milliseconds(static_cast<long long>(duration_seconds * 1000));
   std::atomic<bool> waiting{true};
@@ -96,6 +98,7 @@ Status supervise(Service& service, double duration_seconds,
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   spdlog::info("shutting down: finishing the current batch, flushing and committing");
+  if (on_stopping) on_stopping();
   service.stop();
   watcher.join();
   return failure;
@@ -118,7 +121,11 @@ int run_service(const RunOptions& o) {
     return 1;
   }
   spdlog::info("mozaiek running against {}", service.bootstrap_servers());
-  Status s = supervise(service, o.duration_seconds);
+  // Under systemd (Type=notify): started. STOPPING=1 once asked to stop.
+  if (Status n = notify_systemd("READY=1"); !n) spdlog::warn("systemd: {}", n.message());
+  Status s = supervise(service, o.duration_seconds, {}, [] {
+    if (Status n = notify_systemd("STOPPING=1"); !n) spdlog::warn("systemd: {}", n.message());
+  });
   if (!s) {
     spdlog::error("{}", s.message());
     return 1;

@@ -187,18 +187,31 @@ void AlertFeed::render(const Held& h, std::string& out) const {
 }
 
 bool AlertFeed::names_withdrawn(const Held& h) const {
+  if (withdrawn_.count(entity_name("alert", h.alert_id)) > 0) return true;
   return std::any_of(h.names.begin(), h.names.end(),
                      [&](const std::string& n) { return withdrawn_.count(n) > 0; });
 }
 
 std::size_t AlertFeed::withdraw(std::string_view subject_type, std::string_view subject_key,
                                 std::string_view reason) {
-  std::string name = entity_name(subject_type, subject_key);
+  const std::string name = entity_name(subject_type, subject_key);
+  return drop(name, reason, [&](const Held& h) {
+    return std::find(h.names.begin(), h.names.end(), name) != h.names.end();
+  });
+}
+
+std::size_t AlertFeed::withdraw_alert(std::string_view alert_id, std::string_view reason) {
+  return drop(entity_name("alert", alert_id), reason,
+              [&](const Held& h) { return h.alert_id == alert_id; });
+}
+
+template <class Pred>
+std::size_t AlertFeed::drop(const std::string& remembered, std::string_view reason, Pred matches) {
   std::size_t dropped = 0;
   {
     std::lock_guard lock(mu_);
-    if (withdrawn_.insert(name).second) {
-      withdrawn_order_.push_back(name);
+    if (withdrawn_.insert(remembered).second) {
+      withdrawn_order_.push_back(remembered);
       if (withdrawn_order_.size() > capacity_) {
         withdrawn_.erase(withdrawn_order_.front());
         withdrawn_order_.pop_front();
@@ -206,7 +219,7 @@ std::size_t AlertFeed::withdraw(std::string_view subject_type, std::string_view 
     }
     std::vector<std::string> gone;  // "alert_id":"<id>" of each alert dropped
     for (auto it = alerts_.begin(); it != alerts_.end();) {
-      if (std::find(it->names.begin(), it->names.end(), name) == it->names.end()) {
+      if (!matches(*it)) {
         ++it;
         continue;
       }

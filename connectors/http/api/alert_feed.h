@@ -18,12 +18,13 @@
 // when it arrives. Every change is an event with a sequence number (1, 2,
 // ...), so a stream can resume where it left off (the SSE event id).
 //
-// Withdrawal (an erased entity, operators/records/alert_withdrawal.h):
-// withdraw() drops every held alert that names the entity, as subject or
-// as a linked entity, with a `withdrawn` event per alert, and keeps the
-// entity (the last `capacity` withdrawn) so a copy read back later, or an
-// alert naming it only as a link arriving from another partition, is
-// refused too.
+// Withdrawal (operators/records/alert_withdrawal.h): withdraw_alert()
+// drops one alert by id (record v2), withdraw() every held alert that names
+// an erased entity, as subject or as a linked entity (record v1), each with
+// a `withdrawn` event per alert; the feed keeps the id or entity (the last
+// `capacity` withdrawn) so a copy read back later, or an alert naming the
+// entity arriving from another partition, is refused too. A re-issued
+// alert has an id of its own and no longer names the entity.
 #pragma once
 
 #include <chrono>
@@ -75,6 +76,9 @@ class AlertFeed {
   // it. Returns how many alerts were dropped.
   std::size_t withdraw(std::string_view subject_type, std::string_view subject_key,
                        std::string_view reason = "erasure");
+  // Drops the alert with this id (a withdrawal record v2), with a withdrawn
+  // event, and refuses it if it comes again. Returns 1 if it was held.
+  std::size_t withdraw_alert(std::string_view alert_id, std::string_view reason = "erasure");
 
   // Whether an alert with this id is held.
   bool contains(std::string_view alert_id) const;
@@ -121,6 +125,9 @@ class AlertFeed {
   void render(const Held& h, std::string& out) const;
   void push_event(EventKind kind, std::string json);
   bool names_withdrawn(const Held& h) const;
+  // Remembers `remembered` as withdrawn and drops the held alerts matching.
+  template <class Pred>
+  std::size_t drop(const std::string& remembered, std::string_view reason, Pred matches);
   static bool add_action(std::vector<AlertAction>& actions, const AlertAction& a);
 
   const std::size_t capacity_;
@@ -136,7 +143,7 @@ class AlertFeed {
   std::deque<Entry> events_;
   std::uint64_t last_sequence_ = 0;
   std::uint64_t wake_epoch_ = 0;
-  std::unordered_set<std::string> withdrawn_;  // "<type>:<key>" of withdrawn entities
+  std::unordered_set<std::string> withdrawn_;  // "<type>:<key>" of withdrawn entities, "alert:<id>"
   std::deque<std::string> withdrawn_order_;    // the same, oldest first
 };
 

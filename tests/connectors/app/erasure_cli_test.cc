@@ -135,6 +135,91 @@ TEST_F(EraseCommandTest, ReplayWithAnErasureWithdrawsTheSameAlertsEveryTime) {
   EXPECT_EQ(a.find("2213456789"), std::string::npos);
 }
 
+// The van took the boy from one reception centre (coa-1 names him both)
+// and was seen there and at two more centres without him: its pickup_van
+// alert named his signal. Erasing him withdraws that alert by id and
+// re-issues it without him; no alert raised after names him, and a second
+// replay writes the same records.
+TEST_F(EraseCommandTest, ReplayWithAnErasureReissuesThePickupVanAlertWithoutHim) {
+  const std::string boy = R"({"type":"person","id":"2213456789","id_scheme":"v-number"})";
+  const std::string van = R"({"type":"vehicle","plate":"WX-987-Z","country":"PL"})";
+  auto at = [](const std::string& id) { return R"({"type":"location","id":")" + id + R"("})"; };
+  {
+    std::ofstream in(path("in.ndjson"));
+    in << signal("coa-0", "coa", "visitor_vehicle", "01", van + "," + at("coa-gilze")) << "\n"
+       << signal("coa-1", "coa", "visitor_vehicle", "02", van + "," + at("coa-gilze") + "," + boy)
+       << "\n"
+       << signal("coa-2", "coa", "visitor_vehicle", "03", van + "," + at("coa-budel")) << "\n"
+       << signal("nidos-1", "nidos", "visitor_vehicle", "04", van + "," + at("nidos-utrecht"))
+       << "\n";
+  }
+  auto run = [&](const std::string& out) {
+    return test::run_command(bin_ + " replay --demo-key -i " + path("in.ndjson") + " -o " +
+                             path(out) + " --erase person:" + boy_ + " 2>/dev/null");
+  };
+  ASSERT_EQ(run("a.ndjson").exit_code, 0);
+  ASSERT_EQ(run("b.ndjson").exit_code, 0);
+  auto read = [&](const std::string& name) {
+    std::ifstream in(path(name));
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  const std::string a = read("a.ndjson");
+  const std::string old_alert = line_with(a, R"("rule":"pickup_van")");
+  ASSERT_NE(old_alert.find("coa-1"), std::string::npos) << "his signal was in it: " << a;
+  const auto id_in = [](const std::string& line, const std::string& member) {
+    const std::string key = "\"" + member + "\":\"";
+    const std::size_t at = line.find(key);
+    if (at == std::string::npos) return std::string();
+    return line.substr(at + key.size(), 32);
+  };
+  const std::string old_id = id_in(old_alert, "alert_id");
+  ASSERT_EQ(old_id.size(), 32u) << old_alert;
+  const std::string withdrawal =
+      line_with(a, R"({"schema":"mozaiek.alert-withdrawal/v2","alert_id":")" + old_id);
+  ASSERT_NE(withdrawal, "") << a;
+  EXPECT_NE(withdrawal.find(R"("rule":"pickup_van")"), std::string::npos) << withdrawal;
+  const std::string new_id = id_in(withdrawal, "reissued_as");
+  ASSERT_EQ(new_id.size(), 32u) << withdrawal;
+  ASSERT_NE(new_id, old_id);
+  const std::string reissue = line_with(a, R"("alert_id":")" + new_id);
+  ASSERT_NE(reissue, "") << a;
+  EXPECT_NE(reissue.find(R"("rule":"pickup_van")"), std::string::npos) << reissue;
+  EXPECT_NE(reissue.find(R"("key":"PL-WX987Z")"), std::string::npos) << reissue;
+  for (const char* kept :
+       {"coa-0", "coa-2", "nidos-1", "coa-gilze", "coa-budel", "nidos-utrecht"}) {
+    EXPECT_NE(reissue.find(kept), std::string::npos) << kept << " in " << reissue;
+  }
+  EXPECT_EQ(reissue.find("coa-1"), std::string::npos) << reissue;
+  EXPECT_EQ(reissue.find(boy_), std::string::npos) << reissue;
+  // After the first withdrawal record, no alert names him.
+  const std::string after = a.substr(a.find("mozaiek.alert-withdrawal/"));
+  for (std::size_t start = 0; start < after.size();) {
+    std::size_t end = after.find('\n', start);
+    if (end == std::string::npos) end = after.size();
+    const std::string line = after.substr(start, end - start);
+    if (line.find("mozaiek.alert/v1") != std::string::npos) {
+      EXPECT_EQ(line.find(boy_), std::string::npos) << line;
+    }
+    start = end + 1;
+  }
+  // The same input and request: the same withdrawal records and re-issued
+  // id (alerts carry the wall-clock raised_at, so they are compared by id).
+  const auto withdrawals = [](const std::string& text) {
+    std::string out;
+    for (std::size_t start = 0; start < text.size();) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      const std::string line = text.substr(start, end - start);
+      if (line.find("mozaiek.alert-withdrawal/") != std::string::npos) out += line + "\n";
+      start = end + 1;
+    }
+    return out;
+  };
+  const std::string b = read("b.ndjson");
+  EXPECT_EQ(withdrawals(b), withdrawals(a));
+  EXPECT_NE(line_with(b, R"("alert_id":")" + new_id), "") << b;
+}
+
 TEST_F(EraseCommandTest, NamesTheBadOptionAndRefusesTheEmbeddedCluster) {
   auto run = [&](const std::string& args) {
     return test::run_command(bin_ + " erase --demo-key " + args + " 2>&1");

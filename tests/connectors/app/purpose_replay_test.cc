@@ -264,12 +264,17 @@ TEST(PurposeReplayTest, ErasureRemovesTheCareStateToo) {
     view.value = next[0];
     pipeline.process(view);
     ASSERT_TRUE(pipeline.finish().is_ok());
-    // The erasure's withdrawal goes to the care topic too; the rest are alerts.
+    // The erasure's withdrawals go to the care topic too: his care alert by
+    // id (v2) and the subject-wide record (v1); the rest are alerts.
     std::vector<std::string> alert_values;
     std::size_t withdrawals = 0;
+    std::size_t by_id = 0;
     for (const auto& v : care.values) {
       AlertWithdrawal w;
-      if (read_withdrawal_json(v, w)) {
+      if (read_withdrawal_json(v, w) && w.per_alert()) {
+        EXPECT_EQ(w.rule, "care_person_convergence") << v;
+        ++by_id;
+      } else if (read_withdrawal_json(v, w)) {
         EXPECT_EQ(w.subject_key, boy);
         ++withdrawals;
       } else {
@@ -277,6 +282,7 @@ TEST(PurposeReplayTest, ErasureRemovesTheCareStateToo) {
       }
     }
     EXPECT_EQ(withdrawals, erase ? 1u : 0u);
+    EXPECT_EQ(by_id, erase ? 1u : 0u);
     const auto raised = read_all(alert_values);
     if (erase) {
       EXPECT_EQ(raised.size(), 1u) << "erased: cc-2 alone stays below the threshold";

@@ -63,6 +63,9 @@ class SettingsTest : public ::testing::Test {
   std::string write(const std::string& name, const std::string& text) {
     const auto p = dir_ / name;
     std::ofstream(p, std::ios::binary) << text;
+    // Key files must be the owner's alone (configs may be too).
+    std::filesystem::permissions(p, std::filesystem::perms::owner_read |
+                                        std::filesystem::perms::owner_write);
     return p.string();
   }
 
@@ -353,6 +356,34 @@ TEST_F(PseudonymKeyTest, EnvironmentWinsOverFile) {
   std::string key;
   ASSERT_TRUE(load_pseudonym_key(settings_, false, key).is_ok());
   EXPECT_EQ(key, "env-key-0123456789abcdef");
+}
+
+TEST_F(PseudonymKeyTest, KeyFilesOpenToGroupOrOthersAreRefusedNamingTheFile) {
+  ScopedEnv no_dlq_env(kDlqKeyEnv, std::nullopt);
+  const std::string pseudonym = write("key", "file-key-0123456789abcdef\n");
+  const std::string dlq = write("dlq.key", std::string(64, 'a') + "\n");
+  settings_.pseudonym_key_file = "key";
+  settings_.dlq_key_file = "dlq.key";
+  std::string key;
+  std::optional<DlqKey> dlq_key;
+  ASSERT_TRUE(load_pseudonym_key(settings_, false, key).is_ok());
+  ASSERT_TRUE(load_dlq_key(settings_, dlq_key).is_ok());
+  ASSERT_TRUE(dlq_key.has_value());
+  using std::filesystem::perms;
+  for (perms extra : {perms::group_read, perms::others_read, perms::group_write}) {
+    std::filesystem::permissions(pseudonym, perms::owner_read | perms::owner_write | extra);
+    std::filesystem::permissions(dlq, perms::owner_read | extra);
+    Status s = load_pseudonym_key(settings_, false, key);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_THAT(s.message(), StartsWith("privacy.pseudonym_key_file: '" + pseudonym + "'"));
+    EXPECT_THAT(s.message(), HasSubstr("chmod 600"));
+    EXPECT_THAT(s.message(), ::testing::Not(HasSubstr("file-key")));
+    s = load_dlq_key(settings_, dlq_key);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_THAT(s.message(), StartsWith("privacy.dlq_key_file: '" + dlq + "'"));
+  }
+  std::filesystem::permissions(pseudonym, perms::owner_read);
+  EXPECT_TRUE(load_pseudonym_key(settings_, false, key).is_ok()) << "0400 is private too";
 }
 
 TEST_F(PseudonymKeyTest, FileRelativeToTheConfigWinsOverDemoKey) {

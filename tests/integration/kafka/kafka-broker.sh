@@ -12,9 +12,15 @@
 #   MOZAIEK_KAFKA_OWNER_PID    if set, a watchdog stops the broker when that
 #                              process exits (tests that crash leave no broker)
 #   MOZAIEK_KAFKA_START_TIMEOUT  seconds to wait for the broker (default 60)
+#   MOZAIEK_KAFKA_VERSION      the Apache Kafka version (default 4.4.0, the
+#                              newest 4.x; 3.7.2 is tested too). 4.x logs
+#                              through log4j2, 3.x through reload4j (log4j 1).
 set -euo pipefail
 
-readonly KAFKA_VERSION=3.7.2
+readonly KAFKA_VERSION="${MOZAIEK_KAFKA_VERSION:-4.4.0}"
+[[ "${KAFKA_VERSION}" =~ ^[34]\.[0-9]+\.[0-9]+$ ]] ||
+  { echo "kafka-broker.sh: MOZAIEK_KAFKA_VERSION must be 3.x.y or 4.x.y, got '${KAFKA_VERSION}'" >&2; exit 1; }
+readonly KAFKA_MAJOR="${KAFKA_VERSION%%.*}"
 readonly SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly CACHE_DIR="${MOZAIEK_CACHE:-${HOME:-/tmp}/.cache/mozaiek}/kafka-${KAFKA_VERSION}"
 readonly LIBS_DIR="${CACHE_DIR}/libs"
@@ -48,6 +54,7 @@ cmd_fetch() {
   local tmp="${CACHE_DIR}/libs.tmp.$$"
   rm -rf "${tmp}"
   if ! mvn -q -B -f "${SCRIPT_DIR}/pom.xml" -Dkafka.version="${KAFKA_VERSION}" \
+      -Dkafka.major="${KAFKA_MAJOR}" \
       dependency:copy-dependencies -DoutputDirectory="${tmp}" >"${CACHE_DIR}/fetch.log" 2>&1; then
     rm -rf "${tmp}"
     echo "kafka-broker.sh: maven could not fetch kafka_2.13:${KAFKA_VERSION}" \
@@ -97,6 +104,18 @@ log.retention.hours=1
 message.max.bytes=16777216
 replica.fetch.max.bytes=16777216
 EOF
+  # 4.x: log4j2; 3.x: log4j 1 (reload4j). Both write server.log, which
+  # start waits on.
+  cat >"${workdir}/log4j2.properties" <<EOF
+status = warn
+appender.file.type = File
+appender.file.name = FILE
+appender.file.fileName = ${workdir}/server.log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = FILE
+EOF
   cat >"${workdir}/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.FileAppender
@@ -135,7 +154,8 @@ cmd_start() {
   write_configs "${workdir}" "${port}" "${ctrl_port}"
   rm -rf "${workdir}/data"
   local java_opts=(-Xms256m -Xmx512m -XX:+UseG1GC -Djava.awt.headless=true
-                   "-Dlog4j.configuration=file:${workdir}/log4j.properties")
+                   "-Dlog4j.configuration=file:${workdir}/log4j.properties"
+                   "-Dlog4j2.configurationFile=${workdir}/log4j2.properties")
   if ! java "${java_opts[@]}" -cp "${LIBS_DIR}/*" kafka.tools.StorageTool format \
       --cluster-id="$(random_cluster_id)" -c "${workdir}/server.properties" >"${workdir}/format.log" 2>&1; then
     cat "${workdir}/format.log" >&2

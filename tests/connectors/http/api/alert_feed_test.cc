@@ -279,6 +279,32 @@ TEST(AlertFeedWithdrawalTest, AlertsNamingAWithdrawnEntityArrivingLaterAreRefuse
   EXPECT_EQ(feed.withdraw("person", "p-erased"), 0u);
 }
 
+TEST(AlertFeedWithdrawalTest, WithdrawingAnAlertByIdDropsExactlyItAndKeepsItsReissue) {
+  AlertFeed feed(10);
+  ASSERT_TRUE(feed.publish(about("a1", "p-van-owner", {"p-erased"})));
+  ASSERT_TRUE(feed.publish(about("a2", "p-other", {"p-erased"})));
+  const std::uint64_t before = feed.last_sequence();
+  // The re-issue comes first (raised in the same batch), then the record
+  // withdrawing the alert it replaces.
+  ASSERT_TRUE(feed.publish(about("a1-re", "p-van-owner")));
+  EXPECT_EQ(feed.withdraw_alert("a1"), 1u);
+
+  EXPECT_FALSE(feed.contains("a1"));
+  EXPECT_TRUE(feed.contains("a1-re"));
+  EXPECT_TRUE(feed.contains("a2")) << "only the alert named by id goes";
+  const auto events = feed.wait_after(before, std::chrono::milliseconds(0));
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[1].kind, AlertFeed::EventKind::withdrawn);
+  EXPECT_EQ(events[1].json, R"({"alert_id":"a1","reason":"erasure"})");
+  // A copy read back later, or a redelivered raise, is refused; the same
+  // record read again finds nothing.
+  EXPECT_FALSE(feed.publish(about("a1", "p-van-owner", {"p-erased"})));
+  EXPECT_EQ(feed.withdraw_alert("a1"), 0u);
+  // An id never held is remembered too: its alert arriving later is refused.
+  EXPECT_EQ(feed.withdraw_alert("a9"), 0u);
+  EXPECT_FALSE(feed.publish(about("a9", "p-other")));
+}
+
 TEST(AlertFeedWithdrawalTest, WithdrawnEntitiesAreRememberedUpToCapacity) {
   AlertFeed feed(2);
   feed.withdraw("person", "p1");

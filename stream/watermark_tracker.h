@@ -40,6 +40,16 @@ class WatermarkTracker {
   Millis silence(std::size_t source, ProcTime now) const;
   std::size_t sources() const { return sources_.size(); }
 
+  // The largest observed_at per source (kMinEventTime: none yet) and the
+  // watermark handed out so far: what restore() needs to continue after a
+  // restart from the same input position.
+  std::vector<EventTime> maxima() const;
+  EventTime floor() const { return floor_; }
+  // Raises a source's largest observed_at (the source counts as seen at now)
+  // and the floor; never lowers either.
+  void restore(std::size_t source, EventTime max_observed, ProcTime now);
+  void restore_floor(EventTime floor);
+
  private:
   struct Source {
     Millis idle_timeout{};

@@ -10,9 +10,11 @@
 
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/app/audit_topic_reader.h"
+#include "connectors/app/intake_order.h"
 #include "connectors/app/metrics_bridge.h"
 #include "connectors/app/pseudonym_state.h"
 #include "connectors/app/service_tasks.h"
+#include "connectors/app/stage_probe.h"
 #include "connectors/http/api/alert_actions_api.h"
 #include "connectors/http/api/alert_feed.h"
 #include "connectors/http/api/alert_feed_api.h"
@@ -41,7 +43,8 @@ namespace mozaiek {
 namespace {
 
 constexpr Millis kPollTimeout{100};
-constexpr Millis kLagInterval = seconds(5);
+// Consumer lag and stage counts: an operator watches a backlog drain.
+constexpr Millis kLagInterval = seconds(1);
 constexpr Millis kExpiryInterval = seconds(30);
 constexpr Millis kOversightInterval = seconds(1);
 
@@ -109,6 +112,7 @@ struct Service::Impl {
   std::unique_ptr<Pseudonymiser> pseudonymiser;
   std::optional<DlqKey> dlq_key;
   std::unique_ptr<DeadLetterProbe> dead_letter_probe;
+  std::unique_ptr<StageProbe> stage_probe;
   std::unique_ptr<EmbeddedCluster> cluster;
   KafkaSettings kafka;
   std::unique_ptr<RocksStateDb> db;
@@ -285,6 +289,7 @@ void Service::Impl::make_probes() {
   metrics = std::make_unique<PipelineMetrics>(registry, pipeline_label_sets(settings));
   metrics->record_restart();
   dead_letter_probe = std::make_unique<DeadLetterProbe>(registry);
+  stage_probe = std::make_unique<StageProbe>(registry);
   oversight = std::make_unique<OversightMetrics>(registry, oversight_label_sets(settings));
   lookups = std::make_unique<EntityLookupProbe>(registry);
 }
@@ -401,11 +406,15 @@ void Service::Impl::run_intake() {
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
   if (sink) {
+    std::optional<SourceAlignment> alignment;
+    if (settings.alignment_wait_ms > 0) {
+      alignment = SourceAlignment{partner_record_ms, Millis{settings.alignment_wait_ms}};
+    }
     source = KafkaSource::create(kafka, settings.group_id + ".intake",
                                  {"^" + escape_regex(settings.topics.signals_prefix) + ".*",
                                   "^" + escape_regex(settings.topics.chain_prefix) + ".*",
                                   settings.topics.chain_events},
-                                 s);
+                                 s, std::move(alignment));
   }
   if (!sink || !source) return loop_ended("intake", Status::error("intake: " + s.message()), {});
   // Dead letters on a producer of their own: one that fails is replaced
@@ -417,8 +426,11 @@ void Service::Impl::run_intake() {
   IntakeTask task(task_context(), *pseudonymiser, *sink, *source, intake_committed, dead_letters,
                   dlq_key);
   TaskLoop loop(loop_options("intake"), *source, task, clock);
-  loop.every(kLagInterval, "lag", [&task](std::size_t) {
+  loop.every(kLagInterval, "lag", [&task, &loop, &source, this](std::size_t) {
     task.report_lag();
+    stage_probe->report("intake", loop.stats().records, intake_committed.in.load());
+    stage_probe->report_alignment(source->counters().alignment_holds,
+                                  source->counters().alignment_timeouts);
     return Status::ok();
   });
   Status stopped = loop.run(stopping);
@@ -429,9 +441,16 @@ void Service::Impl::run_convergence() {
   Status s = Status::ok();
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
-  if (sink)
+  if (sink) {
+    // Partitions merged by the watermark their records carry, so the stage's
+    // watermark moves as in replay however the partitions are fetched.
+    std::optional<SourceAlignment> alignment;
+    if (settings.alignment_wait_ms > 0) {
+      alignment = SourceAlignment{internal_record_ms, Millis{settings.alignment_wait_ms}};
+    }
     source = KafkaSource::create(kafka, settings.group_id + ".convergence",
-                                 {settings.topics.subjects}, s);
+                                 {settings.topics.subjects}, s, std::move(alignment));
+  }
   if (!sink || !source) {
     return loop_ended("convergence", Status::error("convergence: " + s.message()), {});
   }
@@ -445,8 +464,9 @@ void Service::Impl::run_convergence() {
   });
   loop.every(kOversightInterval, "oversight",
              [&task](std::size_t uncommitted) { return task.maintain_oversight(uncommitted); });
-  loop.every(kLagInterval, "lag", [&task](std::size_t) {
+  loop.every(kLagInterval, "lag", [&task, &loop, this](std::size_t) {
     task.report_lag();
+    stage_probe->report("convergence", loop.stats().records, convergence_committed.in.load());
     return Status::ok();
   });
   loop.every(kExpiryInterval, "expiry", [&task](std::size_t uncommitted) {

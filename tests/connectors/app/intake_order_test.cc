@@ -19,7 +19,11 @@ constexpr std::int64_t kJan10 = 1736467200000;  // 2025-01-10T00:00:00Z
 
 std::vector<SourcePolicy> sources(std::initializer_list<const char*> names) {
   std::vector<SourcePolicy> out;
-  for (const char* n : names) out.push_back(SourcePolicy{.name = n});
+  for (const char* n : names) {
+    SourcePolicy p;
+    p.name = n;
+    out.push_back(p);
+  }
   return out;
 }
 

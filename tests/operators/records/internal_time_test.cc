@@ -38,8 +38,12 @@ TEST(InternalTimeTest, ARoutedSignalCarriesTheWatermarkItWasEncodedWith) {
   std::string bytes;
   encode_routed(r, config(), bytes);
   EXPECT_EQ(internal_record_watermark(bytes), event_time_from_ms(kStamp));
-  // Cut anywhere before the watermark's end: none.
-  EXPECT_EQ(internal_record_watermark(bytes.substr(0, bytes.size() / 2)), std::nullopt);
+  // Cut before the watermark (inside the subject key, or right before the
+  // co-subjects start): none; the co-subjects after it are not needed.
+  EXPECT_EQ(internal_record_watermark(bytes.substr(0, 10)), std::nullopt);
+  const std::size_t co_subjects = bytes.size() - 1 - 1 - 1 - 64;  // count, type, length, key
+  EXPECT_EQ(internal_record_watermark(bytes.substr(0, co_subjects)), event_time_from_ms(kStamp));
+  EXPECT_EQ(internal_record_watermark(bytes.substr(0, co_subjects - 1)), std::nullopt);
 }
 
 TEST(InternalTimeTest, ARoutedChainEventCarriesTheWatermarkItWasEncodedWith) {

@@ -43,6 +43,23 @@ Watermark WatermarkTracker::current(ProcTime now) const {
   return Watermark{floor_};
 }
 
+std::vector<EventTime> WatermarkTracker::maxima() const {
+  std::vector<EventTime> out;
+  out.reserve(sources_.size());
+  for (const Source& s : sources_) out.push_back(s.seen ? s.max_observed : kMinEventTime);
+  return out;
+}
+
+void WatermarkTracker::restore(std::size_t source, EventTime max_observed, ProcTime now) {
+  if (source >= sources_.size() || max_observed == kMinEventTime) return;
+  Source& s = sources_[source];
+  s.max_observed = std::max(s.max_observed, max_observed);
+  s.last_seen = s.seen ? std::max(s.last_seen, now) : now;
+  s.seen = true;
+}
+
+void WatermarkTracker::restore_floor(EventTime floor) { floor_ = std::max(floor_, floor); }
+
 Watermark WatermarkTracker::source_watermark(std::size_t source) const {
   if (source >= sources_.size()) return Watermark{};
   return Watermark{sources_[source].max_observed};

@@ -43,6 +43,16 @@ class WatermarkTracker {
   // seen is kept); a list of another length is ignored.
   void set_idle_timeouts(const std::vector<Millis>& idle_timeout_per_source);
 
+  // The largest observed_at per source (kMinEventTime: none yet) and the
+  // watermark handed out so far: what restore() needs to continue after a
+  // restart from the same input position.
+  std::vector<EventTime> maxima() const;
+  EventTime floor() const { return floor_; }
+  // Raises a source's largest observed_at (the source counts as seen at now)
+  // and the floor; never lowers either.
+  void restore(std::size_t source, EventTime max_observed, ProcTime now);
+  void restore_floor(EventTime floor);
+
  private:
   struct Source {
     Millis idle_timeout{};

@@ -13,9 +13,11 @@
 
 #include "connectors/app/alert_topics_reader.h"
 #include "connectors/app/audit_topic_reader.h"
+#include "connectors/app/intake_order.h"
 #include "connectors/app/metrics_bridge.h"
 #include "connectors/app/pseudonym_state.h"
 #include "connectors/app/service_tasks.h"
+#include "connectors/app/stage_probe.h"
 #include "connectors/http/api/alert_actions_api.h"
 #include "connectors/http/api/alert_feed.h"
 #include "connectors/http/api/alert_feed_api.h"
@@ -44,7 +46,8 @@ namespace mozaiek {
 namespace {
 
 constexpr Millis kPollTimeout{100};
-constexpr Millis kLagInterval = seconds(5);
+// Consumer lag and stage counts: an operator watches a backlog drain.
+constexpr Millis kLagInterval = seconds(1);
 constexpr Millis kExpiryInterval = seconds(30);
 constexpr Millis kOversightInterval = seconds(1);
 
@@ -112,6 +115,7 @@ struct Service::Impl {
   std::unique_ptr<Pseudonymiser> pseudonymiser;
   std::optional<DlqKey> dlq_key;
   std::unique_ptr<DeadLetterProbe> dead_letter_probe;
+  std::unique_ptr<StageProbe> stage_probe;
   std::unique_ptr<EmbeddedCluster> cluster;
   KafkaSettings kafka;
   std::unique_ptr<RocksStateDb> db;
@@ -261,13 +265,17 @@ Status Service::start() {
   } else {
     m.make_rules_api();
   }
-  m.loops_running = 2 * m.threads;
+  // One intake loop: its event-time merge and its watermarks span every
+  // partner partition, so that a drain rejects and scores as replay does;
+  // split over loops, each would judge lateness by its own partitions only.
+  // Convergence state is keyed by partition, so its loops share them out.
+  m.loops_running = 1 + m.threads;
   if (m.threads > 1) {
     m.convergence_share = std::make_unique<ConvergenceShare>(static_cast<std::size_t>(m.threads));
   }
-  spdlog::info("{} intake and {} convergence task threads (service.threads)", m.threads, m.threads);
+  spdlog::info("1 intake and {} convergence task threads (service.threads)", m.threads);
+  m.loop_threads.emplace_back([&m] { m.run_intake(0); });
   for (int i = 0; i < m.threads; ++i) {
-    m.loop_threads.emplace_back([&m, i] { m.run_intake(i); });
     m.loop_threads.emplace_back([&m, i] { m.run_convergence(i); });
   }
   if (m.http) m.http->set_ready(true);
@@ -320,6 +328,7 @@ void Service::Impl::make_probes() {
   metrics = std::make_unique<PipelineMetrics>(registry, pipeline_label_sets(settings));
   metrics->record_restart();
   dead_letter_probe = std::make_unique<DeadLetterProbe>(registry);
+  stage_probe = std::make_unique<StageProbe>(registry);
   oversight = std::make_unique<OversightMetrics>(registry, oversight_label_sets(settings));
   lookups = std::make_unique<EntityLookupProbe>(registry);
   rules_probe = std::make_unique<RulesReloadProbe>(registry);
@@ -474,11 +483,15 @@ void Service::Impl::run_intake(int index) {
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
   if (sink) {
+    std::optional<SourceAlignment> alignment;
+    if (settings.alignment_wait_ms > 0) {
+      alignment = SourceAlignment{partner_record_ms, Millis{settings.alignment_wait_ms}};
+    }
     source = KafkaSource::create(kafka, settings.group_id + ".intake",
                                  {"^" + escape_regex(settings.topics.signals_prefix) + ".*",
                                   "^" + escape_regex(settings.topics.chain_prefix) + ".*",
                                   settings.topics.chain_events},
-                                 s);
+                                 s, std::move(alignment));
   }
   if (!sink || !source) return loop_ended("intake", Status::error("intake: " + s.message()), {});
   // Dead letters on a producer of their own: one that fails is replaced
@@ -495,8 +508,11 @@ void Service::Impl::run_intake(int index) {
     task.pick_up_rules();
     return Status::ok();
   });
-  loop.every(kLagInterval, "lag", [&task](std::size_t) {
+  loop.every(kLagInterval, "lag", [&task, &loop, &source, this](std::size_t) {
     task.report_lag();
+    stage_probe->report("intake", loop.stats().records, intake_committed.in.load());
+    stage_probe->report_alignment(source->counters().alignment_holds,
+                                  source->counters().alignment_timeouts);
     return Status::ok();
   });
   Status stopped = loop.run(stopping);
@@ -507,9 +523,16 @@ void Service::Impl::run_convergence(int index) {
   Status s = Status::ok();
   auto sink = KafkaSink::create(kafka, s);
   std::unique_ptr<KafkaSource> source;
-  if (sink)
+  if (sink) {
+    // Partitions merged by the watermark their records carry, so the stage's
+    // watermark moves as in replay however the partitions are fetched.
+    std::optional<SourceAlignment> alignment;
+    if (settings.alignment_wait_ms > 0) {
+      alignment = SourceAlignment{internal_record_ms, Millis{settings.alignment_wait_ms}};
+    }
     source = KafkaSource::create(kafka, settings.group_id + ".convergence",
-                                 {settings.topics.subjects}, s);
+                                 {settings.topics.subjects}, s, std::move(alignment));
+  }
   if (!sink || !source) {
     return loop_ended("convergence", Status::error("convergence: " + s.message()), {});
   }
@@ -528,8 +551,9 @@ void Service::Impl::run_convergence(int index) {
              [&task](std::size_t uncommitted) { return task.pick_up_rules(uncommitted); });
   loop.every(kOversightInterval, "oversight",
              [&task](std::size_t uncommitted) { return task.maintain_oversight(uncommitted); });
-  loop.every(kLagInterval, "lag", [&task](std::size_t) {
+  loop.every(kLagInterval, "lag", [&task, &loop, this](std::size_t) {
     task.report_lag();
+    stage_probe->report("convergence", loop.stats().records, convergence_committed.in.load());
     return Status::ok();
   });
   loop.every(kExpiryInterval, "expiry", [&task](std::size_t uncommitted) {

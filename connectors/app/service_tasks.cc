@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string>
 
+#include "connectors/app/intake_order.h"
 #include "connectors/app/metrics_bridge.h"
 #include "operators/records/alert_json.h"
 #include "operators/records/chain_codec.h"
@@ -92,6 +93,21 @@ IntakeTask::IntakeTask(ServiceTaskContext context, const Pseudonymiser& pseudony
              *output_, context_.settings.topics.chain_events, context_.settings.topics.chain_prefix,
              context_.settings.topics.chain_events_org) {
   context_.rules.task_applied(context_.name, rules_->rules_version);
+  // The watermarks travel with the committed offsets: a restart (or the next
+  // owner) continues with those of exactly the committed records, so its
+  // too_late decisions are those of an uninterrupted run. Sources cannot
+  // change names or order in a reload, so the start-up list names them.
+  source_.set_commit_metadata([this] {
+    return encode_watermarks(stage_.watermarks(), context_.settings.operators.sources);
+  });
+  source_.set_rebalance_listener(
+      [this](const TopicPartitions& assigned, const TopicPartitions& /*revoked*/) {
+        if (assigned.empty()) return;
+        const std::size_t n = restore_watermarks(source_.assigned_metadata(),
+                                                 context_.settings.operators.sources,
+                                                 stage_.watermarks(), context_.clock.now());
+        if (n > 0) spdlog::info("intake: watermarks restored from {} committed offset(s)", n);
+      });
 }
 
 IntakeTask::~IntakeTask() = default;

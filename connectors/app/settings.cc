@@ -186,8 +186,10 @@ Section<KafkaTopics> topics_section() {
   s.text("audit", &KafkaTopics::audit, "Who looked at which entity, when and why.",
          check_kafka_name, kKafkaName);
   s.text("subjects", &KafkaTopics::subjects,
-         "Internal repartition topic: one record per signal subject, keyed by subject.",
-         check_kafka_name, kKafkaName);
+         "Internal repartition topic: one record per signal subject, keyed by subject. Empty "
+         "or not set: <group_id>.internal.subjects, so deployments with their own group ids "
+         "never read each other's internal records.",
+         check_changelog_name, kKafkaName);
   s.text("changelog", &KafkaTopics::changelog,
          "Internal compacted changelog of operator state, partitioned like `subjects`: a "
          "partition's state is rebuilt from it wherever the partition is assigned. Empty: "
@@ -321,9 +323,10 @@ Section<Settings> service_section() {
          "console's rules page links the newest one (GET /api/rules/backtest-report). Empty: "
          "none shown.");
   s.integer("threads", &Settings::threads, config::between(0, 64),
-            "Task threads per stage: this many intake loops and as many convergence loops, "
-            "each a member of its stage's consumer group, so the partitions are shared out "
-            "among them; 0 = the machine's cores. More threads than partitions leave some idle.");
+            "Convergence task threads, each a member of the convergence consumer group, so "
+            "the internal partitions are shared out among them; 0 = the machine's cores. Intake "
+            "stays one loop: its event-time merge and watermarks span every partner partition. "
+            "More threads than partitions leave some idle.");
   s.choice("log_level", &Settings::log_level,
            {"trace", "debug", "info", "warn", "error", "critical", "off"}, "Log level.");
   s.list("debug", &Settings::debug,
@@ -352,6 +355,12 @@ Section<Settings> kafka_section() {
             "whenever their input is idle; 0 = after every polled batch. Longer: fewer waits "
             "for acknowledgements, more records reprocessed after a crash (alerts stay "
             "idempotent by alert_id).");
+  s.integer("alignment_wait_ms", &Settings::alignment_wait_ms, config::between(0, 600000),
+            "Intake merges the partner partitions by reported_at, and convergence the internal "
+            "partitions by the watermark their records carry, so a backlog drains in the order "
+            "replay reads it: a partition that has nothing fetched yet but is not at its end "
+            "holds the others back at most this long (then its records may come late against "
+            "the watermark). 0 = no alignment: records in fetch order.");
   s.custom({"topics", "map", "", "", "", "Topic names; see `kafka.topics`."},
            [](const YAML::Node& v, const std::string& path, Settings& out,
               std::vector<std::string>& errors) {
@@ -433,6 +442,15 @@ Section<Settings> root_section() {
   return s;
 }
 
+// Internal topics follow the group id unless the config names them.
+void derive_internal_topics(const YAML::Node& root, Settings& s) {
+  const YAML::Node kafka = root["kafka"];
+  const YAML::Node topics = kafka && kafka.IsMap() ? kafka["topics"] : YAML::Node();
+  const YAML::Node subjects = topics && topics.IsMap() ? topics["subjects"] : YAML::Node();
+  const bool named = subjects && subjects.IsScalar() && !subjects.Scalar().empty();
+  if (!named) s.topics.subjects = s.group_id + ".internal.subjects";
+}
+
 void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::string>& errors) {
   const std::string changelog = s.changelog_topic();
   const std::vector<std::pair<std::string, const std::string*>> fixed{
@@ -511,6 +529,7 @@ bool load_settings_text(const std::string& text, const std::string& path, Settin
   const YAML::Node& doc = root;  // const lookups: operator[] must not insert keys
   try {
     root_section().parse(doc, "", draft, errors);
+    derive_internal_topics(doc, draft);
     load_operator_config(doc, draft.operators, errors, fs::path(path).parent_path().string());
     check_topics(doc, draft, errors);
   } catch (const YAML::Exception& e) {

@@ -34,6 +34,8 @@ struct KafkaTopics {
   std::string alert_actions = "mozaiek.alert-actions";
   std::string dlq = "mozaiek.dlq";
   std::string audit = "mozaiek.audit";
+  // Set by load_settings() to "<group_id>.internal.subjects" unless the
+  // config names it; this default is that name for the default group.
   std::string subjects = "mozaiek.internal.subjects";
   // Empty: "<group_id>.internal.changelog", so two deployments with their
   // own group ids never share state (see Settings::changelog_topic()).
@@ -70,6 +72,9 @@ struct Settings {
   // shutdown), so the flushes' waits for acknowledgements are shared by many
   // batches. Longer means more records reprocessed after a crash.
   int commit_interval_ms = 1000;
+  // Intake's event-time alignment across partner partitions: the longest a
+  // partition with nothing fetched holds the others back; 0 = off.
+  int alignment_wait_ms = 10000;
   // librdkafka properties, in file order; values may be secrets: never log them.
   std::vector<std::pair<std::string, std::string>> kafka_properties;
   std::string http_listen = "127.0.0.1:8080";
@@ -85,9 +90,8 @@ struct Settings {
   std::string state_dir = "./mozaiek-state";
   // mozaiek backtest HTML reports; the console links the newest (empty: none).
   std::string backtest_reports_dir;
-  // Task threads per stage: this many intake loops and this many
-  // convergence loops share their consumer groups' partitions. 0: the
-  // machine's cores.
+  // Convergence task threads, sharing the convergence group's partitions
+  // (intake is one loop). 0: the machine's cores.
   int threads = 0;
   std::string pseudonym_key_file;  // as written; relative to the config file
   std::string dlq_key_file;        // as written; relative to the config file

@@ -19,10 +19,10 @@ using linking::lift_at;
 using linking::Link;
 using linking::LinkSignal;
 using linking::qualifying;
-using linking::to_reception;
 using linking::remember;
 using linking::RuleAlertState;
 using linking::RuleSlot;
+using linking::to_reception;
 
 namespace {
 

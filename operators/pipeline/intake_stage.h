@@ -63,6 +63,8 @@ class IntakeStage {
   // (mozaiek_reporting_delay_seconds); the task loop publishes and resets it.
   HistogramBatch& reporting_delay() { return reporting_delay_; }
   const WatermarkTracker& watermarks() const { return watermarks_; }
+  // To restore the watermarks after a restart (before the first record).
+  WatermarkTracker& watermarks() { return watermarks_; }
   Watermark watermark() const { return watermarks_.current(clock_.now()); }
   // Signals newer than now + this are rejected as bad_timestamp.
   static constexpr Millis kMaxClockSkew = days(1);

@@ -160,7 +160,7 @@ TEST_F(ErasureRealBrokerTest, ErasedPersonIsGoneFromTheViewsAndStaysGoneAfterARe
     yaml << shipped.rdbuf();
     std::string config = yaml.str();
     for (const auto& [from, to] :
-         {std::pair<std::string, std::string>{"subjects: mozaiek.internal.subjects",
+         {std::pair<std::string, std::string>{"subjects: \"\"",
                                               "subjects: " + settings.topics.subjects},
           std::pair<std::string, std::string>{"audit: mozaiek.audit",
                                               "audit: " + settings.topics.audit}}) {

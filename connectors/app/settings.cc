@@ -468,7 +468,6 @@ void check_topics(const YAML::Node& root, const Settings& s, std::vector<std::st
 }  // namespace
 
 bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors) {
-  const std::size_t before = errors.size();
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors.push_back("cannot read the config file: " + std::string(std::strerror(errno)));
@@ -476,9 +475,15 @@ bool load_settings(const std::string& path, Settings& out, std::vector<std::stri
   }
   std::stringstream text;
   text << in.rdbuf();
+  return load_settings_text(text.str(), path, out, errors);
+}
+
+bool load_settings_text(const std::string& text, const std::string& path, Settings& out,
+                        std::vector<std::string>& errors) {
+  const std::size_t before = errors.size();
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     errors.push_back("YAML syntax error at line " + std::to_string(e.mark.line + 1) + ", column " +
                      std::to_string(e.mark.column + 1) + ": " + e.msg);

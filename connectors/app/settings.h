@@ -116,6 +116,10 @@ struct Settings {
 // `${NAME}` in kafka.properties values is replaced by environment variable
 // NAME, so secrets stay out of the config file.
 bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors);
+// The same for the text of a config file at `path` (relative file names in
+// it are resolved against path's directory; the file itself is not read).
+bool load_settings_text(const std::string& text, const std::string& path, Settings& out,
+                        std::vector<std::string>& errors);
 
 // The environment variable that holds the pseudonymisation key.
 inline constexpr const char* kPseudonymKeyEnv = "MOZAIEK_PSEUDONYM_KEY";

@@ -1,7 +1,5 @@
 #include "tests/support/real_kafka.h"
 
-#include "tests/support/ports.h"
-
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -12,6 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "tests/support/ports.h"
 
 namespace mozaiek::test {
 namespace {

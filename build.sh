@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One entry point for a fresh Debian 12 machine (run as root):
 #   ./build.sh demo   install dependencies, build, run the demo
-#   ./build.sh test   install dependencies, build, run the whole test suite
+#   ./build.sh test   install dependencies, build, run the whole test suite, then
+#                     the unit tests and the service's integration tests under
+#                     ASan + UBSan and each fuzz target briefly
 #   ./build.sh build  install dependencies and build only
 #   ./build.sh package  install dependencies, build, make the Debian package
 #                       (build/mozaiek_<version>_amd64.deb, packaging/README.md)
@@ -18,6 +20,7 @@ PACKAGES=(
   librdkafka-dev librocksdb-dev prometheus-cpp-dev libyaml-cpp-dev libsimdjson-dev
   libspdlog-dev libcli11-dev libcpp-httplib-dev libssl-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  clang-14 libclang-rt-14-dev ccache
   openjdk-17-jre-headless maven prometheus curl openssl python3 python3-yaml python3-matplotlib
   chromium chromium-driver python3-selenium nodejs npm
   systemd dpkg-dev
@@ -53,9 +56,40 @@ install_packages() {
   fi
 }
 
+# Compiles are cached when ccache is there (paths relative to the checkout,
+# so another clone of it hits the same cache); without it, plain builds.
+LAUNCHER=()
+if command -v ccache >/dev/null 2>&1; then
+  LAUNCHER=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+fi
+
 build() {
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "${LAUNCHER[@]}" >/dev/null
   cmake --build "$BUILD_DIR" -j "$JOBS"
+}
+
+# The integration tests that run under ASan + UBSan in `test` (a ctest -R
+# regex): the service's own threads (task loops, HTTP server and workers,
+# changelog, crash and restart), not the whole suite; see the README,
+# "Fuzzing and sanitizers".
+ASAN_INTEGRATION=${MOZAIEK_ASAN_INTEGRATION:-'^(ServicePipelineTest|ServicePipelineRealKafkaTest|StateChangelogTest|AlertActionsRealBrokerTest)\.'}
+
+sanitized_tests() {
+  cmake --preset asan-ubsan "${LAUNCHER[@]}" >/dev/null
+  cmake --build --preset asan-ubsan -j "$JOBS" --target mozaiek_unit_tests mozaiek_integration_tests
+  (cd build-asan &&
+    export ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1 \
+      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 &&
+    ctest --output-on-failure --timeout 900 -j 1 -L unit &&
+    ctest --output-on-failure --timeout 900 -j 1 -L integration -R "$ASAN_INTEGRATION")
+}
+
+# Each libFuzzer target over its seeds for MOZAIEK_FUZZ_SECONDS (8) seconds.
+fuzz_briefly() {
+  cmake --preset fuzz "${LAUNCHER[@]}" >/dev/null
+  cmake --build --preset fuzz -j "$JOBS"
+  tests/fuzz/run_fuzzers.sh build-fuzz "${MOZAIEK_FUZZ_SECONDS:-8}"
 }
 
 case "${1:-}" in
@@ -83,13 +117,26 @@ case "${1:-}" in
     install_packages
     build
     ;;
+  sanitize)
+    # The unit tests and the service's integration tests under ASan + UBSan
+    # (build-asan/). Not part of `test`: a cold sanitizer build doubles its time.
+    install_packages
+    tests/integration/kafka/kafka-broker.sh fetch
+    sanitized_tests
+    ;;
+  fuzz)
+    # Each libFuzzer target briefly (MOZAIEK_FUZZ_SECONDS, default 8) over its
+    # seeds (build-fuzz/, clang). Longer runs: tests/fuzz/run_fuzzers.sh.
+    install_packages
+    fuzz_briefly
+    ;;
   package)
     install_packages
     build
     (cd "$BUILD_DIR" && cpack -G DEB)
     ;;
   *)
-    echo "usage: $0 demo [demo options] | test | build | package" >&2
+    echo "usage: $0 demo [demo options] | test | build | sanitize | fuzz | package" >&2
     exit 2
     ;;
 esac

@@ -126,10 +126,9 @@ struct Settings {
 // `${NAME}` in kafka.properties values is replaced by environment variable
 // NAME, so secrets stay out of the config file.
 bool load_settings(const std::string& path, Settings& out, std::vector<std::string>& errors);
-
-// The same for a config document already read (POST /api/rules, SIGHUP):
-// `path` is where relative paths (catalogue_file, ...) are resolved from,
-// as if the text were that file; the errors are check-config's.
+// The same for the text of a config file at `path` (relative file names in
+// it are resolved against path's directory; the file itself is not read):
+// POST /api/rules, SIGHUP and the config fuzzer, with check-config's errors.
 bool load_settings_text(const std::string& text, const std::string& path, Settings& out,
                         std::vector<std::string>& errors);
 

@@ -165,42 +165,17 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
       return;
     }
     if (ec) return;  // the client left, or sent something that is not HTTP
-    const auto& h = parser_->get();
-    const std::string_view target(h.target().data(), h.target().size());
-    const std::size_t q = target.find('?');
-    if (target.empty() || target.front() != '/' ||
-        !percent_decode(target.substr(0, q), false, path_)) {
-      return refuse(Refusal::kBadRequest, 400, "bad request target");
+    HeaderCheck check = check_header(core_, *parser_, kTls);
+    if (check.route == nullptr) {
+      if (check.refusal) return refuse(*check.refusal, check.status, check.message);
+      return answer_now(json_error(check.status, check.message));
     }
-    query_ = q == std::string_view::npos ? std::string() : std::string(target.substr(q + 1));
-    const std::string_view host(h[bhttp::field::host].data(), h[bhttp::field::host].size());
-    if (!core_.host_allowed(host)) return refuse(Refusal::kHost, 400, "Host not allowed");
-    int status = 404;
-    route_ = core_.find(std::string(h.method_string()), path_, status);
-    if (route_ == nullptr) {
-      return answer_now(json_error(status, status == 404 ? "not found" : "method not allowed"));
-    }
-    const auto encoding = h[bhttp::field::content_encoding];
-    if (!encoding.empty() && lower(trim({encoding.data(), encoding.size()})) != "identity") {
-      return refuse(Refusal::kContentEncoding, 415, "compressed request bodies are not accepted");
-    }
-    if (h.method() == bhttp::verb::post) {
-      const auto type = h[bhttp::field::content_type];
-      if (!is_json({type.data(), type.size()})) {
-        return refuse(Refusal::kContentType, 415, "Content-Type must be application/json");
-      }
-      const auto origin = h[bhttp::field::origin];
-      if (!same_origin({origin.data(), origin.size()}, host, kTls)) {
-        return refuse(Refusal::kOrigin, 403, "cross-origin request refused");
-      }
-    }
-    if (const auto length = parser_->content_length();
-        length && *length > static_cast<std::uint64_t>(core_.options.limits.max_body_bytes)) {
-      return refuse(Refusal::kBodyTooLarge, 413, "request body too large");
-    }
+    route_ = check.route;
+    path_ = std::move(check.path);
+    query_ = std::move(check.query);
     parser_->body_limit(static_cast<std::uint64_t>(core_.options.limits.max_body_bytes));
     if (parser_->is_done()) return on_body({});
-    if (lower(std::string(h[bhttp::field::expect])) == "100-continue") {
+    if (lower(std::string(parser_->get()[bhttp::field::expect])) == "100-continue") {
       auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_,
                                                                        11);
       return bhttp::async_write(stream_, *cont,
@@ -227,15 +202,7 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     if (ec) return;
     auto msg = parser_->release();
     keep_alive_ = msg.keep_alive();
-    HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.path = path_;
-    std::smatch m;
-    std::regex_match(path_, m, route_->re);
-    for (const auto& g : m) req.matches.push_back(g.str());
-    parse_query(query_, req.params);
-    for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
-    req.body = std::move(msg.body());
+    HttpRequest req = make_request(*route_, std::move(msg), path_, query_);
     req.client_subject = client_subject_;
     req.remote_address = remote_;
     const bool queued = core_.pool->try_submit(
@@ -248,34 +215,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
   // On a worker: the gate, then the handler or the live stream.
   void serve(HttpRequest req) {
     const Route& route = *route_;
-    if (!route.roles.is_public()) {
-      AccessDecision d = core_.check_access(route, req);
-      if (d.status != 200) return answer_later(refusal_of(route, d), true);
-      req.principal = std::move(d.principal);
-    }
+    if (auto refusal = authorize(core_, route, req)) return answer_later(std::move(*refusal), true);
     if (route.open) return serve_stream(route, std::move(req));
-    HttpResponse res;
-    try {
-      res = route.handler(req);
-    } catch (const std::exception& e) {
-      spdlog::error("http: handler for {} failed: {}", route.pattern, e.what());
-      res = json_error(500, "internal error");
-    } catch (...) {
-      spdlog::error("http: handler for {} failed", route.pattern);
-      res = json_error(500, "internal error");
-    }
-    answer_later(std::move(res), false);
-  }
-
-  static HttpResponse refusal_of(const Route& route, const AccessDecision& d) {
-    if (d.status == 403) {
-      std::string needed;
-      for (const auto& r : route.roles.any_of()) needed += (needed.empty() ? "" : " or ") + r;
-      return json_error(403, "forbidden: needs role " + needed);
-    }
-    HttpResponse res = json_error(d.status == 401 ? 401 : d.status, "authentication required");
-    if (d.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"mozaiek\"");
-    return res;
+    answer_later(run_handler(route, req), false);
   }
 
   // On a worker: greets, then writes events and keep-alives until the
@@ -437,5 +379,95 @@ void accept_next(ServerCore& core) {
 }  // namespace
 
 void start_accepting(ServerCore& core) { accept_next(core); }
+
+HeaderCheck check_header(ServerCore& core, const RequestParser& parser, bool tls) {
+  HeaderCheck out;
+  auto refuse = [&out](Refusal why, int status, std::string message) {
+    out.refusal = why;
+    out.status = status;
+    out.message = std::move(message);
+    return std::move(out);
+  };
+  const auto& h = parser.get();
+  const std::string_view target(h.target().data(), h.target().size());
+  const std::size_t q = target.find('?');
+  if (target.empty() || target.front() != '/' ||
+      !percent_decode(target.substr(0, q), false, out.path)) {
+    return refuse(Refusal::kBadRequest, 400, "bad request target");
+  }
+  if (q != std::string_view::npos) out.query = std::string(target.substr(q + 1));
+  const std::string_view host(h[bhttp::field::host].data(), h[bhttp::field::host].size());
+  if (!core.host_allowed(host)) return refuse(Refusal::kHost, 400, "Host not allowed");
+  int status = 404;
+  const Route* route = core.find(std::string(h.method_string()), out.path, status);
+  if (route == nullptr) {
+    out.status = status;
+    out.message = status == 404 ? "not found" : "method not allowed";
+    return out;
+  }
+  const auto encoding = h[bhttp::field::content_encoding];
+  if (!encoding.empty() && lower(trim({encoding.data(), encoding.size()})) != "identity") {
+    return refuse(Refusal::kContentEncoding, 415, "compressed request bodies are not accepted");
+  }
+  if (h.method() == bhttp::verb::post) {
+    const auto type = h[bhttp::field::content_type];
+    if (!is_json({type.data(), type.size()})) {
+      return refuse(Refusal::kContentType, 415, "Content-Type must be application/json");
+    }
+    const auto origin = h[bhttp::field::origin];
+    if (!same_origin({origin.data(), origin.size()}, host, tls)) {
+      return refuse(Refusal::kOrigin, 403, "cross-origin request refused");
+    }
+  }
+  if (const auto length = parser.content_length();
+      length && *length > static_cast<std::uint64_t>(core.options.limits.max_body_bytes)) {
+    return refuse(Refusal::kBodyTooLarge, 413, "request body too large");
+  }
+  out.route = route;
+  return out;
+}
+
+HttpRequest make_request(const Route& route, bhttp::request<bhttp::string_body>&& msg,
+                         const std::string& path, const std::string& query) {
+  HttpRequest req;
+  req.method = std::string(msg.method_string());
+  req.path = path;
+  std::smatch m;
+  std::regex_match(path, m, route.re);
+  for (const auto& g : m) req.matches.push_back(g.str());
+  parse_query(query, req.params);
+  for (const auto& f : msg) req.headers.emplace_back(f.name_string(), f.value());
+  req.body = std::move(msg.body());
+  return req;
+}
+
+std::optional<HttpResponse> authorize(const ServerCore& core, const Route& route,
+                                      HttpRequest& req) {
+  if (route.roles.is_public()) return std::nullopt;
+  AccessDecision d = core.check_access(route, req);
+  if (d.status == 200) {
+    req.principal = std::move(d.principal);
+    return std::nullopt;
+  }
+  if (d.status == 403) {
+    std::string needed;
+    for (const auto& r : route.roles.any_of()) needed += (needed.empty() ? "" : " or ") + r;
+    return json_error(403, "forbidden: needs role " + needed);
+  }
+  HttpResponse res = json_error(d.status == 401 ? 401 : d.status, "authentication required");
+  if (d.status == 401) res.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"mozaiek\"");
+  return res;
+}
+
+HttpResponse run_handler(const Route& route, const HttpRequest& req) {
+  try {
+    return route.handler(req);
+  } catch (const std::exception& e) {
+    spdlog::error("http: handler for {} failed: {}", route.pattern, e.what());
+  } catch (...) {
+    spdlog::error("http: handler for {} failed", route.pattern);
+  }
+  return json_error(500, "internal error");
+}
 
 }  // namespace mozaiek::http_detail

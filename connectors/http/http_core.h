@@ -16,6 +16,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -116,6 +119,33 @@ struct ServerCore {
 
 // Accepts connections on core.acceptor until it closes (on the I/O thread).
 void start_accepting(ServerCore& core);
+
+// The steps of answering one request, shared by a connection
+// (http_connection.cc) and HttpServer::answer_raw (no socket: the fuzzer).
+using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
+
+// What the header decides before the body is read: the route, or the answer
+// now (a counted `refusal` closes the connection; 404/405 do not count).
+struct HeaderCheck {
+  const Route* route = nullptr;
+  std::optional<Refusal> refusal;
+  int status = 0;
+  std::string message;
+  std::string path;   // decoded
+  std::string query;  // raw, after '?'
+};
+// Target, Host, route, Content-Encoding, a POST's Content-Type and Origin,
+// Content-Length against max_body_bytes. `tls`: the connection is HTTPS.
+HeaderCheck check_header(ServerCore& core, const RequestParser& parser, bool tls);
+// The request a handler sees (matches, query parameters, headers, body).
+HttpRequest make_request(const Route& route,
+                         boost::beast::http::request<boost::beast::http::string_body>&& msg,
+                         const std::string& path, const std::string& query);
+// The gate for a protected route: nullopt and req.principal set when it
+// admits the request, else the 401/403 answer.
+std::optional<HttpResponse> authorize(const ServerCore& core, const Route& route, HttpRequest& req);
+// The handler's answer; an exception becomes a 500.
+HttpResponse run_handler(const Route& route, const HttpRequest& req);
 
 // Decodes %XX (and '+' as a space when `plus_is_space`); false on a bad escape.
 bool percent_decode(std::string_view in, bool plus_is_space, std::string& out);

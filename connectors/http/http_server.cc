@@ -10,10 +10,12 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <cctype>
 #include <charconv>
+#include <limits>
 #include <optional>
 
 #include "connectors/http/http_core.h"
@@ -307,7 +309,21 @@ AccessDecision ServerCore::check_access(const Route& route, const HttpRequest& r
 struct HttpServer::Impl : ServerCore {
   using ServerCore::ServerCore;
   void add_builtin_routes();
+  // The Host values answered: loopback names, the listen host, the
+  // configured ones and the certificate's DNS names.
+  void set_allowed_hosts(const std::string& listen_host);
 };
+
+void HttpServer::Impl::set_allowed_hosts(const std::string& listen_host) {
+  allowed_hosts = {"localhost", "127.0.0.1", "::1"};
+  if (listen_host != "0.0.0.0" && listen_host != "::") allowed_hosts.push_back(lower(listen_host));
+  for (const auto& h : options.allowed_hosts) allowed_hosts.push_back(lower(h));
+  if (tls) {
+    for (const auto& n : certificate_names(options.tls.certificate)) {
+      allowed_hosts.push_back(lower(n));
+    }
+  }
+}
 
 void HttpServer::Impl::add_builtin_routes() {
   auto add = [this](std::string pattern, Roles roles, HttpHandler h) {
@@ -380,14 +396,7 @@ Status HttpServer::start() {
   if (m.options.tls.enabled()) {
     if (Status s = make_tls_context(m.options.tls, m.tls); !s) return s;
   }
-  m.allowed_hosts = {"localhost", "127.0.0.1", "::1"};
-  if (host != "0.0.0.0" && host != "::") m.allowed_hosts.push_back(lower(host));
-  for (const auto& h : m.options.allowed_hosts) m.allowed_hosts.push_back(lower(h));
-  if (m.tls) {
-    for (const auto& n : certificate_names(m.options.tls.certificate)) {
-      m.allowed_hosts.push_back(lower(n));
-    }
-  }
+  m.set_allowed_hosts(host);
   boost::system::error_code ec;
   asio::ip::address address = asio::ip::make_address(host == "localhost" ? "127.0.0.1" : host, ec);
   auto fail = [&](const boost::system::error_code& e) {
@@ -452,6 +461,61 @@ void HttpServer::stop() {
   }
   m.ioc.stop();
   m.io_thread.join();
+}
+
+std::optional<HttpResponse> HttpServer::answer_raw(std::string_view bytes) {
+  namespace bhttp = boost::beast::http;
+  Impl& m = *impl_;
+  if (m.allowed_hosts.empty()) {
+    std::string host;
+    int port = 0;
+    if (!parse_listen_address(m.listen, host, port)) return std::nullopt;
+    m.set_allowed_hosts(host);
+  }
+  http_detail::RequestParser parser;
+  parser.header_limit(static_cast<std::uint32_t>(m.options.limits.max_header_bytes));
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  boost::beast::error_code ec;
+  // Feeds the parser what is left of `bytes` until `done`; false when the
+  // bytes end first or are not HTTP (a connection would wait, then drop).
+  auto feed = [&](auto done) {
+    while (!done() && !bytes.empty()) {
+      const std::size_t used = parser.put(asio::buffer(bytes.data(), bytes.size()), ec);
+      bytes.remove_prefix(used);
+      if (ec) return false;
+    }
+    return done();
+  };
+  auto refuse = [&m](Refusal why, int status, std::string_view message) {
+    m.refused(why);
+    return json_error(status, message);
+  };
+  if (!feed([&] { return parser.is_header_done(); })) {
+    if (ec == bhttp::error::header_limit) {
+      return refuse(Refusal::kHeadersTooLarge, 431, "request headers too large");
+    }
+    if (ec == bhttp::error::body_limit) {
+      return refuse(Refusal::kBodyTooLarge, 413, "request body too large");
+    }
+    return std::nullopt;
+  }
+  http_detail::HeaderCheck check = http_detail::check_header(m, parser, m.tls != nullptr);
+  if (check.route == nullptr) {
+    if (check.refusal) return refuse(*check.refusal, check.status, check.message);
+    return json_error(check.status, check.message);
+  }
+  parser.body_limit(static_cast<std::uint64_t>(m.options.limits.max_body_bytes));
+  if (!feed([&] { return parser.is_done(); })) {
+    if (ec == bhttp::error::body_limit) {
+      return refuse(Refusal::kBodyTooLarge, 413, "request body too large");
+    }
+    return std::nullopt;
+  }
+  const http_detail::Route& route = *check.route;
+  HttpRequest req = http_detail::make_request(route, parser.release(), check.path, check.query);
+  if (auto refusal = http_detail::authorize(m, route, req)) return refusal;
+  if (route.open) return HttpResponse{200, "text/event-stream", "", {}};
+  return http_detail::run_handler(route, req);
 }
 
 std::string HttpServer::address() const {

@@ -26,6 +26,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -140,6 +141,15 @@ class HttpServer {
 
   void set_ready(bool ready);
   bool tls() const;
+
+  // Answers one request given as raw HTTP/1.1 bytes the way a connection
+  // does (the parser under the header and body limits, the checks, the
+  // router, the gate, the handler), on the calling thread and without a
+  // socket: for the fuzzer (tests/fuzz/http_request_fuzz.cc) and tests.
+  // A live stream's route answers 200 once admitted, without opening the
+  // stream. nullopt when the bytes are not one complete request (a
+  // connection would wait for more, or drop it). Needs no start().
+  std::optional<HttpResponse> answer_raw(std::string_view bytes);
 
  private:
   struct Impl;

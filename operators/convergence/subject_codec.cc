@@ -241,10 +241,18 @@ bool SubjectCodec::decode(std::string_view in, const RuleParams& params, Subject
     const std::uint64_t src = r.varint();
     const std::uint64_t ind = r.varint();
     const std::uint8_t strength = r.u8();
-    const std::int64_t observed = s.anchor_ms + r.zigzag();
-    const std::int64_t reported = observed + r.zigzag();
+    const std::int64_t observed_delta = r.zigzag();
+    const std::int64_t reported_delta = r.zigzag();
     std::string_view id = r.bytes();
     if (!r.ok()) break;
+    // Times out of range are a corrupt value, not an overflow (found by fuzzing).
+    std::int64_t observed = 0;
+    std::int64_t reported = 0;
+    if (__builtin_add_overflow(s.anchor_ms, observed_delta, &observed) ||
+        __builtin_add_overflow(observed, reported_delta, &reported)) {
+      r.fail();
+      break;
+    }
     if (src >= decoded_sources_.size() || ind >= decoded_indicators_.size()) {
       r.fail();  // a reference past the name tables
       break;

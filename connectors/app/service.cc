@@ -158,7 +158,6 @@ struct Service::Impl {
   std::unique_ptr<AuditTopicReader> audit_reader;
   // Audits the server's 401 and 403 answers; for the server to install
   // once it refuses requests itself.
-  DenialObserver denial_observer;
 
   IntakeTask::Committed intake_committed;
   ConvergenceTask::Committed convergence_committed;
@@ -403,13 +402,19 @@ Status Service::Impl::start_http() {
     spdlog::warn("no authenticator configured: every route but /healthz, /readyz and the console "
                  "files answers 401");
   }
+  // Every refusal is audited: the log exists before the gate that uses it.
+  audit_log = std::make_unique<AuditLog>(settings.topics.audit,
+                                         [this](Status& status) -> std::unique_ptr<RecordSink> {
+                                           return KafkaSink::create(kafka, status);
+                                         });
   // The path may hold an entity key: only the method, status and reason are logged.
-  http->set_access_gate(std::move(gate), [this](const HttpRequest& req, const Roles& roles,
-                                                const AccessDecision& d) {
-    spdlog::debug("http: {} refused {} ({})", req.method, d.status, d.reason);
-    if (denial_observer) denial_observer(req, roles, d);
-    if (options.on_denied) options.on_denied(req, roles, d);
-  });
+  http->set_access_gate(std::move(gate),
+                        [this, audited = audit_denials(*audit_log, clock)](
+                            const HttpRequest& req, const Roles& roles, const AccessDecision& d) {
+                          spdlog::debug("http: {} refused {} ({})", req.method, d.status, d.reason);
+                          audited(req, roles, d);
+                          if (options.on_denied) options.on_denied(req, roles, d);
+                        });
   Status s = Status::ok();
   alert_reader = AlertTopicsReader::start(
       kafka, {settings.topics.alerts, settings.topics.alert_actions}, feed, feed.capacity(),
@@ -433,8 +438,6 @@ void Service::Impl::add_feature_routes() {
   auto new_sink = [this](Status& status) -> std::unique_ptr<RecordSink> {
     return KafkaSink::create(kafka, status);
   };
-  audit_log = std::make_unique<AuditLog>(settings.topics.audit, new_sink);
-  denial_observer = audit_denials(*audit_log, clock);
   add_console_routes(*http, settings.auth.oidc_enabled() ? settings.auth.oidc.issuer : "");
   http->route("GET", "/api/whoami", Roles(kWhoamiRoles), whoami);
   // Public: the console reads it to log in.

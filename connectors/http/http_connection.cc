@@ -236,6 +236,9 @@ class Connection : public std::enable_shared_from_this<Connection<Stream>> {
     std::unique_ptr<EventStream> events;
     try {
       events = route.open(req);
+    } catch (const StreamRefused& e) {
+      spdlog::warn("http: stream {} refused ({}): {}", route.pattern, e.status(), e.what());
+      return answer_later(json_error(e.status(), e.what()), true);
     } catch (const std::exception& e) {
       spdlog::error("http: opening stream {} failed: {}", route.pattern, e.what());
       return answer_later(json_error(500, "internal error"), true);

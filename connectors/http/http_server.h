@@ -27,6 +27,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -89,6 +90,20 @@ class EventStream {
 // Opens the stream of a request (its Last-Event-ID header says where a
 // reconnecting browser left off); never returns null.
 using EventStreamOpener = std::function<std::unique_ptr<EventStream>(const HttpRequest&)>;
+
+// Thrown by an EventStreamOpener that refuses the stream for a reason the
+// caller should know (401 without a principal, 503 when its opening cannot
+// be audited): the server answers `status()` with the message. Any other
+// exception from an opener is a 500.
+class StreamRefused : public std::runtime_error {
+ public:
+  StreamRefused(int status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
 
 // One event in the text/event-stream format: id, event name and `data`,
 // split into data lines at its newlines.

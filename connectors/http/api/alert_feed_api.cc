@@ -96,7 +96,7 @@ std::unique_ptr<EventStream> open_alert_stream(const AlertFeed& feed, AuditLog& 
                                                const Clock& clock, const HttpRequest& req) {
   if (req.principal.name.empty()) {
     (void)refuse_unauthenticated(log, req, clock);
-    throw AuditUnavailable("alert stream without an authenticated principal");
+    throw StreamRefused(401, "authentication required");
   }
   std::uint64_t after = feed.last_sequence();
   if (auto id = parse_u64(req.header("Last-Event-ID")); id && *id < after) after = *id;

@@ -30,9 +30,9 @@ inline constexpr std::initializer_list<std::string_view> kAlertReaderRoles = {ro
 
 // Thrown by open_alert_stream() when the opening cannot be audited: the
 // server then answers with an error and opens nothing.
-class AuditUnavailable : public std::runtime_error {
+class AuditUnavailable : public StreamRefused {
  public:
-  using std::runtime_error::runtime_error;
+  explicit AuditUnavailable(const std::string& message) : StreamRefused(503, message) {}
 };
 
 // GET /api/alerts, audited through `log`.
